@@ -1,0 +1,131 @@
+//! One error type for the whole engine, carrying a stable [`ErrorCode`].
+//!
+//! The desktop UI and the CLI branch on the code (never on message text), show the message to
+//! people, put it next to `field` when there is one, and show `hint` as "what to do about it".
+//! Messages never contain secrets: nothing that formats an error ever sees a password.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// A stable, machine-readable error kind. Serialized as its name (`"InvalidCron"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ErrorCode {
+    /// A request field is missing, malformed or out of range.
+    InvalidInput,
+    /// A cron expression does not parse or can never fire.
+    InvalidCron,
+    /// A time zone name is not a known IANA zone.
+    InvalidTimeZone,
+    /// The thing asked for (schedule, run, connection) does not exist.
+    NotFound,
+    /// The request clashes with existing state (a name already taken).
+    Conflict,
+    /// The app's own store (SQLite) failed.
+    Store,
+    /// A file-system operation failed.
+    Io,
+}
+
+impl ErrorCode {
+    /// Whether the error is the caller's input (exit code 2) rather than a failed operation (1).
+    pub fn is_input_error(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::InvalidInput
+                | ErrorCode::InvalidCron
+                | ErrorCode::InvalidTimeZone
+                | ErrorCode::NotFound
+                | ErrorCode::Conflict
+        )
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// An engine error: a code, a sentence for people, the request field it is about, and a hint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Error {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Error {
+            code,
+            message: message.into(),
+            field: None,
+            hint: None,
+        }
+    }
+
+    /// An invalid-input error about one request field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Error::new(ErrorCode::InvalidInput, message).with_field(field)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Error::new(ErrorCode::NotFound, message)
+    }
+
+    pub fn with_field(mut self, field: &str) -> Self {
+        self.field = Some(field.to_owned());
+        self
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(field) = &self.field {
+            write!(f, "{field}: ")?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, " ({hint})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        Error::new(
+            ErrorCode::Store,
+            format!("the app's database failed: {err}"),
+        )
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for Error {
+    fn from(err: sqlx::migrate::MigrateError) -> Self {
+        Error::new(
+            ErrorCode::Store,
+            format!("could not update the app's database: {err}"),
+        )
+        .with_hint("the data directory may belong to a newer version of Billora Backup")
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(err: std::io::Error) -> Self {
+        Error::new(ErrorCode::Io, err.to_string())
+    }
+}

@@ -1,0 +1,109 @@
+//! The history: one entry per run of a schedule (or a manual backup), with its file, size,
+//! status, duration and, on failure, the error code, message and hint.
+//!
+//! The backup engine writes entries; this module reads them the way the original spec's
+//! `GET /backup/history` shows them.
+
+use jiff::tz::TimeZone;
+use jiff::ZonedDateTime;
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::error::{Error, Result};
+use crate::store::Store;
+use crate::time;
+
+/// The error recorded on a failed run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunError {
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// One history entry. Times are RFC 3339 in the machine's zone.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Run {
+    pub id: i64,
+    pub schedule_id: Option<i64>,
+    pub schedule_name: String,
+    pub backup_type: String,
+    pub tenant_id: Option<i64>,
+    /// `manual`, `scheduled` or `catch-up`.
+    pub trigger: String,
+    /// `running`, `success`, `failed`, `interrupted`, `cancelled` or `skipped`.
+    pub status: String,
+    pub filename: Option<String>,
+    pub file_size: Option<i64>,
+    pub checksum_sha256: Option<String>,
+    pub duration_seconds: Option<f64>,
+    pub error: Option<RunError>,
+    #[serde(serialize_with = "time::serialize")]
+    pub created_at: ZonedDateTime,
+    #[serde(serialize_with = "time::serialize_opt")]
+    pub finished_at: Option<ZonedDateTime>,
+    #[serde(serialize_with = "time::serialize_opt")]
+    pub deleted_at: Option<ZonedDateTime>,
+    pub deletion_reason: Option<String>,
+}
+
+fn from_row(row: &sqlx::sqlite::SqliteRow, tz: &TimeZone) -> Result<Run> {
+    let zoned = |col: &str| -> Result<Option<ZonedDateTime>> {
+        let text: Option<String> = row.try_get(col)?;
+        text.map(|t| time::from_stored(&t).map(|ts| ts.to_zoned_datetime(tz.clone())))
+            .transpose()
+    };
+    let code: Option<String> = row.try_get("error_code")?;
+    let error = match code {
+        Some(code) => Some(RunError {
+            code,
+            message: row
+                .try_get::<Option<String>, _>("error_message")?
+                .unwrap_or_default(),
+            hint: row.try_get("error_hint")?,
+        }),
+        None => None,
+    };
+    Ok(Run {
+        id: row.try_get("id")?,
+        schedule_id: row.try_get("schedule_id")?,
+        schedule_name: row.try_get("schedule_name")?,
+        backup_type: row.try_get("backup_type")?,
+        tenant_id: row.try_get("tenant_id")?,
+        trigger: row.try_get("trigger")?,
+        status: row.try_get("status")?,
+        filename: row.try_get("filename")?,
+        file_size: row.try_get("file_size")?,
+        checksum_sha256: row.try_get("checksum_sha256")?,
+        duration_seconds: row.try_get("duration_seconds")?,
+        error,
+        created_at: zoned("created_at")?
+            .ok_or_else(|| Error::new(crate::ErrorCode::Store, "run without created_at"))?,
+        finished_at: zoned("finished_at")?,
+        deleted_at: zoned("deleted_at")?,
+        deletion_reason: row.try_get("deletion_reason")?,
+    })
+}
+
+impl Store {
+    /// The history, newest first, optionally only one schedule's runs (deleted schedules too).
+    pub async fn list_history(&self, schedule_id: Option<i64>) -> Result<Vec<Run>> {
+        if let Some(id) = schedule_id {
+            if id <= 0 {
+                return Err(Error::invalid(
+                    "schedule_id",
+                    format!("schedule_id must be a positive number, not {id}"),
+                ));
+            }
+        }
+        let rows = sqlx::query(
+            "SELECT * FROM runs WHERE (?1 IS NULL OR schedule_id = ?1) ORDER BY created_at DESC, id DESC",
+        )
+        .bind(schedule_id)
+        .fetch_all(self.pool())
+        .await?;
+        let tz = TimeZone::try_system().unwrap_or(TimeZone::UTC);
+        rows.iter().map(|row| from_row(row, &tz)).collect()
+    }
+}

@@ -1,0 +1,16 @@
+//! Billora Backup's engine: everything the desktop app and the `billora-backup` CLI can do,
+//! as a plain Rust library with no window and no Tauri, so all of it is tested headless.
+//!
+//! Map: [`cron`] (when things run), [`schedule`] (what runs, validated), [`store`] (the app's
+//! own SQLite state), [`history`] (what ran), [`paths`] (where the data directory is),
+//! [`error`] (one error type with stable codes).
+
+pub mod cron;
+pub mod error;
+pub mod history;
+pub mod paths;
+pub mod schedule;
+pub mod store;
+pub mod time;
+
+pub use error::{Error, ErrorCode, Result};

@@ -1,0 +1,51 @@
+//! Where the app keeps its state: one data directory holding the store (`billora.db`) and the
+//! default backup folder (`backups/`). The CLI, the daemon and the desktop app all resolve it
+//! the same way, so they see the same schedules.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, ErrorCode, Result};
+
+/// The environment variable that overrides the data directory.
+pub const DATA_DIR_ENV: &str = "BILLORA_BACKUP_DATA_DIR";
+
+/// The folder name under the OS app-data directory.
+pub const APP_DIR_NAME: &str = "billora-backup";
+
+/// The data directory: `explicit` (`--data-dir`), else `$BILLORA_BACKUP_DATA_DIR`, else the OS
+/// app-data directory (`$XDG_DATA_HOME/billora-backup` on Linux, i.e. `~/.local/share/...`).
+pub fn resolve_data_dir(explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(dir) = explicit {
+        return Ok(dir.to_path_buf());
+    }
+    if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    dirs::data_dir()
+        .map(|d| d.join(APP_DIR_NAME))
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::Io,
+                "cannot tell where this user's app data lives",
+            )
+            .with_hint(format!("pass --data-dir DIR or set {DATA_DIR_ENV}"))
+        })
+}
+
+/// Creates `dir` (and parents) readable by its owner only: it will hold every customer's data.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(|e| {
+        Error::new(
+            ErrorCode::Io,
+            format!("cannot create the folder {}: {e}", dir.display()),
+        )
+        .with_hint("check that the parent folder exists and is writable")
+    })
+}

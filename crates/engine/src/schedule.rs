@@ -1,0 +1,745 @@
+//! Schedules: what to back up, when, how long to keep it and whom to tell.
+//!
+//! The request shapes are exactly the original spec's (`name`, `cron_expression`, `backup_type`,
+//! `retention_days`, …), with unknown fields refused. Every rule is checked here, in the engine,
+//! before anything is written, so a rejected request changes nothing whichever front end sent it.
+
+use jiff::{Timestamp, ZonedDateTime};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+use sqlx::Row;
+
+use crate::cron::CronExpr;
+use crate::error::{Error, ErrorCode, Result};
+use crate::store::Store;
+use crate::time;
+
+/// What a schedule backs up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackupType {
+    /// The whole database.
+    Full,
+    /// Every row of one `tenant_id`.
+    Tenant,
+}
+
+impl BackupType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackupType::Full => "full",
+            BackupType::Tenant => "tenant",
+        }
+    }
+
+    fn from_stored(text: &str) -> Result<Self> {
+        match text {
+            "full" => Ok(BackupType::Full),
+            "tenant" => Ok(BackupType::Tenant),
+            other => Err(Error::new(
+                ErrorCode::Store,
+                format!("unknown backup type `{other}` in the store"),
+            )),
+        }
+    }
+}
+
+/// How backup files are compressed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    #[default]
+    Zstd,
+    Gzip,
+    None,
+}
+
+impl Compression {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compression::Zstd => "zstd",
+            Compression::Gzip => "gzip",
+            Compression::None => "none",
+        }
+    }
+
+    fn from_stored(text: &str) -> Result<Self> {
+        match text {
+            "zstd" => Ok(Compression::Zstd),
+            "gzip" => Ok(Compression::Gzip),
+            "none" => Ok(Compression::None),
+            other => Err(Error::new(
+                ErrorCode::Store,
+                format!("unknown compression `{other}` in the store"),
+            )),
+        }
+    }
+}
+
+/// The editable fields of a schedule, after defaults are applied. What validation checks and
+/// what the store holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleFields {
+    pub name: String,
+    pub description: String,
+    pub cron_expression: String,
+    pub timezone: String,
+    pub backup_type: BackupType,
+    pub tenant_id: Option<i64>,
+    pub connection: Option<String>,
+    pub destination: Option<String>,
+    pub compression: Compression,
+    pub retention_days: Option<i64>,
+    pub max_backups: Option<i64>,
+    pub notify_on_success: bool,
+    pub notify_on_failure: bool,
+    pub notification_email: Option<String>,
+    pub catch_up: bool,
+    pub is_active: bool,
+}
+
+/// A create request: the original spec's POST body, plus optional extras with defaults.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSchedule {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub cron_expression: String,
+    /// IANA zone; the machine's zone when absent.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    pub backup_type: BackupType,
+    #[serde(default)]
+    pub tenant_id: Option<i64>,
+    /// A connection profile name; absent means the only (or default) profile at run time.
+    #[serde(default)]
+    pub connection: Option<String>,
+    /// A folder; absent means `backups/` in the data directory.
+    #[serde(default)]
+    pub destination: Option<String>,
+    #[serde(default)]
+    pub compression: Option<Compression>,
+    #[serde(default)]
+    pub retention_days: Option<i64>,
+    #[serde(default)]
+    pub max_backups: Option<i64>,
+    #[serde(default)]
+    pub notify_on_success: Option<bool>,
+    #[serde(default)]
+    pub notify_on_failure: Option<bool>,
+    #[serde(default)]
+    pub notification_email: Option<String>,
+    /// Run a missed slot once on start-up or wake (default true).
+    #[serde(default)]
+    pub catch_up: Option<bool>,
+    #[serde(default)]
+    pub is_active: Option<bool>,
+}
+
+/// A partial update: absent fields stay as they are; `null` clears a nullable field.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulePatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub description: Option<Option<String>>,
+    #[serde(default)]
+    pub cron_expression: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub timezone: Option<Option<String>>,
+    #[serde(default)]
+    pub backup_type: Option<BackupType>,
+    #[serde(default, deserialize_with = "present")]
+    pub tenant_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    pub connection: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub destination: Option<Option<String>>,
+    #[serde(default)]
+    pub compression: Option<Compression>,
+    #[serde(default, deserialize_with = "present")]
+    pub retention_days: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    pub max_backups: Option<Option<i64>>,
+    #[serde(default)]
+    pub notify_on_success: Option<bool>,
+    #[serde(default)]
+    pub notify_on_failure: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    pub notification_email: Option<Option<String>>,
+    #[serde(default)]
+    pub catch_up: Option<bool>,
+    #[serde(default)]
+    pub is_active: Option<bool>,
+}
+
+/// Marks a field that was present in the JSON (even as `null`) as `Some(..)`.
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A stored schedule as the UI and the CLI show it. Times are RFC 3339 in the schedule's zone.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Schedule {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub cron_expression: String,
+    pub timezone: String,
+    pub backup_type: BackupType,
+    pub tenant_id: Option<i64>,
+    pub connection: Option<String>,
+    pub destination: Option<String>,
+    pub compression: Compression,
+    pub retention_days: Option<i64>,
+    pub max_backups: Option<i64>,
+    pub notify_on_success: bool,
+    pub notify_on_failure: bool,
+    pub notification_email: Option<String>,
+    pub catch_up: bool,
+    pub is_active: bool,
+    #[serde(serialize_with = "time::serialize_opt")]
+    pub last_run_at: Option<ZonedDateTime>,
+    #[serde(serialize_with = "time::serialize_opt")]
+    pub next_run_at: Option<ZonedDateTime>,
+    pub success_count: i64,
+    pub failed_count: i64,
+    #[serde(serialize_with = "time::serialize")]
+    pub created_at: ZonedDateTime,
+    #[serde(serialize_with = "time::serialize")]
+    pub updated_at: ZonedDateTime,
+}
+
+impl Schedule {
+    /// The editable part, e.g. to apply a patch to.
+    pub fn fields(&self) -> ScheduleFields {
+        ScheduleFields {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            cron_expression: self.cron_expression.clone(),
+            timezone: self.timezone.clone(),
+            backup_type: self.backup_type,
+            tenant_id: self.tenant_id,
+            connection: self.connection.clone(),
+            destination: self.destination.clone(),
+            compression: self.compression,
+            retention_days: self.retention_days,
+            max_backups: self.max_backups,
+            notify_on_success: self.notify_on_success,
+            notify_on_failure: self.notify_on_failure,
+            notification_email: self.notification_email.clone(),
+            catch_up: self.catch_up,
+            is_active: self.is_active,
+        }
+    }
+}
+
+/// Parses a JSON request body into `T`, naming the offending field on error.
+pub fn parse_request<T: DeserializeOwned>(json: &str) -> Result<T> {
+    let de = &mut serde_json::Deserializer::from_str(json);
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let message = inner.to_string();
+        // A missing or unknown field is reported at the parent; take its name from the message.
+        let named = message.split('`').nth(1).filter(|_| {
+            message.starts_with("missing field") || message.starts_with("unknown field")
+        });
+        let field = match named {
+            Some(name) => name.to_owned(),
+            None if path != "." => path,
+            None => String::new(),
+        };
+        let message = match message.find(" at line ") {
+            Some(pos) => message[..pos].to_owned(),
+            None => message,
+        };
+        let err = Error::new(ErrorCode::InvalidInput, message);
+        if field.is_empty() {
+            err
+        } else {
+            err.with_field(&field)
+        }
+    })
+}
+
+impl NewSchedule {
+    /// Applies defaults: the machine's zone, zstd, notifications off, catch-up on, active.
+    pub fn into_fields(self) -> ScheduleFields {
+        ScheduleFields {
+            name: self.name.trim().to_owned(),
+            description: self.description.unwrap_or_default().trim().to_owned(),
+            cron_expression: self.cron_expression.trim().to_owned(),
+            timezone: self.timezone.unwrap_or_else(time::system_zone_name),
+            backup_type: self.backup_type,
+            tenant_id: self.tenant_id,
+            connection: blank_to_none(self.connection),
+            destination: blank_to_none(self.destination),
+            compression: self.compression.unwrap_or_default(),
+            retention_days: self.retention_days,
+            max_backups: self.max_backups,
+            notify_on_success: self.notify_on_success.unwrap_or(false),
+            notify_on_failure: self.notify_on_failure.unwrap_or(false),
+            notification_email: blank_to_none(self.notification_email),
+            catch_up: self.catch_up.unwrap_or(true),
+            is_active: self.is_active.unwrap_or(true),
+        }
+    }
+}
+
+impl SchedulePatch {
+    /// The fields after this patch is applied to `current`.
+    pub fn apply(self, mut f: ScheduleFields) -> ScheduleFields {
+        if let Some(v) = self.name {
+            f.name = v.trim().to_owned();
+        }
+        if let Some(v) = self.description {
+            f.description = v.unwrap_or_default().trim().to_owned();
+        }
+        if let Some(v) = self.cron_expression {
+            f.cron_expression = v.trim().to_owned();
+        }
+        if let Some(v) = self.timezone {
+            f.timezone = v.unwrap_or_else(time::system_zone_name);
+        }
+        if let Some(v) = self.backup_type {
+            f.backup_type = v;
+            // Switching to a full backup drops the tenant unless the patch sets one (and fails).
+            if v == BackupType::Full && self.tenant_id.is_none() {
+                f.tenant_id = None;
+            }
+        }
+        if let Some(v) = self.tenant_id {
+            f.tenant_id = v;
+        }
+        if let Some(v) = self.connection {
+            f.connection = blank_to_none(v);
+        }
+        if let Some(v) = self.destination {
+            f.destination = blank_to_none(v);
+        }
+        if let Some(v) = self.compression {
+            f.compression = v;
+        }
+        if let Some(v) = self.retention_days {
+            f.retention_days = v;
+        }
+        if let Some(v) = self.max_backups {
+            f.max_backups = v;
+        }
+        if let Some(v) = self.notify_on_success {
+            f.notify_on_success = v;
+        }
+        if let Some(v) = self.notify_on_failure {
+            f.notify_on_failure = v;
+        }
+        if let Some(v) = self.notification_email {
+            f.notification_email = blank_to_none(v);
+        }
+        if let Some(v) = self.catch_up {
+            f.catch_up = v;
+        }
+        if let Some(v) = self.is_active {
+            f.is_active = v;
+        }
+        f
+    }
+}
+
+fn blank_to_none(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// Limits that keep a typo from deleting everything (a `0` that means "keep none").
+pub const MAX_NAME_CHARS: usize = 100;
+pub const MAX_DESCRIPTION_CHARS: usize = 1000;
+pub const RETENTION_DAYS_RANGE: (i64, i64) = (1, 3650);
+pub const MAX_BACKUPS_RANGE: (i64, i64) = (1, 10000);
+
+impl ScheduleFields {
+    /// Checks every rule that needs no database; returns the parsed cron expression.
+    pub fn validate(&self) -> Result<CronExpr> {
+        if self.name.is_empty() {
+            return Err(Error::invalid("name", "the name is empty")
+                .with_hint("give the schedule a name, e.g. Daily Full Backup"));
+        }
+        if self.name.chars().count() > MAX_NAME_CHARS {
+            return Err(Error::invalid(
+                "name",
+                format!("the name is longer than {MAX_NAME_CHARS} characters"),
+            ));
+        }
+        if self.name.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "name",
+                "the name contains a control character (such as a line break)",
+            ));
+        }
+        if self.description.chars().count() > MAX_DESCRIPTION_CHARS {
+            return Err(Error::invalid(
+                "description",
+                format!("the description is longer than {MAX_DESCRIPTION_CHARS} characters"),
+            ));
+        }
+        let cron =
+            CronExpr::parse(&self.cron_expression).map_err(|e| e.with_field("cron_expression"))?;
+        time::zone(&self.timezone)?;
+        match (self.backup_type, self.tenant_id) {
+            (BackupType::Tenant, None) => {
+                return Err(
+                    Error::invalid("tenant_id", "a tenant backup needs a tenant_id")
+                        .with_hint("set tenant_id to the tenant's number, or use backup_type full"),
+                )
+            }
+            (BackupType::Tenant, Some(id)) if id <= 0 => {
+                return Err(Error::invalid(
+                    "tenant_id",
+                    format!("tenant_id must be a positive whole number, not {id}"),
+                ))
+            }
+            (BackupType::Full, Some(_)) => {
+                return Err(Error::invalid(
+                    "tenant_id",
+                    "a full backup covers every tenant and takes no tenant_id",
+                )
+                .with_hint("remove tenant_id, or use backup_type tenant"))
+            }
+            _ => {}
+        }
+        check_range(
+            "retention_days",
+            self.retention_days,
+            RETENTION_DAYS_RANGE,
+            "days",
+        )?;
+        check_range(
+            "max_backups",
+            self.max_backups,
+            MAX_BACKUPS_RANGE,
+            "backups",
+        )?;
+        if let Some(dest) = &self.destination {
+            if !std::path::Path::new(dest).is_absolute() || dest.contains('\0') {
+                return Err(Error::invalid("destination", format!("`{dest}` is not an absolute folder path"))
+                    .with_hint("give a full path such as /srv/backups, or leave it empty for the default folder"));
+            }
+        }
+        if let Some(conn) = &self.connection {
+            if conn.chars().count() > MAX_NAME_CHARS || conn.chars().any(char::is_control) {
+                return Err(Error::invalid(
+                    "connection",
+                    "not a valid connection profile name",
+                ));
+            }
+        }
+        match &self.notification_email {
+            Some(list) => check_email_list(list)?,
+            None if self.notify_on_success || self.notify_on_failure => {
+                return Err(Error::invalid(
+                    "notification_email",
+                    "an email address is needed to send notifications",
+                )
+                .with_hint(
+                    "enter an address, or turn notify_on_success and notify_on_failure off",
+                ))
+            }
+            None => {}
+        }
+        Ok(cron)
+    }
+}
+
+fn check_range(field: &str, value: Option<i64>, (lo, hi): (i64, i64), unit: &str) -> Result<()> {
+    match value {
+        Some(0) => Err(Error::invalid(
+            field,
+            format!("{field} cannot be 0: that would keep no backups"),
+        )
+        .with_hint(format!(
+            "use {lo}-{hi} {unit}, or leave it empty for no limit"
+        ))),
+        Some(v) if v < lo || v > hi => Err(Error::invalid(
+            field,
+            format!("{field} must be between {lo} and {hi} {unit}, not {v}"),
+        )
+        .with_hint("leave it empty for no limit")),
+        _ => Ok(()),
+    }
+}
+
+/// Checks a comma-separated list of email addresses.
+pub fn check_email_list(list: &str) -> Result<()> {
+    let addresses: Vec<&str> = list.split(',').map(str::trim).collect();
+    if addresses.iter().all(|a| a.is_empty()) {
+        return Err(Error::invalid(
+            "notification_email",
+            "no email address given",
+        ));
+    }
+    for address in addresses {
+        if !is_email(address) {
+            return Err(Error::invalid(
+                "notification_email",
+                format!("`{address}` is not a valid email address"),
+            )
+            .with_hint("write addresses like admin@example.com, separated by commas"));
+        }
+    }
+    Ok(())
+}
+
+/// A pragmatic address check: `local@domain`, RFC 5322 atext in the local part, DNS-like labels
+/// (Unicode letters allowed) in the domain. Whether it is deliverable only the mail server knows.
+pub fn is_email(address: &str) -> bool {
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
+    let domain_ok = !domain.is_empty()
+        && domain.len() <= 253
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.chars().count() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        });
+    local_ok && domain_ok
+}
+
+/// The next run strictly after `now`, or none while the schedule is disabled.
+pub fn next_run(
+    fields: &ScheduleFields,
+    cron: &CronExpr,
+    now: Timestamp,
+) -> Result<Option<Timestamp>> {
+    if !fields.is_active {
+        return Ok(None);
+    }
+    let tz = time::zone(&fields.timezone)?;
+    Ok(cron.next_after(now, &tz))
+}
+
+const SELECT: &str = "SELECT id, name, description, cron_expression, timezone, backup_type, tenant_id, connection, \
+     destination, compression, retention_days, max_backups, notify_on_success, notify_on_failure, \
+     notification_email, catch_up, is_active, last_run_at, next_run_at, success_count, failed_count, \
+     created_at, updated_at FROM schedules";
+
+fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Schedule> {
+    let timezone: String = row.try_get("timezone")?;
+    // A zone that vanished from the tz database must not hide the schedule; show it in UTC.
+    let tz = time::zone(&timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let zoned = |col: &str| -> Result<Option<ZonedDateTime>> {
+        let text: Option<String> = row.try_get(col)?;
+        text.map(|t| time::from_stored(&t).map(|ts| ts.to_zoned_datetime(tz.clone())))
+            .transpose()
+    };
+    let required = |col: &str| -> Result<ZonedDateTime> {
+        zoned(col)?
+            .ok_or_else(|| Error::new(ErrorCode::Store, format!("schedule {col} is missing")))
+    };
+    Ok(Schedule {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        cron_expression: row.try_get("cron_expression")?,
+        backup_type: BackupType::from_stored(row.try_get("backup_type")?)?,
+        tenant_id: row.try_get("tenant_id")?,
+        connection: row.try_get("connection")?,
+        destination: row.try_get("destination")?,
+        compression: Compression::from_stored(row.try_get("compression")?)?,
+        retention_days: row.try_get("retention_days")?,
+        max_backups: row.try_get("max_backups")?,
+        notify_on_success: row.try_get("notify_on_success")?,
+        notify_on_failure: row.try_get("notify_on_failure")?,
+        notification_email: row.try_get("notification_email")?,
+        catch_up: row.try_get("catch_up")?,
+        is_active: row.try_get("is_active")?,
+        last_run_at: zoned("last_run_at")?,
+        next_run_at: zoned("next_run_at")?,
+        success_count: row.try_get("success_count")?,
+        failed_count: row.try_get("failed_count")?,
+        created_at: required("created_at")?,
+        updated_at: required("updated_at")?,
+        timezone,
+    })
+}
+
+fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+fn name_taken(name: &str) -> Error {
+    Error::new(
+        ErrorCode::Conflict,
+        format!("a schedule named `{name}` already exists"),
+    )
+    .with_field("name")
+    .with_hint("choose another name")
+}
+
+impl Store {
+    /// Every schedule, oldest first.
+    pub async fn list_schedules(&self) -> Result<Vec<Schedule>> {
+        let rows = sqlx::query(&format!("{SELECT} ORDER BY id"))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    pub async fn get_schedule(&self, id: i64) -> Result<Schedule> {
+        let row = sqlx::query(&format!("{SELECT} WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        match row {
+            Some(row) => from_row(&row),
+            None => Err(
+                Error::not_found(format!("there is no schedule with id {id}"))
+                    .with_hint("`billora-backup schedule list` shows the ids"),
+            ),
+        }
+    }
+
+    /// Checks the rules that need the store: a referenced connection profile must exist.
+    async fn validate_references(&self, fields: &ScheduleFields) -> Result<()> {
+        if let Some(name) = &fields.connection {
+            let found: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM connections WHERE name = ?")
+                    .bind(name)
+                    .fetch_optional(self.pool())
+                    .await?;
+            if found.is_none() {
+                return Err(Error::invalid(
+                    "connection",
+                    format!("there is no connection profile named `{name}`"),
+                )
+                .with_hint(
+                    "add it first with `billora-backup connection add`, or leave connection empty",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates a schedule after checking every rule; computes `next_run_at` from `now`.
+    pub async fn create_schedule(&self, request: NewSchedule, now: Timestamp) -> Result<Schedule> {
+        let fields = request.into_fields();
+        let cron = fields.validate()?;
+        self.validate_references(&fields).await?;
+        let next = next_run(&fields, &cron, now)?;
+        let now_text = time::to_stored(now);
+        let result = sqlx::query(
+            "INSERT INTO schedules (name, description, cron_expression, timezone, backup_type, tenant_id, \
+             connection, destination, compression, retention_days, max_backups, notify_on_success, \
+             notify_on_failure, notification_email, catch_up, is_active, next_run_at, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&fields.name)
+        .bind(&fields.description)
+        .bind(cron.as_str())
+        .bind(&fields.timezone)
+        .bind(fields.backup_type.as_str())
+        .bind(fields.tenant_id)
+        .bind(&fields.connection)
+        .bind(&fields.destination)
+        .bind(fields.compression.as_str())
+        .bind(fields.retention_days)
+        .bind(fields.max_backups)
+        .bind(fields.notify_on_success)
+        .bind(fields.notify_on_failure)
+        .bind(&fields.notification_email)
+        .bind(fields.catch_up)
+        .bind(fields.is_active)
+        .bind(next.map(time::to_stored))
+        .bind(&now_text)
+        .bind(&now_text)
+        .execute(self.pool())
+        .await;
+        match result {
+            Ok(done) => self.get_schedule(done.last_insert_rowid()).await,
+            Err(err) if is_unique_violation(&err) => Err(name_taken(&fields.name)),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Applies a partial update after checking the whole result; recomputes `next_run_at`.
+    pub async fn update_schedule(
+        &self,
+        id: i64,
+        patch: SchedulePatch,
+        now: Timestamp,
+    ) -> Result<Schedule> {
+        let current = self.get_schedule(id).await?;
+        let fields = patch.apply(current.fields());
+        let cron = fields.validate()?;
+        self.validate_references(&fields).await?;
+        let next = next_run(&fields, &cron, now)?;
+        let result = sqlx::query(
+            "UPDATE schedules SET name = ?, description = ?, cron_expression = ?, timezone = ?, backup_type = ?, \
+             tenant_id = ?, connection = ?, destination = ?, compression = ?, retention_days = ?, max_backups = ?, \
+             notify_on_success = ?, notify_on_failure = ?, notification_email = ?, catch_up = ?, is_active = ?, \
+             next_run_at = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(&fields.name)
+        .bind(&fields.description)
+        .bind(cron.as_str())
+        .bind(&fields.timezone)
+        .bind(fields.backup_type.as_str())
+        .bind(fields.tenant_id)
+        .bind(&fields.connection)
+        .bind(&fields.destination)
+        .bind(fields.compression.as_str())
+        .bind(fields.retention_days)
+        .bind(fields.max_backups)
+        .bind(fields.notify_on_success)
+        .bind(fields.notify_on_failure)
+        .bind(&fields.notification_email)
+        .bind(fields.catch_up)
+        .bind(fields.is_active)
+        .bind(next.map(time::to_stored))
+        .bind(time::to_stored(now))
+        .bind(id)
+        .execute(self.pool())
+        .await;
+        match result {
+            Ok(done) if done.rows_affected() == 1 => self.get_schedule(id).await,
+            Ok(_) => Err(Error::not_found(format!(
+                "there is no schedule with id {id}"
+            ))),
+            Err(err) if is_unique_violation(&err) => Err(name_taken(&fields.name)),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Enables a disabled schedule or disables an enabled one.
+    pub async fn toggle_schedule(&self, id: i64, now: Timestamp) -> Result<Schedule> {
+        let current = self.get_schedule(id).await?;
+        let patch = SchedulePatch {
+            is_active: Some(!current.is_active),
+            ..SchedulePatch::default()
+        };
+        self.update_schedule(id, patch, now).await
+    }
+
+    /// Deletes a schedule. Its history and backup files stay.
+    pub async fn delete_schedule(&self, id: i64) -> Result<Schedule> {
+        let current = self.get_schedule(id).await?;
+        sqlx::query("DELETE FROM schedules WHERE id = ?")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(current)
+    }
+}
