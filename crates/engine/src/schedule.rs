@@ -493,7 +493,7 @@ pub fn check_email_list(list: &str) -> Result<()> {
 }
 
 /// A pragmatic address check: `local@domain`, RFC 5322 atext in the local part, DNS-like labels
-/// (Unicode letters allowed) in the domain. Whether it is deliverable only the mail server knows.
+/// (any non-ASCII letter or mark allowed, for Thai domains) in the domain. Whether it is deliverable only the mail server knows.
 pub fn is_email(address: &str) -> bool {
     let Some((local, domain)) = address.rsplit_once('@') else {
         return false;
@@ -513,7 +513,11 @@ pub fn is_email(address: &str) -> bool {
                 && label.chars().count() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+                && label.chars().all(|c| {
+                    c.is_ascii_alphanumeric()
+                        || c == '-'
+                        || (!c.is_ascii() && !c.is_whitespace() && !c.is_control())
+                })
         });
     local_ok && domain_ok
 }
