@@ -25,6 +25,26 @@ pub enum ErrorCode {
     Store,
     /// A file-system operation failed.
     Io,
+    /// The disk or file system is full.
+    DiskFull,
+    /// The OS refused access to a file or folder, or the database refused a privilege.
+    PermissionDenied,
+    /// The database server refused the user name or password.
+    AuthFailed,
+    /// The database server could not be reached (down, wrong host or port, network gone).
+    Unreachable,
+    /// TLS to the database server failed.
+    TlsFailed,
+    /// The database server reported an error.
+    DatabaseError,
+    /// A transient database condition (deadlock, lock wait timeout) worth retrying.
+    Transient,
+    /// The OS keyring (Secret Service, Keychain, Credential Manager) is missing or locked.
+    SecretStoreUnavailable,
+    /// A backup file is damaged: checksum mismatch, truncated, or not a backup.
+    Corrupt,
+    /// The run was cancelled.
+    Cancelled,
 }
 
 impl ErrorCode {
@@ -126,6 +146,24 @@ impl From<sqlx::migrate::MigrateError> for Error {
 
 impl From<std::io::Error> for Error {
     fn from(err: std::io::Error) -> Self {
-        Error::new(ErrorCode::Io, err.to_string())
+        io_error(err, "a file operation failed")
+    }
+}
+
+/// Classifies an I/O error (disk full, permission denied) with a sentence saying what failed.
+pub fn io_error(err: std::io::Error, what: &str) -> Error {
+    use std::io::ErrorKind;
+    match err.kind() {
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => {
+            Error::new(ErrorCode::DiskFull, format!("{what}: the disk is full")).with_hint(
+                "free some space or choose another backup folder; no partial file was kept",
+            )
+        }
+        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => Error::new(
+            ErrorCode::PermissionDenied,
+            format!("{what}: permission denied ({err})"),
+        )
+        .with_hint("make the folder writable for this user, or choose another folder"),
+        _ => Error::new(ErrorCode::Io, format!("{what}: {err}")),
     }
 }

@@ -14,3 +14,10 @@ pub mod store;
 pub mod time;
 
 pub use error::{Error, ErrorCode, Result};
+pub mod artifact;
+pub mod backup;
+pub mod connection;
+pub mod dump;
+pub mod manifest;
+pub mod restore;
+pub mod secrets;

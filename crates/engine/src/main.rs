@@ -8,12 +8,21 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use billora_engine::backup::{run_file, run_schedule, RunControl, RunOptions, Trigger};
+use billora_engine::connection::{check_connection, NewConnection, ServerTarget};
 use billora_engine::cron::{CronExpr, Lang};
+use billora_engine::dump::DumpProgress;
 use billora_engine::error::{Error, ErrorCode, Result};
+use billora_engine::restore::{self, RestoreMode, RestoreProgress, RestoreRequest};
 use billora_engine::schedule::{parse_request, NewSchedule, SchedulePatch};
+use billora_engine::secrets::{OsKeyring, PasswordSource};
 use billora_engine::store::Store;
 use billora_engine::{paths, time};
 use clap::{Parser, Subcommand};
+use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 use jiff::Timestamp;
 use serde_json::json;
 
@@ -48,6 +57,72 @@ enum Command {
     },
     /// Print the data directory in use.
     DataDir,
+    /// Database connection profiles (the password goes to the OS keyring).
+    #[command(subcommand)]
+    Connection(ConnectionCommand),
+    /// Restore a backup (a history entry id, or a file) into a database.
+    Restore {
+        /// A history entry id, or the path of a backup file (ours or a mysqldump file).
+        source: String,
+        /// The connection profile of the server to restore to.
+        #[arg(long)]
+        connection: String,
+        /// The database to restore into (created when missing).
+        #[arg(long)]
+        database: String,
+        /// Restore into a database that already has tables (they are replaced).
+        #[arg(long)]
+        force: bool,
+        /// For a tenant backup: replace that tenant's rows in the live database, in one transaction.
+        #[arg(long, conflicts_with = "force")]
+        replace_tenant: bool,
+        /// Parallel connections for INSERTs (our own backups only).
+        #[arg(long, default_value_t = 2)]
+        connections: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConnectionCommand {
+    /// Add a profile. The password is read from stdin (--password-stdin) into the OS keyring,
+    /// or taken at run time from an environment variable or a private file (headless servers).
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        host: String,
+        #[arg(long, default_value_t = 3306)]
+        port: u16,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        database: String,
+        /// disabled, preferred, required or verify-ca.
+        #[arg(long, default_value = "preferred")]
+        tls_mode: String,
+        /// The CA certificate for verify-ca.
+        #[arg(long)]
+        tls_ca_file: Option<PathBuf>,
+        #[arg(long, default_value = "tenant_id")]
+        tenant_column: String,
+        #[arg(long, default_value = "tenants")]
+        tenant_root_table: String,
+        /// Read the password from stdin and keep it in the OS keyring.
+        #[arg(long, group = "password")]
+        password_stdin: bool,
+        /// Read the password at run time from this environment variable (nothing is stored).
+        #[arg(long, group = "password", value_name = "VAR")]
+        password_env: Option<String>,
+        /// Read the password at run time from this file (mode 600; nothing is stored).
+        #[arg(long, group = "password", value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+    /// List the profiles (no passwords).
+    List,
+    /// Connect, show the server version and any privilege the backup lacks.
+    Test { name: String },
+    /// Remove a profile and its keyring password.
+    Remove { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,6 +169,8 @@ enum ScheduleCommand {
     Toggle { id: i64 },
     /// Show one schedule.
     Show { id: i64 },
+    /// Back up now, in the foreground, with a progress bar; records a history entry.
+    Run { id: i64 },
 }
 
 fn main() -> ExitCode {
@@ -131,6 +208,34 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Schedule(cmd) => {
             let store = open_store(cli.data_dir).await?;
             let result = schedule(&store, cmd, now).await;
+            store.close().await;
+            result
+        }
+        Command::Connection(cmd) => {
+            let store = open_store(cli.data_dir).await?;
+            let result = connection(&store, cmd, now).await;
+            store.close().await;
+            result
+        }
+        Command::Restore {
+            source,
+            connection,
+            database,
+            force,
+            replace_tenant,
+            connections,
+        } => {
+            let store = open_store(cli.data_dir).await?;
+            let result = restore(
+                &store,
+                source,
+                connection,
+                database,
+                force,
+                replace_tenant,
+                connections,
+            )
+            .await;
             store.close().await;
             result
         }
@@ -196,7 +301,193 @@ async fn schedule(store: &Store, cmd: ScheduleCommand, now: Timestamp) -> Result
             print_json(&json!({ "success": true, "deleted": deleted }))
         }
         ScheduleCommand::Toggle { id } => print_json(&store.toggle_schedule(id, now).await?),
+        ScheduleCommand::Run { id } => {
+            let bar = progress_bar();
+            let shown = bar.clone();
+            let progress = Arc::new(move |p: &DumpProgress| {
+                shown.set_length(p.rows_estimated.max(p.rows_done));
+                shown.set_position(p.rows_done);
+                shown.set_message(format!(
+                    "{} ({}/{} tables, {})",
+                    p.table,
+                    p.tables_done,
+                    p.tables_total,
+                    HumanBytes(p.bytes_done)
+                ));
+            });
+            let cancel = Arc::new(AtomicBool::new(false));
+            let stop = cancel.clone();
+            let ctrl_c = tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    stop.store(true, Ordering::Relaxed);
+                }
+            });
+            let outcome = run_schedule(
+                store,
+                &OsKeyring,
+                id,
+                Trigger::Manual,
+                now,
+                &RunOptions::default(),
+                progress,
+                cancel,
+            )
+            .await;
+            ctrl_c.abort();
+            bar.finish_and_clear();
+            let outcome = outcome?;
+            print_json(&outcome)?;
+            match outcome.error {
+                Some(err) => Err(Error {
+                    code: if err.code.is_input_error() {
+                        ErrorCode::DatabaseError
+                    } else {
+                        err.code
+                    },
+                    ..err
+                }),
+                None => Ok(()),
+            }
+        }
     }
+}
+
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} rows, ETA {eta} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+async fn connection(store: &Store, cmd: ConnectionCommand, now: Timestamp) -> Result<()> {
+    match cmd {
+        ConnectionCommand::Add {
+            name,
+            host,
+            port,
+            user,
+            database,
+            tls_mode,
+            tls_ca_file,
+            tenant_column,
+            tenant_root_table,
+            password_stdin,
+            password_env,
+            password_file,
+        } => {
+            let tls_mode = serde_json::from_value(serde_json::Value::String(tls_mode.clone())).map_err(|_| {
+                Error::invalid("tls_mode", format!("`{tls_mode}` is not a TLS mode (disabled, preferred, required, verify-ca)"))
+            })?;
+            let (source, password) = match (password_stdin, password_env, password_file) {
+                (true, _, _) => {
+                    let mut text = String::new();
+                    std::io::stdin()
+                        .read_to_string(&mut text)
+                        .map_err(|e| Error::invalid("password", format!("cannot read the password from stdin: {e}")))?;
+                    let text = text.trim_end_matches(['\r', '\n']).to_owned();
+                    if text.is_empty() {
+                        return Err(Error::invalid("password", "the password on stdin is empty"));
+                    }
+                    (PasswordSource::Keyring, Some(text))
+                }
+                (_, Some(var), _) => (PasswordSource::Env(var), None),
+                (_, _, Some(path)) => (PasswordSource::File(path), None),
+                _ => {
+                    return Err(Error::invalid("password", "say where the password comes from")
+                        .with_hint("--password-stdin (kept in the OS keyring), --password-env VAR or --password-file FILE"))
+                }
+            };
+            let request = NewConnection {
+                name,
+                host,
+                port: Some(port),
+                username: user,
+                database,
+                tls_mode: Some(tls_mode),
+                tls_ca_file,
+                tenant_column: Some(tenant_column),
+                tenant_root_table: Some(tenant_root_table),
+                password_source: Some(source),
+            };
+            print_json(
+                &store
+                    .add_connection(request, password.as_deref(), &OsKeyring, now)
+                    .await?,
+            )
+        }
+        ConnectionCommand::List => {
+            print_json(&json!({ "connections": store.list_connections().await? }))
+        }
+        ConnectionCommand::Test { name } => {
+            let profile = store.get_connection(&name).await?;
+            let target = ServerTarget::new(&profile, &OsKeyring)?;
+            let check = tokio::task::spawn_blocking(move || check_connection(&target))
+                .await
+                .map_err(|e| Error::new(ErrorCode::Io, e.to_string()))??;
+            print_json(&check)
+        }
+        ConnectionCommand::Remove { name } => {
+            let removed = store.remove_connection(&name, &OsKeyring).await?;
+            print_json(&json!({ "success": true, "removed": removed }))
+        }
+    }
+}
+
+async fn restore(
+    store: &Store,
+    source: String,
+    connection: String,
+    database: String,
+    force: bool,
+    replace_tenant: bool,
+    connections: usize,
+) -> Result<()> {
+    let (file, expected_sha256) = match source.parse::<i64>() {
+        Ok(id) => run_file(store, id).await?,
+        Err(_) => (PathBuf::from(&source), None),
+    };
+    let profile = store.get_connection(&connection).await?;
+    let target = ServerTarget::new(&profile, &OsKeyring)?;
+    let request = RestoreRequest {
+        file,
+        expected_sha256,
+        database,
+        mode: if replace_tenant {
+            RestoreMode::ReplaceTenant
+        } else {
+            RestoreMode::Database { force }
+        },
+        connections: connections.clamp(1, 8),
+    };
+    let bar = progress_bar();
+    let shown = bar.clone();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let stop = cancel.clone();
+    let ctrl_c = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stop.store(true, Ordering::Relaxed);
+        }
+    });
+    let report = tokio::task::spawn_blocking(move || {
+        restore::restore(
+            &target,
+            &request,
+            &move |p: &RestoreProgress| {
+                shown.set_length(p.sql_bytes_total.unwrap_or(0));
+                shown.set_message(format!("{} statements", p.statements));
+            },
+            &cancel,
+        )
+    })
+    .await
+    .map_err(|e| Error::new(ErrorCode::Io, e.to_string()))?;
+    ctrl_c.abort();
+    bar.finish_and_clear();
+    print_json(&report?)
 }
 
 /// Reads a JSON body from a file, or from stdin for `-`.

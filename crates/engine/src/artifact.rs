@@ -1,0 +1,298 @@
+//! Backup files on disk, written so that a file with the final name is always complete:
+//! SQL → compression → SHA-256 → `NAME.partial` → fsync → rename → fsync the folder.
+//!
+//! A [`PendingFile`] that is dropped without [`PendingFile::finish`] (an error, a cancel, a
+//! panic) removes its partial file; a crash leaves only a `.partial`, which never counts as a
+//! backup and is cleaned up by the next start. Files and folders are private to their owner
+//! (0600/0700): they hold every customer's data.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{io_error, Error, ErrorCode, Result};
+use crate::paths::create_private_dir;
+use crate::schedule::Compression;
+
+/// The suffix of a file being written.
+pub const PARTIAL_SUFFIX: &str = ".partial";
+/// The suffix of the JSON manifest written beside each backup.
+pub const MANIFEST_SUFFIX: &str = ".manifest.json";
+
+impl Compression {
+    /// The file extension after `.sql`.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Compression::Zstd => ".zst",
+            Compression::Gzip => ".gz",
+            Compression::None => "",
+        }
+    }
+}
+
+/// Hashes and counts the bytes that reach the file.
+struct HashingFile {
+    file: BufWriter<File>,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl Write for HashingFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+enum Encoder {
+    Zstd(zstd::stream::write::Encoder<'static, HashingFile>),
+    Gzip(flate2::write::GzEncoder<HashingFile>),
+    None(HashingFile),
+}
+
+/// A backup file being written. Write uncompressed SQL into it.
+pub struct PendingFile {
+    encoder: Option<Encoder>,
+    partial: PathBuf,
+    final_path: PathBuf,
+}
+
+impl std::fmt::Debug for PendingFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PendingFile({})", self.partial.display())
+    }
+}
+
+/// A finished, durable backup file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FinishedFile {
+    pub path: PathBuf,
+    pub filename: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// Opens a new file for writing with owner-only permissions; never overwrites.
+fn create_private_file(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// Picks `stem.sql<ext>` in `dir`, or `stem_2.sql<ext>`, … when taken (also by a partial).
+pub fn unique_name(dir: &Path, stem: &str, compression: Compression) -> String {
+    let ext = compression.extension();
+    (1..)
+        .map(|n| {
+            if n == 1 {
+                format!("{stem}.sql{ext}")
+            } else {
+                format!("{stem}_{n}.sql{ext}")
+            }
+        })
+        .find(|name| {
+            !dir.join(name).exists() && !dir.join(format!("{name}{PARTIAL_SUFFIX}")).exists()
+        })
+        .expect("some name is free")
+}
+
+impl PendingFile {
+    /// Creates `dir/filename.partial` (creating `dir` privately if needed).
+    pub fn create(
+        dir: &Path,
+        filename: &str,
+        compression: Compression,
+        threads: u32,
+    ) -> Result<PendingFile> {
+        create_private_dir(dir)?;
+        let final_path = dir.join(filename);
+        let partial = dir.join(format!("{filename}{PARTIAL_SUFFIX}"));
+        let file = create_private_file(&partial).map_err(|e| {
+            io_error(
+                e,
+                &format!("cannot create the backup file in {}", dir.display()),
+            )
+        })?;
+        let sink = HashingFile {
+            file: BufWriter::with_capacity(1 << 20, file),
+            hasher: Sha256::new(),
+            bytes: 0,
+        };
+        let encoder = match compression {
+            Compression::Zstd => {
+                let mut enc = zstd::stream::write::Encoder::new(sink, 3)
+                    .map_err(|e| io_error(e, "starting zstd"))?;
+                if threads > 1 {
+                    enc.multithread(threads)
+                        .map_err(|e| io_error(e, "starting zstd"))?;
+                }
+                enc.include_checksum(true)
+                    .map_err(|e| io_error(e, "starting zstd"))?;
+                Encoder::Zstd(enc)
+            }
+            Compression::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(
+                sink,
+                flate2::Compression::new(6),
+            )),
+            Compression::None => Encoder::None(sink),
+        };
+        Ok(PendingFile {
+            encoder: Some(encoder),
+            partial,
+            final_path,
+        })
+    }
+
+    /// The partial file's path (recorded in the history so a crash can be cleaned up).
+    pub fn partial_path(&self) -> &Path {
+        &self.partial
+    }
+
+    /// Completes compression, makes the file durable and gives it its final name.
+    pub fn finish(mut self) -> Result<FinishedFile> {
+        let encoder = self.encoder.take().expect("finish is called once");
+        let sink = match encoder {
+            Encoder::Zstd(enc) => enc.finish(),
+            Encoder::Gzip(enc) => enc.finish(),
+            Encoder::None(sink) => Ok(sink),
+        }
+        .map_err(|e| io_error(e, "finishing the backup file"))?;
+        let HashingFile {
+            file,
+            hasher,
+            bytes,
+        } = sink;
+        let file = file
+            .into_inner()
+            .map_err(|e| io_error(e.into_error(), "writing the backup file"))?;
+        file.sync_all()
+            .map_err(|e| io_error(e, "saving the backup file to disk"))?;
+        drop(file);
+        std::fs::rename(&self.partial, &self.final_path)
+            .map_err(|e| io_error(e, "naming the backup file"))?;
+        sync_dir(self.final_path.parent().unwrap_or(Path::new(".")));
+        let sha256 = hex(&hasher.finalize());
+        Ok(FinishedFile {
+            filename: self
+                .final_path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            path: self.final_path.clone(),
+            size: bytes,
+            sha256,
+        })
+    }
+}
+
+impl Write for PendingFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self.encoder.as_mut() {
+            Some(Encoder::Zstd(e)) => e.write(buf),
+            Some(Encoder::Gzip(e)) => e.write(buf),
+            Some(Encoder::None(e)) => e.write(buf),
+            None => Err(io::Error::other("the backup file is closed")),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self.encoder.as_mut() {
+            Some(Encoder::Zstd(e)) => e.flush(),
+            Some(Encoder::Gzip(e)) => e.flush(),
+            Some(Encoder::None(e)) => e.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for PendingFile {
+    fn drop(&mut self) {
+        if self.encoder.is_some() {
+            self.encoder = None;
+            let _ = std::fs::remove_file(&self.partial);
+        }
+    }
+}
+
+/// Makes a rename durable (a no-op where folders cannot be opened).
+fn sync_dir(dir: &Path) {
+    if let Ok(handle) = File::open(dir) {
+        let _ = handle.sync_all();
+    }
+}
+
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of a whole file, streamed.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut file =
+        File::open(path).map_err(|e| io_error(e, &format!("cannot open {}", path.display())))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        use std::io::Read;
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| io_error(e, &format!("cannot read {}", path.display())))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+/// Writes a small JSON file atomically and privately (the manifest beside a backup).
+pub fn write_json_atomically(path: &Path, value: &impl Serialize) -> Result<()> {
+    let partial = PathBuf::from(format!("{}{PARTIAL_SUFFIX}", path.display()));
+    let text = serde_json::to_vec_pretty(value)
+        .map_err(|e| Error::new(ErrorCode::Io, format!("manifest: {e}")))?;
+    let _ = std::fs::remove_file(&partial);
+    let mut file =
+        create_private_file(&partial).map_err(|e| io_error(e, "writing the manifest"))?;
+    let written = file.write_all(&text).and_then(|_| file.sync_all());
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&partial);
+        return Err(io_error(e, "writing the manifest"));
+    }
+    std::fs::rename(&partial, path).map_err(|e| io_error(e, "naming the manifest"))?;
+    sync_dir(path.parent().unwrap_or(Path::new(".")));
+    Ok(())
+}
+
+/// Opens a backup (plain, gzip or zstd, told by its first bytes) for reading SQL.
+pub fn open_sql_reader(path: &Path) -> Result<Box<dyn io::Read + Send>> {
+    use std::io::Read;
+    let mut file =
+        File::open(path).map_err(|e| io_error(e, &format!("cannot open {}", path.display())))?;
+    let mut magic = [0u8; 4];
+    let n = file
+        .read(&mut magic)
+        .map_err(|e| io_error(e, "reading the backup"))?;
+    let file = io::BufReader::with_capacity(
+        1 << 20,
+        File::open(path).map_err(|e| io_error(e, "reading the backup"))?,
+    );
+    Ok(match &magic[..n] {
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => Box::new(
+            zstd::stream::read::Decoder::with_buffer(file).map_err(|e| io_error(e, "zstd"))?,
+        ),
+        [0x1f, 0x8b, ..] => Box::new(flate2::bufread::MultiGzDecoder::new(file)),
+        _ => Box::new(file),
+    })
+}

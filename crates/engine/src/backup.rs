@@ -1,0 +1,411 @@
+//! One run of a schedule: a history entry that says `running` before anything else happens,
+//! the dump streamed into a private `.partial` file, and then either a complete file with its
+//! manifest and a `success` entry, or no file at all and a `failed` (or `cancelled`) entry
+//! with the error's code, message and hint. The schedule's counters follow.
+//!
+//! Durations use the monotonic clock; instants come from the `now` the caller passes, so tests
+//! pin them.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Instant;
+
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+
+use crate::artifact::{unique_name, write_json_atomically, FinishedFile, PendingFile};
+use crate::connection::ServerTarget;
+use crate::dump::{dump, DumpOptions, DumpProgress, DumpReport, DumpScope};
+use crate::error::{Error, ErrorCode, Result};
+use crate::manifest::{self, Manifest};
+use crate::schedule::{BackupType, Schedule};
+use crate::secrets::SecretStore;
+use crate::store::Store;
+use crate::time;
+
+/// The key of the tenant root table.
+pub const TENANT_ROOT_KEY: &str = "id";
+
+/// Why a run started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Trigger {
+    Manual,
+    Scheduled,
+    CatchUp,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Manual => "manual",
+            Trigger::Scheduled => "scheduled",
+            Trigger::CatchUp => "catch-up",
+        }
+    }
+}
+
+/// Tuning of a run (defaults suit a 2-core office machine).
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub readers: usize,
+    pub compression_threads: u32,
+    pub keep_definers: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            readers: 2,
+            compression_threads: 2,
+            keep_definers: false,
+        }
+    }
+}
+
+/// How a caller watches and stops a run.
+#[derive(Clone)]
+pub struct RunControl {
+    pub progress: Arc<dyn Fn(&DumpProgress) + Send + Sync>,
+    /// Set to cancel: the run stops promptly, leaves no file and records `cancelled`.
+    pub cancel: Arc<AtomicBool>,
+}
+
+impl Default for RunControl {
+    fn default() -> Self {
+        RunControl {
+            progress: Arc::new(|_| {}),
+            cancel: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+impl std::fmt::Debug for RunControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunControl")
+            .field("cancel", &self.cancel)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The outcome of a run, as recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunOutcome {
+    pub run_id: i64,
+    pub status: String,
+    pub file: Option<FinishedFile>,
+    pub error: Option<Error>,
+    pub duration_seconds: f64,
+    pub report: Option<DumpReport>,
+}
+
+/// The file name the spec uses: `backup_full_2026-02-03T02-00-00` (+ `.sql.zst`), or
+/// `backup_tenant_5_…`, in the schedule's local time.
+pub fn file_stem(
+    backup_type: BackupType,
+    tenant_id: Option<i64>,
+    at: Timestamp,
+    tz: &TimeZone,
+) -> String {
+    let local = at
+        .to_zoned_datetime(tz.clone())
+        .strftime("%Y-%m-%dT%H-%M-%S")
+        .to_string();
+    match (backup_type, tenant_id) {
+        (BackupType::Tenant, Some(id)) => format!("backup_tenant_{id}_{local}"),
+        _ => format!("backup_full_{local}"),
+    }
+}
+
+/// The folder a schedule writes to.
+pub fn backup_dir(store: &Store, schedule: &Schedule) -> PathBuf {
+    schedule
+        .destination
+        .as_ref()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| store.default_backup_dir())
+}
+
+/// Runs `schedule_id` now: records the run, dumps, finishes the file, records the outcome.
+/// A failure is recorded and returned in the outcome (status `failed`), not as `Err`; `Err`
+/// means the run could not even be recorded (unknown schedule, store failure).
+pub async fn run_schedule(
+    store: &Store,
+    secrets: &dyn SecretStore,
+    schedule_id: i64,
+    trigger: Trigger,
+    now: Timestamp,
+    options: &RunOptions,
+    control: RunControl,
+) -> Result<RunOutcome> {
+    let schedule = store.get_schedule(schedule_id).await?;
+    let started = Instant::now();
+    let run_id = sqlx::query(
+        "INSERT INTO runs (schedule_id, schedule_name, backup_type, tenant_id, trigger, status, created_at) \
+         VALUES (?, ?, ?, ?, ?, 'running', ?)",
+    )
+    .bind(schedule.id)
+    .bind(&schedule.name)
+    .bind(schedule.backup_type.as_str())
+    .bind(schedule.tenant_id)
+    .bind(trigger.as_str())
+    .bind(time::to_stored(now))
+    .execute(store.pool())
+    .await?
+    .last_insert_rowid();
+
+    let prepared = prepare(store, secrets, &schedule, now).await;
+    let result = match prepared {
+        Ok(plan) => {
+            sqlx::query("UPDATE runs SET filename = ?, file_path = ? WHERE id = ?")
+                .bind(&plan.filename)
+                .bind(
+                    plan.dir
+                        .join(format!(
+                            "{}{}",
+                            plan.filename,
+                            crate::artifact::PARTIAL_SUFFIX
+                        ))
+                        .display()
+                        .to_string(),
+                )
+                .bind(run_id)
+                .execute(store.pool())
+                .await?;
+            let options = options.clone();
+            let RunControl { progress, cancel } = control;
+            tokio::task::spawn_blocking(move || {
+                execute(plan, &options, &*progress, &cancel, now, started)
+            })
+            .await
+            .unwrap_or_else(|e| {
+                Err(Error::new(
+                    ErrorCode::Io,
+                    format!("the backup task stopped: {e}"),
+                ))
+            })
+        }
+        Err(err) => Err(err),
+    };
+    let duration = started.elapsed().as_secs_f64();
+    let finished_at = now
+        .checked_add(SignedDuration::from_secs_f64(duration))
+        .unwrap_or(now);
+    match result {
+        Ok((file, report, manifest)) => {
+            let details = serde_json::to_string(&manifest).unwrap_or_else(|_| "{}".into());
+            let warnings = serde_json::to_string(&report.warnings).unwrap_or_else(|_| "[]".into());
+            sqlx::query(
+                "UPDATE runs SET status = 'success', filename = ?, file_path = ?, file_size = ?, checksum_sha256 = ?, \
+                 duration_seconds = ?, finished_at = ?, warnings = ?, details = ? WHERE id = ?",
+            )
+            .bind(&file.filename)
+            .bind(file.path.display().to_string())
+            .bind(file.size as i64)
+            .bind(&file.sha256)
+            .bind(duration)
+            .bind(time::to_stored(finished_at))
+            .bind(warnings)
+            .bind(details)
+            .bind(run_id)
+            .execute(store.pool())
+            .await?;
+            sqlx::query("UPDATE schedules SET last_run_at = ?, success_count = success_count + 1 WHERE id = ?")
+                .bind(time::to_stored(now))
+                .bind(schedule.id)
+                .execute(store.pool())
+                .await?;
+            Ok(RunOutcome {
+                run_id,
+                status: "success".into(),
+                file: Some(file),
+                error: None,
+                duration_seconds: duration,
+                report: Some(report),
+            })
+        }
+        Err(err) => {
+            let status = if err.code == ErrorCode::Cancelled {
+                "cancelled"
+            } else {
+                "failed"
+            };
+            sqlx::query(
+                "UPDATE runs SET status = ?, file_path = NULL, file_size = NULL, duration_seconds = ?, finished_at = ?, \
+                 error_code = ?, error_message = ?, error_hint = ? WHERE id = ?",
+            )
+            .bind(status)
+            .bind(duration)
+            .bind(time::to_stored(finished_at))
+            .bind(err.code.to_string())
+            .bind(&err.message)
+            .bind(&err.hint)
+            .bind(run_id)
+            .execute(store.pool())
+            .await?;
+            let column = if status == "failed" {
+                "failed_count = failed_count + 1,"
+            } else {
+                ""
+            };
+            sqlx::query(&format!(
+                "UPDATE schedules SET {column} last_run_at = ? WHERE id = ?"
+            ))
+            .bind(time::to_stored(now))
+            .bind(schedule.id)
+            .execute(store.pool())
+            .await?;
+            Ok(RunOutcome {
+                run_id,
+                status: status.into(),
+                file: None,
+                error: Some(err),
+                duration_seconds: duration,
+                report: None,
+            })
+        }
+    }
+}
+
+/// Everything a run needs, resolved before the blocking part.
+struct Plan {
+    target: ServerTarget,
+    scope: DumpScope,
+    dir: PathBuf,
+    filename: String,
+    schedule: Schedule,
+    tenant_column: String,
+    tenant_root_table: String,
+}
+
+async fn prepare(
+    store: &Store,
+    secrets: &dyn SecretStore,
+    schedule: &Schedule,
+    now: Timestamp,
+) -> Result<Plan> {
+    let profile = store
+        .resolve_connection(schedule.connection.as_deref())
+        .await?;
+    let target = ServerTarget::new(&profile, secrets)?;
+    let scope = match (schedule.backup_type, schedule.tenant_id) {
+        (BackupType::Tenant, Some(tenant_id)) => DumpScope::Tenant {
+            tenant_id,
+            column: profile.tenant_column.clone(),
+            root_table: profile.tenant_root_table.clone(),
+            root_key: TENANT_ROOT_KEY.into(),
+        },
+        _ => DumpScope::Full,
+    };
+    let dir = backup_dir(store, schedule);
+    let tz = time::zone(&schedule.timezone).unwrap_or(TimeZone::UTC);
+    let stem = file_stem(schedule.backup_type, schedule.tenant_id, now, &tz);
+    crate::paths::create_private_dir(&dir)?;
+    let filename = unique_name(&dir, &stem, schedule.compression);
+    Ok(Plan {
+        target,
+        scope,
+        dir,
+        filename,
+        schedule: schedule.clone(),
+        tenant_column: profile.tenant_column,
+        tenant_root_table: profile.tenant_root_table,
+    })
+}
+
+fn execute(
+    plan: Plan,
+    options: &RunOptions,
+    progress: &(dyn Fn(&DumpProgress) + Sync),
+    cancel: &AtomicBool,
+    now: Timestamp,
+    started: Instant,
+) -> Result<(FinishedFile, DumpReport, Manifest)> {
+    let mut file = PendingFile::create(
+        &plan.dir,
+        &plan.filename,
+        plan.schedule.compression,
+        options.compression_threads,
+    )?;
+    let dump_options = DumpOptions {
+        scope: plan.scope.clone(),
+        keep_definers: options.keep_definers,
+        readers: options.readers,
+        ..DumpOptions::default()
+    };
+    let report = dump(&plan.target, &dump_options, &mut file, progress, cancel)?;
+    let finished = file.finish()?;
+    let duration = started.elapsed().as_secs_f64();
+    let manifest = Manifest {
+        format: manifest::FORMAT,
+        tool: format!("billora-backup {}", env!("CARGO_PKG_VERSION")),
+        server_version: report.server_version.clone(),
+        database: report.database.clone(),
+        charset: report.charset.clone(),
+        collation: report.collation.clone(),
+        backup_type: plan.schedule.backup_type.as_str().into(),
+        tenant_id: plan.schedule.tenant_id,
+        tenant_column: Some(plan.tenant_column.clone()),
+        tenant_root_table: Some(plan.tenant_root_table.clone()),
+        compression: plan.schedule.compression.as_str().into(),
+        filename: finished.filename.clone(),
+        file_size: finished.size,
+        sha256: finished.sha256.clone(),
+        sql_bytes: report.sql_bytes,
+        started_at: time::to_stored(now),
+        finished_at: time::to_stored(
+            now.checked_add(SignedDuration::from_secs_f64(duration))
+                .unwrap_or(now),
+        ),
+        duration_seconds: duration,
+        snapshot: report.snapshot.clone(),
+        tables: report.tables.clone(),
+        shared_tables: report.shared_tables.clone(),
+        views: report.views,
+        triggers: report.triggers,
+        routines: report.routines,
+        events: report.events,
+        warnings: report.warnings.clone(),
+    };
+    if let Err(err) = write_json_atomically(&manifest::path_for(&finished.path), &manifest) {
+        // Without its manifest the backup cannot be verified: do not keep it as a success.
+        let _ = std::fs::remove_file(&finished.path);
+        return Err(err);
+    }
+    Ok((finished, report, manifest))
+}
+
+/// The backup file and checksum a history entry recorded, for restore.
+pub async fn run_file(store: &Store, run_id: i64) -> Result<(PathBuf, Option<String>)> {
+    let row: Option<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT status, file_path, checksum_sha256, deleted_at FROM runs WHERE id = ?",
+    )
+    .bind(run_id)
+    .fetch_optional(store.pool())
+    .await?;
+    match row {
+        None => Err(Error::not_found(format!(
+            "there is no history entry {run_id}"
+        ))),
+        Some((status, _, _, _)) if status != "success" => Err(Error::invalid(
+            "history_id",
+            format!("history entry {run_id} is `{status}`, not a successful backup"),
+        )),
+        Some((_, _, _, Some(_))) => Err(Error::invalid(
+            "history_id",
+            format!("the backup of entry {run_id} was deleted"),
+        )),
+        Some((_, Some(path), checksum, None)) => Ok((PathBuf::from(path), checksum)),
+        Some(_) => Err(Error::invalid(
+            "history_id",
+            format!("history entry {run_id} has no file"),
+        )),
+    }
+}
+
+/// Whether `path` is a file this app wrote (has our manifest beside it).
+pub fn is_our_backup(path: &Path) -> bool {
+    manifest::path_for(path).is_file()
+}

@@ -1,0 +1,614 @@
+//! Connection profiles: which MySQL/MariaDB server and database to back up, how to reach it
+//! (TLS mode) and how its tenants are laid out. Only non-secret fields are stored; the password
+//! comes from a [`PasswordSource`] (the OS keyring by default).
+//!
+//! Also the one place that turns a profile into a `mysql` connection and a driver error into an
+//! [`ErrorCode`] a person can act on.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::secrets::{PasswordSource, SecretStore};
+use crate::store::Store;
+use crate::time;
+
+/// How to use TLS to the database server, as the `mysql` client's `--ssl-mode` names it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsMode {
+    /// Never.
+    Disabled,
+    /// Encrypt when the server offers it, without checking its certificate (the default).
+    #[default]
+    Preferred,
+    /// Always encrypt; do not check the certificate.
+    Required,
+    /// Always encrypt and check the certificate against a CA file.
+    VerifyCa,
+}
+
+impl TlsMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsMode::Disabled => "disabled",
+            TlsMode::Preferred => "preferred",
+            TlsMode::Required => "required",
+            TlsMode::VerifyCa => "verify-ca",
+        }
+    }
+
+    fn from_stored(text: &str) -> Result<Self> {
+        Ok(match text {
+            "disabled" => TlsMode::Disabled,
+            "preferred" => TlsMode::Preferred,
+            "required" => TlsMode::Required,
+            "verify-ca" => TlsMode::VerifyCa,
+            other => {
+                return Err(Error::new(
+                    ErrorCode::Store,
+                    format!("unknown TLS mode `{other}` in the store"),
+                ))
+            }
+        })
+    }
+}
+
+/// A stored connection profile.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConnectionProfile {
+    pub id: i64,
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub username: String,
+    pub database: String,
+    pub tls_mode: TlsMode,
+    pub tls_ca_file: Option<PathBuf>,
+    /// The column that holds the tenant id (`tenant_id`).
+    pub tenant_column: String,
+    /// The table with one row per tenant (`tenants`, key `id`).
+    pub tenant_root_table: String,
+    pub password_source: PasswordSource,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A request to add a profile.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewConnection {
+    pub name: String,
+    pub host: String,
+    #[serde(default)]
+    pub port: Option<u16>,
+    pub username: String,
+    pub database: String,
+    #[serde(default)]
+    pub tls_mode: Option<TlsMode>,
+    #[serde(default)]
+    pub tls_ca_file: Option<PathBuf>,
+    #[serde(default)]
+    pub tenant_column: Option<String>,
+    #[serde(default)]
+    pub tenant_root_table: Option<String>,
+    #[serde(default)]
+    pub password_source: Option<PasswordSource>,
+}
+
+/// The keyring key of a profile's password.
+pub fn secret_key(profile_name: &str) -> String {
+    format!("connection:{profile_name}")
+}
+
+/// Checks a MySQL identifier (database, table or column name) we will quote.
+pub fn check_identifier(field: &str, value: &str) -> Result<()> {
+    if value.is_empty()
+        || value.chars().count() > 64
+        || value.ends_with(' ')
+        || value.contains('\0')
+    {
+        return Err(Error::invalid(
+            field,
+            format!("`{value}` is not a valid MySQL name (1-64 characters)"),
+        ));
+    }
+    Ok(())
+}
+
+impl NewConnection {
+    fn validate(&self) -> Result<()> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "name",
+                "give the connection a name of 1-100 characters",
+            ));
+        }
+        let host = self.host.trim();
+        if host.is_empty()
+            || host.len() > 255
+            || host
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '/')
+        {
+            return Err(Error::invalid(
+                "host",
+                format!("`{host}` is not a host name or IP address"),
+            ));
+        }
+        if self.port == Some(0) {
+            return Err(Error::invalid("port", "the port must be 1-65535"));
+        }
+        if self.username.is_empty()
+            || self.username.chars().count() > 80
+            || self.username.contains('\0')
+        {
+            return Err(Error::invalid(
+                "username",
+                "the user name must be 1-80 characters",
+            ));
+        }
+        check_identifier("database", &self.database)?;
+        check_identifier(
+            "tenant_column",
+            self.tenant_column.as_deref().unwrap_or("tenant_id"),
+        )?;
+        check_identifier(
+            "tenant_root_table",
+            self.tenant_root_table.as_deref().unwrap_or("tenants"),
+        )?;
+        match (self.tls_mode.unwrap_or_default(), &self.tls_ca_file) {
+            (TlsMode::VerifyCa, None) => {
+                return Err(Error::invalid(
+                    "tls_ca_file",
+                    "verify-ca needs the CA certificate file",
+                ))
+            }
+            (TlsMode::VerifyCa, Some(path)) if !path.is_file() => {
+                return Err(Error::invalid(
+                    "tls_ca_file",
+                    format!("{} is not a readable file", path.display()),
+                ))
+            }
+            (mode, Some(_)) if mode != TlsMode::VerifyCa => {
+                return Err(Error::invalid(
+                    "tls_ca_file",
+                    "a CA file is only used with tls_mode verify-ca",
+                ))
+            }
+            _ => {}
+        }
+        match &self.password_source {
+            Some(PasswordSource::Env(var))
+                if var.is_empty()
+                    || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+            {
+                Err(Error::invalid(
+                    "password_source",
+                    format!("`{var}` is not an environment variable name"),
+                ))
+            }
+            Some(PasswordSource::File(path)) if !path.is_absolute() => Err(Error::invalid(
+                "password_source",
+                "the password file must be an absolute path",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ConnectionProfile> {
+    let port: i64 = row.try_get("port")?;
+    Ok(ConnectionProfile {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        host: row.try_get("host")?,
+        port: u16::try_from(port).unwrap_or(3306),
+        username: row.try_get("username")?,
+        database: row.try_get("database_name")?,
+        tls_mode: TlsMode::from_stored(row.try_get("tls_mode")?)?,
+        tls_ca_file: row
+            .try_get::<Option<String>, _>("tls_ca_file")?
+            .map(PathBuf::from),
+        tenant_column: row.try_get("tenant_column")?,
+        tenant_root_table: row.try_get("tenant_root_table")?,
+        password_source: PasswordSource::from_stored(row.try_get("password_source")?)?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+impl Store {
+    /// Adds a profile. With the keyring source, `password` goes to `secrets` first: if the
+    /// keyring refuses, nothing is stored.
+    pub async fn add_connection(
+        &self,
+        request: NewConnection,
+        password: Option<&str>,
+        secrets: &dyn SecretStore,
+        now: Timestamp,
+    ) -> Result<ConnectionProfile> {
+        request.validate()?;
+        let name = request.name.trim().to_owned();
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM connections WHERE name = ?")
+            .bind(&name)
+            .fetch_optional(self.pool())
+            .await?;
+        if exists.is_some() {
+            return Err(Error::new(
+                ErrorCode::Conflict,
+                format!("a connection named `{name}` already exists"),
+            )
+            .with_field("name")
+            .with_hint("remove it first, or choose another name"));
+        }
+        let source = request
+            .password_source
+            .clone()
+            .unwrap_or(PasswordSource::Keyring);
+        if source == PasswordSource::Keyring {
+            let password = password.ok_or_else(|| {
+                Error::invalid("password", "a password is needed")
+                    .with_hint("pass it on stdin with --password-stdin")
+            })?;
+            secrets.set(&secret_key(&name), password)?;
+        }
+        let now_text = time::to_stored(now);
+        let result = sqlx::query(
+            "INSERT INTO connections (name, host, port, username, database_name, tls_mode, tls_ca_file, \
+             tenant_column, tenant_root_table, password_source, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&name)
+        .bind(request.host.trim())
+        .bind(i64::from(request.port.unwrap_or(3306)))
+        .bind(&request.username)
+        .bind(&request.database)
+        .bind(request.tls_mode.unwrap_or_default().as_str())
+        .bind(request.tls_ca_file.as_ref().map(|p| p.display().to_string()))
+        .bind(request.tenant_column.as_deref().unwrap_or("tenant_id"))
+        .bind(request.tenant_root_table.as_deref().unwrap_or("tenants"))
+        .bind(source.to_stored())
+        .bind(&now_text)
+        .bind(&now_text)
+        .execute(self.pool())
+        .await;
+        if let Err(err) = result {
+            if source == PasswordSource::Keyring {
+                let _ = secrets.delete(&secret_key(&name));
+            }
+            return Err(err.into());
+        }
+        self.get_connection(&name).await
+    }
+
+    pub async fn list_connections(&self) -> Result<Vec<ConnectionProfile>> {
+        let rows = sqlx::query("SELECT * FROM connections ORDER BY id")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    pub async fn get_connection(&self, name: &str) -> Result<ConnectionProfile> {
+        let row = sqlx::query("SELECT * FROM connections WHERE name = ?")
+            .bind(name)
+            .fetch_optional(self.pool())
+            .await?;
+        match row {
+            Some(row) => from_row(&row),
+            None => Err(
+                Error::not_found(format!("there is no connection named `{name}`"))
+                    .with_field("connection")
+                    .with_hint("`billora-backup connection list` shows them"),
+            ),
+        }
+    }
+
+    /// The profile a schedule uses: the named one, or the only one when it names none.
+    pub async fn resolve_connection(&self, name: Option<&str>) -> Result<ConnectionProfile> {
+        if let Some(name) = name {
+            return self.get_connection(name).await;
+        }
+        let mut all = self.list_connections().await?;
+        match all.len() {
+            1 => Ok(all.remove(0)),
+            0 => Err(Error::new(
+                ErrorCode::NotFound,
+                "no database connection has been added yet",
+            )
+            .with_field("connection")
+            .with_hint("add one with `billora-backup connection add`")),
+            _ => Err(Error::invalid(
+                "connection",
+                "there are several connections; the schedule must name one",
+            )),
+        }
+    }
+
+    /// Removes a profile and its keyring password. Refused while a schedule uses it.
+    pub async fn remove_connection(
+        &self,
+        name: &str,
+        secrets: &dyn SecretStore,
+    ) -> Result<ConnectionProfile> {
+        let profile = self.get_connection(name).await?;
+        let users: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM schedules WHERE connection = ? ORDER BY id")
+                .bind(&profile.name)
+                .fetch_all(self.pool())
+                .await?;
+        if !users.is_empty() {
+            return Err(Error::new(
+                ErrorCode::Conflict,
+                format!(
+                    "the connection `{name}` is used by the schedule(s) {}",
+                    users.join(", ")
+                ),
+            )
+            .with_hint("change or delete those schedules first"));
+        }
+        if profile.password_source == PasswordSource::Keyring {
+            secrets.delete(&secret_key(&profile.name))?;
+        }
+        sqlx::query("DELETE FROM connections WHERE id = ?")
+            .bind(profile.id)
+            .execute(self.pool())
+            .await?;
+        Ok(profile)
+    }
+}
+
+/// Everything needed to open connections to one server, with the password already read.
+#[derive(Clone)]
+pub struct ServerTarget {
+    pub host: String,
+    pub port: u16,
+    pub username: String,
+    password: String,
+    pub database: Option<String>,
+    pub tls_mode: TlsMode,
+    pub tls_ca_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for ServerTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the password.
+        write!(
+            f,
+            "ServerTarget({}@{}:{})",
+            self.username, self.host, self.port
+        )
+    }
+}
+
+impl ServerTarget {
+    pub fn new(profile: &ConnectionProfile, secrets: &dyn SecretStore) -> Result<ServerTarget> {
+        let password = profile
+            .password_source
+            .read(secrets, &secret_key(&profile.name))?;
+        Ok(ServerTarget {
+            host: profile.host.clone(),
+            port: profile.port,
+            username: profile.username.clone(),
+            password,
+            database: Some(profile.database.clone()),
+            tls_mode: profile.tls_mode,
+            tls_ca_file: profile.tls_ca_file.clone(),
+        })
+    }
+
+    /// A target from explicit parts (tests, scratch databases).
+    pub fn with_password(
+        host: &str,
+        port: u16,
+        username: &str,
+        password: &str,
+        database: Option<&str>,
+    ) -> ServerTarget {
+        ServerTarget {
+            host: host.to_owned(),
+            port,
+            username: username.to_owned(),
+            password: password.to_owned(),
+            database: database.map(str::to_owned),
+            tls_mode: TlsMode::Preferred,
+            tls_ca_file: None,
+        }
+    }
+
+    /// The same server, another default database (or none).
+    pub fn for_database(&self, database: Option<&str>) -> ServerTarget {
+        ServerTarget {
+            database: database.map(str::to_owned),
+            ..self.clone()
+        }
+    }
+
+    fn opts(&self, tls: bool) -> mysql::Opts {
+        let mut builder = mysql::OptsBuilder::new()
+            .ip_or_hostname(Some(self.host.clone()))
+            .tcp_port(self.port)
+            .user(Some(self.username.clone()))
+            .pass(Some(self.password.clone()))
+            .db_name(self.database.clone())
+            .prefer_socket(false)
+            .tcp_connect_timeout(Some(Duration::from_secs(10)))
+            .tcp_keepalive_time_ms(Some(30_000))
+            .stmt_cache_size(Some(16));
+        if tls {
+            let ssl = mysql::SslOpts::default();
+            let ssl = match (&self.tls_mode, &self.tls_ca_file) {
+                (TlsMode::VerifyCa, Some(ca)) => ssl
+                    .with_root_cert_path(Some(ca.clone()))
+                    .with_danger_skip_domain_validation(true),
+                _ => ssl
+                    .with_danger_accept_invalid_certs(true)
+                    .with_danger_skip_domain_validation(true),
+            };
+            builder = builder.ssl_opts(Some(ssl));
+        }
+        builder.into()
+    }
+
+    /// Opens a connection, following the TLS mode (preferred falls back to plain only when the
+    /// server does not offer TLS).
+    pub fn connect(&self) -> Result<mysql::Conn> {
+        let what = format!("{}:{}", self.host, self.port);
+        match self.tls_mode {
+            TlsMode::Disabled => mysql::Conn::new(self.opts(false)).map_err(|e| db_error(e, &what)),
+            TlsMode::Required | TlsMode::VerifyCa => {
+                mysql::Conn::new(self.opts(true)).map_err(|e| db_error(e, &what))
+            }
+            TlsMode::Preferred => match mysql::Conn::new(self.opts(true)) {
+                Err(mysql::Error::DriverError(mysql::DriverError::TlsNotSupported)) => {
+                    mysql::Conn::new(self.opts(false)).map_err(|e| db_error(e, &what))
+                }
+                other => other.map_err(|e| db_error(e, &what)),
+            },
+        }
+    }
+}
+
+/// Classifies a driver error into a code and a sentence; `what` names the server or operation.
+pub fn db_error(err: mysql::Error, what: &str) -> Error {
+    use mysql::Error as E;
+    match err {
+        E::MySqlError(e) => match e.code {
+            1045 | 1698 => Error::new(
+                ErrorCode::AuthFailed,
+                format!("{what}: the server refused the user name or password"),
+            )
+            .with_hint("check the user name and password of the connection"),
+            1044 | 1142 | 1143 | 1227 | 1370 => Error::new(
+                ErrorCode::PermissionDenied,
+                format!(
+                    "{what}: the database user lacks a privilege ({})",
+                    e.message
+                ),
+            )
+            .with_hint(
+                "grant the user SELECT, SHOW VIEW, TRIGGER, EVENT and LOCK TABLES on the database",
+            ),
+            1049 => Error::new(ErrorCode::NotFound, format!("{what}: {}", e.message))
+                .with_hint("check the database name of the connection"),
+            1205 | 1213 => Error::new(ErrorCode::Transient, format!("{what}: {}", e.message)),
+            2006 | 2013 | 1053 | 1927 => Error::new(
+                ErrorCode::Unreachable,
+                format!("{what}: the server went away ({})", e.message),
+            ),
+            _ => Error::new(ErrorCode::DatabaseError, format!("{what}: {}", e.message)),
+        },
+        E::DriverError(mysql::DriverError::ConnectTimeout)
+        | E::DriverError(mysql::DriverError::CouldNotConnect(_)) => Error::new(
+            ErrorCode::Unreachable,
+            format!("cannot reach the database server at {what}"),
+        )
+        .with_hint("check that the server is running and the host and port are right"),
+        E::DriverError(mysql::DriverError::TlsNotSupported) => Error::new(
+            ErrorCode::TlsFailed,
+            format!("{what}: the server does not offer TLS"),
+        )
+        .with_hint("enable TLS on the server, or set the connection's TLS mode to preferred"),
+        E::TlsError(e) => Error::new(ErrorCode::TlsFailed, format!("{what}: TLS failed ({e})"))
+            .with_hint("check the CA file, or use TLS mode required to skip certificate checks"),
+        E::IoError(e) => match e.kind() {
+            std::io::ErrorKind::ConnectionRefused
+            | std::io::ErrorKind::TimedOut
+            | std::io::ErrorKind::HostUnreachable
+            | std::io::ErrorKind::NetworkUnreachable => Error::new(
+                ErrorCode::Unreachable,
+                format!("cannot reach the database server at {what} ({e})"),
+            )
+            .with_hint("check that the server is running and the host and port are right"),
+            _ => Error::new(
+                ErrorCode::Unreachable,
+                format!("{what}: the connection failed ({e})"),
+            ),
+        },
+        other => Error::new(ErrorCode::DatabaseError, format!("{what}: {other}")),
+    }
+}
+
+/// What `connection test` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionCheck {
+    pub server_version: String,
+    pub database: String,
+    pub tables: u64,
+    pub tls: bool,
+    /// Privileges the dump needs that the user lacks, with what is affected.
+    pub missing_privileges: Vec<String>,
+}
+
+/// Connects, reads the version and checks the privileges a full dump needs.
+pub fn check_connection(target: &ServerTarget) -> Result<ConnectionCheck> {
+    use mysql::prelude::Queryable;
+    let mut conn = target.connect()?;
+    let database = target.database.clone().unwrap_or_default();
+    let err = |e| db_error(e, "checking the connection");
+    let version: String = conn
+        .query_first("SELECT VERSION()")
+        .map_err(err)?
+        .unwrap_or_default();
+    let tables: u64 = conn
+        .exec_first(
+            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?",
+            (&database,),
+        )
+        .map_err(err)?
+        .unwrap_or(0);
+    let tls: Option<(String, String)> = conn
+        .query_first("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+        .map_err(err)?;
+    let grants: Vec<String> = conn.query("SHOW GRANTS FOR CURRENT_USER()").map_err(err)?;
+    let missing = missing_privileges(&grants, &database);
+    Ok(ConnectionCheck {
+        server_version: version,
+        database,
+        tables,
+        tls: tls.map(|(_, cipher)| !cipher.is_empty()).unwrap_or(false),
+        missing_privileges: missing,
+    })
+}
+
+/// The privileges (of those a dump uses) that `grants` does not give on `database`.
+pub fn missing_privileges(grants: &[String], database: &str) -> Vec<String> {
+    let needed = [
+        ("SELECT", "reading the tables"),
+        ("SHOW VIEW", "views"),
+        ("TRIGGER", "triggers"),
+        ("EVENT", "scheduled events"),
+        (
+            "RELOAD",
+            "a shared snapshot for two parallel readers (one reader is used without it)",
+        ),
+    ];
+    let db_scope = format!("ON `{}`.*", database.replace('`', "``"));
+    let mut have: Vec<String> = Vec::new();
+    for grant in grants {
+        let upper = grant.to_ascii_uppercase();
+        let applies = upper.contains(" ON *.* ")
+            || grant.contains(&db_scope)
+            || upper.contains(&db_scope.to_ascii_uppercase());
+        if !applies {
+            continue;
+        }
+        if let Some(list) = upper
+            .strip_prefix("GRANT ")
+            .and_then(|rest| rest.split(" ON ").next())
+        {
+            have.extend(list.split(',').map(|p| p.trim().to_owned()));
+        }
+    }
+    let all = have.iter().any(|p| p.starts_with("ALL"));
+    needed
+        .iter()
+        .filter(|(p, _)| !all && !have.iter().any(|h| h == p))
+        .map(|(p, what)| format!("{p} (for {what})"))
+        .collect()
+}

@@ -1,0 +1,372 @@
+//! Reading what a database holds, inside the dump's snapshot: tables with their exact
+//! `SHOW CREATE` text, views in dependency order, triggers, routines, events, the database's
+//! own charset and collation, and the foreign keys the tenant plan follows.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use mysql::prelude::Queryable;
+use mysql::{Conn, Row};
+
+use super::sqltext::ident;
+use crate::connection::db_error;
+use crate::error::Result;
+
+/// A base table.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub name: String,
+    pub engine: String,
+    pub create: String,
+    /// The columns an INSERT lists: all but generated ones.
+    pub columns: Vec<String>,
+    pub estimated_rows: u64,
+}
+
+impl Table {
+    /// Whether the storage engine takes part in the consistent snapshot.
+    pub fn is_transactional(&self) -> bool {
+        self.engine.eq_ignore_ascii_case("InnoDB")
+    }
+}
+
+/// A trigger, routine or event: its `CREATE` text and the `sql_mode` it was created under.
+#[derive(Debug, Clone)]
+pub struct StoredObject {
+    pub kind: &'static str,
+    pub name: String,
+    pub sql_mode: String,
+    pub create: String,
+    /// Events carry their time zone.
+    pub time_zone: Option<String>,
+}
+
+/// A foreign key of `table`: `columns` reference `parent`.`parent_columns`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignKey {
+    pub name: String,
+    pub table: String,
+    pub columns: Vec<String>,
+    pub parent: String,
+    pub parent_columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Schema {
+    pub charset: String,
+    pub collation: String,
+    pub tables: Vec<Table>,
+    /// Views, each after the views it reads from.
+    pub views: Vec<(String, String)>,
+    pub triggers: Vec<StoredObject>,
+    pub routines: Vec<StoredObject>,
+    pub events: Vec<StoredObject>,
+    pub foreign_keys: Vec<ForeignKey>,
+    /// Tables that have each column name (for the tenant column lookup).
+    pub columns_by_table: BTreeMap<String, Vec<String>>,
+}
+
+fn col(row: &Row, idx: usize) -> String {
+    match row.as_ref(idx) {
+        Some(mysql::Value::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
+        Some(mysql::Value::NULL) | None => String::new(),
+        Some(other) => other.as_sql(true),
+    }
+}
+
+fn by_name(row: &Row, name: &str) -> String {
+    row.columns_ref()
+        .iter()
+        .position(|c| c.name_str().eq_ignore_ascii_case(name))
+        .map(|i| col(row, i))
+        .unwrap_or_default()
+}
+
+/// Reads the schema of `db`. Must run on the connection that holds the snapshot.
+pub fn read(conn: &mut Conn, db: &str, keep_definers: bool) -> Result<Schema> {
+    let err = |e| db_error(e, "reading the schema");
+    let mut schema = Schema::default();
+    let (charset, collation): (String, String) = conn
+        .exec_first(
+            "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+            (db,),
+        )
+        .map_err(err)?
+        .unwrap_or_else(|| ("utf8mb4".into(), "utf8mb4_general_ci".into()));
+    schema.charset = charset;
+    schema.collation = collation;
+
+    let tables: Vec<(String, String, Option<String>, Option<u64>)> = conn
+        .exec(
+            "SELECT TABLE_NAME, TABLE_TYPE, ENGINE, TABLE_ROWS FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME",
+            (db,),
+        )
+        .map_err(err)?;
+    let columns: Vec<(String, String, String)> = conn
+        .exec(
+            "SELECT TABLE_NAME, COLUMN_NAME, EXTRA FROM information_schema.COLUMNS \
+             WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION",
+            (db,),
+        )
+        .map_err(err)?;
+    let mut insert_columns: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (table, column, extra) in columns {
+        let extra = extra.to_ascii_uppercase();
+        schema
+            .columns_by_table
+            .entry(table.clone())
+            .or_default()
+            .push(column.clone());
+        let generated = extra.contains("VIRTUAL GENERATED")
+            || extra.contains("STORED GENERATED")
+            || extra.contains("PERSISTENT GENERATED");
+        if !generated {
+            insert_columns.entry(table).or_default().push(column);
+        }
+    }
+    let mut view_names = Vec::new();
+    for (name, kind, engine, rows) in tables {
+        if kind == "VIEW" {
+            view_names.push(name);
+            continue;
+        }
+        if kind != "BASE TABLE" {
+            continue; // Sequences and system versioned extras are out of scope.
+        }
+        let create: Option<(String, String)> = conn
+            .query_first(format!("SHOW CREATE TABLE {}", ident(&name)))
+            .map_err(err)?;
+        schema.tables.push(Table {
+            columns: insert_columns.remove(&name).unwrap_or_default(),
+            engine: engine.unwrap_or_default(),
+            create: create.map(|(_, c)| c).unwrap_or_default(),
+            estimated_rows: rows.unwrap_or(0),
+            name,
+        });
+    }
+
+    let mut views = Vec::new();
+    for name in &view_names {
+        let row: Option<Row> = conn
+            .query_first(format!("SHOW CREATE VIEW {}", ident(name)))
+            .map_err(err)?;
+        if let Some(row) = row {
+            let create = by_name(&row, "Create View");
+            views.push((
+                name.clone(),
+                if keep_definers {
+                    create
+                } else {
+                    strip_definer(&create)
+                },
+            ));
+        }
+    }
+    schema.views = order_views(views);
+
+    let triggers: Vec<Row> = conn.query("SHOW TRIGGERS").map_err(err)?;
+    for t in triggers {
+        let name = by_name(&t, "Trigger");
+        let row: Option<Row> = conn
+            .query_first(format!("SHOW CREATE TRIGGER {}", ident(&name)))
+            .map_err(err)?;
+        if let Some(row) = row {
+            let create = by_name(&row, "SQL Original Statement");
+            schema.triggers.push(StoredObject {
+                kind: "TRIGGER",
+                name,
+                sql_mode: by_name(&row, "sql_mode"),
+                create: if keep_definers {
+                    create
+                } else {
+                    strip_definer(&create)
+                },
+                time_zone: None,
+            });
+        }
+    }
+
+    let routines: Vec<(String, String)> = conn
+        .exec(
+            "SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? \
+             ORDER BY ROUTINE_TYPE, ROUTINE_NAME",
+            (db,),
+        )
+        .map_err(err)?;
+    for (name, kind) in routines {
+        let (kind, column) = if kind == "FUNCTION" {
+            ("FUNCTION", "Create Function")
+        } else {
+            ("PROCEDURE", "Create Procedure")
+        };
+        let row: Option<Row> = conn
+            .query_first(format!("SHOW CREATE {kind} {}", ident(&name)))
+            .map_err(err)?;
+        if let Some(row) = row {
+            let create = by_name(&row, column);
+            schema.routines.push(StoredObject {
+                kind,
+                name,
+                sql_mode: by_name(&row, "sql_mode"),
+                create: if keep_definers {
+                    create
+                } else {
+                    strip_definer(&create)
+                },
+                time_zone: None,
+            });
+        }
+    }
+
+    let events: Vec<String> = conn
+        .exec("SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY EVENT_NAME", (db,))
+        .map_err(err)?;
+    for name in events {
+        let row: Option<Row> = conn
+            .query_first(format!("SHOW CREATE EVENT {}", ident(&name)))
+            .map_err(err)?;
+        if let Some(row) = row {
+            let create = by_name(&row, "Create Event");
+            schema.events.push(StoredObject {
+                kind: "EVENT",
+                name,
+                sql_mode: by_name(&row, "sql_mode"),
+                create: if keep_definers {
+                    create
+                } else {
+                    strip_definer(&create)
+                },
+                time_zone: Some(by_name(&row, "time_zone")),
+            });
+        }
+    }
+
+    let fks: Vec<(String, String, String, String, String)> = conn
+        .exec(
+            "SELECT CONSTRAINT_NAME, TABLE_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME \
+             FROM information_schema.KEY_COLUMN_USAGE \
+             WHERE TABLE_SCHEMA = ? AND REFERENCED_TABLE_SCHEMA = TABLE_SCHEMA AND REFERENCED_TABLE_NAME IS NOT NULL \
+             ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION",
+            (db,),
+        )
+        .map_err(err)?;
+    for (name, table, column, parent, parent_column) in fks {
+        match schema.foreign_keys.last_mut() {
+            Some(fk) if fk.name == name && fk.table == table => {
+                fk.columns.push(column);
+                fk.parent_columns.push(parent_column);
+            }
+            _ => schema.foreign_keys.push(ForeignKey {
+                name,
+                table,
+                columns: vec![column],
+                parent,
+                parent_columns: vec![parent_column],
+            }),
+        }
+    }
+    Ok(schema)
+}
+
+/// Removes the `DEFINER=user@host` clause so another account can restore the object.
+pub fn strip_definer(create: &str) -> String {
+    let Some(start) = create.find("DEFINER=") else {
+        return create.to_owned();
+    };
+    let bytes = create.as_bytes();
+    let mut i = start + "DEFINER=".len();
+    // user@host, each part quoted with ` or ' (quotes doubled inside) or bare.
+    for part in 0..2 {
+        if i < bytes.len() && (bytes[i] == b'`' || bytes[i] == b'\'') {
+            let quote = bytes[i];
+            i += 1;
+            while i < bytes.len() {
+                if bytes[i] == quote {
+                    if bytes.get(i + 1) == Some(&quote) {
+                        i += 2;
+                        continue;
+                    }
+                    i += 1;
+                    break;
+                }
+                i += 1;
+            }
+        } else {
+            while i < bytes.len() && !bytes[i].is_ascii_whitespace() && bytes[i] != b'@' {
+                i += 1;
+            }
+        }
+        if part == 0 && bytes.get(i) == Some(&b'@') {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    format!("{}{}", &create[..start], &create[i..])
+}
+
+/// Orders views so each comes after the views its definition mentions.
+fn order_views(views: Vec<(String, String)>) -> Vec<(String, String)> {
+    let names: BTreeSet<String> = views.iter().map(|(n, _)| n.clone()).collect();
+    let mut pending: Vec<(String, String, BTreeSet<String>)> = views
+        .into_iter()
+        .map(|(name, create)| {
+            let deps = names
+                .iter()
+                .filter(|other| **other != name && create.contains(&ident(other)))
+                .cloned()
+                .collect();
+            (name, create, deps)
+        })
+        .collect();
+    let mut done: BTreeSet<String> = BTreeSet::new();
+    let mut ordered = Vec::new();
+    while !pending.is_empty() {
+        let ready = pending
+            .iter()
+            .position(|(_, _, deps)| deps.iter().all(|d| done.contains(d)))
+            .unwrap_or(0);
+        let (name, create, _) = pending.remove(ready);
+        done.insert(name.clone());
+        ordered.push((name, create));
+    }
+    ordered
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn definers_are_stripped() {
+        assert_eq!(
+            strip_definer("CREATE ALGORITHM=UNDEFINED DEFINER=`root`@`localhost` SQL SECURITY DEFINER VIEW `v` AS select 1"),
+            "CREATE ALGORITHM=UNDEFINED SQL SECURITY DEFINER VIEW `v` AS select 1",
+            "the view keeps everything but its definer"
+        );
+        assert_eq!(
+            strip_definer("CREATE DEFINER=`we``ird`@`%` TRIGGER t"),
+            "CREATE TRIGGER t",
+            "quoted backticks inside the user are handled"
+        );
+        assert_eq!(
+            strip_definer("CREATE TRIGGER t"),
+            "CREATE TRIGGER t",
+            "no definer, no change"
+        );
+    }
+
+    #[test]
+    fn views_come_after_their_dependencies() {
+        let views = vec![
+            ("a".to_owned(), "select * from `c`".to_owned()),
+            ("b".to_owned(), "select 1".to_owned()),
+            ("c".to_owned(), "select * from `b`".to_owned()),
+        ];
+        let order: Vec<String> = order_views(views).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(order, ["b", "c", "a"], "each view after the views it reads");
+    }
+}

@@ -1,0 +1,79 @@
+//! The manifest: a small JSON file beside every backup (`NAME.manifest.json`) saying what is in
+//! it (database, type, tenant, per-table row counts), how it was made (tool and server version,
+//! snapshot kind, timings) and how to check it (size and SHA-256 of the file).
+//!
+//! Restore reads it to verify the file before executing anything, and to create a new database
+//! with the source's charset and collation.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::artifact::MANIFEST_SUFFIX;
+use crate::dump::TableCount;
+use crate::error::{io_error, Error, ErrorCode, Result};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The manifest format version.
+    pub format: u32,
+    pub tool: String,
+    pub server_version: String,
+    pub database: String,
+    pub charset: String,
+    pub collation: String,
+    pub backup_type: String,
+    pub tenant_id: Option<i64>,
+    /// The tenant layout used (so a tenant restore deletes the same rows).
+    pub tenant_column: Option<String>,
+    pub tenant_root_table: Option<String>,
+    pub compression: String,
+    pub filename: String,
+    pub file_size: u64,
+    pub sha256: String,
+    /// SQL text size before compression.
+    pub sql_bytes: u64,
+    pub started_at: String,
+    pub finished_at: String,
+    pub duration_seconds: f64,
+    pub snapshot: String,
+    pub tables: Vec<TableCount>,
+    pub shared_tables: Vec<String>,
+    pub views: usize,
+    pub triggers: usize,
+    pub routines: usize,
+    pub events: usize,
+    pub warnings: Vec<String>,
+}
+
+pub const FORMAT: u32 = 1;
+
+/// The manifest path of a backup file.
+pub fn path_for(backup: &Path) -> PathBuf {
+    PathBuf::from(format!("{}{MANIFEST_SUFFIX}", backup.display()))
+}
+
+impl Manifest {
+    /// Reads the manifest beside `backup`, if there is one.
+    pub fn read_beside(backup: &Path) -> Result<Option<Manifest>> {
+        let path = path_for(backup);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                Error::new(
+                    ErrorCode::Corrupt,
+                    format!("the manifest {} is damaged: {e}", path.display()),
+                )
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_error(e, &format!("cannot read {}", path.display()))),
+        }
+    }
+
+    /// Rows of one table, as recorded at dump time.
+    pub fn rows_of(&self, table: &str) -> Option<u64> {
+        self.tables
+            .iter()
+            .find(|t| t.table == table)
+            .map(|t| t.rows)
+    }
+}

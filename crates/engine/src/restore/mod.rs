@@ -1,0 +1,479 @@
+//! Restore: a backup (ours, or a plain/gzip/zstd file from `mysqldump`/`mariadb-dump`) into a
+//! database, after checking that the file is whole.
+//!
+//! - Full: into a new or empty database, created with the source's charset and collation;
+//!   a non-empty target is refused unless forced.
+//! - Tenant, staging: a tenant backup is a complete small database; restored like a full one.
+//! - Tenant, replace: into the live database, in one transaction, that tenant's current rows
+//!   are deleted (children first) and the backed-up rows inserted; other tenants are untouched.
+//!
+//! Nothing is executed before the file is verified: its SHA-256 against the manifest when there
+//! is one, and for compressed files a full decompression pass (a truncated or altered stream
+//! fails there, not half-way through a restore).
+
+pub mod split;
+
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+
+use mysql::prelude::Queryable;
+use mysql::Conn;
+use serde::Serialize;
+
+use self::split::{Statement, Statements};
+use crate::artifact::{open_sql_reader, sha256_file};
+use crate::connection::{check_identifier, db_error, ServerTarget};
+use crate::dump::sqltext::ident;
+use crate::dump::{schema, tenant};
+use crate::error::{Error, ErrorCode, Result};
+use crate::manifest::Manifest;
+
+/// How to restore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RestoreMode {
+    /// Into a new or empty database (also a tenant backup into a staging database).
+    Database { force: bool },
+    /// Replace one tenant's rows in a live database with the backed-up ones.
+    ReplaceTenant,
+}
+
+#[derive(Debug, Clone)]
+pub struct RestoreRequest {
+    pub file: PathBuf,
+    /// The checksum the history recorded, if any (checked in addition to the manifest's).
+    pub expected_sha256: Option<String>,
+    pub database: String,
+    pub mode: RestoreMode,
+    /// Parallel INSERT connections for our own backups (1 for foreign files).
+    pub connections: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RestoreProgress {
+    pub statements: u64,
+    pub sql_bytes_done: u64,
+    /// From the manifest, when known.
+    pub sql_bytes_total: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RestoreReport {
+    pub database: String,
+    pub statements: u64,
+    pub created_database: bool,
+    pub verified_checksum: bool,
+    /// Replace-tenant: rows deleted per table before the insert.
+    pub deleted_rows: Vec<(String, u64)>,
+    pub warnings: Vec<String>,
+}
+
+fn corrupt(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::Corrupt, message)
+        .with_hint("use another backup; this file is damaged or incomplete")
+}
+
+/// Checks the file before anything touches a database.
+pub fn verify_file(
+    file: &Path,
+    manifest: Option<&Manifest>,
+    expected: Option<&str>,
+) -> Result<bool> {
+    if !file.is_file() {
+        return Err(
+            Error::not_found(format!("the backup file {} does not exist", file.display()))
+                .with_field("file"),
+        );
+    }
+    let mut verified = false;
+    let wanted: Vec<&str> = manifest
+        .map(|m| m.sha256.as_str())
+        .into_iter()
+        .chain(expected)
+        .collect();
+    if !wanted.is_empty() {
+        let actual = sha256_file(file)?;
+        if wanted.iter().any(|w| *w != actual) {
+            return Err(corrupt(format!(
+                "the checksum of {} does not match the one recorded at backup time",
+                file.display()
+            )));
+        }
+        verified = true;
+    }
+    // A compressed stream is checked end to end (zstd carries its own checksum, gzip a CRC).
+    let mut reader = open_sql_reader(file)?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                return Err(corrupt(format!(
+                    "{} cannot be read to the end: {e}",
+                    file.display()
+                )))
+            }
+        }
+    }
+    Ok(verified)
+}
+
+/// Session settings every restore connection uses (the dump header sets the same).
+fn prepare(conn: &mut Conn) -> Result<()> {
+    conn.query_drop(
+        "SET NAMES utf8mb4, time_zone = '+00:00', SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO', \
+         SESSION foreign_key_checks = 0, SESSION unique_checks = 0, SESSION net_read_timeout = 3600, \
+         SESSION net_write_timeout = 3600",
+    )
+    .map_err(|e| db_error(e, "preparing the restore session"))
+}
+
+fn is_insert(stmt: &Statement) -> bool {
+    stmt.sql.len() > 12 && stmt.sql[..12].eq_ignore_ascii_case("INSERT INTO ")
+}
+
+fn exec(conn: &mut Conn, stmt: &Statement) -> Result<()> {
+    conn.query_drop(&stmt.sql).map_err(|e| {
+        let mut err = db_error(e, &format!("statement at line {}", stmt.line));
+        err.message = format!("restore failed: {}", err.message);
+        err
+    })
+}
+
+/// Restores `request.file` on the server of `target` (its database is ignored).
+pub fn restore(
+    target: &ServerTarget,
+    request: &RestoreRequest,
+    progress: &(dyn Fn(&RestoreProgress) + Sync),
+    cancel: &AtomicBool,
+) -> Result<RestoreReport> {
+    check_identifier("database", &request.database)?;
+    let manifest = Manifest::read_beside(&request.file)?;
+    let verified = verify_file(
+        &request.file,
+        manifest.as_ref(),
+        request.expected_sha256.as_deref(),
+    )?;
+    match request.mode {
+        RestoreMode::Database { force } => restore_database(
+            target,
+            request,
+            manifest.as_ref(),
+            force,
+            verified,
+            progress,
+            cancel,
+        ),
+        RestoreMode::ReplaceTenant => replace_tenant(
+            target,
+            request,
+            manifest.as_ref(),
+            verified,
+            progress,
+            cancel,
+        ),
+    }
+}
+
+fn restore_database(
+    target: &ServerTarget,
+    request: &RestoreRequest,
+    manifest: Option<&Manifest>,
+    force: bool,
+    verified: bool,
+    progress: &(dyn Fn(&RestoreProgress) + Sync),
+    cancel: &AtomicBool,
+) -> Result<RestoreReport> {
+    let db = &request.database;
+    let mut admin = target.for_database(None).connect()?;
+    let exists: Option<String> = admin
+        .exec_first(
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+            (db,),
+        )
+        .map_err(|e| db_error(e, "looking up the target database"))?;
+    let mut created = false;
+    match exists {
+        Some(_) => {
+            let objects: u64 = admin
+                .exec_first(
+                    "SELECT (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?) + \
+                     (SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?)",
+                    (db, db),
+                )
+                .map_err(|e| db_error(e, "looking at the target database"))?
+                .unwrap_or(0);
+            if objects > 0 && !force {
+                return Err(Error::new(
+                    ErrorCode::Conflict,
+                    format!("the database `{db}` is not empty"),
+                )
+                .with_field("database")
+                .with_hint(
+                    "restore into a new database name, or pass --force to overwrite its tables",
+                ));
+            }
+        }
+        None => {
+            let (charset, collation) = manifest
+                .map(|m| (m.charset.clone(), m.collation.clone()))
+                .unwrap_or_else(|| ("utf8mb4".into(), "utf8mb4_unicode_ci".into()));
+            let word =
+                |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !word(&charset) || !word(&collation) {
+                return Err(corrupt(
+                    "the manifest names an invalid charset or collation",
+                ));
+            }
+            admin
+                .query_drop(format!(
+                    "CREATE DATABASE {} CHARACTER SET {charset} COLLATE {collation}",
+                    ident(db)
+                ))
+                .map_err(|e| db_error(e, "creating the target database"))?;
+            created = true;
+        }
+    }
+    drop(admin);
+
+    let db_target = target.for_database(Some(db));
+    let result = run_script(&db_target, request, manifest, progress, cancel);
+    if result.is_err() && created {
+        // Leave no half-restored database we created behind.
+        if let Ok(mut admin) = target.for_database(None).connect() {
+            let _ = admin.query_drop(format!("DROP DATABASE {}", ident(db)));
+        }
+    }
+    let statements = result?;
+    Ok(RestoreReport {
+        database: db.clone(),
+        statements,
+        created_database: created,
+        verified_checksum: verified,
+        deleted_rows: Vec::new(),
+        warnings: Vec::new(),
+    })
+}
+
+/// Executes the script: DDL in order on one connection; INSERTs of our own backups spread over
+/// several connections between DDL barriers (their order never matters, see `dump`).
+fn run_script(
+    target: &ServerTarget,
+    request: &RestoreRequest,
+    manifest: Option<&Manifest>,
+    progress: &(dyn Fn(&RestoreProgress) + Sync),
+    cancel: &AtomicBool,
+) -> Result<u64> {
+    let workers = if manifest.is_some() {
+        request.connections.max(1)
+    } else {
+        1
+    };
+    let mut main = target.connect()?;
+    prepare(&mut main)?;
+    let mut extra: Vec<Conn> = Vec::new();
+    for _ in 1..workers {
+        let mut conn = target.connect()?;
+        prepare(&mut conn)?;
+        extra.push(conn);
+    }
+    let reader = BufReader::with_capacity(1 << 20, open_sql_reader(&request.file)?);
+    let mut statements = Statements::new(reader);
+    let mut state = RestoreProgress {
+        sql_bytes_total: manifest.map(|m| m.sql_bytes),
+        ..RestoreProgress::default()
+    };
+
+    std::thread::scope(|scope| -> Result<u64> {
+        // Each worker takes INSERTs from its own queue and reports completions on `done`.
+        let (done_tx, done_rx) = mpsc::channel::<Result<()>>();
+        let mut queues = Vec::new();
+        for conn in extra.iter_mut() {
+            let (tx, rx) = mpsc::sync_channel::<Statement>(2);
+            let done_tx = done_tx.clone();
+            queues.push(tx);
+            scope.spawn(move || {
+                for stmt in rx {
+                    let r = exec(conn, &stmt);
+                    let failed = r.is_err();
+                    if done_tx.send(r).is_err() || failed {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        let mut in_flight = 0u64;
+        let mut next_queue = 0usize;
+        let mut count = 0u64;
+        let drain = |in_flight: &mut u64, all: bool| -> Result<()> {
+            while *in_flight > 0 {
+                let r = if all {
+                    done_rx.recv().ok()
+                } else {
+                    done_rx.try_recv().ok()
+                };
+                match r {
+                    Some(r) => {
+                        *in_flight -= 1;
+                        r?;
+                    }
+                    None if all => {
+                        return Err(Error::new(
+                            ErrorCode::DatabaseError,
+                            "a restore connection stopped",
+                        ))
+                    }
+                    None => break,
+                }
+            }
+            Ok(())
+        };
+        let outcome = (|| -> Result<u64> {
+            for stmt in statements.by_ref() {
+                let stmt = stmt?;
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(Error::new(
+                        ErrorCode::Cancelled,
+                        "the restore was cancelled",
+                    ));
+                }
+                count += 1;
+                if is_insert(&stmt) && !queues.is_empty() {
+                    // Round-robin over the workers and this thread.
+                    let slot = next_queue % (queues.len() + 1);
+                    next_queue += 1;
+                    if slot < queues.len() {
+                        queues[slot].send(stmt).map_err(|_| {
+                            Error::new(ErrorCode::DatabaseError, "a restore connection stopped")
+                        })?;
+                        in_flight += 1;
+                        drain(&mut in_flight, false)?;
+                        continue;
+                    }
+                    exec(&mut main, &stmt)?;
+                } else {
+                    // DDL and session statements run in order, after every INSERT before them.
+                    drain(&mut in_flight, true)?;
+                    exec(&mut main, &stmt)?;
+                }
+                state.statements = count;
+                progress(&state);
+            }
+            drain(&mut in_flight, true)?;
+            Ok(count)
+        })();
+        drop(queues);
+        outcome
+    })
+    .inspect(|_| {
+        state.sql_bytes_done = statements.consumed;
+        progress(&state);
+    })
+}
+
+fn replace_tenant(
+    target: &ServerTarget,
+    request: &RestoreRequest,
+    manifest: Option<&Manifest>,
+    verified: bool,
+    progress: &(dyn Fn(&RestoreProgress) + Sync),
+    cancel: &AtomicBool,
+) -> Result<RestoreReport> {
+    let manifest = manifest.ok_or_else(|| {
+        Error::invalid(
+            "file",
+            "replacing a tenant needs a Billora Backup tenant backup with its manifest",
+        )
+    })?;
+    let tenant_id = match (manifest.backup_type.as_str(), manifest.tenant_id) {
+        ("tenant", Some(id)) => id,
+        _ => {
+            return Err(Error::invalid(
+                "file",
+                "this is not a tenant backup; restore it into a database instead",
+            ))
+        }
+    };
+    let column = manifest
+        .tenant_column
+        .clone()
+        .unwrap_or_else(|| "tenant_id".into());
+    let root = manifest
+        .tenant_root_table
+        .clone()
+        .unwrap_or_else(|| "tenants".into());
+    let db_target = target.for_database(Some(&request.database));
+    let mut conn = db_target.connect()?;
+    prepare(&mut conn)?;
+    let schema = schema::read(&mut conn, &request.database, false)?;
+    let plan = tenant::plan(&schema, &column, &root, "id")?;
+    let mut warnings = Vec::new();
+    for t in &schema.tables {
+        if !t.is_transactional() && plan.tables.iter().any(|p| p.table == t.name) {
+            warnings.push(format!(
+                "table `{}` ({}) is not transactional: a failure cannot roll it back",
+                t.name, t.engine
+            ));
+        }
+    }
+    let err = |e| db_error(e, "replacing the tenant");
+    conn.query_drop("START TRANSACTION").map_err(err)?;
+    let outcome = (|| -> Result<(u64, Vec<(String, u64)>)> {
+        conn.exec_drop("SET @billora_tenant = ?", (tenant_id,))
+            .map_err(err)?;
+        // Children first: the longest foreign-key chains hang furthest from the tenant.
+        let mut order: Vec<&tenant::TenantTable> = plan.tables.iter().collect();
+        order.sort_by_key(|t| std::cmp::Reverse(t.path.len()));
+        let root_last = |t: &&tenant::TenantTable| t.table == root;
+        order.sort_by_key(|t| root_last(t));
+        let mut deleted = Vec::new();
+        for t in order {
+            conn.query_drop(format!("DELETE t0 {}", t.from_where()))
+                .map_err(err)?;
+            deleted.push((t.table.clone(), conn.affected_rows()));
+        }
+        let reader = BufReader::with_capacity(1 << 20, open_sql_reader(&request.file)?);
+        let mut state = RestoreProgress {
+            sql_bytes_total: Some(manifest.sql_bytes),
+            ..RestoreProgress::default()
+        };
+        let mut count = 0;
+        for stmt in Statements::new(reader) {
+            let stmt = stmt?;
+            if cancel.load(Ordering::Relaxed) {
+                return Err(Error::new(
+                    ErrorCode::Cancelled,
+                    "the restore was cancelled",
+                ));
+            }
+            // Only the rows: the schema of the live database stays as it is.
+            if is_insert(&stmt) {
+                exec(&mut conn, &stmt)?;
+                count += 1;
+                state.statements = count;
+                progress(&state);
+            }
+        }
+        Ok((count, deleted))
+    })();
+    match outcome {
+        Ok((statements, deleted_rows)) => {
+            conn.query_drop("COMMIT").map_err(err)?;
+            Ok(RestoreReport {
+                database: request.database.clone(),
+                statements,
+                created_database: false,
+                verified_checksum: verified,
+                deleted_rows,
+                warnings,
+            })
+        }
+        Err(e) => {
+            let _ = conn.query_drop("ROLLBACK");
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Starts and stops the real services the tests use, on loopback, in throw-away directories
+# under .test-services/ (never the machine's own MariaDB or keyring).
+#
+#   scripts/services.sh start [mariadb] [faultfs]   # idempotent; default: all
+#   scripts/services.sh stop
+#   scripts/services.sh env               # the variables the tests read, as shell assignments
+#
+# MariaDB: a server of Debian's mariadb-server, its own datadir, TCP 127.0.0.1:$BILLORA_TEST_MARIADB_PORT
+# (3407 by default), an admin user `root` on the socket and a test user `billora_test` with a password.
+. "$(dirname "$0")/lib.sh"
+
+MARIADB_DIR="$SERVICES_DIR/mariadb"
+MARIADB_PORT="${BILLORA_TEST_MARIADB_PORT:-3407}"
+MARIADB_TEST_PASSWORD="billora-test-pw"
+
+mariadb_running() {
+    [ -S "$MARIADB_DIR/sock" ] && mariadb-admin --no-defaults --socket="$MARIADB_DIR/sock" -uroot ping >/dev/null 2>&1
+}
+
+start_mariadb() {
+    need_apt mariadb-server mariadb-client
+    mariadb_running && return 0
+    mkdir -p "$MARIADB_DIR"
+    local user_opt=()
+    [ "$(id -u)" -eq 0 ] && user_opt=(--user=root)
+    if [ ! -d "$MARIADB_DIR/data/mysql" ]; then
+        say "initialising a MariaDB datadir in $MARIADB_DIR"
+        rm -rf "$MARIADB_DIR/data"
+        mariadb-install-db --no-defaults "${user_opt[@]}" --datadir="$MARIADB_DIR/data" \
+            --auth-root-authentication-method=socket --skip-test-db >"$MARIADB_DIR/install.log" 2>&1 \
+            || { cat "$MARIADB_DIR/install.log" >&2; die "mariadb-install-db failed"; }
+    fi
+    say "starting MariaDB on 127.0.0.1:$MARIADB_PORT"
+    # Detached from this shell so it outlives the test command that started it.
+    setsid mariadbd --no-defaults "${user_opt[@]}" --datadir="$MARIADB_DIR/data" --socket="$MARIADB_DIR/sock" \
+        --port="$MARIADB_PORT" --bind-address=127.0.0.1 --pid-file="$MARIADB_DIR/mariadb.pid" \
+        --log-error="$MARIADB_DIR/error.log" --skip-name-resolve --innodb-buffer-pool-size=256M \
+        --max-allowed-packet=64M --innodb-log-file-size=256M --event-scheduler=OFF \
+        </dev/null >/dev/null 2>&1 9>&- &
+    for _ in $(seq 1 60); do mariadb_running && break; sleep 0.5; done
+    mariadb_running || { tail -20 "$MARIADB_DIR/error.log" >&2; die "MariaDB did not start"; }
+    mariadb --no-defaults --socket="$MARIADB_DIR/sock" -uroot <<SQL
+CREATE USER IF NOT EXISTS 'billora_test'@'127.0.0.1' IDENTIFIED BY '$MARIADB_TEST_PASSWORD';
+GRANT ALL PRIVILEGES ON *.* TO 'billora_test'@'127.0.0.1' WITH GRANT OPTION;
+CREATE USER IF NOT EXISTS 'billora_test'@'localhost' IDENTIFIED BY '$MARIADB_TEST_PASSWORD';
+GRANT ALL PRIVILEGES ON *.* TO 'billora_test'@'localhost' WITH GRANT OPTION;
+SQL
+}
+
+# A tiny file system (256 KiB) that fills up, and a read-only one, for the disk-full and
+# not-writable fault tests. Mounting needs root (sudo is used when not root).
+start_faultfs() {
+    local full="$SERVICES_DIR/fullfs" ro="$SERVICES_DIR/rofs"
+    mkdir -p "$full" "$ro"
+    mountpoint -q "$full" || as_root mount -t tmpfs -o size=256k,mode=0777 billora-fullfs "$full"
+    mountpoint -q "$ro" || as_root mount -t tmpfs -o ro,size=64k,mode=0777 billora-rofs "$ro"
+}
+
+stop_faultfs() {
+    for d in "$SERVICES_DIR/fullfs" "$SERVICES_DIR/rofs"; do
+        mountpoint -q "$d" && as_root umount "$d" || true
+    done
+}
+
+stop_mariadb() {
+    if mariadb_running; then
+        mariadb-admin --no-defaults --socket="$MARIADB_DIR/sock" -uroot shutdown || true
+    fi
+}
+
+print_env() {
+    cat <<ENV
+BILLORA_TEST_MARIADB_HOST=127.0.0.1
+BILLORA_TEST_MARIADB_PORT=$MARIADB_PORT
+BILLORA_TEST_MARIADB_USER=billora_test
+BILLORA_TEST_MARIADB_PASSWORD=$MARIADB_TEST_PASSWORD
+BILLORA_TEST_MARIADB_SOCKET=$MARIADB_DIR/sock
+BILLORA_TEST_FULLFS=$SERVICES_DIR/fullfs
+BILLORA_TEST_ROFS=$SERVICES_DIR/rofs
+ENV
+}
+
+cmd="${1:-start}"
+shift || true
+mkdir -p "$SERVICES_DIR"
+# One caller at a time: parallel tests may all ask for the server at once.
+exec 9>"$SERVICES_DIR/.lock"
+flock 9
+case "$cmd" in
+    start)
+        for svc in "${@:-mariadb faultfs}"; do for one in $svc; do "start_$one"; done; done
+        print_env >"$SERVICES_DIR/env"
+        ;;
+    stop) stop_mariadb; stop_faultfs ;;
+    env) print_env ;;
+    *) die "usage: $0 start [mariadb] [faultfs] | stop | env" ;;
+esac
