@@ -379,7 +379,8 @@ fn execute(
 
 /// The backup file and checksum a history entry recorded, for restore.
 pub async fn run_file(store: &Store, run_id: i64) -> Result<(PathBuf, Option<String>)> {
-    let row: Option<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+    type Row = (String, Option<String>, Option<String>, Option<String>);
+    let row: Option<Row> = sqlx::query_as(
         "SELECT status, file_path, checksum_sha256, deleted_at FROM runs WHERE id = ?",
     )
     .bind(run_id)
