@@ -329,8 +329,7 @@ async fn schedule(store: &Store, cmd: ScheduleCommand, now: Timestamp) -> Result
                 Trigger::Manual,
                 now,
                 &RunOptions::default(),
-                progress,
-                cancel,
+                RunControl { progress, cancel },
             )
             .await;
             ctrl_c.abort();
