@@ -82,41 +82,44 @@ enum Command {
     },
 }
 
+#[derive(Debug, clap::Args)]
+struct AddConnection {
+    #[arg(long)]
+    name: String,
+    #[arg(long)]
+    host: String,
+    #[arg(long, default_value_t = 3306)]
+    port: u16,
+    #[arg(long)]
+    user: String,
+    #[arg(long)]
+    database: String,
+    /// disabled, preferred, required or verify-ca.
+    #[arg(long, default_value = "preferred")]
+    tls_mode: String,
+    /// The CA certificate for verify-ca.
+    #[arg(long)]
+    tls_ca_file: Option<PathBuf>,
+    #[arg(long, default_value = "tenant_id")]
+    tenant_column: String,
+    #[arg(long, default_value = "tenants")]
+    tenant_root_table: String,
+    /// Read the password from stdin and keep it in the OS keyring.
+    #[arg(long, group = "password")]
+    password_stdin: bool,
+    /// Read the password at run time from this environment variable (nothing is stored).
+    #[arg(long, group = "password", value_name = "VAR")]
+    password_env: Option<String>,
+    /// Read the password at run time from this file (mode 600; nothing is stored).
+    #[arg(long, group = "password", value_name = "FILE")]
+    password_file: Option<PathBuf>,
+}
+
 #[derive(Debug, Subcommand)]
 enum ConnectionCommand {
     /// Add a profile. The password is read from stdin (--password-stdin) into the OS keyring,
     /// or taken at run time from an environment variable or a private file (headless servers).
-    Add {
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        host: String,
-        #[arg(long, default_value_t = 3306)]
-        port: u16,
-        #[arg(long)]
-        user: String,
-        #[arg(long)]
-        database: String,
-        /// disabled, preferred, required or verify-ca.
-        #[arg(long, default_value = "preferred")]
-        tls_mode: String,
-        /// The CA certificate for verify-ca.
-        #[arg(long)]
-        tls_ca_file: Option<PathBuf>,
-        #[arg(long, default_value = "tenant_id")]
-        tenant_column: String,
-        #[arg(long, default_value = "tenants")]
-        tenant_root_table: String,
-        /// Read the password from stdin and keep it in the OS keyring.
-        #[arg(long, group = "password")]
-        password_stdin: bool,
-        /// Read the password at run time from this environment variable (nothing is stored).
-        #[arg(long, group = "password", value_name = "VAR")]
-        password_env: Option<String>,
-        /// Read the password at run time from this file (mode 600; nothing is stored).
-        #[arg(long, group = "password", value_name = "FILE")]
-        password_file: Option<PathBuf>,
-    },
+    Add(Box<AddConnection>),
     /// List the profiles (no passwords).
     List,
     /// Connect, show the server version and any privilege the backup lacks.
@@ -364,20 +367,21 @@ fn progress_bar() -> ProgressBar {
 
 async fn connection(store: &Store, cmd: ConnectionCommand, now: Timestamp) -> Result<()> {
     match cmd {
-        ConnectionCommand::Add {
-            name,
-            host,
-            port,
-            user,
-            database,
-            tls_mode,
-            tls_ca_file,
-            tenant_column,
-            tenant_root_table,
-            password_stdin,
-            password_env,
-            password_file,
-        } => {
+        ConnectionCommand::Add(args) => {
+            let AddConnection {
+                name,
+                host,
+                port,
+                user,
+                database,
+                tls_mode,
+                tls_ca_file,
+                tenant_column,
+                tenant_root_table,
+                password_stdin,
+                password_env,
+                password_file,
+            } = *args;
             let tls_mode = serde_json::from_value(serde_json::Value::String(tls_mode.clone())).map_err(|_| {
                 Error::invalid("tls_mode", format!("`{tls_mode}` is not a TLS mode (disabled, preferred, required, verify-ca)"))
             })?;
