@@ -153,7 +153,13 @@ impl From<std::io::Error> for Error {
 /// Classifies an I/O error (disk full, permission denied) with a sentence saying what failed.
 pub fn io_error(err: std::io::Error, what: &str) -> Error {
     use std::io::ErrorKind;
-    match err.kind() {
+    // Some kinds are only told apart by the OS code on older toolchains and platforms.
+    let kind = match (err.kind(), err.raw_os_error()) {
+        (_, Some(28 | 122)) if cfg!(unix) => ErrorKind::StorageFull,
+        (_, Some(13 | 1 | 30)) if cfg!(unix) => ErrorKind::PermissionDenied,
+        (kind, _) => kind,
+    };
+    match kind {
         ErrorKind::StorageFull | ErrorKind::QuotaExceeded => {
             Error::new(ErrorCode::DiskFull, format!("{what}: the disk is full")).with_hint(
                 "free some space or choose another backup folder; no partial file was kept",

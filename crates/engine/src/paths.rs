@@ -42,10 +42,11 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
         builder.mode(0o700);
     }
     builder.create(dir).map_err(|e| {
-        Error::new(
-            ErrorCode::Io,
-            format!("cannot create the folder {}: {e}", dir.display()),
-        )
-        .with_hint("check that the parent folder exists and is writable")
+        let err = crate::error::io_error(e, &format!("cannot create the folder {}", dir.display()));
+        if err.code == ErrorCode::Io {
+            err.with_hint("check that the parent folder exists and is writable")
+        } else {
+            err
+        }
     })
 }

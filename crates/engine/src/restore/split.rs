@@ -93,11 +93,13 @@ impl Core {
     }
 
     fn take(&mut self) -> Result<Option<Statement>> {
-        let bytes = std::mem::take(&mut self.current);
+        let mut bytes = std::mem::take(&mut self.current);
         let line = self.start_line;
-        if self.code_start.take().is_none() {
+        let Some(start) = self.code_start.take() else {
             return Ok(None);
-        }
+        };
+        // Comments before the first code are not part of the statement.
+        bytes.drain(..start);
         let sql = String::from_utf8(bytes).map_err(|_| {
             Error::new(ErrorCode::Corrupt, format!("the statement at line {line} is not valid UTF-8 text"))
                 .with_hint("a dump with raw binary strings (mysqldump without --hex-blob) must be restored with the mysql client")
@@ -341,11 +343,11 @@ mod tests {
         assert_eq!(
             split(sql),
             [
-                "/*M!999999\\- enable the sandbox mode */\n-- a comment; here\nSELECT 'a;b', \"c;d\", `e;f`",
-                "# hash; comment\n/* block; */ SELECT 2",
+                "SELECT 'a;b', \"c;d\", `e;f`",
+                "SELECT 2",
                 "/*!40101 SET NAMES utf8mb4 */"
             ],
-            "the sandbox comment rides along harmlessly; delimiters inside quotes and comments do not split"
+            "leading comments and the sandbox line are dropped; delimiters inside quotes and comments do not split"
         );
     }
 

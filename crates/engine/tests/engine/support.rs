@@ -17,3 +17,257 @@ pub async fn temp_store() -> (TempDir, Store) {
 pub fn now() -> Timestamp {
     "2026-02-03T01:00:00Z".parse().expect("valid")
 }
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use billora_engine::connection::{NewConnection, ServerTarget};
+use billora_engine::secrets::{MemorySecrets, PasswordSource};
+use mysql::prelude::Queryable;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
+}
+
+/// The throw-away MariaDB server of `scripts/services.sh` (started on first use).
+#[derive(Debug, Clone)]
+pub struct TestServer {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: String,
+    pub env: BTreeMap<String, String>,
+}
+
+pub fn services() -> &'static TestServer {
+    static SERVER: OnceLock<TestServer> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let root = repo_root();
+        let status = Command::new("bash")
+            .arg(root.join("scripts/services.sh"))
+            .arg("start")
+            .stdout(Stdio::null())
+            .status()
+            .expect("scripts/services.sh runs");
+        assert!(
+            status.success(),
+            "the test services must start (scripts/services.sh start)"
+        );
+        let text =
+            std::fs::read_to_string(root.join(".test-services/env")).expect("services env file");
+        let env: BTreeMap<String, String> = text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        TestServer {
+            host: env["BILLORA_TEST_MARIADB_HOST"].clone(),
+            port: env["BILLORA_TEST_MARIADB_PORT"].parse().expect("port"),
+            user: env["BILLORA_TEST_MARIADB_USER"].clone(),
+            password: env["BILLORA_TEST_MARIADB_PASSWORD"].clone(),
+            env,
+        }
+    })
+}
+
+impl TestServer {
+    pub fn target(&self, db: Option<&str>) -> ServerTarget {
+        ServerTarget::with_password(&self.host, self.port, &self.user, &self.password, db)
+    }
+
+    pub fn conn(&self, db: Option<&str>) -> mysql::Conn {
+        self.target(db)
+            .connect()
+            .expect("connect to the test server")
+    }
+
+    /// A new, empty database with a name no other test uses.
+    pub fn fresh_db(&self, prefix: &str) -> String {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "t_{prefix}_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut conn = self.conn(None);
+        conn.query_drop(format!("DROP DATABASE IF EXISTS `{name}`"))
+            .expect("drop");
+        conn.query_drop(format!(
+            "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+        ))
+        .expect("create database");
+        name
+    }
+
+    /// Runs a script through the stock `mariadb` client (stdin from `input`).
+    pub fn client(&self, db: &str, input: &mut dyn std::io::Read) {
+        let mut child = Command::new("mariadb")
+            .args([
+                "--no-defaults",
+                "-h",
+                &self.host,
+                "-P",
+                &self.port.to_string(),
+                "-u",
+                &self.user,
+                db,
+            ])
+            .env("MYSQL_PWD", &self.password)
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the mariadb client runs");
+        let mut stdin = child.stdin.take().expect("stdin");
+        std::io::copy(input, &mut stdin).expect("feed the client");
+        drop(stdin);
+        let out = child.wait_with_output().expect("client finishes");
+        assert!(
+            out.status.success(),
+            "the mariadb client must accept the script: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// A fresh database loaded with `tests/fixtures/billora_fixture.sql`.
+    pub fn fixture_db(&self, prefix: &str) -> String {
+        let db = self.fresh_db(prefix);
+        let mut file = std::fs::File::open(repo_root().join("tests/fixtures/billora_fixture.sql"))
+            .expect("fixture");
+        self.client(&db, &mut file);
+        db
+    }
+
+    pub fn drop_db(&self, db: &str) {
+        let _ = self
+            .conn(None)
+            .query_drop(format!("DROP DATABASE IF EXISTS `{db}`"));
+    }
+
+    /// Everything that must survive a round trip: per table CHECKSUM TABLE, row count and
+    /// SHOW CREATE; views, triggers, routines and events by SHOW CREATE; the database collation.
+    pub fn fingerprint(&self, db: &str) -> BTreeMap<String, String> {
+        let mut conn = self.conn(Some(db));
+        let mut out = BTreeMap::new();
+        let collation: Option<(String, String)> = conn
+            .exec_first(
+                "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+                (db,),
+            )
+            .expect("schemata");
+        out.insert("database".into(), format!("{collation:?}"));
+        let tables: Vec<(String, String)> = conn
+            .exec("SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?", (db,))
+            .expect("tables");
+        for (name, kind) in tables {
+            if kind == "VIEW" {
+                let row: Option<(String, String, String, String)> = conn
+                    .query_first(format!("SHOW CREATE VIEW `{name}`"))
+                    .expect("show create view");
+                out.insert(format!("view {name}"), row.map(|r| r.1).unwrap_or_default());
+                continue;
+            }
+            let create: Option<(String, String)> = conn
+                .query_first(format!("SHOW CREATE TABLE `{name}`"))
+                .expect("create");
+            out.insert(
+                format!("table {name}"),
+                create.map(|c| c.1).unwrap_or_default(),
+            );
+            let sum: Option<(String, Option<u64>)> = conn
+                .query_first(format!("CHECKSUM TABLE `{name}`"))
+                .expect("checksum");
+            let count: Option<u64> = conn
+                .query_first(format!("SELECT COUNT(*) FROM `{name}`"))
+                .expect("count");
+            out.insert(
+                format!("rows {name}"),
+                format!("{:?} {:?}", sum.map(|s| s.1), count),
+            );
+        }
+        let triggers: Vec<mysql::Row> = conn.query("SHOW TRIGGERS").expect("triggers");
+        for t in triggers {
+            let name: String = t.get(0).expect("name");
+            let row: Option<mysql::Row> = conn
+                .query_first(format!("SHOW CREATE TRIGGER `{name}`"))
+                .expect("trigger");
+            let row = row.expect("trigger row");
+            let text: String = row.get(2).expect("statement");
+            let mode: String = row.get(1).expect("sql_mode");
+            out.insert(format!("trigger {name}"), format!("{mode} {text}"));
+        }
+        let routines: Vec<(String, String)> = conn
+            .exec("SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?", (db,))
+            .expect("routines");
+        for (name, kind) in routines {
+            let row: Option<mysql::Row> = conn
+                .query_first(format!("SHOW CREATE {kind} `{name}`"))
+                .expect("routine");
+            let row = row.expect("routine row");
+            let text: Option<String> = row.get(2);
+            out.insert(format!("{kind} {name}"), text.unwrap_or_default());
+        }
+        let events: Vec<String> = conn
+            .exec(
+                "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?",
+                (db,),
+            )
+            .expect("events");
+        for name in events {
+            let row: Option<mysql::Row> = conn
+                .query_first(format!("SHOW CREATE EVENT `{name}`"))
+                .expect("event");
+            let row = row.expect("event row");
+            let text: String = row.get(3).expect("create event");
+            out.insert(format!("event {name}"), text);
+        }
+        out
+    }
+
+    /// Rows of `query`, each as text, in the order the query gives.
+    pub fn rows(&self, db: &str, query: &str) -> Vec<String> {
+        let mut conn = self.conn(Some(db));
+        let rows: Vec<mysql::Row> = conn.query(query).unwrap_or_else(|e| panic!("{query}: {e}"));
+        rows.into_iter()
+            .map(|r| format!("{:?}", r.unwrap()))
+            .collect()
+    }
+}
+
+/// The keyring fake holding the test server's password for a profile named `name`.
+pub fn test_secrets() -> MemorySecrets {
+    MemorySecrets::default()
+}
+
+/// Adds a connection profile for `db` on the test server.
+pub async fn add_test_connection(store: &Store, secrets: &MemorySecrets, name: &str, db: &str) {
+    let server = services();
+    let request = NewConnection {
+        name: name.into(),
+        host: server.host.clone(),
+        port: Some(server.port),
+        username: server.user.clone(),
+        database: db.into(),
+        tls_mode: None,
+        tls_ca_file: None,
+        tenant_column: None,
+        tenant_root_table: None,
+        password_source: Some(PasswordSource::Keyring),
+    };
+    store
+        .add_connection(request, Some(&server.password), secrets, now())
+        .await
+        .expect("connection added");
+}
+
+/// Decompresses a backup with our reader into the stock client.
+pub fn restore_with_client(server: &TestServer, file: &Path, db: &str) {
+    let mut reader = billora_engine::artifact::open_sql_reader(file).expect("open backup");
+    server.client(db, &mut reader);
+}

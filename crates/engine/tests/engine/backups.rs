@@ -1,0 +1,656 @@
+//! Backups and restores against the real MariaDB server of `scripts/services.sh`: the fixture
+//! database (every type and object kind) dumped and restored by the stock client and by our
+//! own restore, tenant backups, and faults.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use billora_engine::backup::{run_schedule, RunControl, RunOptions, Trigger};
+use billora_engine::error::ErrorCode;
+use billora_engine::manifest::Manifest;
+use billora_engine::restore::{restore, RestoreMode, RestoreRequest};
+use billora_engine::schedule::{parse_request, NewSchedule};
+use billora_engine::secrets::MemorySecrets;
+use billora_engine::store::Store;
+use mysql::prelude::Queryable;
+use serde_json::json;
+
+use crate::support::{
+    add_test_connection, now, restore_with_client, services, temp_store, test_secrets,
+};
+
+async fn schedule(store: &Store, body: serde_json::Value) -> i64 {
+    let request: NewSchedule = parse_request(&body.to_string()).expect("valid body");
+    store
+        .create_schedule(request, now())
+        .await
+        .expect("schedule created")
+        .id
+}
+
+async fn run(
+    store: &Store,
+    secrets: &MemorySecrets,
+    id: i64,
+) -> billora_engine::backup::RunOutcome {
+    run_schedule(
+        store,
+        secrets,
+        id,
+        Trigger::Manual,
+        now(),
+        &RunOptions::default(),
+        RunControl::default(),
+    )
+    .await
+    .expect("the run is recorded")
+}
+
+fn no_partials(dir: &std::path::Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            assert!(
+                !name.ends_with(".partial"),
+                "no partial file may be left behind: {name}"
+            );
+        }
+    }
+}
+
+fn no_rows_restore(db: &str, file: &std::path::Path, mode: RestoreMode) -> RestoreRequest {
+    RestoreRequest {
+        file: file.to_path_buf(),
+        expected_sha256: None,
+        database: db.into(),
+        mode,
+        connections: 2,
+    }
+}
+
+#[tokio::test]
+async fn full_backup_round_trips_through_the_stock_client_and_our_restore() {
+    let server = services();
+    let source = server.fixture_db("full_src");
+    let (_dir, store) = temp_store().await;
+    let secrets = test_secrets();
+    add_test_connection(&store, &secrets, "office", &source).await;
+    let id = schedule(
+        &store,
+        json!({"name": "Daily", "cron_expression": "0 2 * * *", "backup_type": "full"}),
+    )
+    .await;
+
+    let outcome = run(&store, &secrets, id).await;
+    assert_eq!(
+        outcome.status, "success",
+        "the backup succeeds: {:?}",
+        outcome.error
+    );
+    let file = outcome.file.expect("a file");
+    assert!(
+        file.filename.starts_with("backup_full_2026-02-03T") && file.filename.ends_with(".sql.zst"),
+        "spec naming: {}",
+        file.filename
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file.path)
+            .expect("file")
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "the backup is readable by its owner only ({mode:o})"
+        );
+        let dir_mode = std::fs::metadata(file.path.parent().expect("dir"))
+            .expect("dir")
+            .permissions()
+            .mode();
+        assert_eq!(
+            dir_mode & 0o077,
+            0,
+            "the backup folder is private ({dir_mode:o})"
+        );
+    }
+    let manifest = Manifest::read_beside(&file.path)
+        .expect("readable")
+        .expect("a manifest beside the file");
+    assert_eq!(
+        manifest.sha256, file.sha256,
+        "the manifest records the file's checksum"
+    );
+    assert_eq!(
+        manifest.rows_of("invoice_items"),
+        Some(6),
+        "per-table row counts are recorded"
+    );
+    assert!(
+        manifest.warnings.iter().any(|w| w.contains("legacy_notes")),
+        "the MyISAM table is named as a warning: {:?}",
+        manifest.warnings
+    );
+
+    let history = store.list_history(Some(id)).await.expect("history");
+    assert_eq!(history.len(), 1, "one history entry");
+    assert_eq!(history[0].status, "success", "recorded as success");
+    assert_eq!(
+        history[0].file_size,
+        Some(file.size as i64),
+        "the entry has the file size"
+    );
+    let s = store.get_schedule(id).await.expect("schedule");
+    assert_eq!(
+        (s.success_count, s.failed_count),
+        (1, 0),
+        "counters follow the run"
+    );
+    assert!(s.last_run_at.is_some(), "last_run_at is set");
+
+    let expected = server.fingerprint(&source);
+    let by_client = server.fresh_db("full_client");
+    restore_with_client(server, &file.path, &by_client);
+    assert_eq!(
+        server.fingerprint(&by_client),
+        expected,
+        "the stock client restores an identical database"
+    );
+
+    let ours = format!("{source}_ours");
+    server.drop_db(&ours);
+    let target = server.target(None);
+    let report = restore(
+        &target,
+        &no_rows_restore(&ours, &file.path, RestoreMode::Database { force: false }),
+        &|_| {},
+        &AtomicBool::new(false),
+    )
+    .expect("our restore works");
+    assert!(
+        report.created_database && report.verified_checksum,
+        "created the database after checking the checksum"
+    );
+    assert_eq!(
+        server.fingerprint(&ours),
+        expected,
+        "our restore gives an identical database, collation included"
+    );
+
+    let again = restore(
+        &target,
+        &no_rows_restore(&ours, &file.path, RestoreMode::Database { force: false }),
+        &|_| {},
+        &AtomicBool::new(false),
+    );
+    assert_eq!(
+        again.expect_err("not empty").code,
+        ErrorCode::Conflict,
+        "a non-empty target is refused without --force"
+    );
+    restore(
+        &target,
+        &no_rows_restore(&ours, &file.path, RestoreMode::Database { force: true }),
+        &|_| {},
+        &AtomicBool::new(false),
+    )
+    .expect("--force restores over it");
+    assert_eq!(
+        server.fingerprint(&ours),
+        expected,
+        "a forced restore gives the same database"
+    );
+    for db in [&source, &by_client, &ours] {
+        server.drop_db(db);
+    }
+}
+
+#[tokio::test]
+async fn gzip_plain_and_foreign_dumps_restore() {
+    let server = services();
+    let source = server.fixture_db("comp_src");
+    let expected = server.fingerprint(&source);
+    let (dir, store) = temp_store().await;
+    let secrets = test_secrets();
+    add_test_connection(&store, &secrets, "office", &source).await;
+    for compression in ["gzip", "none"] {
+        let id = schedule(
+            &store,
+            json!({"name": compression, "cron_expression": "@daily", "backup_type": "full", "compression": compression}),
+        )
+        .await;
+        let outcome = run(&store, &secrets, id).await;
+        let file = outcome.file.expect("a file");
+        let ext = if compression == "gzip" {
+            ".sql.gz"
+        } else {
+            ".sql"
+        };
+        assert!(
+            file.filename.ends_with(ext),
+            "{compression} backups end in {ext}: {}",
+            file.filename
+        );
+        let db = server.fresh_db(compression);
+        restore_with_client(server, &file.path, &db);
+        assert_eq!(
+            server.fingerprint(&db),
+            expected,
+            "a {compression} backup restores identically"
+        );
+        server.drop_db(&db);
+    }
+
+    // A file made by mariadb-dump, restored by us (no manifest: one connection, no checksum).
+    let foreign = dir.path().join("foreign.sql");
+    let out = std::process::Command::new("mariadb-dump")
+        .args([
+            "--no-defaults",
+            "-h",
+            &server.host,
+            "-P",
+            &server.port.to_string(),
+            "-u",
+            &server.user,
+        ])
+        .args([
+            "--single-transaction",
+            "--routines",
+            "--events",
+            "--triggers",
+            "--hex-blob",
+            &source,
+        ])
+        .env("MYSQL_PWD", &server.password)
+        .output()
+        .expect("mariadb-dump runs");
+    assert!(
+        out.status.success(),
+        "mariadb-dump works: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(&foreign, &out.stdout).expect("write dump");
+    let db = format!("{source}_foreign");
+    server.drop_db(&db);
+    restore(
+        &server.target(None),
+        &no_rows_restore(&db, &foreign, RestoreMode::Database { force: false }),
+        &|_| {},
+        &AtomicBool::new(false),
+    )
+    .expect("a mariadb-dump file restores through our splitter");
+    let got = server.fingerprint(&db);
+    for (key, value) in &expected {
+        if key.starts_with("rows ") || key.starts_with("table ") || key.starts_with("trigger ") {
+            assert_eq!(
+                got.get(key),
+                Some(value),
+                "{key} matches after restoring a mariadb-dump file"
+            );
+        }
+    }
+    server.drop_db(&db);
+    server.drop_db(&source);
+}
+
+/// Tenant 5's rows in the fixture, by hand-written queries (independent of the tenant planner).
+fn tenant_queries(t: i64) -> Vec<(&'static str, String)> {
+    vec![
+        ("tenants", format!("SELECT * FROM tenants WHERE id = {t} ORDER BY id")),
+        ("tenant_settings", format!("SELECT * FROM tenant_settings WHERE tenant_ref = {t} ORDER BY tenant_ref")),
+        ("customers", format!("SELECT * FROM customers WHERE tenant_id = {t} ORDER BY id")),
+        ("products", format!("SELECT * FROM products WHERE tenant_id = {t} ORDER BY id")),
+        ("invoices", format!("SELECT * FROM invoices WHERE tenant_id = {t} ORDER BY id")),
+        (
+            "invoice_items",
+            format!("SELECT ii.* FROM invoice_items ii JOIN invoices i ON ii.invoice_id = i.id WHERE i.tenant_id = {t} ORDER BY ii.id"),
+        ),
+        ("payments", format!("SELECT p.* FROM payments p JOIN invoices i ON p.invoice_id = i.id WHERE i.tenant_id = {t} ORDER BY p.id")),
+        (
+            "payment_allocations",
+            format!(
+                "SELECT a.* FROM payment_allocations a JOIN payments p ON a.payment_id = p.id \
+                 JOIN invoices i ON p.invoice_id = i.id WHERE i.tenant_id = {t} ORDER BY a.id"
+            ),
+        ),
+        ("audit_log", format!("SELECT * FROM audit_log WHERE tenant_id = {t} ORDER BY id")),
+        ("locations", format!("SELECT * FROM locations WHERE tenant_id = {t} ORDER BY id")),
+        ("legacy_notes", format!("SELECT * FROM legacy_notes WHERE tenant_id = {t} ORDER BY id")),
+    ]
+}
+
+/// Every row not belonging to tenant `t`, per table.
+fn other_tenants(server: &crate::support::TestServer, db: &str, t: i64) -> Vec<Vec<String>> {
+    let queries = [
+        format!("SELECT * FROM tenants WHERE id <> {t} ORDER BY id"),
+        format!("SELECT * FROM customers WHERE tenant_id <> {t} ORDER BY id"),
+        format!("SELECT * FROM products WHERE tenant_id <> {t} ORDER BY id"),
+        format!("SELECT * FROM invoices WHERE tenant_id <> {t} ORDER BY id"),
+        format!("SELECT ii.* FROM invoice_items ii JOIN invoices i ON ii.invoice_id = i.id WHERE i.tenant_id <> {t} ORDER BY ii.id"),
+        format!("SELECT * FROM audit_log WHERE tenant_id IS NULL OR tenant_id <> {t} ORDER BY id"),
+        "SELECT * FROM currencies ORDER BY code".to_owned(),
+    ];
+    queries.iter().map(|q| server.rows(db, q)).collect()
+}
+
+#[tokio::test]
+async fn tenant_backup_holds_exactly_the_tenants_rows_and_replaces_only_them() {
+    let server = services();
+    let source = server.fixture_db("tenant_src");
+    let (_dir, store) = temp_store().await;
+    let secrets = test_secrets();
+    add_test_connection(&store, &secrets, "office", &source).await;
+    let id = schedule(
+        &store,
+        json!({"name": "Tenant XYZ Backup", "cron_expression": "0 4 * * *", "backup_type": "tenant", "tenant_id": 5}),
+    )
+    .await;
+    let outcome = run(&store, &secrets, id).await;
+    assert_eq!(
+        outcome.status, "success",
+        "tenant backup succeeds: {:?}",
+        outcome.error
+    );
+    let file = outcome.file.expect("file");
+    assert!(
+        file.filename.starts_with("backup_tenant_5_"),
+        "tenant file naming: {}",
+        file.filename
+    );
+    let manifest = Manifest::read_beside(&file.path)
+        .expect("ok")
+        .expect("manifest");
+    assert_eq!(
+        manifest.shared_tables,
+        ["currencies"],
+        "the table with no path to a tenant is listed as shared"
+    );
+
+    // Staging: schema + exactly tenant 5's rows.
+    let staging = server.fresh_db("tenant_staging");
+    restore_with_client(server, &file.path, &staging);
+    for (table, query) in tenant_queries(5) {
+        let want = server.rows(&source, &query);
+        assert!(
+            !want.is_empty(),
+            "the fixture has rows of tenant 5 in {table}"
+        );
+        let got = server.rows(&staging, &format!("SELECT * FROM {table} ORDER BY 1"));
+        assert_eq!(
+            got, want,
+            "staging holds exactly tenant 5's rows of {table}"
+        );
+    }
+    assert!(
+        server.rows(&staging, "SELECT * FROM currencies").is_empty(),
+        "shared tables are not dumped"
+    );
+
+    // Replace: change tenant 5 in a live copy, then put the backup back.
+    let live = server.fixture_db("tenant_live");
+    let others_before = other_tenants(server, &live, 5);
+    {
+        let mut conn = server.conn(Some(&live));
+        conn.query_drop("UPDATE customers SET name = 'changed' WHERE id = 1004")
+            .expect("update");
+        conn.query_drop("DELETE FROM payment_allocations WHERE payment_id = 3")
+            .expect("delete");
+        conn.query_drop("INSERT INTO customers (tenant_id, name) VALUES (5, 'new after backup')")
+            .expect("insert");
+    }
+    let report = restore(
+        &server.target(None),
+        &no_rows_restore(&live, &file.path, RestoreMode::ReplaceTenant),
+        &|_| {},
+        &AtomicBool::new(false),
+    )
+    .expect("replace-tenant works");
+    assert!(
+        report
+            .deleted_rows
+            .iter()
+            .any(|(t, n)| t == "customers" && *n == 3),
+        "tenant 5's three customers were deleted first: {:?}",
+        report.deleted_rows
+    );
+    for (table, query) in tenant_queries(5) {
+        assert_eq!(
+            server.rows(&live, &query),
+            server.rows(&source, &query),
+            "tenant 5's {table} rows equal the backup"
+        );
+    }
+    assert_eq!(
+        other_tenants(server, &live, 5),
+        others_before,
+        "every other tenant's rows are untouched"
+    );
+    for db in [&source, &staging, &live] {
+        server.drop_db(db);
+    }
+}
+
+#[tokio::test]
+async fn faults_leave_a_failed_entry_with_its_code_and_no_file() {
+    let server = services();
+    let source = server.fixture_db("faults");
+    let (_dir, store) = temp_store().await;
+    let secrets = test_secrets();
+    add_test_connection(&store, &secrets, "office", &source).await;
+    let backups = store.default_backup_dir();
+
+    // Wrong password.
+    let bad = MemorySecrets::default();
+    billora_engine::secrets::SecretStore::set(&bad, "connection:office", "wrong").expect("set");
+    let id = schedule(
+        &store,
+        json!({"name": "Auth", "cron_expression": "@daily", "backup_type": "full"}),
+    )
+    .await;
+    let outcome = run_schedule(
+        &store,
+        &bad,
+        id,
+        Trigger::Manual,
+        now(),
+        &RunOptions::default(),
+        RunControl::default(),
+    )
+    .await
+    .expect("recorded");
+    assert_eq!(outcome.status, "failed", "a wrong password fails the run");
+    assert_eq!(
+        outcome.error.as_ref().map(|e| e.code),
+        Some(ErrorCode::AuthFailed),
+        "with code AuthFailed"
+    );
+    assert!(
+        !format!("{:?}", outcome.error).contains("wrong"),
+        "the password never appears in the error"
+    );
+    let entry = &store.list_history(Some(id)).await.expect("history")[0];
+    assert_eq!(entry.status, "failed", "the history says failed");
+    assert_eq!(
+        entry.error.as_ref().map(|e| e.code.as_str()),
+        Some("AuthFailed"),
+        "the history keeps the code"
+    );
+    assert_eq!(
+        store.get_schedule(id).await.expect("s").failed_count,
+        1,
+        "failed_count counts it"
+    );
+
+    // Server down: a port nobody listens on.
+    let down = billora_engine::connection::NewConnection {
+        name: "down".into(),
+        host: "127.0.0.1".into(),
+        port: Some(1),
+        username: "x".into(),
+        database: "x".into(),
+        tls_mode: None,
+        tls_ca_file: None,
+        tenant_column: None,
+        tenant_root_table: None,
+        password_source: None,
+    };
+    store
+        .add_connection(down, Some("pw"), &secrets, now())
+        .await
+        .expect("profile");
+    let id = schedule(&store, json!({"name": "Down", "cron_expression": "@daily", "backup_type": "full", "connection": "down"})).await;
+    let outcome = run(&store, &secrets, id).await;
+    assert_eq!(
+        outcome.error.map(|e| e.code),
+        Some(ErrorCode::Unreachable),
+        "a server that is down is Unreachable"
+    );
+
+    // A read-only folder and a full disk (file systems mounted by scripts/services.sh).
+    let rofs = server.env.get("BILLORA_TEST_ROFS").expect("read-only fs");
+    let id = schedule(
+        &store,
+        json!({"name": "RO", "cron_expression": "@daily", "backup_type": "full", "connection": "office", "destination": format!("{rofs}/backups")}),
+    )
+    .await;
+    let outcome = run(&store, &secrets, id).await;
+    assert_eq!(
+        outcome.error.as_ref().map(|e| e.code),
+        Some(ErrorCode::PermissionDenied),
+        "a folder that cannot be written is PermissionDenied: {:?}",
+        outcome.error
+    );
+
+    let fullfs = server.env.get("BILLORA_TEST_FULLFS").expect("small fs");
+    // Fill it with incompressible rows so even zstd output overflows 256 KiB.
+    {
+        let mut conn = server.conn(Some(&source));
+        conn.query_drop(
+            "CREATE TABLE filler (id INT PRIMARY KEY AUTO_INCREMENT, b LONGBLOB) ENGINE=InnoDB",
+        )
+        .expect("filler");
+        for _ in 0..8 {
+            conn.query_drop("INSERT INTO filler (b) SELECT RANDOM_BYTES(1024) FROM seq_1_to_100")
+                .expect("fill");
+        }
+    }
+    let dest = format!("{fullfs}/backups-{}", std::process::id());
+    let id = schedule(
+        &store,
+        json!({"name": "Full", "cron_expression": "@daily", "backup_type": "full", "connection": "office", "destination": dest, "compression": "none"}),
+    )
+    .await;
+    let outcome = run(&store, &secrets, id).await;
+    assert_eq!(
+        outcome.error.map(|e| e.code),
+        Some(ErrorCode::DiskFull),
+        "a full disk is DiskFull"
+    );
+    let left: Vec<_> = std::fs::read_dir(&dest).expect("dest").flatten().collect();
+    assert!(
+        left.is_empty(),
+        "nothing is left on the full disk: {left:?}"
+    );
+    std::fs::remove_dir_all(&dest).ok();
+
+    // Cancelled mid-way.
+    let id = schedule(&store, json!({"name": "Cancel", "cron_expression": "@daily", "backup_type": "full", "connection": "office"})).await;
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    let control = RunControl {
+        progress: Arc::new(move |_| flag.store(true, std::sync::atomic::Ordering::Relaxed)),
+        cancel,
+    };
+    let outcome = run_schedule(
+        &store,
+        &secrets,
+        id,
+        Trigger::Manual,
+        now(),
+        &RunOptions::default(),
+        control,
+    )
+    .await
+    .expect("recorded");
+    assert_eq!(
+        outcome.status, "cancelled",
+        "a cancelled run is recorded as cancelled"
+    );
+    assert_eq!(
+        store.get_schedule(id).await.expect("s").failed_count,
+        0,
+        "a cancel is not a failure"
+    );
+
+    no_partials(&backups);
+    let files: Vec<_> = std::fs::read_dir(&backups)
+        .map(|d| d.flatten().collect())
+        .unwrap_or_default();
+    assert!(
+        files.is_empty(),
+        "no failed or cancelled run left a file: {files:?}"
+    );
+    server.drop_db(&source);
+}
+
+#[tokio::test]
+async fn damaged_backups_are_refused_before_anything_runs() {
+    let server = services();
+    let source = server.fixture_db("damaged");
+    let (dir, store) = temp_store().await;
+    let secrets = test_secrets();
+    add_test_connection(&store, &secrets, "office", &source).await;
+    let id = schedule(
+        &store,
+        json!({"name": "D", "cron_expression": "@daily", "backup_type": "full"}),
+    )
+    .await;
+    let file = run(&store, &secrets, id).await.file.expect("file");
+    let bytes = std::fs::read(&file.path).expect("read");
+
+    let flipped = dir.path().join("flipped.sql.zst");
+    let mut copy = bytes.clone();
+    let mid = copy.len() / 2;
+    copy[mid] ^= 0x01;
+    std::fs::write(&flipped, &copy).expect("write");
+    std::fs::copy(
+        billora_engine::manifest::path_for(&file.path),
+        billora_engine::manifest::path_for(&flipped),
+    )
+    .expect("manifest");
+    let truncated = dir.path().join("truncated.sql.zst");
+    std::fs::write(&truncated, &bytes[..bytes.len() * 2 / 3]).expect("write");
+
+    for (damaged, what) in [
+        (&flipped, "a flipped byte"),
+        (&truncated, "a truncated file without manifest"),
+    ] {
+        let db = format!("{source}_dmg");
+        server.drop_db(&db);
+        let err = restore(
+            &server.target(None),
+            &no_rows_restore(&db, damaged, RestoreMode::Database { force: false }),
+            &|_| {},
+            &AtomicBool::new(false),
+        )
+        .expect_err("a damaged file is refused");
+        assert_eq!(
+            err.code,
+            ErrorCode::Corrupt,
+            "{what} is reported as Corrupt: {err}"
+        );
+        let exists: Option<String> = server
+            .conn(None)
+            .exec_first(
+                "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+                (&db,),
+            )
+            .expect("query");
+        assert_eq!(
+            exists, None,
+            "{what}: the target database was not even created"
+        );
+    }
+    server.drop_db(&source);
+}
