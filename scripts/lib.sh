@@ -49,9 +49,10 @@ need_rust() {
     fi
 }
 
-# The system packages the build needs (a C compiler for SQLite).
+# The system packages the build needs: a C compiler (SQLite, zstd), D-Bus headers (the Secret
+# Service keyring backend).
 need_build_deps() {
-    need_apt build-essential pkg-config ca-certificates
+    need_apt build-essential pkg-config ca-certificates libdbus-1-dev
 }
 
 # need_python_venv: a venv in .test-services with the test-only Python packages.

@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# Installs what is missing, starts the services the tests need, and runs every gate:
-# rustfmt, clippy (warnings are errors), the Rust tests (unit + integration) with a fresh
-# cron oracle. Fails on the first gate that fails.
+# Installs what is missing, starts the services the tests need (a MariaDB server on loopback,
+# small file systems for fault tests), and runs every gate: rustfmt, clippy (warnings are
+# errors), the engine-is-headless check, and the Rust tests (unit + integration, with a fresh
+# cron oracle). Fails on the first gate that fails.
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 need_build_deps
 need_rust
 need_python_venv
+# The real parts the tests use: a throw-away keyring session, the mariadb client for the
+# round-trip tests (the server comes from scripts/services.sh).
+need_apt gnome-keyring dbus-daemon libsecret-tools mariadb-client
+
+say "starting the test services (MariaDB, fault file systems)"
+"$ROOT/scripts/services.sh" start
 
 say "cargo fmt --check"
 cargo fmt --all --check

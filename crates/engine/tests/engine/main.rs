@@ -3,5 +3,6 @@
 mod backups;
 mod cli;
 mod cron_oracle;
+mod keyring;
 mod schedules;
 mod support;

@@ -1,0 +1,146 @@
+//! The CLI against a real Secret Service: a throw-away gnome-keyring inside its own
+//! `dbus-run-session`, so the machine's own keyring is never touched.
+
+use std::process::Command;
+
+use crate::support::services;
+
+const BIN: &str = env!("CARGO_BIN_EXE_billora-backup");
+
+#[test]
+fn connection_password_lives_in_the_real_keyring_and_nowhere_else() {
+    let server = services();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let xdg = dir.path().join("xdg");
+    std::fs::create_dir(&xdg).expect("xdg dir");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&xdg, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    }
+    let data = dir.path().join("data");
+    let db = server.fixture_db("keyring");
+    let script = format!(
+        r#"set -e
+eval "$(echo -n unlock-pw | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
+B="{BIN}"
+printf '%s\n' "$TEST_DB_PASSWORD" | "$B" connection add --name office --host {host} --port {port} --user {user} --database {db} --password-stdin >/dev/null
+echo "stored:$(secret-tool lookup service billora-backup username connection:office)"
+"$B" connection test office | grep -q '"server_version"' && echo "test:ok"
+"$B" connection remove office >/dev/null
+echo "after-remove:$(secret-tool lookup service billora-backup username connection:office || true)"
+"#,
+        host = server.host,
+        port = server.port,
+        user = server.user,
+    );
+    let out = Command::new("dbus-run-session")
+        .args(["--", "bash", "-c", &script])
+        .env("XDG_RUNTIME_DIR", &xdg)
+        .env("XDG_DATA_HOME", &xdg)
+        .env("BILLORA_BACKUP_DATA_DIR", &data)
+        .env("TEST_DB_PASSWORD", &server.password)
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .output()
+        .expect("dbus-run-session runs (package dbus-daemon)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the keyring session script must succeed: {stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains(&format!("stored:{}", server.password)),
+        "the password is in the Secret Service: {stdout}"
+    );
+    assert!(
+        stdout.contains("test:ok"),
+        "connection test reads the password from the keyring: {stdout}"
+    );
+    assert!(
+        stdout.contains("after-remove:\n") || stdout.ends_with("after-remove:"),
+        "remove deletes the keyring entry: {stdout}"
+    );
+
+    // The password never reached the store (the database file and its WAL).
+    for entry in std::fs::read_dir(&data).expect("data dir").flatten() {
+        if entry.path().is_file() {
+            let bytes = std::fs::read(entry.path()).expect("read");
+            let found = bytes
+                .windows(server.password.len())
+                .any(|w| w == server.password.as_bytes());
+            assert!(
+                !found,
+                "the password must not be in {}",
+                entry.path().display()
+            );
+        }
+    }
+    server.drop_db(&db);
+}
+
+#[test]
+fn without_a_keyring_the_error_says_so_and_stores_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = Command::new(BIN)
+        .args(["--data-dir", dir.path().to_str().expect("utf8")])
+        .args([
+            "connection",
+            "add",
+            "--name",
+            "x",
+            "--host",
+            "127.0.0.1",
+            "--user",
+            "u",
+            "--database",
+            "d",
+            "--password-stdin",
+        ])
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            format!("unix:path={}/no-bus", dir.path().display()),
+        )
+        .env_remove("DISPLAY")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"secret-pw\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("finishes");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a missing keyring is a failed operation: {stderr}"
+    );
+    assert!(
+        stderr.contains("keyring"),
+        "the error names the keyring: {stderr}"
+    );
+    assert!(
+        stderr.contains("--password-env"),
+        "the error says how to proceed on a server: {stderr}"
+    );
+    assert!(!stderr.contains("secret-pw"), "the password is not echoed");
+    let list = Command::new(BIN)
+        .args([
+            "--data-dir",
+            dir.path().to_str().expect("utf8"),
+            "connection",
+            "list",
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        String::from_utf8_lossy(&list.stdout).contains("\"connections\": []"),
+        "nothing was stored"
+    );
+}
