@@ -233,6 +233,14 @@ fn sync_dir(dir: &Path) {
     }
 }
 
+/// Whether a `.partial` file is still being written by a live process (it holds the lock).
+pub fn partial_in_use(path: &Path) -> bool {
+    match File::open(path) {
+        Ok(file) => matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock)),
+        Err(_) => false,
+    }
+}
+
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -87,6 +87,52 @@ fn from_row(row: &sqlx::sqlite::SqliteRow, tz: &TimeZone) -> Result<Run> {
 }
 
 impl Store {
+    /// Start-up recovery: runs left `running` by a crash, a power loss or `kill -9` become
+    /// `interrupted`, and their partial files are removed. A run whose partial file is still
+    /// locked belongs to a live process and is left alone. Returns the ids it changed.
+    pub async fn recover_interrupted(&self, now: jiff::Timestamp) -> Result<Vec<i64>> {
+        let running: Vec<(i64, Option<String>, Option<i64>)> =
+            sqlx::query_as("SELECT id, file_path, schedule_id FROM runs WHERE status = 'running'")
+                .fetch_all(self.pool())
+                .await?;
+        let mut changed = Vec::new();
+        for (id, path, schedule_id) in running {
+            if let Some(path) = &path {
+                let path = std::path::Path::new(path);
+                if crate::artifact::partial_in_use(path) {
+                    continue;
+                }
+                if path
+                    .to_string_lossy()
+                    .ends_with(crate::artifact::PARTIAL_SUFFIX)
+                {
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+            let done = sqlx::query(
+                "UPDATE runs SET status = 'interrupted', file_path = NULL, file_size = NULL, finished_at = ?, \
+                 error_code = 'Interrupted', error_message = 'the backup was interrupted (the app or computer stopped during the run)', \
+                 error_hint = 'the next scheduled run will make a new backup' WHERE id = ? AND status = 'running'",
+            )
+            .bind(time::to_stored(now))
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+            if done.rows_affected() == 1 {
+                changed.push(id);
+                if let Some(schedule_id) = schedule_id {
+                    sqlx::query(
+                        "UPDATE schedules SET failed_count = failed_count + 1 WHERE id = ?",
+                    )
+                    .bind(schedule_id)
+                    .execute(self.pool())
+                    .await?;
+                }
+            }
+        }
+        Ok(changed)
+    }
+
     /// The history, newest first, optionally only one schedule's runs (deleted schedules too).
     pub async fn list_history(&self, schedule_id: Option<i64>) -> Result<Vec<Run>> {
         if let Some(id) = schedule_id {

@@ -252,7 +252,10 @@ async fn run(cli: Cli) -> Result<()> {
 }
 
 async fn open_store(data_dir: Option<PathBuf>) -> Result<Store> {
-    Store::open(&paths::resolve_data_dir(data_dir.as_deref())?).await
+    let store = Store::open(&paths::resolve_data_dir(data_dir.as_deref())?).await?;
+    // Runs a crash left `running` are marked interrupted (live ones hold a lock and stay).
+    store.recover_interrupted(Timestamp::now()).await?;
+    Ok(store)
 }
 
 fn cron(cmd: CronCommand, now: Timestamp) -> Result<()> {
