@@ -73,6 +73,18 @@ fn col(row: &Row, idx: usize) -> String {
     }
 }
 
+/// A `SHOW CREATE` that came back empty means the user may not read the object's definition.
+fn require_definition(kind: &str, name: &str, create: String) -> Result<String> {
+    if create.trim().is_empty() {
+        return Err(crate::error::Error::new(
+            crate::error::ErrorCode::PermissionDenied,
+            format!("the database user may not read the definition of {kind} `{name}`"),
+        )
+        .with_hint("grant SHOW VIEW, TRIGGER and EVENT, and for routines SELECT on mysql.proc (MariaDB) or SHOW_ROUTINE"));
+    }
+    Ok(create)
+}
+
 fn by_name(row: &Row, name: &str) -> String {
     row.columns_ref()
         .iter()
@@ -151,7 +163,7 @@ pub fn read(conn: &mut Conn, db: &str, keep_definers: bool) -> Result<Schema> {
             .query_first(format!("SHOW CREATE VIEW {}", ident(name)))
             .map_err(err)?;
         if let Some(row) = row {
-            let create = by_name(&row, "Create View");
+            let create = require_definition("view", name, by_name(&row, "Create View"))?;
             views.push((
                 name.clone(),
                 if keep_definers {
@@ -171,7 +183,8 @@ pub fn read(conn: &mut Conn, db: &str, keep_definers: bool) -> Result<Schema> {
             .query_first(format!("SHOW CREATE TRIGGER {}", ident(&name)))
             .map_err(err)?;
         if let Some(row) = row {
-            let create = by_name(&row, "SQL Original Statement");
+            let create =
+                require_definition("trigger", &name, by_name(&row, "SQL Original Statement"))?;
             schema.triggers.push(StoredObject {
                 kind: "TRIGGER",
                 name,
@@ -203,7 +216,8 @@ pub fn read(conn: &mut Conn, db: &str, keep_definers: bool) -> Result<Schema> {
             .query_first(format!("SHOW CREATE {kind} {}", ident(&name)))
             .map_err(err)?;
         if let Some(row) = row {
-            let create = by_name(&row, column);
+            let create =
+                require_definition(&kind.to_ascii_lowercase(), &name, by_name(&row, column))?;
             schema.routines.push(StoredObject {
                 kind,
                 name,
@@ -226,7 +240,7 @@ pub fn read(conn: &mut Conn, db: &str, keep_definers: bool) -> Result<Schema> {
             .query_first(format!("SHOW CREATE EVENT {}", ident(&name)))
             .map_err(err)?;
         if let Some(row) = row {
-            let create = by_name(&row, "Create Event");
+            let create = require_definition("event", &name, by_name(&row, "Create Event"))?;
             schema.events.push(StoredObject {
                 kind: "EVENT",
                 name,

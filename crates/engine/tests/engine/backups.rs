@@ -767,3 +767,184 @@ fn a_killed_backup_becomes_interrupted_and_the_next_run_works() {
     );
     server.drop_db(&db);
 }
+
+#[tokio::test]
+async fn a_user_without_reload_gets_one_reader_and_connection_test_names_what_is_missing() {
+    let server = services();
+    let db = server.fixture_db("privs");
+    let user = format!("limited_{}", std::process::id());
+    {
+        let mut admin = server.conn(None);
+        admin
+            .query_drop(format!("DROP USER IF EXISTS '{user}'@'127.0.0.1'"))
+            .expect("drop user");
+        admin
+            .query_drop(format!(
+                "CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY 'limited-pw'"
+            ))
+            .expect("user");
+        admin
+            .query_drop(format!("GRANT SELECT ON `{db}`.* TO '{user}'@'127.0.0.1'"))
+            .expect("grant");
+    }
+    let target = billora_engine::connection::ServerTarget::with_password(
+        &server.host,
+        server.port,
+        &user,
+        "limited-pw",
+        Some(&db),
+    );
+    let check = billora_engine::connection::check_connection(&target).expect("connects");
+    assert!(
+        check.server_version.contains("MariaDB"),
+        "the server version is reported: {}",
+        check.server_version
+    );
+    for privilege in ["SHOW VIEW", "TRIGGER", "EVENT", "RELOAD"] {
+        assert!(
+            check
+                .missing_privileges
+                .iter()
+                .any(|m| m.starts_with(privilege)),
+            "{privilege} is reported missing: {:?}",
+            check.missing_privileges
+        );
+    }
+    assert!(
+        !check
+            .missing_privileges
+            .iter()
+            .any(|m| m.starts_with("SELECT")),
+        "SELECT is granted, so not missing"
+    );
+
+    // With only SELECT, views cannot be read: a clear PermissionDenied, not a broken file.
+    let options = billora_engine::dump::DumpOptions::default();
+    let mut sink = Vec::new();
+    let err = billora_engine::dump::dump(
+        &target,
+        &options,
+        &mut sink,
+        &|_| {},
+        &AtomicBool::new(false),
+    )
+    .expect_err("definitions cannot be read");
+    assert_eq!(
+        err.code,
+        ErrorCode::PermissionDenied,
+        "a missing privilege is PermissionDenied: {err}"
+    );
+
+    // With the object privileges but no RELOAD: one reader, and the run says so.
+    {
+        let mut admin = server.conn(None);
+        admin
+            .query_drop(format!(
+                "GRANT SHOW VIEW, TRIGGER, EVENT ON `{db}`.* TO '{user}'@'127.0.0.1'"
+            ))
+            .expect("grant objects");
+        admin
+            .query_drop(format!(
+                "GRANT SELECT ON mysql.proc TO '{user}'@'127.0.0.1'"
+            ))
+            .expect("grant proc");
+    }
+    let mut sink = Vec::new();
+    let report = billora_engine::dump::dump(
+        &target,
+        &options,
+        &mut sink,
+        &|_| {},
+        &AtomicBool::new(false),
+    )
+    .expect("the dump works without RELOAD");
+    assert_eq!(
+        report.snapshot, "single",
+        "without RELOAD one reader is used"
+    );
+    assert!(
+        report.warnings.iter().any(|w| w.contains("RELOAD")),
+        "the warning names RELOAD: {:?}",
+        report.warnings
+    );
+    let _ = server
+        .conn(None)
+        .query_drop(format!("DROP USER '{user}'@'127.0.0.1'"));
+    server.drop_db(&db);
+}
+
+#[test]
+fn parallel_readers_share_one_snapshot_under_concurrent_writes() {
+    let server = services();
+    let db = server.fresh_db("consistent");
+    {
+        let mut conn = server.conn(Some(&db));
+        conn.query_drop(
+            "CREATE TABLE accounts (id INT PRIMARY KEY, balance BIGINT NOT NULL, pad CHAR(200) NOT NULL DEFAULT '') ENGINE=InnoDB; \
+             CREATE TABLE vault (id INT AUTO_INCREMENT PRIMARY KEY, amount BIGINT NOT NULL, pad CHAR(200) NOT NULL DEFAULT '') ENGINE=InnoDB; \
+             INSERT INTO accounts (id, balance) SELECT seq, 1000 FROM seq_1_to_150000; \
+             INSERT INTO vault (amount) SELECT 0 FROM seq_1_to_150000",
+        )
+        .expect("tables");
+    }
+    // The invariant: SUM(accounts.balance) + SUM(vault.amount) = 150,000,000 at every commit.
+    let stop = Arc::new(AtomicBool::new(false));
+    let commits = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let writer = {
+        let (stop, commits, target) = (stop.clone(), commits.clone(), server.target(Some(&db)));
+        std::thread::spawn(move || {
+            let mut conn = target.connect().expect("writer connects");
+            let mut n: u64 = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                let id = 1 + (n * 7919) % 150_000;
+                conn.query_drop(format!(
+                    "START TRANSACTION; UPDATE accounts SET balance = balance - 1 WHERE id = {id}; \
+                     INSERT INTO vault (amount) VALUES (1); COMMIT"
+                ))
+                .expect("transfer");
+                commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let before = commits.load(std::sync::atomic::Ordering::Relaxed);
+    let mut sink = Vec::new();
+    let options = billora_engine::dump::DumpOptions {
+        readers: 2,
+        ..Default::default()
+    };
+    let report = billora_engine::dump::dump(
+        &server.target(Some(&db)),
+        &options,
+        &mut sink,
+        &|_| {},
+        &AtomicBool::new(false),
+    )
+    .expect("dump under load");
+    let during = commits.load(std::sync::atomic::Ordering::Relaxed) - before;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.join().expect("writer");
+    assert_eq!(
+        report.snapshot, "shared",
+        "two readers opened one shared snapshot"
+    );
+    assert!(
+        during > 0,
+        "the writer committed while the dump ran ({during} commits)"
+    );
+
+    let restored = server.fresh_db("consistent_r");
+    server.client(&restored, &mut sink.as_slice());
+    let total: Option<i64> = server
+        .conn(Some(&restored))
+        .query_first("SELECT (SELECT SUM(balance) FROM accounts) + (SELECT SUM(amount) FROM vault)")
+        .expect("sum");
+    assert_eq!(
+        total,
+        Some(150_000_000),
+        "both tables come from the same instant: the transfer invariant holds"
+    );
+    server.drop_db(&db);
+    server.drop_db(&restored);
+}

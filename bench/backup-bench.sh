@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Measures our backup and restore against mariadb-dump, mydumper/myloader and the mariadb client
+# on the same server, in one run, and prints a Markdown table (wall time, output size, peak RSS).
+# Record the results in BENCHMARKS.md with the machine and the date.
+#
+#   bench/backup-bench.sh            # generates billora_bench (~1 GB of dump text) once, then measures
+#
+# Uses the test MariaDB of scripts/services.sh. Not part of the test command: it takes minutes.
+. "$(dirname "$0")/../scripts/lib.sh"
+cd "$ROOT"
+need_build_deps
+need_rust
+need_apt mydumper zstd time gzip mariadb-client
+"$ROOT/scripts/services.sh" start mariadb
+. "$SERVICES_DIR/env"
+export MYSQL_PWD="$BILLORA_TEST_MARIADB_PASSWORD" BENCH_PW="$BILLORA_TEST_MARIADB_PASSWORD"
+H=(-h "$BILLORA_TEST_MARIADB_HOST" -P "$BILLORA_TEST_MARIADB_PORT" -u "$BILLORA_TEST_MARIADB_USER")
+M=(mariadb --no-defaults "${H[@]}")
+DB=billora_bench
+WORK="${BENCH_DIR:-$SERVICES_DIR/bench}"
+rm -rf "$WORK"; mkdir -p "$WORK"
+
+if ! "${M[@]}" -N -e "SELECT 1 FROM $DB.bench_ready" >/dev/null 2>&1; then
+    say "generating $DB (a few minutes, once)"
+    "${M[@]}" -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+    "${M[@]}" "$DB" < bench/generate.sql
+fi
+"${M[@]}" -e "ANALYZE TABLE $DB.customers, $DB.products, $DB.invoices, $DB.invoice_items, $DB.payments, $DB.audit_log" >/dev/null
+
+say "building billora-backup (release)"
+cargo build --release --locked -q -p billora-engine --bin billora-backup
+B="$ROOT/target/release/billora-backup"
+D="$WORK/data"
+"$B" --data-dir "$D" connection add --name bench --host "$BILLORA_TEST_MARIADB_HOST" --port "$BILLORA_TEST_MARIADB_PORT" \
+    --user "$BILLORA_TEST_MARIADB_USER" --database "$DB" --password-env BENCH_PW >/dev/null
+mk() { echo "$1" | "$B" --data-dir "$D" schedule create --json - | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
+S_ZSTD=$(mk '{"name":"zstd","cron_expression":"@daily","backup_type":"full"}')
+S_NONE=$(mk '{"name":"none","cron_expression":"@daily","backup_type":"full","compression":"none"}')
+S_T1=$(mk '{"name":"t1","cron_expression":"@daily","backup_type":"tenant","tenant_id":1}')
+S_T77=$(mk '{"name":"t77","cron_expression":"@daily","backup_type":"tenant","tenant_id":77}')
+
+ROWS=()
+# measure NAME OUTPUT_PATH CMD...: wall seconds and peak RSS of the command (and its children).
+measure() {
+    local name="$1" output="$2"; shift 2
+    local t="$WORK/time.txt"
+    /usr/bin/time -o "$t" -f "%e %M" "$@" >/dev/null 2>"$WORK/err.txt" || { cat "$WORK/err.txt" >&2; die "$name failed"; }
+    local wall rss size="-"
+    read -r wall rss < <(tail -1 "$t")
+    [ -n "$output" ] && [ -e "$output" ] && size=$(du -sm "$output" | cut -f1)
+    ROWS+=("| $name | $wall | $size | $((rss / 1024)) |")
+    echo "  $name: ${wall}s, ${size} MB, $((rss / 1024)) MB RSS" >&2
+}
+fresh() { "${M[@]}" -e "DROP DATABASE IF EXISTS $1; CREATE DATABASE $1 CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"; }
+last_file() { ls -t "$D/backups"/$1 | head -1; }
+
+say "full backups"
+measure "billora-backup, zstd" "" "$B" --data-dir "$D" schedule run "$S_ZSTD"
+OURS_ZST=$(last_file 'backup_full_*.zst'); ROWS[-1]="${ROWS[-1]/| - |/| $(du -sm "$OURS_ZST" | cut -f1) |}"
+measure "billora-backup, uncompressed" "" "$B" --data-dir "$D" schedule run "$S_NONE"
+OURS_SQL=$(last_file 'backup_full_*.sql'); ROWS[-1]="${ROWS[-1]/| - |/| $(du -sm "$OURS_SQL" | cut -f1) |}"
+measure "mariadb-dump --single-transaction --quick" "$WORK/dump.sql" \
+    bash -c "mariadb-dump --no-defaults ${H[*]} --single-transaction --quick $DB > $WORK/dump.sql"
+measure "mariadb-dump … | zstd -3" "$WORK/dump.sql.zst" \
+    bash -c "mariadb-dump --no-defaults ${H[*]} --single-transaction --quick $DB | zstd -q -3 > $WORK/dump.sql.zst"
+measure "mariadb-dump … | gzip" "$WORK/dump.sql.gz" \
+    bash -c "mariadb-dump --no-defaults ${H[*]} --single-transaction --quick $DB | gzip > $WORK/dump.sql.gz"
+measure "mydumper -t 2" "$WORK/mydumper" \
+    mydumper -h "$BILLORA_TEST_MARIADB_HOST" -P "$BILLORA_TEST_MARIADB_PORT" -u "$BILLORA_TEST_MARIADB_USER" \
+    -p "$BILLORA_TEST_MARIADB_PASSWORD" -t 2 -B "$DB" -o "$WORK/mydumper"
+
+say "restores"
+fresh r_ours; "${M[@]}" -e "DROP DATABASE r_ours"
+measure "billora-backup restore (zstd file, 2 connections)" "" "$B" --data-dir "$D" restore "$OURS_ZST" --connection bench --database r_ours --connections 2
+fresh r_client
+measure "mariadb db < dump.sql" "" bash -c "mariadb --no-defaults ${H[*]} r_client < $WORK/dump.sql"
+fresh r_myloader
+measure "myloader -t 2" "" myloader -h "$BILLORA_TEST_MARIADB_HOST" -P "$BILLORA_TEST_MARIADB_PORT" \
+    -u "$BILLORA_TEST_MARIADB_USER" -p "$BILLORA_TEST_MARIADB_PASSWORD" -t 2 -d "$WORK/mydumper" -B r_myloader -o
+for t in customers invoices invoice_items audit_log; do
+    a=$("${M[@]}" -N -e "CHECKSUM TABLE $DB.$t" | cut -f2); b=$("${M[@]}" -N -e "CHECKSUM TABLE r_ours.$t" | cut -f2)
+    [ "$a" = "$b" ] || die "our restore differs in $t"
+done
+
+say "tenant backups"
+measure "billora-backup, tenant 1 (~10% of rows), zstd" "" "$B" --data-dir "$D" schedule run "$S_T1"
+measure "billora-backup, tenant 77 (small), zstd" "" "$B" --data-dir "$D" schedule run "$S_T77"
+measure "mariadb-dump --where, tenant 1 (3 runs)" "$WORK/t1.sql" bash -c "
+    mariadb-dump --no-defaults ${H[*]} --single-transaction --quick --where='tenant_id=1' $DB customers products invoices audit_log > $WORK/t1.sql &&
+    mariadb-dump --no-defaults ${H[*]} --single-transaction --quick --no-create-info --where='invoice_id IN (SELECT id FROM invoices WHERE tenant_id=1)' $DB invoice_items payments >> $WORK/t1.sql &&
+    mariadb-dump --no-defaults ${H[*]} --single-transaction --quick --no-create-info --where='id=1' $DB tenants >> $WORK/t1.sql"
+
+rows=$("${M[@]}" -N -e "SELECT SUM(TABLE_ROWS) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB'")
+echo
+echo "Database: $DB, ~$rows rows (estimate), $(du -sm "$WORK/dump.sql" | cut -f1) MB as mariadb-dump text."
+echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $("${M[@]}" -N -e 'SELECT VERSION()'), $(date -u +%Y-%m-%d)."
+echo
+echo "| what | wall s | output MB | peak RSS MB |"
+echo "|---|---|---|---|"
+printf '%s\n' "${ROWS[@]}"
