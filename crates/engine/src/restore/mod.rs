@@ -257,8 +257,9 @@ fn restore_database(
     })
 }
 
-/// Executes the script: DDL in order on one connection; INSERTs of our own backups spread over
-/// several connections between DDL barriers (their order never matters, see `dump`).
+/// Executes the script: DDL and session statements in order on one connection; the INSERTs of
+/// our own backups go to a pool of connections that take them from one queue, with a barrier
+/// before each later DDL statement (INSERT order never matters in our files, see `dump`).
 fn run_script(
     target: &ServerTarget,
     request: &RestoreRequest,
@@ -269,15 +270,15 @@ fn run_script(
     let workers = if manifest.is_some() {
         request.connections.max(1)
     } else {
-        1
+        0
     };
     let mut main = target.connect()?;
     prepare(&mut main)?;
-    let mut extra: Vec<Conn> = Vec::new();
-    for _ in 1..workers {
+    let mut pool: Vec<Conn> = Vec::new();
+    for _ in 0..workers {
         let mut conn = target.connect()?;
         prepare(&mut conn)?;
-        extra.push(conn);
+        pool.push(conn);
     }
     let reader = BufReader::with_capacity(1 << 20, open_sql_reader(&request.file)?);
     let mut statements = Statements::new(reader);
@@ -285,54 +286,55 @@ fn run_script(
         sql_bytes_total: manifest.map(|m| m.sql_bytes),
         ..RestoreProgress::default()
     };
+    let failed = AtomicBool::new(false);
+    let (work_tx, work_rx) = mpsc::sync_channel::<Statement>(pool.len() * 2);
+    let work_rx = std::sync::Mutex::new(work_rx);
 
-    std::thread::scope(|scope| -> Result<u64> {
-        // Each worker takes INSERTs from its own queue and reports completions on `done`.
+    let count = std::thread::scope(|scope| -> Result<u64> {
         let (done_tx, done_rx) = mpsc::channel::<Result<()>>();
-        let mut queues = Vec::new();
-        for conn in extra.iter_mut() {
-            let (tx, rx) = mpsc::sync_channel::<Statement>(2);
-            let done_tx = done_tx.clone();
-            queues.push(tx);
-            scope.spawn(move || {
-                for stmt in rx {
-                    let r = exec(conn, &stmt);
-                    let failed = r.is_err();
-                    if done_tx.send(r).is_err() || failed {
-                        break;
-                    }
+        for conn in pool.iter_mut() {
+            let (work_rx, done_tx, failed) = (&work_rx, done_tx.clone(), &failed);
+            scope.spawn(move || loop {
+                let next = work_rx.lock().expect("queue").recv();
+                let Ok(stmt) = next else { break };
+                let result = if failed.load(Ordering::Relaxed) {
+                    Ok(())
+                } else {
+                    exec(conn, &stmt)
+                };
+                if result.is_err() {
+                    failed.store(true, Ordering::Relaxed);
+                }
+                if done_tx.send(result).is_err() {
+                    break;
                 }
             });
         }
         drop(done_tx);
         let mut in_flight = 0u64;
-        let mut next_queue = 0usize;
-        let mut count = 0u64;
-        let drain = |in_flight: &mut u64, all: bool| -> Result<()> {
+        let wait_all = |in_flight: &mut u64| -> Result<()> {
+            let mut first_error = None;
             while *in_flight > 0 {
-                let r = if all {
-                    done_rx.recv().ok()
-                } else {
-                    done_rx.try_recv().ok()
-                };
-                match r {
-                    Some(r) => {
+                match done_rx.recv() {
+                    Ok(r) => {
                         *in_flight -= 1;
-                        r?;
+                        if let (Err(e), None) = (r, &first_error) {
+                            first_error = Some(e);
+                        }
                     }
-                    None if all => {
+                    Err(_) => {
                         return Err(Error::new(
                             ErrorCode::DatabaseError,
                             "a restore connection stopped",
                         ))
                     }
-                    None => break,
                 }
             }
-            Ok(())
+            first_error.map_or(Ok(()), Err)
         };
         let outcome = (|| -> Result<u64> {
-            for stmt in statements.by_ref() {
+            let mut count = 0u64;
+            while let Some(stmt) = statements.next() {
                 let stmt = stmt?;
                 if cancel.load(Ordering::Relaxed) {
                     return Err(Error::new(
@@ -340,38 +342,38 @@ fn run_script(
                         "the restore was cancelled",
                     ));
                 }
+                if failed.load(Ordering::Relaxed) {
+                    wait_all(&mut in_flight)?;
+                }
                 count += 1;
-                if is_insert(&stmt) && !queues.is_empty() {
-                    // Round-robin over the workers and this thread.
-                    let slot = next_queue % (queues.len() + 1);
-                    next_queue += 1;
-                    if slot < queues.len() {
-                        queues[slot].send(stmt).map_err(|_| {
-                            Error::new(ErrorCode::DatabaseError, "a restore connection stopped")
-                        })?;
-                        in_flight += 1;
-                        drain(&mut in_flight, false)?;
-                        continue;
+                if is_insert(&stmt) && workers > 0 {
+                    work_tx.send(stmt).map_err(|_| {
+                        Error::new(ErrorCode::DatabaseError, "a restore connection stopped")
+                    })?;
+                    in_flight += 1;
+                    // Collect finished work without waiting, to keep the count small.
+                    while let Ok(r) = done_rx.try_recv() {
+                        in_flight -= 1;
+                        r?;
                     }
-                    exec(&mut main, &stmt)?;
                 } else {
-                    // DDL and session statements run in order, after every INSERT before them.
-                    drain(&mut in_flight, true)?;
+                    wait_all(&mut in_flight)?;
                     exec(&mut main, &stmt)?;
                 }
                 state.statements = count;
+                state.sql_bytes_done = statements.consumed;
                 progress(&state);
             }
-            drain(&mut in_flight, true)?;
+            wait_all(&mut in_flight)?;
             Ok(count)
         })();
-        drop(queues);
+        drop(work_tx);
+        if outcome.is_err() {
+            let _ = wait_all(&mut in_flight);
+        }
         outcome
-    })
-    .inspect(|_| {
-        state.sql_bytes_done = statements.consumed;
-        progress(&state);
-    })
+    })?;
+    Ok(count)
 }
 
 fn replace_tenant(
