@@ -40,13 +40,18 @@ S_T1=$(mk '{"name":"t1","cron_expression":"@daily","backup_type":"tenant","tenan
 S_T77=$(mk '{"name":"t77","cron_expression":"@daily","backup_type":"tenant","tenant_id":77}')
 
 ROWS=()
-# measure NAME OUTPUT_PATH CMD...: wall seconds and peak RSS of the command (and its children).
+ROUNDS="${BENCH_ROUNDS:-3}"
+# measure NAME OUTPUT_PATH CMD...: median wall seconds over ROUNDS runs (1 with ROUNDS=1 for the
+# slow restores) and the peak RSS of the command and its children.
 measure() {
     local name="$1" output="$2"; shift 2
-    local t="$WORK/time.txt"
-    /usr/bin/time -o "$t" -f "%e %M" "$@" >/dev/null 2>"$WORK/err.txt" || { cat "$WORK/err.txt" >&2; die "$name failed"; }
-    local wall rss size="-"
-    read -r wall rss < <(tail -1 "$t")
+    local t="$WORK/time.txt" walls=() wall rss size="-"
+    for _ in $(seq 1 "${MEASURE_ROUNDS:-$ROUNDS}"); do
+        /usr/bin/time -o "$t" -f "%e %M" "$@" >/dev/null 2>"$WORK/err.txt" || { cat "$WORK/err.txt" >&2; die "$name failed"; }
+        read -r wall rss < <(tail -1 "$t")
+        walls+=("$wall")
+    done
+    wall=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
     [ -n "$output" ] && [ -e "$output" ] && size=$(du -sm "$output" | cut -f1)
     ROWS+=("| $name | $wall | $size | $((rss / 1024)) |")
     echo "  $name: ${wall}s, ${size} MB, $((rss / 1024)) MB RSS" >&2
@@ -69,7 +74,8 @@ measure "mydumper -t 2" "$WORK/mydumper" \
     mydumper -h "$BILLORA_TEST_MARIADB_HOST" -P "$BILLORA_TEST_MARIADB_PORT" -u "$BILLORA_TEST_MARIADB_USER" \
     -p "$BILLORA_TEST_MARIADB_PASSWORD" -t 2 -B "$DB" -o "$WORK/mydumper"
 
-say "restores"
+say "restores (one round each)"
+export MEASURE_ROUNDS=1
 fresh r_ours; "${M[@]}" -e "DROP DATABASE r_ours"
 measure "billora-backup restore (zstd file, 2 connections)" "" "$B" --data-dir "$D" restore "$OURS_ZST" --connection bench --database r_ours --connections 2
 fresh r_client
@@ -83,6 +89,7 @@ for t in customers invoices invoice_items audit_log; do
 done
 
 say "tenant backups"
+unset MEASURE_ROUNDS
 measure "billora-backup, tenant 1 (~10% of rows), zstd" "" "$B" --data-dir "$D" schedule run "$S_T1"
 measure "billora-backup, tenant 77 (small), zstd" "" "$B" --data-dir "$D" schedule run "$S_T77"
 measure "mariadb-dump --where, tenant 1 (3 runs)" "$WORK/t1.sql" bash -c "
@@ -94,6 +101,8 @@ rows=$("${M[@]}" -N -e "SELECT SUM(TABLE_ROWS) FROM information_schema.TABLES WH
 echo
 echo "Database: $DB, ~$rows rows (estimate), $(du -sm "$WORK/dump.sql" | cut -f1) MB as mariadb-dump text."
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $("${M[@]}" -N -e 'SELECT VERSION()'), $(date -u +%Y-%m-%d)."
+echo
+echo "Wall times are the median of $ROUNDS runs for backups, one run for restores."
 echo
 echo "| what | wall s | output MB | peak RSS MB |"
 echo "|---|---|---|---|"

@@ -46,6 +46,10 @@ pub struct Run {
     #[serde(serialize_with = "time::serialize_opt")]
     pub deleted_at: Option<ZonedDateTime>,
     pub deletion_reason: Option<String>,
+    /// "catch-up of the 02:00 … slot", why a slot was skipped, retries.
+    pub note: Option<String>,
+    /// What happened to the notification: `sent` or `failed: …`.
+    pub notification: Option<String>,
 }
 
 fn from_row(row: &sqlx::sqlite::SqliteRow, tz: &TimeZone) -> Result<Run> {
@@ -83,10 +87,35 @@ fn from_row(row: &sqlx::sqlite::SqliteRow, tz: &TimeZone) -> Result<Run> {
         finished_at: zoned("finished_at")?,
         deleted_at: zoned("deleted_at")?,
         deletion_reason: row.try_get("deletion_reason")?,
+        note: row.try_get("note")?,
+        notification: row.try_get("notification")?,
     })
 }
 
 impl Store {
+    /// Records a slot that did not run (still running, or missed with catch-up off).
+    pub async fn record_skipped(
+        &self,
+        schedule: &crate::schedule::Schedule,
+        now: jiff::Timestamp,
+        reason: &str,
+    ) -> Result<i64> {
+        let done = sqlx::query(
+            "INSERT INTO runs (schedule_id, schedule_name, backup_type, tenant_id, trigger, status, note, created_at, finished_at) \
+             VALUES (?, ?, ?, ?, 'scheduled', 'skipped', ?, ?, ?)",
+        )
+        .bind(schedule.id)
+        .bind(&schedule.name)
+        .bind(schedule.backup_type.as_str())
+        .bind(schedule.tenant_id)
+        .bind(reason)
+        .bind(time::to_stored(now))
+        .bind(time::to_stored(now))
+        .execute(self.pool())
+        .await?;
+        Ok(done.last_insert_rowid())
+    }
+
     /// Start-up recovery: runs left `running` by a crash, a power loss or `kill -9` become
     /// `interrupted`, and their partial files are removed. A run whose partial file is still
     /// locked belongs to a live process and is left alone. Returns the ids it changed.

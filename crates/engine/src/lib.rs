@@ -19,5 +19,8 @@ pub mod backup;
 pub mod connection;
 pub mod dump;
 pub mod manifest;
+pub mod notify;
 pub mod restore;
+pub mod retention;
+pub mod scheduler;
 pub mod secrets;

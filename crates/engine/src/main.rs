@@ -173,7 +173,15 @@ enum ScheduleCommand {
     /// Show one schedule.
     Show { id: i64 },
     /// Back up now, in the foreground, with a progress bar; records a history entry.
-    Run { id: i64 },
+    Run {
+        id: i64,
+        /// Parallel reading connections sharing one snapshot (needs RELOAD for more than 1).
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=8))]
+        readers: u8,
+        /// Threads compressing with zstd.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=16))]
+        compression_threads: u8,
+    },
 }
 
 fn main() -> ExitCode {
@@ -307,7 +315,11 @@ async fn schedule(store: &Store, cmd: ScheduleCommand, now: Timestamp) -> Result
             print_json(&json!({ "success": true, "deleted": deleted }))
         }
         ScheduleCommand::Toggle { id } => print_json(&store.toggle_schedule(id, now).await?),
-        ScheduleCommand::Run { id } => {
+        ScheduleCommand::Run {
+            id,
+            readers,
+            compression_threads,
+        } => {
             let bar = progress_bar();
             let shown = bar.clone();
             let progress = Arc::new(move |p: &DumpProgress| {
@@ -334,7 +346,11 @@ async fn schedule(store: &Store, cmd: ScheduleCommand, now: Timestamp) -> Result
                 id,
                 Trigger::Manual,
                 now,
-                &RunOptions::default(),
+                &RunOptions {
+                    readers: readers.into(),
+                    compression_threads: compression_threads.into(),
+                    ..RunOptions::default()
+                },
                 RunControl { progress, cancel },
             )
             .await;

@@ -333,7 +333,7 @@ pub fn dump(
     let stop = || cancel.load(Ordering::Relaxed) || failed.load(Ordering::Relaxed);
 
     let result: Result<()> = std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::sync_channel::<Chunk>(4 * readers.len());
+        let (tx, rx) = mpsc::sync_channel::<Chunk>(2 * readers.len());
         for conn in readers.iter_mut() {
             let tx = tx.clone();
             let queue = &queue;
@@ -390,6 +390,7 @@ pub fn dump(
     result?;
     check_cancel(cancel)?;
 
+    write_deferred_keys(w, &schema).map_err(|e| io_error(e, "writing the backup"))?;
     write_objects(w, &schema).map_err(|e| io_error(e, "writing the backup"))?;
     write_footer(w).map_err(|e| io_error(e, "writing the backup"))?;
     w.flush().map_err(|e| io_error(e, "writing the backup"))?;
@@ -595,6 +596,26 @@ fn write_object(w: &mut dyn Write, object: &StoredObject) -> std::io::Result<()>
         w.write_all(b"SET time_zone = @saved_time_zone;;\n")?;
     }
     w.write_all(b"SET sql_mode = @saved_sql_mode;;\nDELIMITER ;\n")
+}
+
+fn write_deferred_keys(w: &mut dyn Write, schema: &Schema) -> std::io::Result<()> {
+    let tables: Vec<_> = schema
+        .tables
+        .iter()
+        .filter(|t| !t.deferred.is_empty())
+        .collect();
+    if !tables.is_empty() {
+        w.write_all(b"\n--\n-- Keys and foreign keys (built after the rows: one sorted build per table)\n--\n\n")?;
+    }
+    for table in tables {
+        writeln!(
+            w,
+            "ALTER TABLE {} {};",
+            ident(&table.name),
+            table.deferred.join(", ")
+        )?;
+    }
+    Ok(())
 }
 
 fn write_objects(w: &mut dyn Write, schema: &Schema) -> std::io::Result<()> {

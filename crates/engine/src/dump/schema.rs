@@ -17,6 +17,9 @@ pub struct Table {
     pub name: String,
     pub engine: String,
     pub create: String,
+    /// Secondary keys and foreign keys, as `ADD ...` clauses, taken out of `create` so they are
+    /// built once after the rows are in (a sorted bulk build instead of one insert at a time).
+    pub deferred: Vec<String>,
     /// The columns an INSERT lists: all but generated ones.
     pub columns: Vec<String>,
     pub estimated_rows: u64,
@@ -148,10 +151,12 @@ pub fn read(conn: &mut Conn, db: &str, keep_definers: bool) -> Result<Schema> {
         let create: Option<(String, String)> = conn
             .query_first(format!("SHOW CREATE TABLE {}", ident(&name)))
             .map_err(err)?;
+        let (create, deferred) = split_deferred(&create.map(|(_, c)| c).unwrap_or_default());
         schema.tables.push(Table {
             columns: insert_columns.remove(&name).unwrap_or_default(),
             engine: engine.unwrap_or_default(),
-            create: create.map(|(_, c)| c).unwrap_or_default(),
+            create,
+            deferred,
             estimated_rows: rows.unwrap_or(0),
             name,
         });
@@ -282,6 +287,48 @@ pub fn read(conn: &mut Conn, db: &str, keep_definers: bool) -> Result<Schema> {
     Ok(schema)
 }
 
+/// Splits `SHOW CREATE TABLE` text into a CREATE without its plain secondary keys and foreign
+/// keys, and those as `ADD ...` clauses. Primary, FULLTEXT and SPATIAL keys and CHECK
+/// constraints stay in the CREATE. `SHOW CREATE TABLE` writes one definition per line.
+pub fn split_deferred(create: &str) -> (String, Vec<String>) {
+    let lines: Vec<&str> = create.lines().collect();
+    if lines.len() < 3
+        || !lines[0].trim_end().ends_with('(')
+        || !lines[lines.len() - 1].starts_with(')')
+    {
+        return (create.to_owned(), Vec::new());
+    }
+    let body = &lines[1..lines.len() - 1];
+    let mut kept: Vec<&str> = Vec::new();
+    let mut deferred = Vec::new();
+    for line in body {
+        let def = line.trim().trim_end_matches(',');
+        let is_key = def.starts_with("KEY ") || def.starts_with("UNIQUE KEY ");
+        let is_fk = def.starts_with("CONSTRAINT ") && def.contains(" FOREIGN KEY ");
+        if is_key || is_fk {
+            deferred.push(format!("ADD {def}"));
+        } else {
+            kept.push(def);
+        }
+    }
+    if deferred.is_empty() || kept.is_empty() {
+        return (create.to_owned(), Vec::new());
+    }
+    let mut out = String::with_capacity(create.len());
+    out.push_str(lines[0]);
+    out.push('\n');
+    out.push_str(
+        &kept
+            .iter()
+            .map(|d| format!("  {d}"))
+            .collect::<Vec<_>>()
+            .join(",\n"),
+    );
+    out.push('\n');
+    out.push_str(lines[lines.len() - 1]);
+    (out, deferred)
+}
+
 /// Removes the `DEFINER=user@host` clause so another account can restore the object.
 pub fn strip_definer(create: &str) -> String {
     let Some(start) = create.find("DEFINER=") else {
@@ -370,6 +417,29 @@ mod tests {
             strip_definer("CREATE TRIGGER t"),
             "CREATE TRIGGER t",
             "no definer, no change"
+        );
+    }
+
+    #[test]
+    fn keys_and_foreign_keys_are_deferred() {
+        let create = "CREATE TABLE `t` (\n  `id` int(11) NOT NULL,\n  `p` int(11) DEFAULT NULL,\n  `s` text,\n  \
+                      PRIMARY KEY (`id`),\n  UNIQUE KEY `u` (`p`),\n  KEY `k` (`p`),\n  FULLTEXT KEY `f` (`s`),\n  \
+                      CONSTRAINT `fk` FOREIGN KEY (`p`) REFERENCES `o` (`id`),\n  CONSTRAINT `c` CHECK (`p` > 0)\n) ENGINE=InnoDB";
+        let (kept, deferred) = split_deferred(create);
+        assert_eq!(
+            kept,
+            "CREATE TABLE `t` (\n  `id` int(11) NOT NULL,\n  `p` int(11) DEFAULT NULL,\n  `s` text,\n  PRIMARY KEY (`id`),\n  \
+             FULLTEXT KEY `f` (`s`),\n  CONSTRAINT `c` CHECK (`p` > 0)\n) ENGINE=InnoDB",
+            "the CREATE keeps columns, the primary and full-text keys and checks"
+        );
+        assert_eq!(
+            deferred,
+            [
+                "ADD UNIQUE KEY `u` (`p`)",
+                "ADD KEY `k` (`p`)",
+                "ADD CONSTRAINT `fk` FOREIGN KEY (`p`) REFERENCES `o` (`id`)"
+            ],
+            "secondary and foreign keys are added after the rows"
         );
     }
 

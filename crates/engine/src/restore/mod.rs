@@ -134,6 +134,13 @@ fn is_insert(stmt: &Statement) -> bool {
     stmt.sql.len() > 12 && stmt.sql[..12].eq_ignore_ascii_case("INSERT INTO ")
 }
 
+/// Statements of our own files that may run on any pooled connection, in any order among
+/// themselves: row INSERTs, and the per-table `ALTER TABLE … ADD KEY` after the rows (an ALTER
+/// waits for that table's INSERTs through the server's metadata lock).
+fn is_pooled(stmt: &Statement) -> bool {
+    is_insert(stmt) || (stmt.sql.len() > 12 && stmt.sql[..12].eq_ignore_ascii_case("ALTER TABLE "))
+}
+
 fn exec(conn: &mut Conn, stmt: &Statement) -> Result<()> {
     conn.query_drop(&stmt.sql).map_err(|e| {
         let mut err = db_error(e, &format!("statement at line {}", stmt.line));
@@ -346,7 +353,7 @@ fn run_script(
                     wait_all(&mut in_flight)?;
                 }
                 count += 1;
-                if is_insert(&stmt) && workers > 0 {
+                if is_pooled(&stmt) && workers > 0 {
                     work_tx.send(stmt).map_err(|_| {
                         Error::new(ErrorCode::DatabaseError, "a restore connection stopped")
                     })?;
