@@ -16,8 +16,12 @@ use billora_engine::connection::{check_connection, NewConnection, ServerTarget};
 use billora_engine::cron::{CronExpr, Lang};
 use billora_engine::dump::DumpProgress;
 use billora_engine::error::{Error, ErrorCode, Result};
+use billora_engine::notify::{
+    EmailNotifier, Notice, NoticeKind, Notifier, RecordingNotifier, SmtpSettings,
+};
 use billora_engine::restore::{self, RestoreMode, RestoreProgress, RestoreRequest};
 use billora_engine::schedule::{parse_request, NewSchedule, SchedulePatch};
+use billora_engine::scheduler::{Event, Scheduler, SchedulerConfig, SystemClock};
 use billora_engine::secrets::{OsKeyring, PasswordSource};
 use billora_engine::store::Store;
 use billora_engine::{paths, time};
@@ -60,6 +64,22 @@ enum Command {
     /// Database connection profiles (the password goes to the OS keyring).
     #[command(subcommand)]
     Connection(ConnectionCommand),
+    /// Run the scheduler in the foreground (for a server, or a desktop without the app open).
+    /// Stops cleanly on SIGTERM/SIGINT; a running backup is cancelled and recorded.
+    Daemon {
+        /// Backups allowed to run at the same time.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=8))]
+        max_concurrent: u8,
+    },
+    /// App settings: mail server (SMTP) and language.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+    /// Notifications.
+    #[command(subcommand)]
+    Notify(NotifyCommand),
+    /// Retention of old backups.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
     /// Restore a backup (a history entry id, or a file) into a database.
     Restore {
         /// A history entry id, or the path of a backup file (ours or a mysqldump file).
@@ -80,6 +100,60 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         connections: usize,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum SettingsCommand {
+    /// Mail server settings.
+    #[command(subcommand)]
+    Smtp(SmtpCommand),
+    /// The language of notices: en or th.
+    Language { lang: Lang },
+}
+
+#[derive(Debug, Subcommand)]
+enum SmtpCommand {
+    /// Set the mail server. The password goes to the OS keyring (--password-stdin), or is read
+    /// at send time from an environment variable or a private file.
+    Set(Box<SmtpArgs>),
+    /// Show the mail server settings (never the password).
+    Show,
+}
+
+#[derive(Debug, clap::Args)]
+struct SmtpArgs {
+    #[arg(long)]
+    host: String,
+    #[arg(long)]
+    port: u16,
+    /// starttls (required, port 587), tls (implicit, 465) or none (only to localhost).
+    #[arg(long, default_value = "starttls")]
+    security: String,
+    #[arg(long)]
+    username: Option<String>,
+    #[arg(long)]
+    from: String,
+    /// An extra CA certificate (PEM) to trust.
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
+    #[arg(long, group = "password")]
+    password_stdin: bool,
+    #[arg(long, group = "password", value_name = "VAR")]
+    password_env: Option<String>,
+    #[arg(long, group = "password", value_name = "FILE")]
+    password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum NotifyCommand {
+    /// Send a test email with the current mail settings.
+    TestEmail { address: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum RetentionCommand {
+    /// What the schedule's retention would delete now, and why (nothing is deleted).
+    Preview { id: i64 },
 }
 
 #[derive(Debug, clap::Args)]
@@ -228,6 +302,25 @@ async fn run(cli: Cli) -> Result<()> {
             store.close().await;
             result
         }
+        Command::Daemon { max_concurrent } => daemon(cli.data_dir, max_concurrent.into()).await,
+        Command::Settings(cmd) => {
+            let store = open_store(cli.data_dir).await?;
+            let result = settings(&store, cmd).await;
+            store.close().await;
+            result
+        }
+        Command::Notify(NotifyCommand::TestEmail { address }) => {
+            let store = open_store(cli.data_dir).await?;
+            let result = test_email(&store, address).await;
+            store.close().await;
+            result
+        }
+        Command::Retention(RetentionCommand::Preview { id }) => {
+            let store = open_store(cli.data_dir).await?;
+            let result = store.preview_retention(id, now).await;
+            store.close().await;
+            print_json(&json!({ "schedule_id": id, "would_delete": result? }))
+        }
         Command::Restore {
             source,
             connection,
@@ -371,6 +464,165 @@ async fn schedule(store: &Store, cmd: ScheduleCommand, now: Timestamp) -> Result
             }
         }
     }
+}
+
+/// Reads a password given as --password-stdin / --password-env / --password-file.
+fn password_source(
+    stdin: bool,
+    env: Option<String>,
+    file: Option<PathBuf>,
+) -> Result<Option<(PasswordSource, Option<String>)>> {
+    Ok(match (stdin, env, file) {
+        (true, _, _) => {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text).map_err(|e| {
+                Error::invalid(
+                    "password",
+                    format!("cannot read the password from stdin: {e}"),
+                )
+            })?;
+            let text = text.trim_end_matches(['\r', '\n']).to_owned();
+            if text.is_empty() {
+                return Err(Error::invalid("password", "the password on stdin is empty"));
+            }
+            Some((PasswordSource::Keyring, Some(text)))
+        }
+        (_, Some(var), _) => Some((PasswordSource::Env(var), None)),
+        (_, _, Some(path)) => Some((PasswordSource::File(path), None)),
+        _ => None,
+    })
+}
+
+async fn settings(store: &Store, cmd: SettingsCommand) -> Result<()> {
+    match cmd {
+        SettingsCommand::Language { lang } => {
+            store.set_language(lang).await?;
+            print_json(&json!({ "success": true, "language": lang }))
+        }
+        SettingsCommand::Smtp(SmtpCommand::Show) => {
+            print_json(&json!({ "smtp": store.smtp_settings().await? }))
+        }
+        SettingsCommand::Smtp(SmtpCommand::Set(args)) => {
+            let SmtpArgs {
+                host,
+                port,
+                security,
+                username,
+                from,
+                ca_file,
+                password_stdin,
+                password_env,
+                password_file,
+            } = *args;
+            let security = serde_json::from_value(serde_json::Value::String(security.clone()))
+                .map_err(|_| {
+                    Error::invalid(
+                        "security",
+                        format!("`{security}` is not one of starttls, tls, none"),
+                    )
+                })?;
+            let (source, password) = password_source(password_stdin, password_env, password_file)?
+                .unwrap_or((PasswordSource::Keyring, None));
+            let settings = SmtpSettings {
+                host,
+                port,
+                security,
+                username,
+                from,
+                ca_file,
+                password_source: source,
+            };
+            store
+                .set_smtp_settings(&settings, password.as_deref(), &OsKeyring)
+                .await?;
+            print_json(&json!({ "success": true, "smtp": settings }))
+        }
+    }
+}
+
+async fn test_email(store: &Store, address: String) -> Result<()> {
+    if !billora_engine::schedule::is_email(address.trim()) {
+        return Err(Error::invalid(
+            "address",
+            format!("`{address}` is not an email address"),
+        ));
+    }
+    let settings = store.smtp_settings().await?.ok_or_else(|| {
+        Error::invalid("smtp", "no mail server is set")
+            .with_hint("set one with `billora-backup settings smtp set`")
+    })?;
+    let lang = store.language().await?;
+    let notifier = EmailNotifier::new(settings, &OsKeyring)?;
+    let (subject, body) = match lang {
+        Lang::Th => (
+            "ทดสอบอีเมลจาก Billora Backup",
+            "การตั้งค่าอีเมลใช้งานได้ คุณจะได้รับการแจ้งเตือนการสำรองข้อมูลที่อีเมลนี้",
+        ),
+        Lang::En => (
+            "Billora Backup test email",
+            "Your mail settings work: backup notifications will arrive at this address.",
+        ),
+    };
+    let notice = Notice {
+        kind: NoticeKind::Test,
+        recipients: vec![address.trim().to_owned()],
+        subject: subject.into(),
+        body: body.into(),
+    };
+    tokio::task::spawn_blocking(move || notifier.send(&notice))
+        .await
+        .map_err(|e| Error::new(ErrorCode::Io, e.to_string()))??;
+    print_json(&json!({ "success": true, "sent_to": address.trim() }))
+}
+
+/// The headless scheduler: one per data directory (a lock), logs with tracing, stops cleanly.
+async fn daemon(data_dir: Option<PathBuf>, max_concurrent: usize) -> Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BILLORA_LOG")
+        .unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    let dir = paths::resolve_data_dir(data_dir.as_deref())?;
+    let _lock = billora_engine::paths::lock_scheduler(&dir)?;
+    let store = Store::open(&dir).await?;
+    let notifier: Arc<dyn Notifier> = match store.smtp_settings().await? {
+        Some(settings) => match EmailNotifier::new(settings, &OsKeyring) {
+            Ok(n) => Arc::new(n),
+            Err(e) => {
+                tracing::warn!(error = %e, "email notifications are off: the mail settings cannot be used");
+                Arc::new(RecordingNotifier::default())
+            }
+        },
+        None => Arc::new(RecordingNotifier::default()),
+    };
+    let config = SchedulerConfig {
+        max_concurrent,
+        ..SchedulerConfig::default()
+    };
+    let (scheduler, handle) = Scheduler::new(
+        store.clone(),
+        Arc::new(OsKeyring),
+        notifier,
+        Arc::new(SystemClock),
+        config,
+    );
+    tracing::info!(data_dir = %dir.display(), "scheduler started");
+    let task = tokio::spawn(scheduler.run());
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| Error::new(ErrorCode::Io, e.to_string()))?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("stopping: cancelling running backups");
+    handle.send(Event::Shutdown);
+    let result = task
+        .await
+        .map_err(|e| Error::new(ErrorCode::Io, e.to_string()))?;
+    store.close().await;
+    tracing::info!("scheduler stopped");
+    result
 }
 
 fn progress_bar() -> ProgressBar {

@@ -257,7 +257,12 @@ impl EmailNotifier {
             SmtpSecurity::None => builder.tls(Tls::None),
         };
         if let (Some(user), Some(password)) = (&s.username, &self.password) {
-            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+            // PLAIN (inside TLS) only: trying LOGIN after a refused PLAIN only adds a second refusal.
+            builder = builder
+                .credentials(Credentials::new(user.clone(), password.clone()))
+                .authentication(vec![
+                    lettre::transport::smtp::authentication::Mechanism::Plain,
+                ]);
         }
         Ok(builder.build())
     }
@@ -290,11 +295,10 @@ impl Notifier for EmailNotifier {
             })?;
         self.transport()?.send(&message).map(|_| ()).map_err(|e| {
             let text = e.to_string();
-            let code = if e.is_permanent() && text.contains("535")
-                || text.to_ascii_lowercase().contains("authentication")
-            {
+            let lower = text.to_ascii_lowercase();
+            let code = if text.contains("535") || lower.contains("authentication") {
                 ErrorCode::AuthFailed
-            } else if e.is_tls() {
+            } else if e.is_tls() || lower.contains("certificate") || lower.contains("tls") {
                 ErrorCode::TlsFailed
             } else {
                 ErrorCode::Unreachable

@@ -50,3 +50,28 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
         }
     })
 }
+
+/// Holds the scheduler lock of a data directory while alive.
+#[derive(Debug)]
+pub struct SchedulerLock(#[allow(dead_code)] std::fs::File);
+
+/// Takes the one-scheduler-per-data-directory lock, or says who holds it.
+pub fn lock_scheduler(data_dir: &Path) -> Result<SchedulerLock> {
+    create_private_dir(data_dir)?;
+    let path = data_dir.join("scheduler.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| crate::error::io_error(e, "opening the scheduler lock"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(SchedulerLock(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::new(
+            ErrorCode::Conflict,
+            format!("another scheduler (the desktop app or `billora-backup daemon`) is already running on {}", data_dir.display()),
+        )
+        .with_hint("only one may run per data directory, so no backup is made twice; stop the other one first")),
+        Err(std::fs::TryLockError::Error(e)) => Err(crate::error::io_error(e, "locking the scheduler")),
+    }
+}

@@ -4,5 +4,6 @@ mod backups;
 mod cli;
 mod cron_oracle;
 mod keyring;
+mod notifications;
 mod schedules;
 mod support;
