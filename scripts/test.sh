@@ -10,8 +10,9 @@ need_build_deps
 need_rust
 need_python_venv
 # The real parts the tests use: a throw-away keyring session, the mariadb client for the
-# round-trip tests (the server comes from scripts/services.sh).
-need_apt gnome-keyring dbus-daemon libsecret-tools mariadb-client
+# round-trip tests (the server comes from scripts/services.sh), an SMTP server (aiosmtpd) and
+# openssl for its certificates.
+need_apt gnome-keyring dbus-daemon libsecret-tools mariadb-client python3-aiosmtpd openssl
 
 say "starting the test services (MariaDB, fault file systems)"
 "$ROOT/scripts/services.sh" start

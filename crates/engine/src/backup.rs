@@ -160,9 +160,11 @@ pub async fn run_schedule(
 ) -> Result<RunOutcome> {
     let schedule = store.get_schedule(schedule_id).await?;
     let started = Instant::now();
+    // Held until this function returns: proves to start-up recovery that the run is alive.
+    let (lock_path, _run_lock) = crate::paths::run_lock(store.data_dir())?;
     let run_id = sqlx::query(
-        "INSERT INTO runs (schedule_id, schedule_name, backup_type, tenant_id, trigger, note, status, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
+        "INSERT INTO runs (schedule_id, schedule_name, backup_type, tenant_id, trigger, note, status, created_at, lock_path) \
+         VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
     )
     .bind(schedule.id)
     .bind(&schedule.name)
@@ -171,6 +173,7 @@ pub async fn run_schedule(
     .bind(trigger.as_str())
     .bind(trigger.note())
     .bind(time::to_stored(now))
+    .bind(lock_path.display().to_string())
     .execute(store.pool())
     .await?
     .last_insert_rowid();
@@ -224,7 +227,7 @@ pub async fn run_schedule(
             let warnings = serde_json::to_string(&report.warnings).unwrap_or_else(|_| "[]".into());
             sqlx::query(
                 "UPDATE runs SET status = 'success', filename = ?, file_path = ?, file_size = ?, checksum_sha256 = ?, \
-                 duration_seconds = ?, finished_at = ?, warnings = ?, details = ? WHERE id = ?",
+                 duration_seconds = ?, finished_at = ?, warnings = ?, details = ?, lock_path = NULL WHERE id = ?",
             )
             .bind(&file.filename)
             .bind(file.path.display().to_string())
@@ -268,7 +271,7 @@ pub async fn run_schedule(
             };
             sqlx::query(
                 "UPDATE runs SET status = ?, file_path = NULL, file_size = NULL, duration_seconds = ?, finished_at = ?, \
-                 error_code = ?, error_message = ?, error_hint = ? WHERE id = ?",
+                 error_code = ?, error_message = ?, error_hint = ?, lock_path = NULL WHERE id = ?",
             )
             .bind(status)
             .bind(duration)

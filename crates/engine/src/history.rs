@@ -120,28 +120,32 @@ impl Store {
     /// `interrupted`, and their partial files are removed. A run whose partial file is still
     /// locked belongs to a live process and is left alone. Returns the ids it changed.
     pub async fn recover_interrupted(&self, now: jiff::Timestamp) -> Result<Vec<i64>> {
-        let running: Vec<(i64, Option<String>, Option<i64>)> =
-            sqlx::query_as("SELECT id, file_path, schedule_id FROM runs WHERE status = 'running'")
+        let running: Vec<(i64, Option<String>, Option<i64>, Option<String>)> =
+            sqlx::query_as("SELECT id, file_path, schedule_id, lock_path FROM runs WHERE status = 'running'")
                 .fetch_all(self.pool())
                 .await?;
         let mut changed = Vec::new();
-        for (id, path, schedule_id) in running {
+        for (id, path, schedule_id, lock) in running {
+            // A live run holds its lock from start to end (and its partial file while writing).
+            if lock.as_deref().is_some_and(|l| crate::paths::lock_held(std::path::Path::new(l))) {
+                continue;
+            }
             if let Some(path) = &path {
                 let path = std::path::Path::new(path);
                 if crate::artifact::partial_in_use(path) {
                     continue;
                 }
-                if path
-                    .to_string_lossy()
-                    .ends_with(crate::artifact::PARTIAL_SUFFIX)
-                {
+                if path.to_string_lossy().ends_with(crate::artifact::PARTIAL_SUFFIX) {
                     let _ = std::fs::remove_file(path);
                 }
+            }
+            if let Some(lock) = &lock {
+                let _ = std::fs::remove_file(lock);
             }
             let done = sqlx::query(
                 "UPDATE runs SET status = 'interrupted', file_path = NULL, file_size = NULL, finished_at = ?, \
                  error_code = 'Interrupted', error_message = 'the backup was interrupted (the app or computer stopped during the run)', \
-                 error_hint = 'the next scheduled run will make a new backup' WHERE id = ? AND status = 'running'",
+                 error_hint = 'the next scheduled run will make a new backup', lock_path = NULL WHERE id = ? AND status = 'running'",
             )
             .bind(time::to_stored(now))
             .bind(id)

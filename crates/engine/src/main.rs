@@ -450,6 +450,10 @@ async fn schedule(store: &Store, cmd: ScheduleCommand, now: Timestamp) -> Result
             ctrl_c.abort();
             bar.finish_and_clear();
             let outcome = outcome?;
+            // The schedule's notification, as the daemon would send it.
+            if let Some(notifier) = email_notifier(store).await {
+                billora_engine::scheduler::notify_outcome(store, notifier, id, &Trigger::Manual, &outcome).await;
+            }
             print_json(&outcome)?;
             match outcome.error {
                 Some(err) => Err(Error {
@@ -575,6 +579,18 @@ async fn test_email(store: &Store, address: String) -> Result<()> {
     print_json(&json!({ "success": true, "sent_to": address.trim() }))
 }
 
+/// The email notifier from the stored SMTP settings, if they are set and usable.
+async fn email_notifier(store: &Store) -> Option<Arc<dyn Notifier>> {
+    let settings = store.smtp_settings().await.ok().flatten()?;
+    match EmailNotifier::new(settings, &OsKeyring) {
+        Ok(n) => Some(Arc::new(n)),
+        Err(e) => {
+            eprintln!("warning: email notifications are off: {e}");
+            None
+        }
+    }
+}
+
 /// The headless scheduler: one per data directory (a lock), logs with tracing, stops cleanly.
 async fn daemon(data_dir: Option<PathBuf>, max_concurrent: usize) -> Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("BILLORA_LOG")
@@ -586,14 +602,8 @@ async fn daemon(data_dir: Option<PathBuf>, max_concurrent: usize) -> Result<()> 
     let dir = paths::resolve_data_dir(data_dir.as_deref())?;
     let _lock = billora_engine::paths::lock_scheduler(&dir)?;
     let store = Store::open(&dir).await?;
-    let notifier: Arc<dyn Notifier> = match store.smtp_settings().await? {
-        Some(settings) => match EmailNotifier::new(settings, &OsKeyring) {
-            Ok(n) => Arc::new(n),
-            Err(e) => {
-                tracing::warn!(error = %e, "email notifications are off: the mail settings cannot be used");
-                Arc::new(RecordingNotifier::default())
-            }
-        },
+    let notifier: Arc<dyn Notifier> = match email_notifier(&store).await {
+        Some(n) => n,
         None => Arc::new(RecordingNotifier::default()),
     };
     let config = SchedulerConfig {

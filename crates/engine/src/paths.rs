@@ -75,3 +75,42 @@ pub fn lock_scheduler(data_dir: &Path) -> Result<SchedulerLock> {
         Err(std::fs::TryLockError::Error(e)) => Err(crate::error::io_error(e, "locking the scheduler")),
     }
 }
+
+/// A fresh lock file under `locks/` in the data directory, locked by this process until the
+/// returned file is dropped (then it is removed). Names a live run for start-up recovery.
+pub fn run_lock(data_dir: &Path) -> Result<(PathBuf, RunLock)> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let dir = data_dir.join("locks");
+    create_private_dir(&dir)?;
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let path = dir.join(format!("run-{}-{nanos}-{}.lock", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+    let file = std::fs::OpenOptions::new()
+        .create_new(true)
+        .write(true)
+        .open(&path)
+        .map_err(|e| crate::error::io_error(e, "creating the run lock"))?;
+    file.try_lock().map_err(|e| Error::new(ErrorCode::Io, format!("cannot lock the run: {e}")))?;
+    Ok((path.clone(), RunLock { _file: file, path }))
+}
+
+/// See [`run_lock`].
+#[derive(Debug)]
+pub struct RunLock {
+    _file: std::fs::File,
+    path: PathBuf,
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Whether some live process holds the lock file at `path`.
+pub fn lock_held(path: &Path) -> bool {
+    match std::fs::File::open(path) {
+        Ok(file) => matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock)),
+        Err(_) => false,
+    }
+}

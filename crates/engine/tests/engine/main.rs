@@ -2,8 +2,10 @@
 
 mod backups;
 mod cli;
+mod daemon;
 mod cron_oracle;
 mod keyring;
 mod notifications;
 mod schedules;
+mod scheduling;
 mod support;
