@@ -120,14 +120,19 @@ impl Store {
     /// `interrupted`, and their partial files are removed. A run whose partial file is still
     /// locked belongs to a live process and is left alone. Returns the ids it changed.
     pub async fn recover_interrupted(&self, now: jiff::Timestamp) -> Result<Vec<i64>> {
-        let running: Vec<(i64, Option<String>, Option<i64>, Option<String>)> =
-            sqlx::query_as("SELECT id, file_path, schedule_id, lock_path FROM runs WHERE status = 'running'")
-                .fetch_all(self.pool())
-                .await?;
+        type Running = (i64, Option<String>, Option<i64>, Option<String>);
+        let running: Vec<Running> = sqlx::query_as(
+            "SELECT id, file_path, schedule_id, lock_path FROM runs WHERE status = 'running'",
+        )
+        .fetch_all(self.pool())
+        .await?;
         let mut changed = Vec::new();
         for (id, path, schedule_id, lock) in running {
             // A live run holds its lock from start to end (and its partial file while writing).
-            if lock.as_deref().is_some_and(|l| crate::paths::lock_held(std::path::Path::new(l))) {
+            if lock
+                .as_deref()
+                .is_some_and(|l| crate::paths::lock_held(std::path::Path::new(l)))
+            {
                 continue;
             }
             if let Some(path) = &path {
@@ -135,7 +140,10 @@ impl Store {
                 if crate::artifact::partial_in_use(path) {
                     continue;
                 }
-                if path.to_string_lossy().ends_with(crate::artifact::PARTIAL_SUFFIX) {
+                if path
+                    .to_string_lossy()
+                    .ends_with(crate::artifact::PARTIAL_SUFFIX)
+                {
                     let _ = std::fs::remove_file(path);
                 }
             }

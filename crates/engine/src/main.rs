@@ -452,7 +452,14 @@ async fn schedule(store: &Store, cmd: ScheduleCommand, now: Timestamp) -> Result
             let outcome = outcome?;
             // The schedule's notification, as the daemon would send it.
             if let Some(notifier) = email_notifier(store).await {
-                billora_engine::scheduler::notify_outcome(store, notifier, id, &Trigger::Manual, &outcome).await;
+                billora_engine::scheduler::notify_outcome(
+                    store,
+                    notifier,
+                    id,
+                    &Trigger::Manual,
+                    &outcome,
+                )
+                .await;
             }
             print_json(&outcome)?;
             match outcome.error {

@@ -83,14 +83,22 @@ pub fn run_lock(data_dir: &Path) -> Result<(PathBuf, RunLock)> {
     static N: AtomicU64 = AtomicU64::new(0);
     let dir = data_dir.join("locks");
     create_private_dir(&dir)?;
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let path = dir.join(format!("run-{}-{nanos}-{}.lock", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let path = dir.join(format!(
+        "run-{}-{nanos}-{}.lock",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
     let file = std::fs::OpenOptions::new()
         .create_new(true)
         .write(true)
         .open(&path)
         .map_err(|e| crate::error::io_error(e, "creating the run lock"))?;
-    file.try_lock().map_err(|e| Error::new(ErrorCode::Io, format!("cannot lock the run: {e}")))?;
+    file.try_lock()
+        .map_err(|e| Error::new(ErrorCode::Io, format!("cannot lock the run: {e}")))?;
     Ok((path.clone(), RunLock { _file: file, path }))
 }
 

@@ -964,36 +964,83 @@ async fn retention_deletes_only_recorded_files_and_marks_missing_ones() {
 
     let mut files = Vec::new();
     for day in 0..3 {
-        let at: jiff::Timestamp = format!("2026-02-0{}T02:00:00Z", day + 3).parse().expect("ts");
-        let outcome = run_schedule(&store, &secrets, id, Trigger::Scheduled, at, &RunOptions::default(), RunControl::default())
-            .await
-            .expect("recorded");
+        let at: jiff::Timestamp = format!("2026-02-0{}T02:00:00Z", day + 3)
+            .parse()
+            .expect("ts");
+        let outcome = run_schedule(
+            &store,
+            &secrets,
+            id,
+            Trigger::Scheduled,
+            at,
+            &RunOptions::default(),
+            RunControl::default(),
+        )
+        .await
+        .expect("recorded");
         assert_eq!(outcome.status, "success", "run {day} succeeds");
         files.push(outcome.file.expect("file").path);
         if day == 1 {
-            assert_eq!(outcome.retention.len(), 0, "two backups: nothing to delete yet");
+            assert_eq!(
+                outcome.retention.len(),
+                0,
+                "two backups: nothing to delete yet"
+            );
         }
     }
-    assert!(!files[0].exists(), "the oldest of three is deleted by max_backups 2");
-    assert!(!billora_engine::manifest::path_for(&files[0]).exists(), "with its manifest");
-    assert!(files[1].exists() && files[2].exists(), "the two newest stay");
-    assert!(foreign.exists(), "a file the history did not create is never touched");
+    assert!(
+        !files[0].exists(),
+        "the oldest of three is deleted by max_backups 2"
+    );
+    assert!(
+        !billora_engine::manifest::path_for(&files[0]).exists(),
+        "with its manifest"
+    );
+    assert!(
+        files[1].exists() && files[2].exists(),
+        "the two newest stay"
+    );
+    assert!(
+        foreign.exists(),
+        "a file the history did not create is never touched"
+    );
 
     // A kept file removed by hand: the next pass marks it missing instead of failing.
     std::fs::remove_file(&files[1]).expect("remove by hand");
     let at: jiff::Timestamp = "2026-02-06T02:00:00Z".parse().expect("ts");
-    let outcome = run_schedule(&store, &secrets, id, Trigger::Scheduled, at, &RunOptions::default(), RunControl::default())
-        .await
-        .expect("recorded");
+    let outcome = run_schedule(
+        &store,
+        &secrets,
+        id,
+        Trigger::Scheduled,
+        at,
+        &RunOptions::default(),
+        RunControl::default(),
+    )
+    .await
+    .expect("recorded");
     assert_eq!(outcome.status, "success", "the run succeeds");
     assert_eq!(outcome.retention.len(), 1, "one backup fell out");
-    assert_eq!(outcome.retention[0].outcome, "missing", "a file already gone is marked missing, not an error");
+    assert_eq!(
+        outcome.retention[0].outcome, "missing",
+        "a file already gone is marked missing, not an error"
+    );
     let history = store.list_history(Some(id)).await.expect("history");
     let deleted: Vec<_> = history.iter().filter(|r| r.deleted_at.is_some()).collect();
     assert_eq!(deleted.len(), 2, "both deletions are in the history");
-    assert!(deleted.iter().all(|r| r.deletion_reason.as_deref().unwrap_or("").contains("max_backups")), "with the reason");
+    assert!(
+        deleted.iter().all(|r| r
+            .deletion_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("max_backups")),
+        "with the reason"
+    );
     let preview = store.preview_retention(id, at).await.expect("preview");
-    assert!(preview.is_empty(), "after applying, the preview has nothing left to delete");
+    assert!(
+        preview.is_empty(),
+        "after applying, the preview has nothing left to delete"
+    );
     server.drop_db(&db);
 }
 
@@ -1013,22 +1060,68 @@ async fn transient_failures_are_retried_in_the_same_run_and_auth_failures_are_no
         tenant_root_table: None,
         password_source: None,
     };
-    store.add_connection(down, Some("pw"), &secrets, now()).await.expect("profile");
-    let id = schedule(&store, json!({"name": "Down", "cron_expression": "@daily", "backup_type": "full"})).await;
-    let options = RunOptions { retry_delays: vec![std::time::Duration::from_millis(100); 2], ..RunOptions::default() };
-    let outcome = run_schedule(&store, &secrets, id, Trigger::Scheduled, now(), &options, RunControl::default()).await.expect("recorded");
+    store
+        .add_connection(down, Some("pw"), &secrets, now())
+        .await
+        .expect("profile");
+    let id = schedule(
+        &store,
+        json!({"name": "Down", "cron_expression": "@daily", "backup_type": "full"}),
+    )
+    .await;
+    let options = RunOptions {
+        retry_delays: vec![std::time::Duration::from_millis(100); 2],
+        ..RunOptions::default()
+    };
+    let outcome = run_schedule(
+        &store,
+        &secrets,
+        id,
+        Trigger::Scheduled,
+        now(),
+        &options,
+        RunControl::default(),
+    )
+    .await
+    .expect("recorded");
     assert_eq!(outcome.status, "failed", "still failed after the retries");
     let history = store.list_history(Some(id)).await.expect("history");
-    assert_eq!(history.len(), 1, "the retries happen inside one run (one history entry)");
-    assert!(history[0].note.as_deref().unwrap_or("").contains("try 2 failed"), "the entry says it was tried again: {:?}", history[0].note);
+    assert_eq!(
+        history.len(),
+        1,
+        "the retries happen inside one run (one history entry)"
+    );
+    assert!(
+        history[0]
+            .note
+            .as_deref()
+            .unwrap_or("")
+            .contains("try 2 failed"),
+        "the entry says it was tried again: {:?}",
+        history[0].note
+    );
 
     let server = services();
     let db = server.fixture_db("noretry");
     add_test_connection(&store, &secrets, "office", &db).await;
     billora_engine::secrets::SecretStore::set(&secrets, "connection:office", "wrong").expect("set");
     let id = schedule(&store, json!({"name": "Auth", "cron_expression": "@daily", "backup_type": "full", "connection": "office"})).await;
-    let outcome = run_schedule(&store, &secrets, id, Trigger::Scheduled, now(), &options, RunControl::default()).await.expect("recorded");
-    assert_eq!(outcome.error.map(|e| e.code), Some(ErrorCode::AuthFailed), "a wrong password fails");
+    let outcome = run_schedule(
+        &store,
+        &secrets,
+        id,
+        Trigger::Scheduled,
+        now(),
+        &options,
+        RunControl::default(),
+    )
+    .await
+    .expect("recorded");
+    assert_eq!(
+        outcome.error.map(|e| e.code),
+        Some(ErrorCode::AuthFailed),
+        "a wrong password fails"
+    );
     let history = store.list_history(Some(id)).await.expect("history");
     assert_eq!(history[0].note, None, "and is never retried");
     server.drop_db(&db);

@@ -16,12 +16,18 @@ const BIN: &str = env!("CARGO_BIN_EXE_billora-backup");
 
 fn cli(dir: &Path, password: &str) -> Command {
     let mut cmd = Command::new(BIN);
-    cmd.arg("--data-dir").arg(dir).env("BILLORA_TEST_PW", password).env("BILLORA_LOG", "info");
+    cmd.arg("--data-dir")
+        .arg(dir)
+        .env("BILLORA_TEST_PW", password)
+        .env("BILLORA_LOG", "info");
     cmd
 }
 
 fn history(dir: &Path, password: &str) -> Vec<Value> {
-    let out = cli(dir, password).arg("history").output().expect("history runs");
+    let out = cli(dir, password)
+        .arg("history")
+        .output()
+        .expect("history runs");
     let json: Value = serde_json::from_slice(&out.stdout).expect("history is JSON");
     json["data"].as_array().cloned().unwrap_or_default()
 }
@@ -43,12 +49,21 @@ fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
 
 fn spawn_daemon(dir: &Path, password: &str) -> Child {
     // Its log goes to the test's stderr, shown when the test fails.
-    cli(dir, password).arg("daemon").stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().expect("the daemon starts")
+    cli(dir, password)
+        .arg("daemon")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the daemon starts")
 }
 
 fn files(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir.join("backups"))
-        .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     names.sort();
     names
@@ -70,12 +85,32 @@ fn a_minutely_schedule_keeps_two_backups_and_survives_kill_9() {
     let pw = server.password.as_str();
     let port = server.port.to_string();
     let add = cli(dir, pw)
-        .args(["connection", "add", "--name", "db", "--host", &server.host, "--port", &port, "--user", &server.user])
+        .args([
+            "connection",
+            "add",
+            "--name",
+            "db",
+            "--host",
+            &server.host,
+            "--port",
+            &port,
+            "--user",
+            &server.user,
+        ])
         .args(["--database", &db, "--password-env", "BILLORA_TEST_PW"])
         .output()
         .expect("runs");
-    assert!(add.status.success(), "connection added: {}", String::from_utf8_lossy(&add.stderr));
-    let mut create = cli(dir, pw).args(["schedule", "create", "--json", "-"]).stdin(Stdio::piped()).stdout(Stdio::null()).spawn().expect("runs");
+    assert!(
+        add.status.success(),
+        "connection added: {}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let mut create = cli(dir, pw)
+        .args(["schedule", "create", "--json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("runs");
     std::io::Write::write_all(
         &mut create.stdin.take().expect("stdin"),
         br#"{"name":"Every minute","cron_expression":"* * * * *","backup_type":"full","max_backups":2}"#,
@@ -85,43 +120,101 @@ fn a_minutely_schedule_keeps_two_backups_and_survives_kill_9() {
 
     let mut daemon = spawn_daemon(dir, pw);
     std::thread::sleep(Duration::from_millis(500));
-    let second = cli(dir, pw).arg("daemon").output().expect("a second daemon runs");
-    assert_eq!(second.status.code(), Some(2), "a second scheduler on the same data directory is refused");
-    assert!(String::from_utf8_lossy(&second.stderr).contains("already running"), "and says why");
+    let second = cli(dir, pw)
+        .arg("daemon")
+        .output()
+        .expect("a second daemon runs");
+    assert_eq!(
+        second.status.code(),
+        Some(2),
+        "a second scheduler on the same data directory is refused"
+    );
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("already running"),
+        "and says why"
+    );
 
-    wait_until("the first successful run", Duration::from_secs(150), || count(&history(dir, pw), "success") >= 1);
+    wait_until("the first successful run", Duration::from_secs(150), || {
+        count(&history(dir, pw), "success") >= 1
+    });
 
     // Kill -9 in the middle of the next backup.
-    wait_until("the next backup to start writing", Duration::from_secs(90), || files(dir).iter().any(|f| f.ends_with(".partial")));
+    wait_until(
+        "the next backup to start writing",
+        Duration::from_secs(90),
+        || files(dir).iter().any(|f| f.ends_with(".partial")),
+    );
     daemon.kill().expect("kill -9");
     daemon.wait().expect("reaped");
     let mut daemon = spawn_daemon(dir, pw);
-    wait_until("the killed run to be marked interrupted", Duration::from_secs(20), || count(&history(dir, pw), "interrupted") == 1);
-    assert!(!files(dir).iter().any(|f| f.ends_with(".partial")), "the partial file of the killed run is gone");
+    wait_until(
+        "the killed run to be marked interrupted",
+        Duration::from_secs(20),
+        || count(&history(dir, pw), "interrupted") == 1,
+    );
+    assert!(
+        !files(dir).iter().any(|f| f.ends_with(".partial")),
+        "the partial file of the killed run is gone"
+    );
 
-    wait_until("two more successful runs", Duration::from_secs(200), || count(&history(dir, pw), "success") >= 3);
+    wait_until("two more successful runs", Duration::from_secs(200), || {
+        count(&history(dir, pw), "success") >= 3
+    });
     // Stop cleanly between runs: SIGTERM.
-    wait_until("no backup running", Duration::from_secs(60), || count(&history(dir, pw), "running") == 0);
-    let status = Command::new("kill").args(["-TERM", &daemon.id().to_string()]).status().expect("kill -TERM");
+    wait_until("no backup running", Duration::from_secs(60), || {
+        count(&history(dir, pw), "running") == 0
+    });
+    let status = Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .expect("kill -TERM");
     assert!(status.success(), "SIGTERM sent");
     let exit = daemon.wait().expect("the daemon exits");
-    assert!(exit.success(), "the daemon stops cleanly on SIGTERM: {exit:?}");
+    assert!(
+        exit.success(),
+        "the daemon stops cleanly on SIGTERM: {exit:?}"
+    );
 
     let runs = history(dir, pw);
-    assert!(count(&runs, "success") >= 3, "three or more successful runs");
+    assert!(
+        count(&runs, "success") >= 3,
+        "three or more successful runs"
+    );
     let kept: Vec<String> = runs
         .iter()
         .filter(|r| r["status"] == "success" && r["deleted_at"].is_null())
         .map(|r| r["filename"].as_str().expect("filename").to_owned())
         .collect();
-    assert_eq!(kept.len(), 2, "max_backups 2: two successful backups are kept: {runs:#?}");
-    for r in runs.iter().filter(|r| r["status"] == "success" && !r["deleted_at"].is_null()) {
-        assert!(r["deletion_reason"].as_str().unwrap_or("").contains("max_backups"), "each deletion says why: {r}");
+    assert_eq!(
+        kept.len(),
+        2,
+        "max_backups 2: two successful backups are kept: {runs:#?}"
+    );
+    for r in runs
+        .iter()
+        .filter(|r| r["status"] == "success" && !r["deleted_at"].is_null())
+    {
+        assert!(
+            r["deletion_reason"]
+                .as_str()
+                .unwrap_or("")
+                .contains("max_backups"),
+            "each deletion says why: {r}"
+        );
     }
-    let on_disk: Vec<String> = files(dir).into_iter().filter(|f| f.ends_with(".sql.zst")).collect();
+    let on_disk: Vec<String> = files(dir)
+        .into_iter()
+        .filter(|f| f.ends_with(".sql.zst"))
+        .collect();
     let mut kept_sorted = kept.clone();
     kept_sorted.sort();
-    assert_eq!(on_disk, kept_sorted, "exactly the two kept backups are on disk, and the history agrees with the folder");
-    assert!(!files(dir).iter().any(|f| f.ends_with(".partial")), "no partial file is left");
+    assert_eq!(
+        on_disk, kept_sorted,
+        "exactly the two kept backups are on disk, and the history agrees with the folder"
+    );
+    assert!(
+        !files(dir).iter().any(|f| f.ends_with(".partial")),
+        "no partial file is left"
+    );
     server.drop_db(&db);
 }

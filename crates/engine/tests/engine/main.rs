@@ -2,8 +2,8 @@
 
 mod backups;
 mod cli;
-mod daemon;
 mod cron_oracle;
+mod daemon;
 mod keyring;
 mod notifications;
 mod schedules;
