@@ -264,28 +264,9 @@ fn restore_database(
     })
 }
 
-/// The table an `INSERT INTO` / `ALTER TABLE` statement names (backtick-quoted, as we write).
-fn statement_table(sql: &str) -> &str {
-    let rest = &sql[12..];
-    match rest.strip_prefix('`') {
-        Some(quoted) => quoted.find('`').map(|end| &quoted[..end]).unwrap_or(quoted),
-        None => rest.split_whitespace().next().unwrap_or(""),
-    }
-}
-
-/// Work for a pooled restore connection.
-enum Work {
-    Statement(Statement),
-    /// Commit the open transaction (a barrier before ordered DDL, and at the end).
-    Commit,
-}
-
-/// Executes the script: DDL and session statements in order on one connection; the INSERTs
-/// (and the per-table `ALTER TABLE … ADD KEY`) of our own backups go to a pool of connections,
-/// each table always to the same one. A pooled connection loads its tables in one transaction
-/// per stretch between DDL barriers: with unique and foreign-key checks off, MariaDB then
-/// loads an empty table in bulk instead of row by row. INSERT order never matters in our
-/// files (see `dump`).
+/// Executes the script: DDL and session statements in order on one connection; the INSERTs of
+/// our own backups go to a pool of connections that take them from one queue, with a barrier
+/// before each later DDL statement (INSERT order never matters in our files, see `dump`).
 fn run_script(
     target: &ServerTarget,
     request: &RestoreRequest,
@@ -313,55 +294,30 @@ fn run_script(
         ..RestoreProgress::default()
     };
     let failed = AtomicBool::new(false);
+    let (work_tx, work_rx) = mpsc::sync_channel::<Statement>(pool.len() * 2);
+    let work_rx = std::sync::Mutex::new(work_rx);
 
     let count = std::thread::scope(|scope| -> Result<u64> {
         let (done_tx, done_rx) = mpsc::channel::<Result<()>>();
-        let mut queues = Vec::new();
         for conn in pool.iter_mut() {
-            let (tx, rx) = mpsc::sync_channel::<Work>(2);
-            queues.push(tx);
-            let (done_tx, failed) = (done_tx.clone(), &failed);
-            scope.spawn(move || {
-                let mut in_transaction = false;
-                for work in rx {
-                    let result = if failed.load(Ordering::Relaxed) {
-                        Ok(())
-                    } else {
-                        match work {
-                            Work::Statement(stmt) if is_insert(&stmt) => {
-                                let begin = if in_transaction {
-                                    Ok(())
-                                } else {
-                                    conn.query_drop("START TRANSACTION")
-                                        .map_err(|e| db_error(e, "restore"))
-                                };
-                                in_transaction = true;
-                                begin.and_then(|_| exec(conn, &stmt))
-                            }
-                            Work::Statement(stmt) => {
-                                // DDL commits any open transaction implicitly.
-                                in_transaction = false;
-                                exec(conn, &stmt)
-                            }
-                            Work::Commit if in_transaction => {
-                                in_transaction = false;
-                                conn.query_drop("COMMIT")
-                                    .map_err(|e| db_error(e, "restore"))
-                            }
-                            Work::Commit => Ok(()),
-                        }
-                    };
-                    if result.is_err() {
-                        failed.store(true, Ordering::Relaxed);
-                    }
-                    if done_tx.send(result).is_err() {
-                        break;
-                    }
+            let (work_rx, done_tx, failed) = (&work_rx, done_tx.clone(), &failed);
+            scope.spawn(move || loop {
+                let next = work_rx.lock().expect("queue").recv();
+                let Ok(stmt) = next else { break };
+                let result = if failed.load(Ordering::Relaxed) {
+                    Ok(())
+                } else {
+                    exec(conn, &stmt)
+                };
+                if result.is_err() {
+                    failed.store(true, Ordering::Relaxed);
+                }
+                if done_tx.send(result).is_err() {
+                    break;
                 }
             });
         }
         drop(done_tx);
-        let stopped = || Error::new(ErrorCode::DatabaseError, "a restore connection stopped");
         let mut in_flight = 0u64;
         let wait_all = |in_flight: &mut u64| -> Result<()> {
             let mut first_error = None;
@@ -373,20 +329,16 @@ fn run_script(
                             first_error = Some(e);
                         }
                     }
-                    Err(_) => return Err(stopped()),
+                    Err(_) => {
+                        return Err(Error::new(
+                            ErrorCode::DatabaseError,
+                            "a restore connection stopped",
+                        ))
+                    }
                 }
             }
             first_error.map_or(Ok(()), Err)
         };
-        // Commits every pooled transaction and waits for all pooled work.
-        let barrier = |in_flight: &mut u64| -> Result<()> {
-            for queue in &queues {
-                queue.send(Work::Commit).map_err(|_| stopped())?;
-                *in_flight += 1;
-            }
-            wait_all(in_flight)
-        };
-        let mut pending_pooled = false;
         let outcome = (|| -> Result<u64> {
             let mut count = 0u64;
             while let Some(stmt) = statements.next() {
@@ -398,42 +350,34 @@ fn run_script(
                     ));
                 }
                 if failed.load(Ordering::Relaxed) {
-                    barrier(&mut in_flight)?;
+                    wait_all(&mut in_flight)?;
                 }
                 count += 1;
                 if is_pooled(&stmt) && workers > 0 {
-                    let table = statement_table(&stmt.sql);
-                    let slot = table
-                        .bytes()
-                        .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize))
-                        % queues.len();
-                    queues[slot]
-                        .send(Work::Statement(stmt))
-                        .map_err(|_| stopped())?;
+                    work_tx.send(stmt).map_err(|_| {
+                        Error::new(ErrorCode::DatabaseError, "a restore connection stopped")
+                    })?;
                     in_flight += 1;
-                    pending_pooled = true;
+                    // Collect finished work without waiting, to keep the count small.
                     while let Ok(r) = done_rx.try_recv() {
                         in_flight -= 1;
                         r?;
                     }
                 } else {
-                    if pending_pooled {
-                        barrier(&mut in_flight)?;
-                        pending_pooled = false;
-                    }
+                    wait_all(&mut in_flight)?;
                     exec(&mut main, &stmt)?;
                 }
                 state.statements = count;
                 state.sql_bytes_done = statements.consumed;
                 progress(&state);
             }
-            barrier(&mut in_flight)?;
+            wait_all(&mut in_flight)?;
             Ok(count)
         })();
+        drop(work_tx);
         if outcome.is_err() {
             let _ = wait_all(&mut in_flight);
         }
-        drop(queues);
         outcome
     })?;
     Ok(count)
