@@ -270,6 +270,9 @@ impl EmailNotifier {
 
 impl Notifier for EmailNotifier {
     fn send(&self, notice: &Notice) -> Result<()> {
+        if notice.recipients.is_empty() {
+            return Ok(()); // Nobody to mail (a schedule without notification_email).
+        }
         let from: Mailbox = self
             .settings
             .from
