@@ -673,25 +673,10 @@ async fn connection(store: &Store, cmd: ConnectionCommand, now: Timestamp) -> Re
             let tls_mode = serde_json::from_value(serde_json::Value::String(tls_mode.clone())).map_err(|_| {
                 Error::invalid("tls_mode", format!("`{tls_mode}` is not a TLS mode (disabled, preferred, required, verify-ca)"))
             })?;
-            let (source, password) = match (password_stdin, password_env, password_file) {
-                (true, _, _) => {
-                    let mut text = String::new();
-                    std::io::stdin()
-                        .read_to_string(&mut text)
-                        .map_err(|e| Error::invalid("password", format!("cannot read the password from stdin: {e}")))?;
-                    let text = text.trim_end_matches(['\r', '\n']).to_owned();
-                    if text.is_empty() {
-                        return Err(Error::invalid("password", "the password on stdin is empty"));
-                    }
-                    (PasswordSource::Keyring, Some(text))
-                }
-                (_, Some(var), _) => (PasswordSource::Env(var), None),
-                (_, _, Some(path)) => (PasswordSource::File(path), None),
-                _ => {
-                    return Err(Error::invalid("password", "say where the password comes from")
-                        .with_hint("--password-stdin (kept in the OS keyring), --password-env VAR or --password-file FILE"))
-                }
-            };
+            let (source, password) = password_source(password_stdin, password_env, password_file)?.ok_or_else(|| {
+                Error::invalid("password", "say where the password comes from")
+                    .with_hint("--password-stdin (kept in the OS keyring), --password-env VAR or --password-file FILE")
+            })?;
             let request = NewConnection {
                 name,
                 host,

@@ -19,6 +19,22 @@ use crate::support::{
     add_test_connection, now, restore_with_client, services, temp_store, test_secrets,
 };
 
+/// A connection profile for a server that is down (nothing listens on port 1).
+fn down_profile() -> billora_engine::connection::NewConnection {
+    billora_engine::connection::NewConnection {
+        name: "down".into(),
+        host: "127.0.0.1".into(),
+        port: Some(1),
+        username: "x".into(),
+        database: "x".into(),
+        tls_mode: None,
+        tls_ca_file: None,
+        tenant_column: None,
+        tenant_root_table: None,
+        password_source: None,
+    }
+}
+
 async fn schedule(store: &Store, body: serde_json::Value) -> i64 {
     let request: NewSchedule = parse_request(&body.to_string()).expect("valid body");
     store
@@ -483,18 +499,7 @@ async fn faults_leave_a_failed_entry_with_its_code_and_no_file() {
     );
 
     // Server down: a port nobody listens on.
-    let down = billora_engine::connection::NewConnection {
-        name: "down".into(),
-        host: "127.0.0.1".into(),
-        port: Some(1),
-        username: "x".into(),
-        database: "x".into(),
-        tls_mode: None,
-        tls_ca_file: None,
-        tenant_column: None,
-        tenant_root_table: None,
-        password_source: None,
-    };
+    let down = down_profile();
     store
         .add_connection(down, Some("pw"), &secrets, now())
         .await
@@ -1048,18 +1053,7 @@ async fn retention_deletes_only_recorded_files_and_marks_missing_ones() {
 async fn transient_failures_are_retried_in_the_same_run_and_auth_failures_are_not() {
     let (_dir, store) = temp_store().await;
     let secrets = test_secrets();
-    let down = billora_engine::connection::NewConnection {
-        name: "down".into(),
-        host: "127.0.0.1".into(),
-        port: Some(1),
-        username: "x".into(),
-        database: "x".into(),
-        tls_mode: None,
-        tls_ca_file: None,
-        tenant_column: None,
-        tenant_root_table: None,
-        password_source: None,
-    };
+    let down = down_profile();
     store
         .add_connection(down, Some("pw"), &secrets, now())
         .await
