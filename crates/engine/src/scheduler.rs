@@ -59,6 +59,15 @@ pub enum Event {
     Shutdown,
     /// A run of this schedule finished (sent by the run's own task).
     Finished(i64),
+    /// What is running and waiting now (for the UI and the tray).
+    Status(oneshot::Sender<SchedulerStatus>),
+}
+
+/// The schedules whose backups run now, and those waiting for a free slot, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SchedulerStatus {
+    pub running: Vec<i64>,
+    pub queued: Vec<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -170,6 +179,14 @@ pub struct SchedulerHandle {
 impl SchedulerHandle {
     pub fn send(&self, event: Event) {
         let _ = self.tx.send(event);
+    }
+
+    /// What is running and queued.
+    pub async fn status(&self) -> Result<SchedulerStatus> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Event::Status(tx));
+        rx.await
+            .map_err(|_| Error::new(ErrorCode::Io, "the scheduler has stopped"))
     }
 
     /// Asks for a run now; refused when already running.
@@ -312,6 +329,12 @@ impl Scheduler {
             Event::Finished(id) => {
                 self.running.remove(&id);
                 self.start_queued().await;
+            }
+            Event::Status(answer) => {
+                let mut running: Vec<i64> = self.running.keys().copied().collect();
+                running.sort_unstable();
+                let queued = self.queue.iter().map(|p| p.schedule_id).collect();
+                let _ = answer.send(SchedulerStatus { running, queued });
             }
         }
         Ok(())

@@ -354,3 +354,101 @@ async fn the_loop_catches_up_once_skips_when_asked_and_alerts_on_a_gap() {
         .expect("the scheduler stops cleanly");
     server.drop_db(&db);
 }
+
+#[tokio::test]
+async fn the_concurrency_limit_queues_the_rest_in_order() {
+    let server = services();
+    let db = server.fresh_db("sched_limit");
+    {
+        use mysql::prelude::Queryable;
+        server
+            .conn(Some(&db))
+            .query_drop(
+                "CREATE TABLE big (id INT PRIMARY KEY, b BLOB) ENGINE=InnoDB; \
+                 INSERT INTO big SELECT seq, RANDOM_BYTES(200) FROM seq_1_to_100000",
+            )
+            .expect("a table that takes a moment to back up");
+    }
+    let (_dir, store) = temp_store().await;
+    let secrets = Arc::new(test_secrets());
+    add_test_connection(&store, &secrets, "office", &db).await;
+    let at = ts("2026-02-01T00:00:00Z");
+    let a = make(
+        &store,
+        r#"{"name":"A","cron_expression":"0 2 * * *","backup_type":"full","timezone":"UTC"}"#,
+        at,
+    )
+    .await;
+    let b = make(
+        &store,
+        r#"{"name":"B","cron_expression":"0 2 * * *","backup_type":"full","timezone":"UTC"}"#,
+        at,
+    )
+    .await;
+    let c = make(
+        &store,
+        r#"{"name":"C","cron_expression":"0 2 * * *","backup_type":"full","timezone":"UTC"}"#,
+        at,
+    )
+    .await;
+    // Just past 02:00: all three are due at once.
+    let clock = Arc::new(ManualClock(Mutex::new(ts("2026-02-01T02:00:30Z"))));
+    let config = SchedulerConfig {
+        wake_interval: Duration::from_millis(50),
+        max_concurrent: 1,
+        ..SchedulerConfig::default()
+    };
+    let (scheduler, handle) = Scheduler::new(
+        store.clone(),
+        secrets.clone(),
+        Arc::new(RecordingNotifier::default()),
+        clock,
+        config,
+    );
+    let task = tokio::spawn(scheduler.run());
+    let mut seen_queue = false;
+    for _ in 0..600 {
+        let status = handle.status().await.expect("status");
+        assert!(
+            status.running.len() <= 1,
+            "never more than max_concurrent (1) backups at once: {status:?}"
+        );
+        if !status.queued.is_empty() {
+            seen_queue = true;
+            let mut order = status.running.clone();
+            order.extend(&status.queued);
+            let expected: Vec<i64> = [a.id, b.id, c.id]
+                .into_iter()
+                .filter(|id| order.contains(id))
+                .collect();
+            assert_eq!(
+                order, expected,
+                "the waiting ones start in due order (then by id)"
+            );
+        }
+        let done = store
+            .list_history(None)
+            .await
+            .expect("history")
+            .iter()
+            .filter(|r| r.status == "success")
+            .count();
+        if done == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        seen_queue,
+        "with three due and a limit of one, some had to wait"
+    );
+    let runs = store.list_history(None).await.expect("history");
+    assert_eq!(
+        runs.iter().filter(|r| r.status == "success").count(),
+        3,
+        "all three ran in the end: {runs:?}"
+    );
+    handle.send(Event::Shutdown);
+    task.await.expect("joined").expect("clean stop");
+    server.drop_db(&db);
+}
