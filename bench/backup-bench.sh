@@ -32,7 +32,7 @@ cargo build --release --locked -q -p billora-engine --bin billora-backup
 B="$ROOT/target/release/billora-backup"
 D="$WORK/data"
 "$B" --data-dir "$D" connection add --name bench --host "$BILLORA_TEST_MARIADB_HOST" --port "$BILLORA_TEST_MARIADB_PORT" \
-    --user "$BILLORA_TEST_MARIADB_USER" --database "$DB" --password-env BENCH_PW >/dev/null
+    --user "$BILLORA_TEST_MARIADB_USER" --database "$DB" --password-env BENCH_PW --tls-mode disabled >/dev/null  # like the other tools
 mk() { echo "$1" | "$B" --data-dir "$D" schedule create --json - | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
 S_ZSTD=$(mk '{"name":"zstd","cron_expression":"@daily","backup_type":"full"}')
 S_NONE=$(mk '{"name":"none","cron_expression":"@daily","backup_type":"full","compression":"none"}')

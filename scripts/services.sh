@@ -31,12 +31,25 @@ start_mariadb() {
             --auth-root-authentication-method=socket --skip-test-db >"$MARIADB_DIR/install.log" 2>&1 \
             || { cat "$MARIADB_DIR/install.log" >&2; die "mariadb-install-db failed"; }
     fi
+    # TLS with a private CA, so the TLS modes (preferred, required, verify-ca) are tested for real.
+    local tls="$MARIADB_DIR/tls"
+    if [ ! -f "$tls/server.pem" ]; then
+        need_apt openssl
+        mkdir -p "$tls"
+        ( cd "$tls" &&
+          openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Billora Test CA" -keyout ca.key -out ca.pem &&
+          openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key -out server.csr &&
+          printf 'basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n' > ext.cnf &&
+          openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 -extfile ext.cnf -out server.pem
+        ) >/dev/null 2>&1 || die "could not make the test TLS certificates"
+    fi
     say "starting MariaDB on 127.0.0.1:$MARIADB_PORT"
     # Detached from this shell so it outlives the test command that started it.
     setsid mariadbd --no-defaults "${user_opt[@]}" --datadir="$MARIADB_DIR/data" --socket="$MARIADB_DIR/sock" \
         --port="$MARIADB_PORT" --bind-address=127.0.0.1 --pid-file="$MARIADB_DIR/mariadb.pid" \
         --log-error="$MARIADB_DIR/error.log" --skip-name-resolve --innodb-buffer-pool-size=256M \
         --max-allowed-packet=64M --innodb-log-file-size=256M --event-scheduler=OFF \
+        --ssl-ca="$tls/ca.pem" --ssl-cert="$tls/server.pem" --ssl-key="$tls/server.key" \
         </dev/null >/dev/null 2>&1 9>&- &
     for _ in $(seq 1 60); do mariadb_running && break; sleep 0.5; done
     mariadb_running || { tail -20 "$MARIADB_DIR/error.log" >&2; die "MariaDB did not start"; }
@@ -76,6 +89,7 @@ BILLORA_TEST_MARIADB_PORT=$MARIADB_PORT
 BILLORA_TEST_MARIADB_USER=billora_test
 BILLORA_TEST_MARIADB_PASSWORD=$MARIADB_TEST_PASSWORD
 BILLORA_TEST_MARIADB_SOCKET=$MARIADB_DIR/sock
+BILLORA_TEST_MARIADB_CA=$MARIADB_DIR/tls/ca.pem
 BILLORA_TEST_FULLFS=$SERVICES_DIR/fullfs
 BILLORA_TEST_ROFS=$SERVICES_DIR/rofs
 ENV

@@ -530,7 +530,17 @@ pub fn db_error(err: mysql::Error, what: &str) -> Error {
                 format!("{what}: the connection failed ({e})"),
             ),
         },
-        other => Error::new(ErrorCode::DatabaseError, format!("{what}: {other}")),
+        other => {
+            // rustls reports a refused certificate through the packet codec's I/O error.
+            let text = other.to_string();
+            if text.contains("certificate") || text.contains("TLS") {
+                Error::new(ErrorCode::TlsFailed, format!("{what}: TLS failed ({text})")).with_hint(
+                    "check the CA file, or use TLS mode required to skip certificate checks",
+                )
+            } else {
+                Error::new(ErrorCode::DatabaseError, format!("{what}: {text}"))
+            }
+        }
     }
 }
 

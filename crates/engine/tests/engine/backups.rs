@@ -1120,3 +1120,98 @@ async fn transient_failures_are_retried_in_the_same_run_and_auth_failures_are_no
     assert_eq!(history[0].note, None, "and is never retried");
     server.drop_db(&db);
 }
+
+#[test]
+fn tls_modes_against_a_tls_server() {
+    use billora_engine::connection::{check_connection, TlsMode};
+    let server = services();
+    let ca = std::path::PathBuf::from(
+        server
+            .env
+            .get("BILLORA_TEST_MARIADB_CA")
+            .expect("the test server has a CA"),
+    );
+    let db = server.fixture_db("tls");
+    let check = |mode: TlsMode, ca_file: Option<&std::path::Path>| {
+        let mut target = server.target(Some(&db));
+        target.tls_mode = mode;
+        target.tls_ca_file = ca_file.map(std::path::Path::to_path_buf);
+        check_connection(&target)
+    };
+    assert!(
+        !check(TlsMode::Disabled, None).expect("plain connects").tls,
+        "disabled: no encryption"
+    );
+    assert!(
+        check(TlsMode::Preferred, None)
+            .expect("preferred connects")
+            .tls,
+        "preferred: encrypted when offered"
+    );
+    assert!(
+        check(TlsMode::Required, None)
+            .expect("required connects")
+            .tls,
+        "required: encrypted"
+    );
+    assert!(
+        check(TlsMode::VerifyCa, Some(&ca))
+            .expect("the right CA verifies")
+            .tls,
+        "verify-ca with the server's CA: encrypted"
+    );
+
+    let dir = tempfile::tempdir().expect("temp");
+    let other = dir.path().join("other-ca.pem");
+    let status = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=Someone Else",
+        ])
+        .arg("-keyout")
+        .arg(dir.path().join("k.pem"))
+        .arg("-out")
+        .arg(&other)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl");
+    assert!(status.success(), "another CA is made");
+    let err = check(TlsMode::VerifyCa, Some(&other))
+        .expect_err("a certificate from another CA is refused");
+    assert_eq!(
+        err.code,
+        ErrorCode::TlsFailed,
+        "verify-ca with the wrong CA is TlsFailed: {err}"
+    );
+
+    // A backup over verify-ca works end to end.
+    let mut target = server.target(Some(&db));
+    target.tls_mode = TlsMode::VerifyCa;
+    target.tls_ca_file = Some(ca);
+    let mut sink = Vec::new();
+    let report = billora_engine::dump::dump(
+        &target,
+        &Default::default(),
+        &mut sink,
+        &|_| {},
+        &AtomicBool::new(false),
+    )
+    .expect("a dump over TLS");
+    assert_eq!(
+        report
+            .tables
+            .iter()
+            .find(|t| t.table == "invoices")
+            .map(|t| t.rows),
+        Some(5),
+        "all rows came over TLS"
+    );
+    server.drop_db(&db);
+}
