@@ -136,10 +136,20 @@ struct SmtpArgs {
     /// An extra CA certificate (PEM) to trust.
     #[arg(long)]
     ca_file: Option<PathBuf>,
+    #[command(flatten)]
+    password: PasswordArgs,
+}
+
+/// Where a password comes from, the same three flags wherever one is needed.
+#[derive(Debug, clap::Args)]
+struct PasswordArgs {
+    /// Read the password from stdin and keep it in the OS keyring.
     #[arg(long, group = "password")]
     password_stdin: bool,
+    /// Read the password at run time from this environment variable (nothing is stored).
     #[arg(long, group = "password", value_name = "VAR")]
     password_env: Option<String>,
+    /// Read the password at run time from this file (mode 600; nothing is stored).
     #[arg(long, group = "password", value_name = "FILE")]
     password_file: Option<PathBuf>,
 }
@@ -178,15 +188,8 @@ struct AddConnection {
     tenant_column: String,
     #[arg(long, default_value = "tenants")]
     tenant_root_table: String,
-    /// Read the password from stdin and keep it in the OS keyring.
-    #[arg(long, group = "password")]
-    password_stdin: bool,
-    /// Read the password at run time from this environment variable (nothing is stored).
-    #[arg(long, group = "password", value_name = "VAR")]
-    password_env: Option<String>,
-    /// Read the password at run time from this file (mode 600; nothing is stored).
-    #[arg(long, group = "password", value_name = "FILE")]
-    password_file: Option<PathBuf>,
+    #[command(flatten)]
+    password: PasswordArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -477,6 +480,13 @@ async fn schedule(store: &Store, cmd: ScheduleCommand, now: Timestamp) -> Result
     }
 }
 
+impl PasswordArgs {
+    /// The source, and the password itself when it was given on stdin (for the keyring).
+    fn read(self) -> Result<Option<(PasswordSource, Option<String>)>> {
+        password_source(self.password_stdin, self.password_env, self.password_file)
+    }
+}
+
 /// Reads a password given as --password-stdin / --password-env / --password-file.
 fn password_source(
     stdin: bool,
@@ -521,9 +531,7 @@ async fn settings(store: &Store, cmd: SettingsCommand) -> Result<()> {
                 username,
                 from,
                 ca_file,
-                password_stdin,
-                password_env,
-                password_file,
+                password,
             } = *args;
             let security = serde_json::from_value(serde_json::Value::String(security.clone()))
                 .map_err(|_| {
@@ -532,8 +540,7 @@ async fn settings(store: &Store, cmd: SettingsCommand) -> Result<()> {
                         format!("`{security}` is not one of starttls, tls, none"),
                     )
                 })?;
-            let (source, password) = password_source(password_stdin, password_env, password_file)?
-                .unwrap_or((PasswordSource::Keyring, None));
+            let (source, password) = password.read()?.unwrap_or((PasswordSource::Keyring, None));
             let settings = SmtpSettings {
                 host,
                 port,
@@ -666,14 +673,12 @@ async fn connection(store: &Store, cmd: ConnectionCommand, now: Timestamp) -> Re
                 tls_ca_file,
                 tenant_column,
                 tenant_root_table,
-                password_stdin,
-                password_env,
-                password_file,
+                password,
             } = *args;
             let tls_mode = serde_json::from_value(serde_json::Value::String(tls_mode.clone())).map_err(|_| {
                 Error::invalid("tls_mode", format!("`{tls_mode}` is not a TLS mode (disabled, preferred, required, verify-ca)"))
             })?;
-            let (source, password) = password_source(password_stdin, password_env, password_file)?.ok_or_else(|| {
+            let (source, password) = password.read()?.ok_or_else(|| {
                 Error::invalid("password", "say where the password comes from")
                     .with_hint("--password-stdin (kept in the OS keyring), --password-env VAR or --password-file FILE")
             })?;

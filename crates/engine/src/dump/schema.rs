@@ -184,24 +184,13 @@ pub fn read(conn: &mut Conn, db: &str, keep_definers: bool) -> Result<Schema> {
     let triggers: Vec<Row> = conn.query("SHOW TRIGGERS").map_err(err)?;
     for t in triggers {
         let name = by_name(&t, "Trigger");
-        let row: Option<Row> = conn
-            .query_first(format!("SHOW CREATE TRIGGER {}", ident(&name)))
-            .map_err(err)?;
-        if let Some(row) = row {
-            let create =
-                require_definition("trigger", &name, by_name(&row, "SQL Original Statement"))?;
-            schema.triggers.push(StoredObject {
-                kind: "TRIGGER",
-                name,
-                sql_mode: by_name(&row, "sql_mode"),
-                create: if keep_definers {
-                    create
-                } else {
-                    strip_definer(&create)
-                },
-                time_zone: None,
-            });
-        }
+        schema.triggers.extend(stored_object(
+            conn,
+            "TRIGGER",
+            name,
+            "SQL Original Statement",
+            keep_definers,
+        )?);
     }
 
     let routines: Vec<(String, String)> = conn
@@ -217,47 +206,22 @@ pub fn read(conn: &mut Conn, db: &str, keep_definers: bool) -> Result<Schema> {
         } else {
             ("PROCEDURE", "Create Procedure")
         };
-        let row: Option<Row> = conn
-            .query_first(format!("SHOW CREATE {kind} {}", ident(&name)))
-            .map_err(err)?;
-        if let Some(row) = row {
-            let create =
-                require_definition(&kind.to_ascii_lowercase(), &name, by_name(&row, column))?;
-            schema.routines.push(StoredObject {
-                kind,
-                name,
-                sql_mode: by_name(&row, "sql_mode"),
-                create: if keep_definers {
-                    create
-                } else {
-                    strip_definer(&create)
-                },
-                time_zone: None,
-            });
-        }
+        schema
+            .routines
+            .extend(stored_object(conn, kind, name, column, keep_definers)?);
     }
 
     let events: Vec<String> = conn
         .exec("SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY EVENT_NAME", (db,))
         .map_err(err)?;
     for name in events {
-        let row: Option<Row> = conn
-            .query_first(format!("SHOW CREATE EVENT {}", ident(&name)))
-            .map_err(err)?;
-        if let Some(row) = row {
-            let create = require_definition("event", &name, by_name(&row, "Create Event"))?;
-            schema.events.push(StoredObject {
-                kind: "EVENT",
-                name,
-                sql_mode: by_name(&row, "sql_mode"),
-                create: if keep_definers {
-                    create
-                } else {
-                    strip_definer(&create)
-                },
-                time_zone: Some(by_name(&row, "time_zone")),
-            });
-        }
+        schema.events.extend(stored_object(
+            conn,
+            "EVENT",
+            name,
+            "Create Event",
+            keep_definers,
+        )?);
     }
 
     let fks: Vec<(String, String, String, String, String)> = conn
@@ -327,6 +291,32 @@ pub fn split_deferred(create: &str) -> (String, Vec<String>) {
     out.push('\n');
     out.push_str(lines[lines.len() - 1]);
     (out, deferred)
+}
+
+/// Reads one trigger, routine or event with `SHOW CREATE {kind}`; `column` holds its text.
+fn stored_object(
+    conn: &mut Conn,
+    kind: &'static str,
+    name: String,
+    column: &str,
+    keep_definers: bool,
+) -> Result<Option<StoredObject>> {
+    let row: Option<Row> = conn
+        .query_first(format!("SHOW CREATE {kind} {}", ident(&name)))
+        .map_err(|e| db_error(e, "reading the schema"))?;
+    let Some(row) = row else { return Ok(None) };
+    let create = require_definition(&kind.to_ascii_lowercase(), &name, by_name(&row, column))?;
+    Ok(Some(StoredObject {
+        kind,
+        sql_mode: by_name(&row, "sql_mode"),
+        create: if keep_definers {
+            create
+        } else {
+            strip_definer(&create)
+        },
+        time_zone: (kind == "EVENT").then(|| by_name(&row, "time_zone")),
+        name,
+    }))
 }
 
 /// Removes the `DEFINER=user@host` clause so another account can restore the object.
