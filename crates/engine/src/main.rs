@@ -429,13 +429,7 @@ async fn schedule(store: &Store, cmd: ScheduleCommand, now: Timestamp) -> Result
                     HumanBytes(p.bytes_done)
                 ));
             });
-            let cancel = Arc::new(AtomicBool::new(false));
-            let stop = cancel.clone();
-            let ctrl_c = tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    stop.store(true, Ordering::Relaxed);
-                }
-            });
+            let (cancel, ctrl_c) = cancel_on_ctrl_c();
             let outcome = run_schedule(
                 store,
                 &OsKeyring,
@@ -649,6 +643,18 @@ async fn daemon(data_dir: Option<PathBuf>, max_concurrent: usize) -> Result<()> 
     result
 }
 
+/// A cancel flag that Ctrl-C sets, for a foreground backup or restore; abort the task when done.
+fn cancel_on_ctrl_c() -> (Arc<AtomicBool>, tokio::task::JoinHandle<()>) {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let stop = cancel.clone();
+    let task = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stop.store(true, Ordering::Relaxed);
+        }
+    });
+    (cancel, task)
+}
+
 fn progress_bar() -> ProgressBar {
     let bar = ProgressBar::new(0);
     bar.set_style(
@@ -746,13 +752,7 @@ async fn restore(
     };
     let bar = progress_bar();
     let shown = bar.clone();
-    let cancel = Arc::new(AtomicBool::new(false));
-    let stop = cancel.clone();
-    let ctrl_c = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            stop.store(true, Ordering::Relaxed);
-        }
-    });
+    let (cancel, ctrl_c) = cancel_on_ctrl_c();
     let report = tokio::task::spawn_blocking(move || {
         restore::restore(
             &target,
