@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Services and tools the tests start live here (ignored by git).
 SERVICES_DIR="$ROOT/.test-services"
-MIN_RUST="1.89"
+MIN_RUST="1.90"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -138,12 +138,11 @@ pub fn file_stem(
 }
 
 /// The folder a schedule writes to.
-pub fn backup_dir(store: &Store, schedule: &Schedule) -> PathBuf {
-    schedule
-        .destination
-        .as_ref()
-        .map(PathBuf::from)
-        .unwrap_or_else(|| store.default_backup_dir())
+pub async fn backup_dir(store: &Store, schedule: &Schedule) -> Result<PathBuf> {
+    match &schedule.destination {
+        Some(dir) => Ok(PathBuf::from(dir)),
+        None => store.default_backup_dir().await,
+    }
 }
 
 /// Runs `schedule_id` now: records the run, dumps, finishes the file, records the outcome.
@@ -385,7 +384,7 @@ async fn prepare(
         },
         _ => DumpScope::Full,
     };
-    let dir = backup_dir(store, schedule);
+    let dir = backup_dir(store, schedule).await?;
     let tz = time::zone(&schedule.timezone).unwrap_or(TimeZone::UTC);
     let stem = file_stem(schedule.backup_type, schedule.tenant_id, now, &tz);
     crate::paths::create_private_dir(&dir)?;

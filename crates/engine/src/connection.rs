@@ -18,6 +18,7 @@ use crate::store::Store;
 use crate::time;
 
 /// How to use TLS to the database server, as the `mysql` client's `--ssl-mode` names it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TlsMode {
@@ -59,6 +60,7 @@ impl TlsMode {
 }
 
 /// A stored connection profile.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConnectionProfile {
     pub id: i64,
@@ -79,6 +81,7 @@ pub struct ConnectionProfile {
 }
 
 /// A request to add a profile.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, optional_fields))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewConnection {
@@ -121,7 +124,8 @@ pub fn check_identifier(field: &str, value: &str) -> Result<()> {
 }
 
 impl NewConnection {
-    fn validate(&self) -> Result<()> {
+    /// Every rule of a profile; runs before anything is stored.
+    pub fn validate(&self) -> Result<()> {
         let name = self.name.trim();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(Error::invalid(
@@ -402,6 +406,19 @@ impl ServerTarget {
         })
     }
 
+    /// A target for a profile not saved yet (the app tests it before saving).
+    pub fn from_draft(draft: &NewConnection, password: String) -> ServerTarget {
+        ServerTarget {
+            host: draft.host.trim().to_owned(),
+            port: draft.port.unwrap_or(3306),
+            username: draft.username.clone(),
+            password,
+            database: Some(draft.database.clone()),
+            tls_mode: draft.tls_mode.unwrap_or_default(),
+            tls_ca_file: draft.tls_ca_file.clone(),
+        }
+    }
+
     /// A target from explicit parts (tests, scratch databases).
     pub fn with_password(
         host: &str,
@@ -545,6 +562,7 @@ pub fn db_error(err: mysql::Error, what: &str) -> Error {
 }
 
 /// What `connection test` reports.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ConnectionCheck {
     pub server_version: String,

@@ -9,6 +9,7 @@ use std::fmt;
 use serde::Serialize;
 
 /// A stable, machine-readable error kind. Serialized as its name (`"InvalidCron"`).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum ErrorCode {
     /// A request field is missing, malformed or out of range.
@@ -68,13 +69,16 @@ impl fmt::Display for ErrorCode {
 }
 
 /// An engine error: a code, a sentence for people, the request field it is about, and a hint.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, rename = "EngineError"))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Error {
     pub code: ErrorCode,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub field: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub hint: Option<String>,
 }
 

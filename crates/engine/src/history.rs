@@ -14,15 +14,18 @@ use crate::store::Store;
 use crate::time;
 
 /// The error recorded on a failed run.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunError {
     pub code: String,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub hint: Option<String>,
 }
 
 /// One history entry. Times are RFC 3339 in the machine's zone.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Run {
     pub id: i64,
@@ -40,10 +43,13 @@ pub struct Run {
     pub duration_seconds: Option<f64>,
     pub error: Option<RunError>,
     #[serde(serialize_with = "time::serialize")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub created_at: ZonedDateTime,
     #[serde(serialize_with = "time::serialize_opt")]
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub finished_at: Option<ZonedDateTime>,
     #[serde(serialize_with = "time::serialize_opt")]
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub deleted_at: Option<ZonedDateTime>,
     pub deletion_reason: Option<String>,
     /// "catch-up of the 02:00 … slot", why a slot was skipped, retries.

@@ -14,6 +14,7 @@ pub mod store;
 pub mod time;
 
 pub use error::{Error, ErrorCode, Result};
+pub mod api;
 pub mod artifact;
 pub mod backup;
 pub mod connection;

@@ -17,7 +17,7 @@ use billora_engine::cron::{CronExpr, Lang};
 use billora_engine::dump::DumpProgress;
 use billora_engine::error::{Error, ErrorCode, Result};
 use billora_engine::notify::{
-    EmailNotifier, Notice, NoticeKind, Notifier, RecordingNotifier, SmtpSettings,
+    EmailNotifier, Notice, NoticeKind, Notifier, Outbox, SmtpSettings,
 };
 use billora_engine::restore::{self, RestoreMode, RestoreProgress, RestoreRequest};
 use billora_engine::schedule::{parse_request, NewSchedule, SchedulePatch};
@@ -610,17 +610,15 @@ async fn daemon(data_dir: Option<PathBuf>, max_concurrent: usize) -> Result<()> 
     let dir = paths::resolve_data_dir(data_dir.as_deref())?;
     let _lock = billora_engine::paths::lock_scheduler(&dir)?;
     let store = Store::open(&dir).await?;
-    let notifier: Arc<dyn Notifier> = match email_notifier(&store).await {
-        Some(n) => n,
-        None => Arc::new(RecordingNotifier::default()),
-    };
+    let secrets: Arc<dyn billora_engine::secrets::SecretStore> = Arc::new(OsKeyring);
+    let notifier: Arc<dyn Notifier> = Arc::new(Outbox::new(store.clone(), secrets.clone(), None));
     let config = SchedulerConfig {
         max_concurrent,
         ..SchedulerConfig::default()
     };
     let (scheduler, handle) = Scheduler::new(
         store.clone(),
-        Arc::new(OsKeyring),
+        secrets,
         notifier,
         Arc::new(SystemClock),
         config,

@@ -43,6 +43,85 @@ pub enum NoticeKind {
 /// Sends notices somewhere.
 pub trait Notifier: Send + Sync {
     fn send(&self, notice: &Notice) -> Result<()>;
+
+    /// One try of [`send_with_retries`]; `attempt` counts from 0. A notifier with channels that
+    /// must not repeat (a desktop popup) sends those on the first attempt only.
+    fn send_attempt(&self, notice: &Notice, attempt: u32) -> Result<()> {
+        let _ = attempt;
+        self.send(notice)
+    }
+}
+
+/// Every channel a notice goes to, with the email settings read when it is sent, so a change
+/// in Settings applies to the next notice without a restart: the desktop popup (the app's
+/// [`Notifier`], if any) and email to the schedule's `notification_email` when SMTP is set up.
+pub struct Outbox {
+    store: Store,
+    secrets: std::sync::Arc<dyn SecretStore>,
+    runtime: tokio::runtime::Handle,
+    desktop: Option<std::sync::Arc<dyn Notifier>>,
+}
+
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox")
+            .field("desktop", &self.desktop.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Outbox {
+    /// Call from inside the tokio runtime; sends must then run on blocking threads.
+    pub fn new(
+        store: Store,
+        secrets: std::sync::Arc<dyn SecretStore>,
+        desktop: Option<std::sync::Arc<dyn Notifier>>,
+    ) -> Outbox {
+        Outbox {
+            store,
+            secrets,
+            runtime: tokio::runtime::Handle::current(),
+            desktop,
+        }
+    }
+
+    fn send_email(&self, notice: &Notice) -> Result<()> {
+        if notice.recipients.is_empty() {
+            return Ok(());
+        }
+        let settings = self
+            .runtime
+            .block_on(self.store.smtp_settings())?
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::InvalidInput,
+                    "email is not set up, so the notification email was not sent",
+                )
+                .with_hint("set up the mail server in Settings (or `billora-backup settings smtp set`)")
+            })?;
+        EmailNotifier::new(settings, &*self.secrets)?.send(notice)
+    }
+}
+
+impl Notifier for Outbox {
+    fn send(&self, notice: &Notice) -> Result<()> {
+        self.send_attempt(notice, 0)
+    }
+
+    fn send_attempt(&self, notice: &Notice, attempt: u32) -> Result<()> {
+        let mut result = Ok(());
+        if attempt == 0 {
+            if let Some(desktop) = &self.desktop {
+                if let Err(e) = desktop.send(notice) {
+                    tracing::warn!(error = %e, "the desktop notification failed");
+                }
+            }
+        }
+        if let Err(e) = self.send_email(notice) {
+            result = Err(e);
+        }
+        result
+    }
 }
 
 /// Keeps notices in memory (tests, and the desktop app's "last notices").
@@ -57,6 +136,7 @@ impl Notifier for RecordingNotifier {
 }
 
 /// How the SMTP connection is secured.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SmtpSecurity {
@@ -69,6 +149,7 @@ pub enum SmtpSecurity {
 }
 
 /// SMTP settings (the password lives in the keyring under `smtp`, or an env var or file).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, optional_fields))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpSettings {
@@ -331,7 +412,7 @@ pub fn send_with_retries(
 ) -> Result<()> {
     let mut last = None;
     for attempt in 0..tries.max(1) {
-        match notifier.send(notice) {
+        match notifier.send_attempt(notice, attempt) {
             Ok(()) => return Ok(()),
             Err(e) if e.code == ErrorCode::AuthFailed || e.code == ErrorCode::InvalidInput => {
                 return Err(e)

@@ -87,6 +87,7 @@ pub fn plan(policy: RetentionPolicy, runs: &[RunRecord], now: Timestamp) -> Vec<
 }
 
 /// A deletion as previewed or applied: with the file and what happened to it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Serialize)]
 pub struct AppliedDeletion {
     pub run_id: i64,
@@ -132,7 +133,19 @@ impl Store {
         schedule_id: i64,
         now: Timestamp,
     ) -> Result<Vec<AppliedDeletion>> {
-        let (policy, runs) = self.retention_inputs(schedule_id).await?;
+        self.preview_retention_with(schedule_id, None, now).await
+    }
+
+    /// Like [`Store::preview_retention`], with another policy than the saved one (the schedule
+    /// editor previews its unsaved values).
+    pub async fn preview_retention_with(
+        &self,
+        schedule_id: i64,
+        policy: Option<RetentionPolicy>,
+        now: Timestamp,
+    ) -> Result<Vec<AppliedDeletion>> {
+        let (saved, runs) = self.retention_inputs(schedule_id).await?;
+        let policy = policy.unwrap_or(saved);
         let mut out = Vec::new();
         for d in plan(policy, &runs, now) {
             let filename: Option<String> =

@@ -15,6 +15,7 @@ use crate::store::Store;
 use crate::time;
 
 /// What a schedule backs up.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BackupType {
@@ -45,6 +46,7 @@ impl BackupType {
 }
 
 /// How backup files are compressed.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Compression {
@@ -99,6 +101,7 @@ pub struct ScheduleFields {
 }
 
 /// A create request: the original spec's POST body, plus optional extras with defaults.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, optional_fields))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewSchedule {
@@ -138,6 +141,7 @@ pub struct NewSchedule {
 }
 
 /// A partial update: absent fields stay as they are; `null` clears a nullable field.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, optional_fields))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SchedulePatch {
@@ -183,6 +187,7 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
 }
 
 /// A stored schedule as the UI and the CLI show it. Times are RFC 3339 in the schedule's zone.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Schedule {
     pub id: i64,
@@ -203,14 +208,18 @@ pub struct Schedule {
     pub catch_up: bool,
     pub is_active: bool,
     #[serde(serialize_with = "time::serialize_opt")]
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub last_run_at: Option<ZonedDateTime>,
     #[serde(serialize_with = "time::serialize_opt")]
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub next_run_at: Option<ZonedDateTime>,
     pub success_count: i64,
     pub failed_count: i64,
     #[serde(serialize_with = "time::serialize")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub created_at: ZonedDateTime,
     #[serde(serialize_with = "time::serialize")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub updated_at: ZonedDateTime,
 }
 
@@ -410,23 +419,9 @@ impl ScheduleFields {
             }
             _ => {}
         }
-        check_range(
-            "retention_days",
-            self.retention_days,
-            RETENTION_DAYS_RANGE,
-            "days",
-        )?;
-        check_range(
-            "max_backups",
-            self.max_backups,
-            MAX_BACKUPS_RANGE,
-            "backups",
-        )?;
+        check_retention(self.retention_days, self.max_backups)?;
         if let Some(dest) = &self.destination {
-            if !std::path::Path::new(dest).is_absolute() || dest.contains('\0') {
-                return Err(Error::invalid("destination", format!("`{dest}` is not an absolute folder path"))
-                    .with_hint("give a full path such as /srv/backups, or leave it empty for the default folder"));
-            }
+            check_destination("destination", std::path::Path::new(dest))?;
         }
         if let Some(conn) = &self.connection {
             if conn.chars().count() > MAX_NAME_CHARS || conn.chars().any(char::is_control) {
@@ -472,6 +467,23 @@ fn check_range(field: &str, value: Option<i64>, (lo, hi): (i64, i64), unit: &str
 }
 
 /// Checks a comma-separated list of email addresses.
+/// The ranges of the two retention settings (either may be absent: keep forever).
+pub fn check_retention(retention_days: Option<i64>, max_backups: Option<i64>) -> Result<()> {
+    check_range("retention_days", retention_days, RETENTION_DAYS_RANGE, "days")?;
+    check_range("max_backups", max_backups, MAX_BACKUPS_RANGE, "backups")
+}
+
+/// A backup folder must be an absolute path (a relative one would depend on where the app
+/// was started).
+pub fn check_destination(field: &str, dest: &std::path::Path) -> Result<()> {
+    let text = dest.to_string_lossy();
+    if !dest.is_absolute() || text.contains('\0') {
+        return Err(Error::invalid(field, format!("`{text}` is not an absolute folder path"))
+            .with_hint("give a full path such as /srv/backups, or leave it empty for the default folder"));
+    }
+    Ok(())
+}
+
 pub fn check_email_list(list: &str) -> Result<()> {
     let addresses: Vec<&str> = list.split(',').map(str::trim).collect();
     if addresses.iter().all(|a| a.is_empty()) {

@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::backup::{run_schedule, RunControl, RunOptions, RunOutcome, Trigger};
 use crate::cron::CronExpr;
+use crate::dump::DumpProgress;
 use crate::error::{Error, ErrorCode, Result};
 use crate::notify::{run_notice, send_with_retries, Notice, NoticeKind, Notifier, RunFacts};
 use crate::schedule::Schedule;
@@ -43,6 +44,21 @@ impl Clock for SystemClock {
         Timestamp::now()
     }
 }
+
+/// Watches the runs the scheduler starts: the desktop app shows live progress and refreshes its
+/// tray from these calls. They run on the run's own task, so they must return quickly.
+pub trait RunObserver: Send + Sync {
+    fn started(&self, _schedule_id: i64) {}
+    fn progress(&self, _schedule_id: i64, _progress: &DumpProgress) {}
+    /// `outcome` is `None` when the run could not even be recorded.
+    fn finished(&self, _schedule_id: i64, _outcome: Option<&RunOutcome>) {}
+}
+
+/// Watches nothing (the CLI daemon).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoObserver;
+
+impl RunObserver for NoObserver {}
 
 /// Everything the loop reacts to.
 #[derive(Debug)]
@@ -209,6 +225,7 @@ pub struct Scheduler {
     secrets: Arc<dyn SecretStore>,
     notifier: Arc<dyn Notifier>,
     clock: Arc<dyn Clock>,
+    observer: Arc<dyn RunObserver>,
     config: SchedulerConfig,
     running: HashMap<i64, Arc<AtomicBool>>,
     queue: VecDeque<Pending>,
@@ -241,6 +258,7 @@ impl Scheduler {
                 secrets,
                 notifier,
                 clock,
+                observer: Arc::new(NoObserver),
                 config,
                 running: HashMap::new(),
                 queue: VecDeque::new(),
@@ -250,6 +268,12 @@ impl Scheduler {
             },
             handle,
         )
+    }
+
+    /// Tells `observer` about every run this scheduler starts.
+    pub fn observe(mut self, observer: Arc<dyn RunObserver>) -> Scheduler {
+        self.observer = observer;
+        self
     }
 
     /// Runs until [`Event::Shutdown`] and every running backup has been recorded.
@@ -361,6 +385,7 @@ impl Scheduler {
 
     async fn process_due(&mut self) -> Result<()> {
         let now = self.clock.now();
+        let paused = self.store.paused().await?;
         let mut due: Vec<(Timestamp, Schedule)> = self
             .store
             .list_schedules()
@@ -377,6 +402,11 @@ impl Scheduler {
             // The next slot is strictly after now: missed slots collapse into this one.
             self.set_next_run(schedule.id, next_slot(&schedule, now))
                 .await?;
+            if paused {
+                // Paused by the admin: the slot passes without a run (the app says "paused").
+                tracing::info!(schedule = schedule.id, "slot passed while paused");
+                continue;
+            }
             match decide(&schedule, slot, now, self.config.late_after, busy) {
                 Decision::Run { trigger } => {
                     tracing::info!(
@@ -405,19 +435,22 @@ impl Scheduler {
             };
             let cancel = Arc::new(AtomicBool::new(false));
             self.running.insert(pending.schedule_id, cancel.clone());
-            let (store, secrets, notifier, clock, tx) = (
+            let (store, secrets, notifier, clock, tx, observer) = (
                 self.store.clone(),
                 self.secrets.clone(),
                 self.notifier.clone(),
                 self.clock.clone(),
                 self.tx.clone(),
+                self.observer.clone(),
             );
             let options = self.config.run_options.clone();
             tokio::spawn(async move {
                 let id = pending.schedule_id;
+                observer.started(id);
+                let watcher = observer.clone();
                 let control = RunControl {
                     cancel,
-                    ..RunControl::default()
+                    progress: Arc::new(move |p: &DumpProgress| watcher.progress(id, p)),
                 };
                 let outcome = run_schedule(
                     &store,
@@ -432,10 +465,12 @@ impl Scheduler {
                 match &outcome {
                     Ok(o) => {
                         tracing::info!(schedule = id, run = o.run_id, status = %o.status, "backup finished");
+                        observer.finished(id, Some(o));
                         notify_outcome(&store, notifier, id, &pending.trigger, o).await;
                     }
                     Err(e) => {
-                        tracing::error!(schedule = id, error = %e, "the run could not be recorded")
+                        tracing::error!(schedule = id, error = %e, "the run could not be recorded");
+                        observer.finished(id, None);
                     }
                 }
                 let _ = tx.send(Event::Finished(id));

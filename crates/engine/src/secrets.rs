@@ -97,6 +97,7 @@ impl SecretStore for MemorySecrets {
 }
 
 /// Where a connection's password comes from.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "lowercase")]
 pub enum PasswordSource {

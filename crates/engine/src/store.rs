@@ -18,6 +18,9 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations"
 /// The store file's name inside the data directory.
 pub const STORE_FILE: &str = "billora.db";
 
+const DEFAULT_FOLDER: &str = "default_folder";
+const PAUSED: &str = "paused";
+
 /// An open store. Cheap to clone (a pool handle).
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -61,9 +64,65 @@ impl Store {
         &self.data_dir
     }
 
-    /// The default backup folder: `backups/` in the data directory.
-    pub fn default_backup_dir(&self) -> PathBuf {
-        self.data_dir.join("backups")
+    /// The default backup folder: the `default_folder` setting, else `backups/` in the data
+    /// directory. A schedule's own `destination` overrides it.
+    pub async fn default_backup_dir(&self) -> Result<PathBuf> {
+        Ok(self
+            .setting(DEFAULT_FOLDER)
+            .await?
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.data_dir.join("backups")))
+    }
+
+    /// Sets (or with `None` resets) the default backup folder; it must be an absolute path.
+    pub async fn set_default_backup_dir(&self, folder: Option<&Path>) -> Result<()> {
+        match folder {
+            None => self.delete_setting(DEFAULT_FOLDER).await,
+            Some(dir) => {
+                crate::schedule::check_destination("default_folder", dir)?;
+                self.set_setting(DEFAULT_FOLDER, &dir.display().to_string())
+                    .await
+            }
+        }
+    }
+
+    /// Whether the admin paused every schedule (from the tray or the app).
+    pub async fn paused(&self) -> Result<bool> {
+        Ok(self.setting(PAUSED).await?.as_deref() == Some("1"))
+    }
+
+    pub async fn set_paused(&self, paused: bool) -> Result<()> {
+        self.set_setting(PAUSED, if paused { "1" } else { "0" }).await
+    }
+
+    /// One value of the `settings` table.
+    pub async fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES (?, ?) \
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_setting(&self, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM settings WHERE key = ?")
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Closes the pool, waiting for connections to finish.

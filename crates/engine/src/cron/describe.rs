@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{CronExpr, Field, Term};
 
 /// The languages the app speaks.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {

@@ -50,6 +50,7 @@ pub struct RestoreRequest {
     pub connections: usize,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RestoreProgress {
     pub statements: u64,
@@ -58,6 +59,7 @@ pub struct RestoreProgress {
     pub sql_bytes_total: Option<u64>,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Serialize)]
 pub struct RestoreReport {
     pub database: String,

@@ -1,0 +1,116 @@
+//! Billora Backup's desktop app: a thin Tauri shell over the engine. It opens the store, starts
+//! the engine's scheduler in the background, and lives in the tray: closing the window only
+//! hides it, so schedules keep running; "Quit" in the tray menu stops the scheduler (running
+//! backups are cancelled and recorded) and exits.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod shell;
+
+use std::sync::Arc;
+
+use billora_engine::api::{Api, ApiHost};
+use billora_engine::notify::{Notice, NoticeKind, Notifier};
+use billora_engine::scheduler::{SchedulerConfig, SystemClock};
+use billora_engine::secrets::OsKeyring;
+use billora_engine::store::Store;
+use tauri::{Manager, WindowEvent};
+
+use shell::{App, DesktopNotifier, Watcher};
+
+/// Started at login with this flag, the app stays in the tray.
+const HIDDEN_FLAG: &str = "--hidden";
+
+fn main() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BILLORA_LOG")
+        .unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            shell::show_window(app);
+        }))
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![HIDDEN_FLAG]),
+        ))
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
+        .invoke_handler(commands::handler())
+        .setup(|app| {
+            let handle = app.handle().clone();
+            let state = tauri::async_runtime::block_on(start(handle.clone()))?;
+            app.manage(state);
+            shell::build_tray(&handle)?;
+            if !std::env::args().any(|a| a == HIDDEN_FLAG) {
+                shell::show_window(&handle);
+            }
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                // Closing hides: the scheduler keeps running in the tray.
+                api.prevent_close();
+                let _ = window.hide();
+                first_hide_notice(window.app_handle());
+            }
+        })
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("Billora Backup could not start: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Opens the store and starts the API with its scheduler (unless another process runs it).
+async fn start(handle: tauri::AppHandle) -> Result<Arc<App>, Box<dyn std::error::Error>> {
+    let dir = billora_engine::paths::resolve_data_dir(None)?;
+    let store = Store::open(&dir).await?;
+    store.recover_interrupted(jiff::Timestamp::now()).await?;
+    let host = ApiHost {
+        secrets: Arc::new(OsKeyring),
+        clock: Arc::new(SystemClock),
+        desktop: Some(Arc::new(DesktopNotifier(handle.clone()))),
+        watcher: Some(Arc::new(Watcher::new(handle.clone()))),
+        config: SchedulerConfig::default(),
+    };
+    let (api, scheduler) = Api::start(store, host);
+    if let Some((scheduler, lock)) = scheduler {
+        tauri::async_runtime::spawn(async move {
+            let _lock = lock; // Held as long as the scheduler runs.
+            if let Err(e) = scheduler.run().await {
+                tracing::error!(error = %e, "the scheduler stopped");
+            }
+        });
+    }
+    Ok(Arc::new(App { api }))
+}
+
+/// The first time the window is closed, says that the app is still running in the tray.
+fn first_hide_notice(app: &tauri::AppHandle) {
+    let state = app.state::<Arc<App>>().inner().clone();
+    let handle = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let store = state.api.store();
+        if store.setting("tray_hint_shown").await.ok().flatten().is_some() {
+            return;
+        }
+        let _ = store.set_setting("tray_hint_shown", "1").await;
+        let th = shell::lang(&state).await == billora_engine::cron::Lang::Th;
+        let notice = Notice {
+            kind: NoticeKind::Test,
+            recipients: Vec::new(),
+            subject: "Billora Backup".into(),
+            body: if th {
+                "Billora Backup ยังทำงานอยู่ที่ถาดระบบ และจะสำรองข้อมูลตามตารางเวลาต่อไป เลือก \"ออกจากโปรแกรม\" ในเมนูถาดระบบเพื่อปิด".into()
+            } else {
+                "Billora Backup is still running in the tray and keeps backing up on schedule. Choose \"Quit\" in the tray menu to stop it.".into()
+            },
+        };
+        let _ = DesktopNotifier(handle).send(&notice);
+    });
+}
