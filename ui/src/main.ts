@@ -1,0 +1,143 @@
+// The app: a side navigation and one screen at a time. Screens re-render from the engine's
+// answers; the shell's events (run started, progress, finished) refresh what is on screen.
+import "@fontsource/noto-sans-thai/400.css";
+import "@fontsource/noto-sans-thai/600.css";
+import "./style.css";
+
+import { call, on, toEngineError } from "./api";
+import { h, mount } from "./dom";
+import { setLang, t, type Key } from "./i18n";
+import { renderConnections } from "./views/connections";
+import { renderDashboard, updateProgress } from "./views/dashboard";
+import { renderHistory } from "./views/history";
+import { renderRestore } from "./views/restore";
+import { renderSchedules } from "./views/schedules";
+import { renderSettings } from "./views/settings";
+
+export type Screen = "dashboard" | "schedules" | "history" | "restore" | "connections" | "settings";
+
+const SCREENS: [Screen, Key][] = [
+  ["dashboard", "nav_dashboard"],
+  ["schedules", "nav_schedules"],
+  ["history", "nav_history"],
+  ["restore", "nav_restore"],
+  ["connections", "nav_connections"],
+  ["settings", "nav_settings"],
+];
+
+/** Where screens render and how they move to another screen. */
+export interface Nav {
+  go(screen: Screen, options?: { scheduleId?: number; runId?: number; newSchedule?: boolean }): void;
+  refresh(): void;
+  toast(text: string): void;
+  /** Re-labels everything after the language changed in Settings. */
+  relabel(language: "en" | "th"): void;
+}
+
+let current: Screen = "dashboard";
+let options: Parameters<Nav["go"]>[1] = {};
+const main = h("main", { id: "screen", tabindex: "-1" });
+const navList = h("ul", { role: "list" });
+const toastBox = h("div", { class: "toast", role: "status", "aria-live": "polite", hidden: true });
+
+const nav: Nav = {
+  go(screen, opts = {}) {
+    current = screen;
+    options = opts;
+    void render();
+  },
+  refresh() {
+    void render();
+  },
+  toast(text) {
+    toastBox.textContent = text;
+    toastBox.hidden = false;
+    setTimeout(() => (toastBox.hidden = true), 4000);
+  },
+  relabel(language) {
+    setLang(language);
+    const brand = document.querySelector(".brand");
+    if (brand) mount(brand, h("span", { class: "logo", "aria-hidden": "true" }), t("app_name"));
+    void render();
+  },
+};
+
+function renderNav(): void {
+  mount(
+    navList,
+    SCREENS.map(([screen, key]) =>
+      h(
+        "li",
+        {},
+        h("button", {
+          type: "button",
+          class: screen === current ? "nav active" : "nav",
+          "aria-current": screen === current ? "page" : undefined,
+          "data-testid": `nav-${screen}`,
+          text: t(key),
+          onclick: () => nav.go(screen),
+        }),
+      ),
+    ),
+  );
+}
+
+async function render(): Promise<void> {
+  renderNav();
+  try {
+    switch (current) {
+      case "dashboard":
+        await renderDashboard(main, nav);
+        break;
+      case "schedules":
+        await renderSchedules(main, nav, options ?? {});
+        break;
+      case "history":
+        await renderHistory(main, nav, options ?? {});
+        break;
+      case "restore":
+        await renderRestore(main, nav, options ?? {});
+        break;
+      case "connections":
+        await renderConnections(main, nav);
+        break;
+      case "settings":
+        await renderSettings(main, nav);
+        break;
+    }
+  } catch (err) {
+    const e = toEngineError(err);
+    mount(main, h("p", { class: "form-error", role: "alert", text: `${t("error")}: ${e.message}` }));
+  }
+}
+
+async function boot(): Promise<void> {
+  const info = await call("app_info");
+  setLang(info.language);
+  const app = document.getElementById("app");
+  if (!app) return;
+  mount(
+    app,
+    h(
+      "nav",
+      { class: "side", "aria-label": "Billora Backup" },
+      h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true" }), t("app_name")),
+      navList,
+      h("div", { class: "version", text: `v${info.version}` }),
+    ),
+    main,
+    toastBox,
+  );
+  await render();
+  // The shell pushes run events; screens that show runs re-render (progress updates in place).
+  void on("run-progress", (e) => {
+    if (current === "dashboard" && e.progress) updateProgress(main, e.schedule_id, e.progress);
+  });
+  for (const name of ["run-started", "run-finished", "settings-changed"] as const) {
+    void on(name, () => {
+      if (current === "dashboard" || current === "history" || current === "schedules") void render();
+    });
+  }
+}
+
+void boot();

@@ -1,0 +1,184 @@
+// The first screen: each schedule's health (age of the newest good backup, green/amber/red),
+// its next run, a live progress bar while it runs, and the latest failures with their reasons.
+// With no database yet it is a welcome screen with one main button.
+import { call, toEngineError } from "../api";
+import type { DumpProgress } from "../api/bindings/DumpProgress";
+import type { LiveRun } from "../api/bindings/LiveRun";
+import type { Run } from "../api/bindings/Run";
+import type { ScheduleState } from "../api/bindings/ScheduleState";
+import { h, mount } from "../dom";
+import { humanDuration, humanSize, relativeTime, wallTime } from "../format";
+import { lang, t, type Key } from "../i18n";
+import type { Nav } from "../main";
+
+export async function renderDashboard(root: HTMLElement, nav: Nav): Promise<void> {
+  const board = await call("dashboard");
+  if (board.connections === 0) {
+    mount(
+      root,
+      h(
+        "section",
+        { class: "welcome", "data-testid": "welcome" },
+        h("h1", { text: t("welcome_title") }),
+        h("p", { text: t("welcome_text") }),
+        h("button", { type: "button", class: "primary big", text: t("welcome_button"), onclick: () => nav.go("connections") }),
+        h("p", { class: "muted", text: t("welcome_then") }),
+      ),
+    );
+    return;
+  }
+  const banners = [
+    board.paused
+      ? h(
+          "div",
+          { class: "banner warn", role: "status", "data-testid": "paused-banner" },
+          t("dash_paused"),
+          h("button", { type: "button", text: t("dash_resume"), onclick: () => void setPaused(nav, false) }),
+        )
+      : null,
+    board.scheduler_here ? null : h("div", { class: "banner info", role: "status", text: t("dash_not_here") }),
+  ];
+  const cards = board.schedules.length
+    ? h("div", { class: "cards" }, board.schedules.map((s) => card(s, nav)))
+    : h(
+        "div",
+        { class: "empty" },
+        h("p", { text: t("dash_no_schedules") }),
+        h("button", { type: "button", class: "primary", text: t("dash_new_schedule"), onclick: () => nav.go("schedules", { newSchedule: true }) }),
+      );
+  mount(
+    root,
+    h(
+      "header",
+      { class: "screen-head" },
+      h("h1", { text: t("nav_dashboard") }),
+      board.paused
+        ? null
+        : h("button", { type: "button", text: t("dash_pause"), "data-testid": "pause-all", onclick: () => void setPaused(nav, true) }),
+    ),
+    banners,
+    cards,
+    h("h2", { text: t("dash_failures") }),
+    board.recent_failures.length
+      ? h("ul", { class: "failures", "data-testid": "recent-failures" }, board.recent_failures.map(failure))
+      : h("p", { class: "muted", text: t("dash_no_failures") }),
+  );
+}
+
+async function setPaused(nav: Nav, paused: boolean): Promise<void> {
+  try {
+    await call("set_paused", { paused });
+  } catch (err) {
+    nav.toast(toEngineError(err).message);
+  }
+  nav.refresh();
+}
+
+const HEALTH_KEY: Record<ScheduleState["health"], Key> = {
+  good: "health_good",
+  late: "health_late",
+  failing: "health_failing",
+  off: "health_off",
+};
+
+function card(state: ScheduleState, nav: Nav): HTMLElement {
+  const s = state.schedule;
+  const l = lang();
+  const runButton = h("button", {
+    type: "button",
+    class: "primary",
+    text: state.running ? t("running") : t("run_now"),
+    disabled: Boolean(state.running) || state.queued,
+    "data-testid": `run-now-${s.id}`,
+    onclick: async () => {
+      runButton.disabled = true;
+      try {
+        await call("run_schedule_now", { id: s.id });
+      } catch (err) {
+        nav.toast(toEngineError(err).message);
+        runButton.disabled = false;
+      }
+    },
+  });
+  return h(
+    "article",
+    { class: `card health-${state.health}`, "data-testid": `schedule-card-${s.id}` },
+    h(
+      "header",
+      {},
+      h("span", { class: `dot ${state.health}`, "aria-hidden": "true" }),
+      h("h3", { text: s.name }),
+      h("span", { class: `badge ${state.health}`, text: t(HEALTH_KEY[state.health]) }),
+    ),
+    h("p", { class: "summary", text: state.summary }),
+    state.health_reason ? h("p", { class: "reason", text: state.health_reason }) : null,
+    h(
+      "dl",
+      {},
+      h("dt", { text: t("dash_newest") }),
+      h("dd", {
+        text: state.newest_success_at ? `${relativeTime(state.newest_success_at, l)} (${wallTime(state.newest_success_at, l)})` : t("never"),
+      }),
+      h("dt", { text: t("dash_next") }),
+      h("dd", { text: s.next_run_at ? `${wallTime(s.next_run_at, l)} (${relativeTime(s.next_run_at, l)})` : "—" }),
+    ),
+    state.running ? progress(state.running, nav) : null,
+    state.queued ? h("p", { class: "muted", text: t("queued") }) : null,
+    h("div", { class: "actions" }, runButton),
+  );
+}
+
+function progressParts(p: DumpProgress, eta: number | null): [string, string][] {
+  const l = lang();
+  const percent = p.rows_estimated > 0 ? Math.min(100, Math.round((100 * p.rows_done) / p.rows_estimated)) : null;
+  return [
+    [t("progress_table"), `${p.table || "…"} (${p.tables_done}/${p.tables_total})`],
+    [t("progress_rows"), `${p.rows_done.toLocaleString()} / ~${p.rows_estimated.toLocaleString()}${percent === null ? "" : ` (${percent}%)`}`],
+    [t("progress_written"), humanSize(p.bytes_done)],
+    [t("progress_eta"), eta === null ? "…" : humanDuration(eta, l)],
+  ];
+}
+
+function progress(run: LiveRun, nav: Nav): HTMLElement {
+  const p = run.progress;
+  const percent = p.rows_estimated > 0 ? Math.min(100, (100 * p.rows_done) / p.rows_estimated) : 0;
+  return h(
+    "div",
+    { class: "progress", "data-progress": String(run.schedule_id), "data-testid": `progress-${run.schedule_id}` },
+    h("progress", { max: "100", value: String(percent), "aria-label": t("running") }),
+    h("dl", { class: "progress-facts" }, progressParts(p, run.eta_seconds).map(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })])),
+    h("button", {
+      type: "button",
+      class: "danger small",
+      text: t("cancel_backup"),
+      onclick: async () => {
+        await call("cancel_run", { id: run.schedule_id }).catch((err) => nav.toast(toEngineError(err).message));
+      },
+    }),
+  );
+}
+
+/** Updates a running card's bar in place (no re-render, so focus stays where it is). */
+export function updateProgress(root: HTMLElement, scheduleId: number, p: DumpProgress): void {
+  const box = root.querySelector<HTMLElement>(`[data-progress="${scheduleId}"]`);
+  if (!box) return;
+  const bar = box.querySelector("progress");
+  if (bar && p.rows_estimated > 0) bar.value = Math.min(100, (100 * p.rows_done) / p.rows_estimated);
+  const facts = box.querySelector(".progress-facts");
+  if (facts) {
+    mount(facts, progressParts(p, null).slice(0, 3).map(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })]));
+  }
+}
+
+function failure(run: Run): HTMLElement {
+  const l = lang();
+  return h(
+    "li",
+    {},
+    h("strong", { text: run.schedule_name }),
+    " · ",
+    h("span", { text: wallTime(run.created_at, l) }),
+    h("p", { class: "error-text", text: run.error ? `${run.error.message}` : t(`status_${run.status}` as Key) }),
+    run.error?.hint ? h("p", { class: "hint", text: `${t("hint")}: ${run.error.hint}` }) : null,
+  );
+}

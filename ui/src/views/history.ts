@@ -1,0 +1,108 @@
+// History: every run, filterable by schedule and result, with sizes and durations for people,
+// the error and its hint, "show in folder", and "restore…" for a good backup.
+import { call, toEngineError } from "../api";
+import type { Run } from "../api/bindings/Run";
+import { h, mount } from "../dom";
+import { humanDuration, humanSize, wallTime } from "../format";
+import { lang, t, type Key } from "../i18n";
+import type { Nav } from "../main";
+
+const STATUSES = ["success", "failed", "interrupted", "cancelled", "skipped", "running"] as const;
+let filter: { schedule_id?: number; status?: string } = {};
+
+export async function renderHistory(root: HTMLElement, nav: Nav, opts: { scheduleId?: number }): Promise<void> {
+  if (opts.scheduleId !== undefined) filter = { schedule_id: opts.scheduleId };
+  const [runs, schedules] = await Promise.all([call("list_history", { query: filter }), call("list_schedules")]);
+  const scheduleSelect = h(
+    "select",
+    { id: "hist-schedule", "aria-label": t("hist_col_schedule"), "data-testid": "history-schedule-filter" },
+    h("option", { value: "", text: t("hist_all_schedules") }),
+    schedules.map((s) => h("option", { value: String(s.id), text: s.name })),
+  );
+  scheduleSelect.value = filter.schedule_id?.toString() ?? "";
+  const statusSelect = h(
+    "select",
+    { id: "hist-status", "aria-label": t("hist_col_status"), "data-testid": "history-status-filter" },
+    h("option", { value: "", text: t("hist_all_statuses") }),
+    STATUSES.map((st) => h("option", { value: st, text: t(`status_${st}` as Key) })),
+  );
+  statusSelect.value = filter.status ?? "";
+  const onFilter = () => {
+    filter = {};
+    if (scheduleSelect.value) filter.schedule_id = Number(scheduleSelect.value);
+    if (statusSelect.value) filter.status = statusSelect.value;
+    nav.go("history");
+  };
+  scheduleSelect.addEventListener("change", onFilter);
+  statusSelect.addEventListener("change", onFilter);
+  mount(
+    root,
+    h("header", { class: "screen-head" }, h("h1", { text: t("hist_title") }), h("div", { class: "filters" }, scheduleSelect, statusSelect)),
+    runs.length
+      ? h(
+          "table",
+          { class: "list history", "data-testid": "history-table" },
+          h(
+            "thead",
+            {},
+            h(
+              "tr",
+              {},
+              [t("hist_col_time"), t("hist_col_schedule"), t("hist_col_trigger"), t("hist_col_status"), t("hist_col_file"), t("hist_col_size"), t("hist_col_duration"), ""].map((c) =>
+                h("th", { text: c }),
+              ),
+            ),
+          ),
+          h("tbody", {}, runs.map((r) => row(r, nav))),
+        )
+      : h("p", { class: "empty", text: t("hist_empty") }),
+  );
+}
+
+function row(run: Run, nav: Nav): HTMLElement[] {
+  const l = lang();
+  const deleted = run.deleted_at !== null;
+  const status = deleted && run.status === "success" ? "deleted" : run.status;
+  const main = h(
+    "tr",
+    { "data-testid": `history-row-${run.id}`, "data-status": run.status },
+    h("td", { text: wallTime(run.created_at, l) }),
+    h("td", { text: run.schedule_name }),
+    h("td", { text: t(`trigger_${run.trigger}` as Key) }),
+    h("td", {}, h("span", { class: `badge ${run.status}`, text: t(`status_${status}` as Key) })),
+    h("td", { class: "file" }, run.filename ?? "—"),
+    h("td", { text: humanSize(run.file_size) }),
+    h("td", { text: humanDuration(run.duration_seconds, l) }),
+    h(
+      "td",
+      { class: "row-actions" },
+      run.status === "success" && !deleted
+        ? [
+            h("button", {
+              type: "button",
+              class: "small",
+              text: t("show_in_folder"),
+              onclick: () => void call("show_in_folder", { runId: run.id }).catch((err) => nav.toast(toEngineError(err).message)),
+            }),
+            h("button", { type: "button", class: "small", text: t("restore_this"), onclick: () => nav.go("restore", { runId: run.id }) }),
+          ]
+        : null,
+    ),
+  );
+  const details: string[] = [];
+  if (run.error) details.push(run.error.message);
+  if (run.note) details.push(run.note);
+  if (deleted && run.deletion_reason) details.push(t("deleted_note", { reason: run.deletion_reason }));
+  if (!details.length && !run.error?.hint) return [main];
+  const extra = h(
+    "tr",
+    { class: "details" },
+    h(
+      "td",
+      { colspan: "8" },
+      details.map((d) => h("p", { class: run.error ? "error-text" : "muted", text: d })),
+      run.error?.hint ? h("p", { class: "hint", text: `${t("hint")}: ${run.error.hint}` }) : null,
+    ),
+  );
+  return [main, extra];
+}

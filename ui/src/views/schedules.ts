@@ -1,0 +1,400 @@
+// Schedules: the list (toggle, run now, edit, delete with confirmation) and the editor with
+// every field of the spec, presets, a live description and the next 5 runs in the schedule's
+// zone, a retention preview, the file-name preview, and the engine's errors next to each field.
+import { call, toEngineError } from "../api";
+import type { ConnectionProfile } from "../api/bindings/ConnectionProfile";
+import type { EngineError } from "../api/bindings/EngineError";
+import type { NewSchedule } from "../api/bindings/NewSchedule";
+import type { Schedule } from "../api/bindings/Schedule";
+import { debounce, h, mount } from "../dom";
+import { previewFilename, wallTime } from "../format";
+import { checkbox, clearErrors, clearFieldError, confirmDialog, field, formError, inputValue, checked, optionalInt, showError } from "../forms";
+import { lang, t } from "../i18n";
+import type { Nav } from "../main";
+
+export const PRESETS: [string, Parameters<typeof t>[0]][] = [
+  ["0 2 * * *", "preset_daily"],
+  ["0 */6 * * *", "preset_6h"],
+  ["0 3 * * 0", "preset_weekly"],
+  ["0 1 1 * *", "preset_monthly"],
+];
+
+export async function renderSchedules(root: HTMLElement, nav: Nav, opts: { scheduleId?: number; newSchedule?: boolean }): Promise<void> {
+  if (opts.newSchedule) return renderEditor(root, nav, null);
+  if (opts.scheduleId !== undefined) {
+    const schedule = (await call("list_schedules")).find((s) => s.id === opts.scheduleId) ?? null;
+    return renderEditor(root, nav, schedule);
+  }
+  const schedules = await call("list_schedules");
+  const l = lang();
+  const rows = schedules.map((s) =>
+    h(
+      "tr",
+      { "data-testid": `schedule-row-${s.id}` },
+      h("td", {}, h("strong", { text: s.name }), s.description ? h("div", { class: "muted", text: s.description }) : null),
+      h("td", {}, h("code", { text: s.cron_expression }), h("div", { class: "muted", text: s.timezone })),
+      h("td", { text: s.backup_type === "tenant" ? t("type_tenant", { id: s.tenant_id ?? "?" }) : t("type_full") }),
+      h("td", { text: s.is_active ? wallTime(s.next_run_at, l) : "—" }),
+      h("td", { text: t("results", { ok: s.success_count, failed: s.failed_count }) }),
+      h(
+        "td",
+        {},
+        h("input", {
+          type: "checkbox",
+          class: "switch",
+          checked: s.is_active,
+          "aria-label": `${t("sched_col_active")}: ${s.name}`,
+          "data-testid": `toggle-${s.id}`,
+          onchange: async () => {
+            await call("toggle_schedule", { id: s.id }).catch((err) => nav.toast(toEngineError(err).message));
+            nav.refresh();
+          },
+        }),
+      ),
+      h(
+        "td",
+        { class: "row-actions" },
+        h("button", {
+          type: "button",
+          text: t("run_now"),
+          "data-testid": `run-${s.id}`,
+          onclick: async () => {
+            try {
+              await call("run_schedule_now", { id: s.id });
+              nav.toast(`${s.name}: ${t("running")}`);
+            } catch (err) {
+              nav.toast(toEngineError(err).message);
+            }
+          },
+        }),
+        h("button", { type: "button", text: t("edit"), "data-testid": `edit-${s.id}`, onclick: () => nav.go("schedules", { scheduleId: s.id }) }),
+        h("button", {
+          type: "button",
+          class: "danger",
+          text: t("delete"),
+          "data-testid": `delete-${s.id}`,
+          onclick: async () => {
+            if (!(await confirmDialog(t("sched_delete_confirm", { name: s.name }), t("yes_delete")))) return;
+            await call("delete_schedule", { id: s.id }).catch((err) => nav.toast(toEngineError(err).message));
+            nav.refresh();
+          },
+        }),
+      ),
+    ),
+  );
+  mount(
+    root,
+    h(
+      "header",
+      { class: "screen-head" },
+      h("h1", { text: t("sched_title") }),
+      h("button", { type: "button", class: "primary", text: t("sched_new"), "data-testid": "new-schedule", onclick: () => nav.go("schedules", { newSchedule: true }) }),
+    ),
+    schedules.length
+      ? h(
+          "table",
+          { class: "list", "data-testid": "schedules-table" },
+          h(
+            "thead",
+            {},
+            h(
+              "tr",
+              {},
+              [t("sched_col_name"), t("sched_col_when"), t("sched_col_type"), t("sched_col_next"), t("sched_col_results"), t("sched_col_active"), ""].map((c) => h("th", { text: c })),
+            ),
+          ),
+          h("tbody", {}, rows),
+        )
+      : h("p", { class: "empty", text: t("sched_empty") }),
+  );
+}
+
+/** The form's values as a create request (numbers checked by the engine, not here). */
+export function readForm(form: ParentNode): NewSchedule {
+  const backupType = inputValue(form, "backup_type") === "tenant" ? "tenant" : "full";
+  const email = inputValue(form, "notification_email");
+  const request: NewSchedule = {
+    name: inputValue(form, "name"),
+    description: inputValue(form, "description"),
+    cron_expression: inputValue(form, "cron_expression"),
+    timezone: inputValue(form, "timezone") || undefined,
+    backup_type: backupType,
+    compression: inputValue(form, "compression") as NewSchedule["compression"],
+    notify_on_success: checked(form, "notify_on_success"),
+    notify_on_failure: checked(form, "notify_on_failure"),
+    catch_up: checked(form, "catch_up"),
+    is_active: checked(form, "is_active"),
+  };
+  const tenant = optionalInt(inputValue(form, "tenant_id"));
+  if (backupType === "tenant" && tenant !== null) request.tenant_id = tenant;
+  const days = optionalInt(inputValue(form, "retention_days"));
+  if (days !== null) request.retention_days = days;
+  const max = optionalInt(inputValue(form, "max_backups"));
+  if (max !== null) request.max_backups = max;
+  if (email) request.notification_email = email;
+  const connection = inputValue(form, "connection");
+  if (connection) request.connection = connection;
+  const destination = inputValue(form, "destination");
+  if (destination) request.destination = destination;
+  return request;
+}
+
+/** A numeric field the browser could not read as a whole number: say so before the engine. */
+function numberError(form: ParentNode, request: NewSchedule): EngineError | null {
+  for (const name of ["tenant_id", "retention_days", "max_backups"] as const) {
+    const value = request[name];
+    if (value !== undefined && value !== null && Number.isNaN(value)) {
+      return { code: "InvalidInput", message: lang() === "th" ? "ใส่ตัวเลขจำนวนเต็ม" : "enter a whole number", field: name };
+    }
+  }
+  void form;
+  return null;
+}
+
+async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | null): Promise<void> {
+  const [connections, settings] = await Promise.all([call("list_connections"), call("get_settings")]);
+  const s = schedule;
+  const tzInput = h("input", { type: "text", value: s?.timezone ?? "", placeholder: Intl.DateTimeFormat().resolvedOptions().timeZone, list: "zones", autocomplete: "off" });
+  const cronInput = h("input", { type: "text", value: s?.cron_expression ?? "0 2 * * *", autocomplete: "off", "data-testid": "cron-input" });
+  const description = h("p", { class: "cron-description", "aria-live": "polite", "data-testid": "cron-description" });
+  const nextRuns = h("ol", { class: "next-runs", "data-testid": "next-runs" });
+  const filenamePreview = h("code", { "data-testid": "filename-preview" });
+  const retentionBox = h("div", { class: "retention-preview", "aria-live": "polite" });
+  const form = h("form", { class: "editor", "data-testid": "schedule-form", onsubmit: (ev) => void save(ev) });
+  const saveButton = h("button", { type: "submit", class: "primary", text: t("save"), "data-testid": "save-schedule" });
+  let cronValid = true;
+
+  const typeSelect = h(
+    "select",
+    { "data-testid": "backup-type" },
+    h("option", { value: "full", text: t("type_full") }),
+    h("option", { value: "tenant", text: t("type_tenant", { id: "…" }).replace(" (tenant …)", "") }),
+  );
+  typeSelect.value = s?.backup_type ?? "full";
+  const tenantField = field("tenant_id", t("f_tenant_id"), h("input", { type: "number", min: "1", value: s?.tenant_id?.toString() ?? "" }));
+  const compression = h(
+    "select",
+    {},
+    h("option", { value: "zstd", text: t("comp_zstd") }),
+    h("option", { value: "gzip", text: t("comp_gzip") }),
+    h("option", { value: "none", text: t("comp_none") }),
+  );
+  compression.value = s?.compression ?? "zstd";
+  const connectionSelect = connectionChoice(connections, s?.connection ?? null);
+  const destination = h("input", { type: "text", value: s?.destination ?? "", placeholder: settings.default_folder });
+  const retentionDays = h("input", { type: "number", min: "1", value: s?.retention_days?.toString() ?? "" });
+  const maxBackups = h("input", { type: "number", min: "1", value: s?.max_backups?.toString() ?? "" });
+
+  const updatePreviewName = () => {
+    const tenant = optionalInt(inputValue(form, "tenant_id"));
+    filenamePreview.textContent = previewFilename(typeSelect.value as "full" | "tenant", Number.isNaN(tenant) ? null : tenant, compression.value as "zstd" | "gzip" | "none");
+    tenantField.hidden = typeSelect.value !== "tenant";
+  };
+
+  const refreshCron = debounce(async () => {
+    try {
+      const preview = await call("cron_preview", { request: { cron_expression: cronInput.value, timezone: tzInput.value || undefined } });
+      cronValid = true;
+      clearFieldError(form, "cron_expression");
+      clearFieldError(form, "timezone");
+      description.textContent = preview.description;
+      mount(nextRuns, preview.next_runs.map((r) => h("li", { text: wallTime(r, lang()) })));
+    } catch (err) {
+      cronValid = false;
+      description.textContent = "";
+      mount(nextRuns);
+      showError(form, toEngineError(err));
+    }
+    saveButton.disabled = !cronValid;
+  }, 250);
+
+  const refreshRetention = debounce(async () => {
+    if (!s) return;
+    const days = optionalInt(retentionDays.value.trim());
+    const max = optionalInt(maxBackups.value.trim());
+    if (Number.isNaN(days) || Number.isNaN(max)) return;
+    try {
+      const doomed = await call("retention_preview", {
+        request: { schedule_id: s.id, retention_days: days ?? undefined, max_backups: max ?? undefined },
+      });
+      mount(
+        retentionBox,
+        doomed.length
+          ? [h("p", { text: t("ret_would_delete", { n: doomed.length }) }), h("ul", {}, doomed.map((d) => h("li", { text: `${d.filename ?? "#" + d.run_id}: ${d.reason}` })))]
+          : h("p", { class: "muted", text: t("ret_would_keep") }),
+      );
+    } catch (err) {
+      mount(retentionBox);
+      showError(form, toEngineError(err));
+    }
+  }, 300);
+
+  const retentionPreset = (days: number | null, max: number | null) =>
+    void ((retentionDays.value = days?.toString() ?? ""), (maxBackups.value = max?.toString() ?? ""), refreshRetention());
+
+  mount(
+    form,
+    h("datalist", { id: "zones" }, zoneList().map((z) => h("option", { value: z }))),
+    formError(),
+    h(
+      "fieldset",
+      {},
+      field("name", t("f_name"), h("input", { type: "text", value: s?.name ?? "", required: true, autocomplete: "off", "data-testid": "name-input" })),
+      field("description", t("f_description"), h("input", { type: "text", value: s?.description ?? "" })),
+    ),
+    h(
+      "fieldset",
+      {},
+      h("legend", { text: t("f_cron") }),
+      h(
+        "div",
+        { class: "presets", role: "group", "aria-label": t("f_presets") },
+        PRESETS.map(([expr, key]) =>
+          h("button", {
+            type: "button",
+            class: "chip",
+            text: t(key),
+            onclick: () => {
+              cronInput.value = expr;
+              refreshCron();
+            },
+          }),
+        ),
+      ),
+      field("cron_expression", t("f_cron"), cronInput, t("f_cron_help")),
+      description,
+      h("div", { class: "muted", text: t("f_next_runs") }),
+      nextRuns,
+      field("timezone", t("f_timezone"), tzInput),
+    ),
+    h(
+      "fieldset",
+      {},
+      field("backup_type", t("f_backup_type"), typeSelect),
+      tenantField,
+      field("connection", t("f_connection"), connectionSelect),
+      field(
+        "destination",
+        t("f_destination"),
+        destination,
+        h("button", {
+          type: "button",
+          class: "small",
+          text: t("browse"),
+          onclick: async () => {
+            const folder = await call("pick_folder").catch(() => null);
+            if (folder) destination.value = folder;
+          },
+        }),
+      ),
+      field("compression", t("f_compression"), compression),
+      h("div", { class: "muted" }, t("f_filename"), " ", filenamePreview),
+    ),
+    h(
+      "fieldset",
+      {},
+      h("legend", { text: t("f_retention") }),
+      h(
+        "div",
+        { class: "presets" },
+        h("button", { type: "button", class: "chip", text: t("ret_7d"), onclick: () => retentionPreset(7, null) }),
+        h("button", { type: "button", class: "chip", text: t("ret_30d"), onclick: () => retentionPreset(30, null) }),
+        h("button", { type: "button", class: "chip", text: t("ret_last10"), onclick: () => retentionPreset(null, 10) }),
+        h("button", { type: "button", class: "chip", text: t("ret_forever"), onclick: () => retentionPreset(null, null) }),
+      ),
+      field("retention_days", t("f_retention_days"), retentionDays),
+      field("max_backups", t("f_max_backups"), maxBackups),
+      h("p", { class: "help", text: t("f_retention_help") }),
+      retentionBox,
+    ),
+    h(
+      "fieldset",
+      {},
+      h("legend", { text: t("f_notify") }),
+      checkbox("notify_on_failure", t("f_notify_failure"), s?.notify_on_failure ?? true),
+      checkbox("notify_on_success", t("f_notify_success"), s?.notify_on_success ?? false),
+      field("notification_email", t("f_email"), h("input", { type: "text", value: s?.notification_email ?? "", autocomplete: "off" })),
+      checkbox("catch_up", t("f_catch_up"), s?.catch_up ?? true),
+      checkbox("is_active", t("f_active"), s?.is_active ?? true),
+    ),
+    h(
+      "div",
+      { class: "actions sticky" },
+      h("button", { type: "button", text: t("cancel"), onclick: () => nav.go("schedules") }),
+      saveButton,
+    ),
+  );
+
+  async function save(ev: SubmitEvent): Promise<void> {
+    ev.preventDefault();
+    clearErrors(form);
+    const request = readForm(form);
+    const early = numberError(form, request);
+    if (early) {
+      showError(form, early);
+      return;
+    }
+    saveButton.disabled = true;
+    try {
+      if (s) {
+        await call("update_schedule", {
+          id: s.id,
+          patch: {
+            ...request,
+            description: request.description ?? "",
+            timezone: request.timezone ?? null,
+            tenant_id: request.tenant_id ?? null,
+            connection: request.connection ?? null,
+            destination: request.destination ?? null,
+            retention_days: request.retention_days ?? null,
+            max_backups: request.max_backups ?? null,
+            notification_email: request.notification_email ?? null,
+          },
+        });
+      } else {
+        await call("create_schedule", { request });
+      }
+      nav.toast(t("saved"));
+      nav.go("schedules");
+    } catch (err) {
+      showError(form, toEngineError(err));
+    } finally {
+      saveButton.disabled = !cronValid;
+    }
+  }
+
+  form.addEventListener("input", (ev) => {
+    const target = ev.target as HTMLInputElement;
+    if (target.name) clearFieldError(form, target.name);
+    if (target === cronInput || target === tzInput) refreshCron();
+    if (target === retentionDays || target === maxBackups) refreshRetention();
+    updatePreviewName();
+  });
+  form.addEventListener("change", updatePreviewName);
+  mount(root, h("header", { class: "screen-head" }, h("h1", { text: s ? t("ed_edit") : t("ed_new") })), form);
+  updatePreviewName();
+  refreshCron();
+  if (s) refreshRetention();
+  form.querySelector<HTMLInputElement>('[name="name"]')?.focus();
+}
+
+function connectionChoice(connections: ConnectionProfile[], chosen: string | null): HTMLSelectElement {
+  const select = h("select", {});
+  if (connections.length <= 1) select.append(h("option", { value: "", text: connections[0]?.name ?? t("f_connection_default") }));
+  else for (const c of connections) select.append(h("option", { value: c.name, text: `${c.name} (${c.database}@${c.host})` }));
+  if (chosen) {
+    if (![...select.options].some((o) => o.value === chosen)) select.append(h("option", { value: chosen, text: chosen }));
+    select.value = chosen;
+  }
+  return select;
+}
+
+/** Zones offered in the time-zone field (any IANA name may be typed). */
+function zoneList(): string[] {
+  const withValues = Intl as unknown as { supportedValuesOf?: (key: string) => string[] };
+  try {
+    return withValues.supportedValuesOf?.("timeZone") ?? ["Asia/Bangkok", "UTC"];
+  } catch {
+    return ["Asia/Bangkok", "UTC"];
+  }
+}

@@ -1,0 +1,172 @@
+// Settings: language, start at login, the default backup folder (with the OS folder picker),
+// pause, and email (SMTP, with a test email). The SMTP password goes to the keyring only.
+import { call, toEngineError } from "../api";
+import type { SmtpSettings } from "../api/bindings/SmtpSettings";
+import { h, mount } from "../dom";
+import { clearErrors, field, formError, inputValue, showError } from "../forms";
+import { lang, t } from "../i18n";
+import type { Nav } from "../main";
+
+export async function renderSettings(root: HTMLElement, nav: Nav): Promise<void> {
+  const [settings, autostart, info] = await Promise.all([
+    call("get_settings"),
+    call("get_autostart").catch(() => false),
+    call("app_info"),
+  ]);
+  const general = h("form", { class: "editor", onsubmit: (ev) => ev.preventDefault() }, formError());
+  const language = h("select", { "data-testid": "language" }, h("option", { value: "en", text: "English" }), h("option", { value: "th", text: "ไทย" }));
+  language.value = lang();
+  language.addEventListener("change", async () => {
+    const value = language.value === "th" ? "th" : "en";
+    await call("set_language", { language: value }).catch((err) => showError(general, toEngineError(err)));
+    nav.relabel(value);
+  });
+  const start = h("input", { type: "checkbox", id: "f-autostart", checked: autostart });
+  start.addEventListener("change", async () => {
+    try {
+      await call("set_autostart", { enabled: start.checked });
+      nav.toast(t("saved"));
+    } catch (err) {
+      start.checked = !start.checked;
+      showError(general, toEngineError(err));
+    }
+  });
+  const paused = h("input", { type: "checkbox", id: "f-paused", checked: settings.paused });
+  paused.addEventListener("change", async () => {
+    await call("set_paused", { paused: paused.checked }).catch((err) => showError(general, toEngineError(err)));
+  });
+  const folder = h("input", { type: "text", value: settings.default_folder_is_custom ? settings.default_folder : "", placeholder: settings.default_folder });
+  const saveFolder = async (value: string | null) => {
+    clearErrors(general);
+    try {
+      await call("set_default_folder", { folder: value });
+      nav.toast(t("saved"));
+      nav.refresh();
+    } catch (err) {
+      showError(general, toEngineError(err));
+    }
+  };
+  folder.addEventListener("change", () => void saveFolder(folder.value.trim() || null));
+  mount(
+    general,
+    formError(),
+    field("language", t("set_language"), language),
+    h("div", { class: "field check" }, start, h("label", { for: "f-autostart", text: t("set_autostart") })),
+    h("div", { class: "field check" }, paused, h("label", { for: "f-paused", text: t("set_paused") })),
+    field(
+      "default_folder",
+      t("set_folder"),
+      folder,
+      h(
+        "span",
+        {},
+        h("button", {
+          type: "button",
+          class: "small",
+          text: t("browse"),
+          onclick: async () => {
+            const picked = await call("pick_folder").catch(() => null);
+            if (picked) {
+              folder.value = picked;
+              await saveFolder(picked);
+            }
+          },
+        }),
+        " ",
+        h("button", { type: "button", class: "small", text: t("set_folder_reset"), onclick: () => void saveFolder(null) }),
+      ),
+    ),
+  );
+  mount(
+    root,
+    h("header", { class: "screen-head" }, h("h1", { text: t("set_title") })),
+    general,
+    h("h2", { text: t("set_email") }),
+    h("p", { class: "help", text: t("set_email_help") }),
+    smtpForm(settings.smtp, nav),
+    h(
+      "dl",
+      { class: "about" },
+      h("dt", { text: t("set_data_dir") }),
+      h("dd", {}, h("code", { text: settings.data_dir })),
+      h("dt", { text: t("set_version") }),
+      h("dd", { text: info.version }),
+    ),
+  );
+}
+
+export function readSmtp(form: ParentNode): SmtpSettings {
+  const smtp: SmtpSettings = {
+    host: inputValue(form, "host"),
+    port: Number(inputValue(form, "port") || "587"),
+    security: inputValue(form, "security") as SmtpSettings["security"],
+    from: inputValue(form, "from"),
+    password_source: { kind: "keyring" },
+  };
+  const user = inputValue(form, "username");
+  if (user) smtp.username = user;
+  const ca = inputValue(form, "ca_file");
+  if (ca) smtp.ca_file = ca;
+  return smtp;
+}
+
+function smtpForm(current: SmtpSettings | null, nav: Nav): HTMLFormElement {
+  const security = h(
+    "select",
+    {},
+    (["starttls", "tls", "none"] as const).map((s) => h("option", { value: s, text: t(`sec_${s}`) })),
+  );
+  security.value = current?.security ?? "starttls";
+  const password = h("input", { type: "password", autocomplete: "new-password", placeholder: current?.username ? t("s_password_keep") : "" });
+  const to = h("input", { type: "email", "data-testid": "test-email-to" });
+  const result = h("p", { class: "result", "aria-live": "polite" });
+  const form: HTMLFormElement = h(
+    "form",
+    {
+      class: "editor",
+      "data-testid": "smtp-form",
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        clearErrors(form);
+        try {
+          await call("save_smtp", { request: { smtp: readSmtp(form), password: password.value || undefined } });
+          password.value = "";
+          nav.toast(t("saved"));
+        } catch (err) {
+          showError(form, toEngineError(err));
+        }
+      },
+    },
+    formError(),
+    field("host", t("s_host"), h("input", { type: "text", value: current?.host ?? "" })),
+    field("port", t("s_port"), h("input", { type: "number", min: "1", max: "65535", value: String(current?.port ?? 587) })),
+    field("security", t("s_security"), security),
+    field("username", t("s_username"), h("input", { type: "text", value: current?.username ?? "", autocomplete: "off" })),
+    field("password", t("s_password"), password),
+    field("from", t("s_from"), h("input", { type: "email", value: current?.from ?? "" })),
+    field("ca_file", t("s_ca_file"), h("input", { type: "text", value: current?.ca_file ?? "" })),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary", text: t("set_save_email") })),
+    field("to", t("set_test_to"), to),
+    result,
+    h(
+      "div",
+      { class: "actions" },
+      h("button", {
+        type: "button",
+        text: t("set_send_test"),
+        onclick: async () => {
+          clearErrors(form);
+          result.textContent = t("loading");
+          try {
+            await call("send_test_email", { to: to.value.trim() });
+            result.textContent = t("set_test_sent", { to: to.value.trim() });
+          } catch (err) {
+            result.textContent = "";
+            showError(form, toEngineError(err));
+          }
+        },
+      }),
+    ),
+  );
+  return form;
+}
