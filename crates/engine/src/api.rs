@@ -722,7 +722,14 @@ impl Api {
     pub async fn test_draft(&self, request: TestDraftRequest) -> Result<ConnectionCheck> {
         request.connection.validate()?;
         let target = ServerTarget::from_draft(&request.connection, request.password);
-        blocking(move || check_connection(&target)).await
+        // Point the form at the field to fix.
+        blocking(move || check_connection(&target))
+            .await
+            .map_err(|e| match e.code {
+                ErrorCode::AuthFailed => e.with_field("password"),
+                ErrorCode::Unreachable => e.with_field("host"),
+                _ => e,
+            })
     }
 
     pub async fn remove_connection(&self, name: String) -> Result<ConnectionProfile> {

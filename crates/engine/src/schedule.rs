@@ -431,18 +431,9 @@ impl ScheduleFields {
                 ));
             }
         }
-        match &self.notification_email {
-            Some(list) => check_email_list(list)?,
-            None if self.notify_on_success || self.notify_on_failure => {
-                return Err(Error::invalid(
-                    "notification_email",
-                    "an email address is needed to send notifications",
-                )
-                .with_hint(
-                    "enter an address, or turn notify_on_success and notify_on_failure off",
-                ))
-            }
-            None => {}
+        // Without an address, notifications are desktop popups only (the app shows them).
+        if let Some(list) = &self.notification_email {
+            check_email_list(list)?;
         }
         Ok(cron)
     }

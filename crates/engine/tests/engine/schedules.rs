@@ -161,10 +161,6 @@ async fn every_invalid_request_is_refused_with_its_field_and_stores_nothing() {
             "max_backups",
         ),
         (
-            with(daily(), json!({"name": "New", "notification_email": null})),
-            "notification_email",
-        ),
-        (
             with(
                 daily(),
                 json!({"name": "New", "notification_email": "admin"}),

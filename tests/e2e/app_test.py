@@ -1,0 +1,287 @@
+"""End to end through the real built app (tauri-driver + WebKitWebDriver), inside the desktop
+session of tests/e2e/desktop-session.sh: a real keyring, a real notification daemon, the real
+MariaDB of scripts/services.sh.
+
+Run by tests/e2e/run.sh. Each step asserts what should hold, and screenshots of the main screens
+are saved to $BILLORA_SCREENSHOTS.
+"""
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.support.ui import WebDriverWait
+
+APP = os.environ["BILLORA_APP"]
+DATA_DIR = Path(os.environ["BILLORA_BACKUP_DATA_DIR"])
+PORT = os.environ["BILLORA_TEST_MARIADB_PORT"]
+PASSWORD = os.environ["BILLORA_TEST_MARIADB_PASSWORD"]
+DATABASE = os.environ["BILLORA_E2E_DATABASE"]
+SHOTS = Path(os.environ["BILLORA_SCREENSHOTS"])
+NOTIFY_LOG = Path(os.environ["BILLORA_NOTIFY_LOG"])
+DRIVER_URL = os.environ.get("BILLORA_DRIVER_URL", "http://127.0.0.1:4444")
+
+
+def step(text):
+    print(f"--- {text}", flush=True)
+
+
+def by_testid(driver, testid):
+    return driver.find_element(By.CSS_SELECTOR, f'[data-testid="{testid}"]')
+
+
+def click(driver, testid):
+    """Clicks an element by test id; screens re-render on run events, so retry a stale one."""
+    def attempt(d):
+        by_testid(d, testid).click()
+        return True
+    wait_for(driver, f"a clickable {testid}", attempt, timeout=15)
+
+
+def wait_for(driver, what, predicate, timeout=30):
+    """Waits until predicate(driver) is truthy; fails with `what` (what should have happened)."""
+    def safe(d):
+        try:
+            return predicate(d)
+        except (StaleElementReferenceException, WebDriverException):
+            return False
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.2).until(safe)
+    except Exception:
+        shot(driver, "failure")
+        raise AssertionError(f"timed out after {timeout}s waiting for: {what}") from None
+
+
+def shot(driver, name):
+    """A screenshot of the X display (WebKitWebDriver's own screenshot hangs under Xvfb)."""
+    del driver
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    time.sleep(0.3)  # Let the last render reach the screen.
+    subprocess.run(
+        ["import", "-window", "root", "-crop", "1120x760+0+0", "+repage", str(SHOTS / f"{name}.png")],
+        check=True,
+        timeout=30,
+    )
+
+
+def fill(driver, css, value):
+    el = driver.find_element(By.CSS_SELECTOR, css)
+    el.clear()
+    el.send_keys(value)
+    return el
+
+
+def set_select(driver, css, value):
+    driver.execute_script(
+        "const s = document.querySelector(arguments[0]); s.value = arguments[1];"
+        "s.dispatchEvent(new Event('change', {bubbles: true}));",
+        css,
+        value,
+    )
+
+
+def field_error(driver, field):
+    return driver.find_element(By.CSS_SELECTOR, f'.field[data-field="{field}"] .field-error')
+
+
+def create_schedule(driver, name, cron, backup_type, tenant_id, days, max_backups, on_success, email):
+    click(driver, "nav-schedules")
+    wait_for(driver, "the New schedule button", lambda d: by_testid(d, "new-schedule")).click()
+    form = wait_for(driver, "the schedule form", lambda d: by_testid(d, "schedule-form"))
+    fill(driver, 'input[name="name"]', name)
+    cron_input = fill(driver, 'input[name="cron_expression"]', cron)
+    assert cron_input.get_attribute("value") == cron, "the cron field should hold what was typed"
+    set_select(driver, 'select[name="backup_type"]', backup_type)
+    if tenant_id is not None:
+        fill(driver, 'input[name="tenant_id"]', str(tenant_id))
+    fill(driver, 'input[name="retention_days"]', str(days))
+    fill(driver, 'input[name="max_backups"]', str(max_backups))
+    success = driver.find_element(By.CSS_SELECTOR, 'input[name="notify_on_success"]')
+    if success.is_selected() != on_success:
+        success.click()
+    if email:
+        fill(driver, 'input[name="notification_email"]', email)
+    wait_for(
+        driver,
+        f"the live description of {cron!r}",
+        lambda d: by_testid(d, "cron-description").text.strip() != "",
+    )
+    runs = by_testid(driver, "next-runs").find_elements(By.TAG_NAME, "li")
+    assert len(runs) == 5, f"the editor should list the next 5 runs of {cron!r}, got {len(runs)}"
+    if tenant_id is not None:
+        preview = by_testid(driver, "filename-preview").text
+        assert preview.startswith(f"backup_tenant_{tenant_id}_"), f"the file name preview should name the tenant: {preview}"
+    click(driver, "save-schedule")
+    wait_for(driver, f"the schedule list with {name!r}", lambda d: name in by_testid(d, "schedules-table").text)
+    del form
+
+
+def main():
+    options = ArgOptions()
+    options.set_capability("browserName", "wry")
+    options.set_capability("tauri:options", {"application": APP})
+    driver = webdriver.Remote(command_executor=DRIVER_URL, options=options)
+    try:
+        run(driver)
+    finally:
+        driver.quit()
+
+
+def run(driver):
+    step("first launch: a welcome screen with one main button")
+    welcome = wait_for(driver, "the welcome screen", lambda d: by_testid(d, "welcome"))
+    assert "Add your database" in welcome.text, "the welcome screen should offer to add the database"
+    shot(driver, "01-welcome")
+    welcome.find_element(By.CSS_SELECTOR, "button.primary").click()
+
+    step("add a connection to the real MariaDB; test it before saving")
+    wait_for(driver, "the connection form", lambda d: by_testid(d, "connection-form"))
+    fill(driver, '[data-testid="conn-name"]', "billora")
+    fill(driver, '[data-testid="conn-host"]', "127.0.0.1")
+    fill(driver, '[data-testid="conn-port"]', PORT)
+    fill(driver, '[data-testid="conn-user"]', "billora_test")
+    fill(driver, '[data-testid="conn-password"]', "wrong-password")
+    fill(driver, '[data-testid="conn-database"]', DATABASE)
+    click(driver, "test-draft")
+    refused = wait_for(
+        driver,
+        "a wrong password refused next to the password field",
+        lambda d: field_error(d, "password").is_displayed() and field_error(d, "password"),
+    )
+    assert "refused the user name or password" in refused.text, f"the error should say what is wrong: {refused.text}"
+    fill(driver, '[data-testid="conn-password"]', PASSWORD)
+    click(driver, "test-draft")
+    result = wait_for(driver, "the test result", lambda d: "Connected" in by_testid(d, "draft-result").text and by_testid(d, "draft-result"))
+    assert "MariaDB" in result.text or "-" in result.text, f"the test should show the server version: {result.text}"
+    shot(driver, "02-connection")
+    click(driver, "save-connection")
+    wait_for(driver, "the first schedule's editor after saving the connection", lambda d: by_testid(d, "schedule-form"))
+
+    step("the password is in the real keyring and nowhere in the store")
+    looked_up = subprocess.run(
+        ["secret-tool", "lookup", "service", "billora-backup", "username", "connection:billora"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert looked_up.stdout.strip() == PASSWORD, "the connection's password should be in the Secret Service keyring"
+    for path in DATA_DIR.glob("billora.db*"):
+        assert PASSWORD.encode() not in path.read_bytes(), f"{path.name} must not contain the password"
+
+    step("an invalid cron expression is refused next to its field")
+    fill(driver, 'input[name="name"]', "Broken")
+    fill(driver, 'input[name="cron_expression"]', "61 2 * * *")
+    error = wait_for(driver, "the cron error next to the field", lambda d: field_error(d, "cron_expression").is_displayed() and field_error(d, "cron_expression"))
+    assert "minute" in error.text.lower(), f"the error should name the minute field: {error.text}"
+    assert not by_testid(driver, "save-schedule").is_enabled(), "saving should be disabled while the cron is invalid"
+    shot(driver, "03-invalid-cron")
+    fill(driver, 'input[name="cron_expression"]', "0 2 * * *")
+    wait_for(driver, "the error gone once fixed", lambda d: not field_error(d, "cron_expression").is_displayed())
+
+    step("the spec's three example schedules, created through the form")
+    create_schedule(driver, "Daily Full Backup", "0 2 * * *", "full", None, 7, 10, False, "admin@example.com")
+    create_schedule(driver, "Weekly Full Backup", "0 3 * * 0", "full", None, 30, 4, True, "admin@example.com")
+    create_schedule(driver, "Tenant XYZ Backup", "0 4 * * *", "tenant", 5, 14, 14, False, "")
+    with sqlite3.connect(DATA_DIR / "billora.db") as db:
+        rows = db.execute("SELECT name, cron_expression, backup_type, tenant_id, retention_days, max_backups FROM schedules ORDER BY id").fetchall()
+    assert rows == [
+        ("Daily Full Backup", "0 2 * * *", "full", None, 7, 10),
+        ("Weekly Full Backup", "0 3 * * 0", "full", None, 30, 4),
+        ("Tenant XYZ Backup", "0 4 * * *", "tenant", 5, 14, 14),
+    ], f"the store should hold the three schedules as typed: {rows}"
+    shot(driver, "04-schedules")
+
+    step("a duplicate name is refused next to the name field and changes nothing")
+    click(driver, "new-schedule")
+    wait_for(driver, "the schedule form", lambda d: by_testid(d, "schedule-form"))
+    fill(driver, 'input[name="name"]', "Daily Full Backup")
+    wait_for(driver, "the cron preview", lambda d: by_testid(d, "cron-description").text.strip() != "")
+    click(driver, "save-schedule")
+    error = wait_for(driver, "the name error", lambda d: field_error(d, "name").is_displayed() and field_error(d, "name"))
+    assert "exists" in error.text.lower(), f"the error should say the name is taken: {error.text}"
+    with sqlite3.connect(DATA_DIR / "billora.db") as db:
+        count = db.execute("SELECT COUNT(*) FROM schedules").fetchone()[0]
+    assert count == 3, "a refused schedule must not be stored"
+    shot(driver, "05-editor")
+
+    step("toggle one schedule off")
+    click(driver, "nav-schedules")
+    toggle = wait_for(driver, "the toggle of schedule 1", lambda d: by_testid(d, "toggle-1"))
+    assert toggle.is_selected(), "a new schedule should be on"
+    toggle.click()
+    wait_for(driver, "schedule 1 off", lambda d: not by_testid(d, "toggle-1").is_selected())
+    with sqlite3.connect(DATA_DIR / "billora.db") as db:
+        active = db.execute("SELECT is_active, next_run_at FROM schedules WHERE id = 1").fetchone()
+    assert active[0] == 0 and active[1] is None, f"a schedule turned off should be inactive with no next run: {active}"
+
+    step("run the weekly schedule now; history shows success and the file is on disk")
+    click(driver, "nav-dashboard")
+    wait_for(driver, "the dashboard card of schedule 2", lambda d: by_testid(d, "schedule-card-2"))
+    shot(driver, "06-dashboard-before")
+    click(driver, "run-now-2")
+    click(driver, "nav-history")
+    row = wait_for(
+        driver,
+        "a successful history row",
+        lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="history-table"] tr[data-status="success"]'),
+        timeout=120,
+    )
+    filename = row.find_element(By.CSS_SELECTOR, "td.file").text.strip()
+    assert filename.startswith("backup_full_") and filename.endswith(".sql.zst"), f"the row should name the backup file: {filename}"
+    backups = DATA_DIR / "backups"
+    assert (backups / filename).is_file(), f"the backup file should be on disk in {backups}"
+    assert (backups / filename).stat().st_size > 0, "the backup file should not be empty"
+    shot(driver, "07-history")
+
+    step("the desktop notification arrived (D-Bus Notify)")
+    deadline = time.time() + 30
+    while time.time() < deadline and "Backup succeeded" not in NOTIFY_LOG.read_text(errors="replace"):
+        time.sleep(0.5)
+    log = NOTIFY_LOG.read_text(errors="replace")
+    assert "Backup succeeded" in log and "Weekly Full Backup" in log, "a Notify call for the weekly backup's success should be on the session bus"
+
+    step("the dashboard shows the good backup")
+    click(driver, "nav-dashboard")
+    card = wait_for(driver, "the weekly card", lambda d: by_testid(d, "schedule-card-2"))
+    wait_for(driver, "the weekly card turns good", lambda d: "health-good" in by_testid(d, "schedule-card-2").get_attribute("class"))
+    assert "OK" in card.text, f"the card should say OK: {card.text}"
+    shot(driver, "08-dashboard")
+
+    step("the restore, database and settings screens render")
+    click(driver, "nav-restore")
+    wait_for(driver, "the restore form", lambda d: by_testid(d, "restore-form"))
+    shot(driver, "09-restore")
+    click(driver, "nav-connections")
+    wait_for(driver, "the connection list", lambda d: by_testid(d, "connection-billora"))
+    click(driver, "test-billora")
+    wait_for(driver, "the saved connection's test", lambda d: "Connected" in by_testid(d, "conn-result-billora").text)
+    shot(driver, "10-connections")
+    click(driver, "nav-settings")
+    wait_for(driver, "the settings", lambda d: by_testid(d, "smtp-form"))
+    shot(driver, "11-settings")
+
+    step("Thai throughout once chosen")
+    set_select(driver, '[data-testid="language"]', "th")
+    wait_for(driver, "the Thai navigation", lambda d: by_testid(d, "nav-dashboard").text == "ภาพรวม")
+    click(driver, "nav-dashboard")
+    wait_for(driver, "the Thai dashboard", lambda d: "ปกติ" in by_testid(d, "schedule-card-2").text)
+    shot(driver, "12-dashboard-th")
+    click(driver, "nav-schedules")
+    wait_for(driver, "the Thai schedule list", lambda d: by_testid(d, "schedules-table"))
+    shot(driver, "13-schedules-th")
+    print("all end-to-end steps passed", flush=True)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except AssertionError as err:
+        print(f"FAILED: {err}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The end-to-end test of the real app: loads the fixture into a fresh database on the test
+# MariaDB, then, inside a throw-away desktop session, starts tauri-driver and runs app_test.py
+# against target/debug/billora-app. Needs the services started (scripts/services.sh start),
+# the app built (cargo build -p billora-app) and the test venv (selenium).
+#   tests/e2e/run.sh [PYTHON]
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+PYTHON="${1:-$ROOT/.test-services/venv/bin/python}"
+. "$ROOT/.test-services/env"
+
+export BILLORA_APP="$ROOT/target/debug/billora-app"
+export BILLORA_SCREENSHOTS="${BILLORA_SCREENSHOTS:-$ROOT/target/e2e-screenshots}"
+export BILLORA_E2E_DATABASE="billora_e2e_$$"
+export BILLORA_TEST_MARIADB_PORT BILLORA_TEST_MARIADB_PASSWORD
+driver="${TAURI_DRIVER:-$ROOT/.test-services/tools/bin/tauri-driver}"
+[ -x "$BILLORA_APP" ] || { echo "build the app first: cargo build -p billora-app" >&2; exit 1; }
+
+client=(mariadb --no-defaults -h127.0.0.1 -P"$BILLORA_TEST_MARIADB_PORT" -ubillora_test -p"$BILLORA_TEST_MARIADB_PASSWORD" --skip-ssl)
+"${client[@]}" -e "CREATE DATABASE \`$BILLORA_E2E_DATABASE\` CHARACTER SET utf8mb4"
+"${client[@]}" "$BILLORA_E2E_DATABASE" < "$ROOT/tests/fixtures/billora_fixture.sql"
+trap '"${client[@]}" -e "DROP DATABASE IF EXISTS \`$BILLORA_E2E_DATABASE\`" || true' EXIT
+
+rm -rf "$BILLORA_SCREENSHOTS"
+export driver PYTHON ROOT
+"$ROOT/tests/e2e/desktop-session.sh" bash -c '
+    set -euo pipefail
+    export BILLORA_BACKUP_DATA_DIR="$BILLORA_DESKTOP_SESSION/appdata"
+    read -r port native < <("$PYTHON" -c "import socket
+ports = []
+for _ in range(2):
+    s = socket.socket(); s.bind((\"127.0.0.1\", 0)); ports.append(s.getsockname()[1]); s.close()
+print(*ports)")
+    export BILLORA_DRIVER_URL="http://127.0.0.1:$port"
+    "$driver" --port "$port" --native-port "$native" --native-driver /usr/bin/WebKitWebDriver >"$BILLORA_DESKTOP_SESSION/driver.log" 2>&1 &
+    driver_pid=$!
+    trap "kill $driver_pid 2>/dev/null || true" EXIT
+    for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+    status=0
+    "$PYTHON" "$ROOT/tests/e2e/app_test.py" || status=$?
+    if [ $status -ne 0 ]; then
+        echo "--- tauri-driver and app log (tail)" >&2
+        tail -n 40 "$BILLORA_DESKTOP_SESSION/driver.log" >&2 || true
+    fi
+    exit $status
+'
