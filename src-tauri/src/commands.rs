@@ -59,7 +59,11 @@ pub async fn list_schedules(app: Api<'_>) -> Out<Vec<Schedule>> {
 }
 
 #[tauri::command]
-pub async fn create_schedule(handle: AppHandle, app: Api<'_>, request: NewSchedule) -> Out<Schedule> {
+pub async fn create_schedule(
+    handle: AppHandle,
+    app: Api<'_>,
+    request: NewSchedule,
+) -> Out<Schedule> {
     let created = app.api.create_schedule(request).await;
     refresh_tray(&handle);
     created
@@ -151,7 +155,10 @@ pub async fn test_connection(app: Api<'_>, name: String) -> Out<ConnectionCheck>
 }
 
 #[tauri::command]
-pub async fn test_draft_connection(app: Api<'_>, request: TestDraftRequest) -> Out<ConnectionCheck> {
+pub async fn test_draft_connection(
+    app: Api<'_>,
+    request: TestDraftRequest,
+) -> Out<ConnectionCheck> {
     app.api.test_draft(request).await
 }
 
@@ -184,7 +191,9 @@ pub async fn pick_folder(handle: AppHandle) -> Out<Option<String>> {
     handle.dialog().file().pick_folder(move |folder| {
         let _ = tx.send(folder.and_then(|f| f.into_path().ok()));
     });
-    let folder: Option<PathBuf> = rx.await.map_err(|e| os_error("the folder picker failed", e))?;
+    let folder: Option<PathBuf> = rx
+        .await
+        .map_err(|e| os_error("the folder picker failed", e))?;
     Ok(folder.map(|p| p.display().to_string()))
 }
 
@@ -209,12 +218,20 @@ pub async fn get_autostart(handle: AppHandle) -> Out<bool> {
 #[tauri::command]
 pub async fn set_autostart(handle: AppHandle, enabled: bool) -> Out<()> {
     let launcher = handle.autolaunch();
-    if enabled { launcher.enable() } else { launcher.disable() }
-        .map_err(|e| os_error("cannot change the start-at-login setting", e))
+    if enabled {
+        launcher.enable()
+    } else {
+        launcher.disable()
+    }
+    .map_err(|e| os_error("cannot change the start-at-login setting", e))
 }
 
 #[tauri::command]
-pub async fn restore_backup(handle: AppHandle, app: Api<'_>, form: RestoreForm) -> Out<RestoreReport> {
+pub async fn restore_backup(
+    handle: AppHandle,
+    app: Api<'_>,
+    form: RestoreForm,
+) -> Out<RestoreReport> {
     let emit = move |p: &RestoreProgress| {
         let _ = handle.emit("restore-progress", p);
     };

@@ -96,7 +96,13 @@ fn first_hide_notice(app: &tauri::AppHandle) {
     let handle = app.clone();
     tauri::async_runtime::spawn(async move {
         let store = state.api.store();
-        if store.setting("tray_hint_shown").await.ok().flatten().is_some() {
+        if store
+            .setting("tray_hint_shown")
+            .await
+            .ok()
+            .flatten()
+            .is_some()
+        {
             return;
         }
         let _ = store.set_setting("tray_hint_shown", "1").await;

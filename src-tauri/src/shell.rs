@@ -66,7 +66,12 @@ impl std::fmt::Debug for DesktopNotifier {
 impl Notifier for DesktopNotifier {
     fn send(&self, notice: &Notice) -> billora_engine::Result<()> {
         // The email body is long; the popup keeps its first lines.
-        let body: Vec<&str> = notice.body.lines().filter(|l| !l.trim().is_empty()).take(3).collect();
+        let body: Vec<&str> = notice
+            .body
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .take(3)
+            .collect();
         self.0
             .notification()
             .builder()
@@ -112,7 +117,11 @@ impl RunObserver for Watcher {
     fn started(&self, schedule_id: i64) {
         let _ = self.app.emit(
             "run-started",
-            RunEvent { schedule_id, status: Some("running"), progress: None },
+            RunEvent {
+                schedule_id,
+                status: Some("running"),
+                progress: None,
+            },
         );
         refresh_tray(&self.app);
     }
@@ -125,7 +134,11 @@ impl RunObserver for Watcher {
         *last = Some(Instant::now());
         let _ = self.app.emit(
             "run-progress",
-            RunEvent { schedule_id, status: None, progress: Some(progress) },
+            RunEvent {
+                schedule_id,
+                status: None,
+                progress: Some(progress),
+            },
         );
     }
 
@@ -133,7 +146,11 @@ impl RunObserver for Watcher {
         let status = outcome.map(|o| o.status.as_str()).unwrap_or("failed");
         let _ = self.app.emit(
             "run-finished",
-            RunEvent { schedule_id, status: Some(status), progress: None },
+            RunEvent {
+                schedule_id,
+                status: Some(status),
+                progress: None,
+            },
         );
         refresh_tray(&self.app);
     }
@@ -185,10 +202,22 @@ fn tray_menu(app: &AppHandle, status: &TrayStatus, lang: Lang) -> tauri::Result<
     let next = MenuItem::with_id(app, "status-next", &status.next_line, false, None::<&str>)?;
     let run_now = Submenu::with_id(app, "run-now", w.run_now, true)?;
     if status.schedules.is_empty() {
-        run_now.append(&MenuItem::with_id(app, "run-none", w.none, false, None::<&str>)?)?;
+        run_now.append(&MenuItem::with_id(
+            app,
+            "run-none",
+            w.none,
+            false,
+            None::<&str>,
+        )?)?;
     }
     for (id, name) in &status.schedules {
-        run_now.append(&MenuItem::with_id(app, format!("run:{id}"), name, true, None::<&str>)?)?;
+        run_now.append(&MenuItem::with_id(
+            app,
+            format!("run:{id}"),
+            name,
+            true,
+            None::<&str>,
+        )?)?;
     }
     let pause = if status.paused {
         MenuItem::with_id(app, "resume", w.resume, true, None::<&str>)?
@@ -199,7 +228,10 @@ fn tray_menu(app: &AppHandle, status: &TrayStatus, lang: Lang) -> tauri::Result<
     let quit = MenuItem::with_id(app, "quit", w.quit, true, None::<&str>)?;
     let sep1 = PredefinedMenuItem::separator(app)?;
     let sep2 = PredefinedMenuItem::separator(app)?;
-    Menu::with_items(app, &[&last, &next, &sep1, &run_now, &pause, &open, &sep2, &quit])
+    Menu::with_items(
+        app,
+        &[&last, &next, &sep1, &run_now, &pause, &open, &sep2, &quit],
+    )
 }
 
 /// Creates the tray icon with its menu.
@@ -278,7 +310,10 @@ pub fn refresh_tray(app: &AppHandle) {
             Err(e) => tracing::error!(error = %e, "cannot build the tray menu"),
         }
         let _ = tray.set_icon(tray_image(status.icon));
-        let _ = tray.set_tooltip(Some(format!("Billora Backup\n{}\n{}", status.last_line, status.next_line)));
+        let _ = tray.set_tooltip(Some(format!(
+            "Billora Backup\n{}\n{}",
+            status.last_line, status.next_line
+        )));
         let _ = app.emit("tray-status", &status);
     });
 }

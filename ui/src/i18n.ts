@@ -42,6 +42,7 @@ const en = {
   dash_failures: "Recent failures",
   dash_no_failures: "No failures. Every recent backup worked.",
   health_good: "OK",
+  health_pending: "Not run yet",
   health_late: "Late",
   health_failing: "Needs attention",
   health_off: "Off",
@@ -132,6 +133,7 @@ const en = {
   status_skipped: "Skipped",
   status_deleted: "Deleted by retention",
   deleted_note: "file deleted: {reason}",
+  notification_failed: "Notification not sent: {reason}",
 
   conn_title: "Database connections",
   conn_empty: "No database yet. Add the Billora database so it can be backed up.",
@@ -250,6 +252,7 @@ const th: Record<Key, string> = {
   dash_failures: "ความล้มเหลวล่าสุด",
   dash_no_failures: "ไม่มีความล้มเหลว การสำรองข้อมูลล่าสุดสำเร็จทั้งหมด",
   health_good: "ปกติ",
+  health_pending: "ยังไม่เคยทำงาน",
   health_late: "ล่าช้า",
   health_failing: "ต้องตรวจสอบ",
   health_off: "ปิดอยู่",
@@ -340,6 +343,7 @@ const th: Record<Key, string> = {
   status_skipped: "ข้ามไป",
   status_deleted: "ถูกลบตามนโยบายการเก็บรักษา",
   deleted_note: "ลบไฟล์แล้ว: {reason}",
+  notification_failed: "ส่งการแจ้งเตือนไม่สำเร็จ: {reason}",
 
   conn_title: "การเชื่อมต่อฐานข้อมูล",
   conn_empty: "ยังไม่มีฐานข้อมูล เพิ่มฐานข้อมูล Billora เพื่อให้สำรองข้อมูลได้",

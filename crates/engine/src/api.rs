@@ -16,7 +16,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::backup::{run_file, RunOutcome};
-use crate::connection::{check_connection, ConnectionCheck, ConnectionProfile, NewConnection, ServerTarget};
+use crate::connection::{
+    check_connection, ConnectionCheck, ConnectionProfile, NewConnection, ServerTarget,
+};
 use crate::cron::{CronExpr, Lang};
 use crate::dump::DumpProgress;
 use crate::error::{Error, ErrorCode, Result};
@@ -39,7 +41,9 @@ use crate::time;
 pub enum Health {
     /// The newest backup is recent and the last run succeeded (green).
     Good,
-    /// No backup yet, or the newest one is older than one interval: a slot was missed (amber).
+    /// New: no run has happened yet, and none is overdue (neutral).
+    Pending,
+    /// The newest good backup is older than one interval: a slot was missed (amber).
     Late,
     /// The last run failed, or there has been no good backup for two intervals (red).
     Failing,
@@ -236,7 +240,11 @@ impl RunObserver for LiveRuns {
     fn started(&self, schedule_id: i64) {
         self.runs.lock().expect("not poisoned").insert(
             schedule_id,
-            (Timestamp::now(), std::time::Instant::now(), DumpProgress::default()),
+            (
+                Timestamp::now(),
+                std::time::Instant::now(),
+                DumpProgress::default(),
+            ),
         );
         if let Some(f) = &self.forward {
             f.started(schedule_id);
@@ -244,7 +252,12 @@ impl RunObserver for LiveRuns {
     }
 
     fn progress(&self, schedule_id: i64, progress: &DumpProgress) {
-        if let Some(entry) = self.runs.lock().expect("not poisoned").get_mut(&schedule_id) {
+        if let Some(entry) = self
+            .runs
+            .lock()
+            .expect("not poisoned")
+            .get_mut(&schedule_id)
+        {
             entry.2 = progress.clone();
         }
         if let Some(f) = &self.forward {
@@ -336,7 +349,11 @@ impl Api {
         let lock = crate::paths::lock_scheduler(store.data_dir());
         let (handle, scheduler) = match lock {
             Ok(lock) => {
-                let outbox = Arc::new(Outbox::new(store.clone(), host.secrets.clone(), host.desktop));
+                let outbox = Arc::new(Outbox::new(
+                    store.clone(),
+                    host.secrets.clone(),
+                    host.desktop,
+                ));
                 let (scheduler, handle) = Scheduler::new(
                     store.clone(),
                     host.secrets.clone(),
@@ -473,7 +490,10 @@ impl Api {
             if !STATUSES.contains(&status.as_str()) {
                 return Err(Error::invalid(
                     "status",
-                    format!("unknown status `{status}`; use one of {}", STATUSES.join(", ")),
+                    format!(
+                        "unknown status `{status}`; use one of {}",
+                        STATUSES.join(", ")
+                    ),
                 ));
             }
         }
@@ -492,7 +512,11 @@ impl Api {
 
     // --- Previews ---
 
-    pub async fn cron_preview(&self, request: CronPreviewRequest, lang: Lang) -> Result<CronPreview> {
+    pub async fn cron_preview(
+        &self,
+        request: CronPreviewRequest,
+        lang: Lang,
+    ) -> Result<CronPreview> {
         let count = request.count.unwrap_or(5);
         if !(1..=50).contains(&count) {
             return Err(Error::invalid("count", "ask for 1 to 50 next runs"));
@@ -599,8 +623,7 @@ impl Api {
             };
             (Health::Failing, Some(why))
         } else if newest_ts.is_none() {
-            let why = if th { "ยังไม่มีข้อมูลสำรอง" } else { "no backup yet" };
-            (Health::Late, Some(why.to_owned()))
+            (Health::Pending, None)
         } else if overdue_since(&schedule, newest_ts, now, 1).is_some() {
             let why = if th {
                 "ข้อมูลสำรองล่าสุดเก่ากว่ารอบเวลาที่ตั้งไว้"
@@ -628,10 +651,7 @@ impl Api {
         let th = lang == Lang::Th;
         let board = self.dashboard(lang).await?;
         let running = board.schedules.iter().any(|s| s.running.is_some());
-        let failing = board
-            .schedules
-            .iter()
-            .any(|s| s.health == Health::Failing);
+        let failing = board.schedules.iter().any(|s| s.health == Health::Failing);
         let icon = if running {
             TrayIcon::Running
         } else if board.paused {
@@ -704,10 +724,18 @@ impl Api {
 
     pub async fn add_connection(&self, request: AddConnectionRequest) -> Result<ConnectionProfile> {
         if request.password.is_empty() {
-            return Err(Error::invalid("password", "enter the database user's password"));
+            return Err(Error::invalid(
+                "password",
+                "enter the database user's password",
+            ));
         }
         self.store
-            .add_connection(request.connection, Some(&request.password), &*self.secrets, self.now())
+            .add_connection(
+                request.connection,
+                Some(&request.password),
+                &*self.secrets,
+                self.now(),
+            )
             .await
     }
 
@@ -776,7 +804,11 @@ impl Api {
             request.smtp.validate()?;
             return self
                 .store
-                .set_smtp_settings(&request.smtp, Some(&self.saved_smtp_password()?), &*self.secrets)
+                .set_smtp_settings(
+                    &request.smtp,
+                    Some(&self.saved_smtp_password()?),
+                    &*self.secrets,
+                )
                 .await;
         }
         self.store
@@ -797,11 +829,17 @@ impl Api {
     /// Sends a test email with the saved settings.
     pub async fn send_test_email(&self, to: String, lang: Lang) -> Result<()> {
         if !crate::schedule::is_email(to.trim()) {
-            return Err(Error::invalid("to", format!("`{to}` is not an email address")));
+            return Err(Error::invalid(
+                "to",
+                format!("`{to}` is not an email address"),
+            ));
         }
         let settings = self.store.smtp_settings().await?.ok_or_else(|| {
-            Error::new(ErrorCode::InvalidInput, "save the mail server settings first")
-                .with_field("host")
+            Error::new(
+                ErrorCode::InvalidInput,
+                "save the mail server settings first",
+            )
+            .with_field("host")
         })?;
         let notifier = crate::notify::EmailNotifier::new(settings, &*self.secrets)?;
         let (subject, body) = match lang {
@@ -855,7 +893,12 @@ impl Api {
         self.restore_cancel.store(false, Ordering::Relaxed);
         let cancel = self.restore_cancel.clone();
         blocking(move || {
-            crate::restore::restore(&target, &request, &|p: &RestoreProgress| progress(p), &cancel)
+            crate::restore::restore(
+                &target,
+                &request,
+                &|p: &RestoreProgress| progress(p),
+                &cancel,
+            )
         })
         .await
     }

@@ -16,9 +16,7 @@ use billora_engine::connection::{check_connection, NewConnection, ServerTarget};
 use billora_engine::cron::{CronExpr, Lang};
 use billora_engine::dump::DumpProgress;
 use billora_engine::error::{Error, ErrorCode, Result};
-use billora_engine::notify::{
-    EmailNotifier, Notice, NoticeKind, Notifier, Outbox, SmtpSettings,
-};
+use billora_engine::notify::{EmailNotifier, Notice, NoticeKind, Notifier, Outbox, SmtpSettings};
 use billora_engine::restore::{self, RestoreMode, RestoreProgress, RestoreRequest};
 use billora_engine::schedule::{parse_request, NewSchedule, SchedulePatch};
 use billora_engine::scheduler::{Event, Scheduler, SchedulerConfig, SystemClock};

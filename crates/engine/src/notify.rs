@@ -97,7 +97,9 @@ impl Outbox {
                     ErrorCode::InvalidInput,
                     "email is not set up, so the notification email was not sent",
                 )
-                .with_hint("set up the mail server in Settings (or `billora-backup settings smtp set`)")
+                .with_hint(
+                    "set up the mail server in Settings (or `billora-backup settings smtp set`)",
+                )
             })?;
         EmailNotifier::new(settings, &*self.secrets)?.send(notice)
     }
@@ -465,7 +467,11 @@ pub fn run_notice(facts: &RunFacts<'_>, lang: Lang) -> Option<Notice> {
     } else {
         s.notify_on_failure
     };
-    let list = s.notification_email.as_deref().filter(|_| wanted)?;
+    if !wanted {
+        return None;
+    }
+    // No address: the notice still goes to the desktop.
+    let list = s.notification_email.as_deref().unwrap_or("");
     let th = lang == Lang::Th;
     let kind = match (s.backup_type, s.tenant_id) {
         (crate::schedule::BackupType::Tenant, Some(id)) => {

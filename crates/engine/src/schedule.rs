@@ -460,7 +460,12 @@ fn check_range(field: &str, value: Option<i64>, (lo, hi): (i64, i64), unit: &str
 /// Checks a comma-separated list of email addresses.
 /// The ranges of the two retention settings (either may be absent: keep forever).
 pub fn check_retention(retention_days: Option<i64>, max_backups: Option<i64>) -> Result<()> {
-    check_range("retention_days", retention_days, RETENTION_DAYS_RANGE, "days")?;
+    check_range(
+        "retention_days",
+        retention_days,
+        RETENTION_DAYS_RANGE,
+        "days",
+    )?;
     check_range("max_backups", max_backups, MAX_BACKUPS_RANGE, "backups")
 }
 
@@ -469,8 +474,11 @@ pub fn check_retention(retention_days: Option<i64>, max_backups: Option<i64>) ->
 pub fn check_destination(field: &str, dest: &std::path::Path) -> Result<()> {
     let text = dest.to_string_lossy();
     if !dest.is_absolute() || text.contains('\0') {
-        return Err(Error::invalid(field, format!("`{text}` is not an absolute folder path"))
-            .with_hint("give a full path such as /srv/backups, or leave it empty for the default folder"));
+        return Err(
+            Error::invalid(field, format!("`{text}` is not an absolute folder path")).with_hint(
+                "give a full path such as /srv/backups, or leave it empty for the default folder",
+            ),
+        );
     }
     Ok(())
 }

@@ -92,7 +92,8 @@ impl Store {
     }
 
     pub async fn set_paused(&self, paused: bool) -> Result<()> {
-        self.set_setting(PAUSED, if paused { "1" } else { "0" }).await
+        self.set_setting(PAUSED, if paused { "1" } else { "0" })
+            .await
     }
 
     /// One value of the `settings` table.

@@ -76,6 +76,7 @@ async function setPaused(nav: Nav, paused: boolean): Promise<void> {
 
 const HEALTH_KEY: Record<ScheduleState["health"], Key> = {
   good: "health_good",
+  pending: "health_pending",
   late: "health_late",
   failing: "health_failing",
   off: "health_off",

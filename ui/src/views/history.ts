@@ -93,6 +93,7 @@ function row(run: Run, nav: Nav): HTMLElement[] {
   if (run.error) details.push(run.error.message);
   if (run.note) details.push(run.note);
   if (deleted && run.deletion_reason) details.push(t("deleted_note", { reason: run.deletion_reason }));
+  if (run.notification?.startsWith("failed: ")) details.push(t("notification_failed", { reason: run.notification.slice(8) }));
   if (!details.length && !run.error?.hint) return [main];
   const extra = h(
     "tr",

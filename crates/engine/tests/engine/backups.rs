@@ -454,7 +454,10 @@ async fn faults_leave_a_failed_entry_with_its_code_and_no_file() {
     let (_dir, store) = temp_store().await;
     let secrets = test_secrets();
     add_test_connection(&store, &secrets, "office", &source).await;
-    let backups = store.default_backup_dir().await.expect("the default folder is readable");
+    let backups = store
+        .default_backup_dir()
+        .await
+        .expect("the default folder is readable");
 
     // Wrong password.
     let bad = MemorySecrets::default();
@@ -962,7 +965,10 @@ async fn retention_deletes_only_recorded_files_and_marks_missing_ones() {
     let secrets = test_secrets();
     add_test_connection(&store, &secrets, "office", &db).await;
     let id = schedule(&store, json!({"name": "Keep2", "cron_expression": "@daily", "backup_type": "full", "max_backups": 2})).await;
-    let backups = store.default_backup_dir().await.expect("the default folder is readable");
+    let backups = store
+        .default_backup_dir()
+        .await
+        .expect("the default folder is readable");
     std::fs::create_dir_all(&backups).expect("dir");
     let foreign = backups.join("backup_full_2020-01-01T00-00-00.sql.zst");
     std::fs::write(&foreign, b"not ours").expect("a file the history did not create");

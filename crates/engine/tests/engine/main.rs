@@ -1,5 +1,6 @@
 //! The engine's integration tests: one binary, a module per feature.
 
+mod api;
 mod backups;
 mod cli;
 mod cron_oracle;

@@ -289,7 +289,7 @@ async fn update_is_partial_validated_as_a_whole_and_atomic() {
         r#"{"backup_type":"tenant"}"#,
         r#"{"retention_days":0}"#,
         r#"{"cron_expression":"61 * * * *"}"#,
-        r#"{"notification_email":null}"#,
+        r#"{"notification_email":"not-an-address"}"#,
         r#"{"is_active":false,"max_backups":0}"#,
         r#"{"success_count":5}"#,
     ] {

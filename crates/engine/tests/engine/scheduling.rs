@@ -14,7 +14,9 @@ use billora_engine::scheduler::{
 use billora_engine::store::Store;
 use jiff::{SignedDuration, Timestamp};
 
-use crate::support::{add_test_connection, services, temp_store, test_secrets};
+use crate::support::{
+    add_test_connection, services, temp_store, test_secrets, wait_for, ManualClock,
+};
 
 fn ts(s: &str) -> Timestamp {
     s.parse().expect("timestamp")
@@ -174,32 +176,6 @@ async fn overdue_alert_threshold() {
 }
 
 /// A clock the test moves by hand.
-struct ManualClock(Mutex<Timestamp>);
-
-impl Clock for ManualClock {
-    fn now(&self) -> Timestamp {
-        *self.0.lock().expect("clock")
-    }
-}
-
-async fn wait_for(
-    store: &Store,
-    what: &str,
-    check: impl Fn(&[billora_engine::history::Run]) -> bool,
-) -> Vec<billora_engine::history::Run> {
-    for _ in 0..300 {
-        let runs = store.list_history(None).await.expect("history");
-        if check(&runs) {
-            return runs;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!(
-        "timed out waiting for {what}: {:?}",
-        store.list_history(None).await.expect("history")
-    );
-}
-
 #[tokio::test]
 async fn the_loop_catches_up_once_skips_when_asked_and_alerts_on_a_gap() {
     let server = services();

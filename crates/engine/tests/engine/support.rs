@@ -271,3 +271,32 @@ pub fn restore_with_client(server: &TestServer, file: &Path, db: &str) {
     let mut reader = billora_engine::artifact::open_sql_reader(file).expect("open backup");
     server.client(db, &mut reader);
 }
+
+/// A clock the test moves by hand.
+#[derive(Debug)]
+pub struct ManualClock(pub std::sync::Mutex<Timestamp>);
+
+impl billora_engine::scheduler::Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        *self.0.lock().expect("clock")
+    }
+}
+
+/// Waits (up to 30 s) until the history satisfies `check`; panics naming `what` otherwise.
+pub async fn wait_for(
+    store: &Store,
+    what: &str,
+    check: impl Fn(&[billora_engine::history::Run]) -> bool,
+) -> Vec<billora_engine::history::Run> {
+    for _ in 0..300 {
+        let runs = store.list_history(None).await.expect("history");
+        if check(&runs) {
+            return runs;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!(
+        "timed out waiting for {what}: {:?}",
+        store.list_history(None).await.expect("history")
+    );
+}

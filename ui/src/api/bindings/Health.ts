@@ -3,4 +3,4 @@
 /**
  * How a schedule is doing, as the dashboard colours it.
  */
-export type Health = "good" | "late" | "failing" | "off";
+export type Health = "good" | "pending" | "late" | "failing" | "off";

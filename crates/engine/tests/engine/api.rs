@@ -1,0 +1,593 @@
+//! The desktop app's API without a window: what each app command does, against the real
+//! MariaDB, with a manual clock and a recording desktop notifier.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use billora_engine::api::{
+    AddConnectionRequest, Api, ApiHost, CronPreviewRequest, Health, HistoryQuery,
+    RetentionPreviewRequest, TestDraftRequest, TrayIcon,
+};
+use billora_engine::connection::NewConnection;
+use billora_engine::cron::Lang;
+use billora_engine::dump::DumpProgress;
+use billora_engine::notify::{NoticeKind, RecordingNotifier};
+use billora_engine::schedule::{parse_request, NewSchedule};
+use billora_engine::scheduler::{RunObserver, SchedulerConfig};
+use billora_engine::secrets::{MemorySecrets, SecretStore};
+use billora_engine::store::Store;
+use billora_engine::ErrorCode;
+use jiff::Timestamp;
+
+use crate::support::{add_test_connection, services, temp_store, wait_for, ManualClock};
+
+/// Counts what the scheduler tells the shell.
+#[derive(Debug, Default)]
+struct Seen {
+    started: Mutex<Vec<i64>>,
+    progress: Mutex<usize>,
+    finished: Mutex<Vec<(i64, String)>>,
+}
+
+impl RunObserver for Seen {
+    fn started(&self, id: i64) {
+        self.started.lock().expect("lock").push(id);
+    }
+    fn progress(&self, _id: i64, _p: &DumpProgress) {
+        *self.progress.lock().expect("lock") += 1;
+    }
+    fn finished(&self, id: i64, outcome: Option<&billora_engine::backup::RunOutcome>) {
+        let status = outcome.map(|o| o.status.clone()).unwrap_or_default();
+        self.finished.lock().expect("lock").push((id, status));
+    }
+}
+
+struct Harness {
+    api: Api,
+    store: Store,
+    clock: Arc<ManualClock>,
+    desktop: Arc<RecordingNotifier>,
+    seen: Arc<Seen>,
+    secrets: Arc<MemorySecrets>,
+    _dir: tempfile::TempDir,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().expect("timestamp")
+}
+
+async fn harness(at: &str) -> Harness {
+    let (dir, store) = temp_store().await;
+    let clock = Arc::new(ManualClock(Mutex::new(ts(at))));
+    let desktop = Arc::new(RecordingNotifier::default());
+    let seen = Arc::new(Seen::default());
+    let secrets = Arc::new(MemorySecrets::default());
+    let host = ApiHost {
+        secrets: secrets.clone(),
+        clock: clock.clone(),
+        desktop: Some(desktop.clone()),
+        watcher: Some(seen.clone()),
+        config: SchedulerConfig {
+            wake_interval: Duration::from_millis(50),
+            run_options: Default::default(),
+            ..SchedulerConfig::default()
+        },
+    };
+    let (api, scheduler) = Api::start(store.clone(), host);
+    let (scheduler, lock) = scheduler.expect("the first API on a data folder runs the scheduler");
+    let task = tokio::spawn(async move {
+        let _lock = lock;
+        scheduler.run().await.expect("the scheduler runs");
+    });
+    Harness {
+        api,
+        store,
+        clock,
+        desktop,
+        seen,
+        secrets,
+        _dir: dir,
+        _task: task,
+    }
+}
+
+fn schedule(body: &str) -> NewSchedule {
+    parse_request(body).expect("a valid request")
+}
+
+#[tokio::test]
+async fn cron_preview_describes_lists_and_points_errors_at_fields() {
+    let h = harness("2026-02-01T00:00:00Z").await;
+    let preview = h
+        .api
+        .cron_preview(
+            CronPreviewRequest {
+                cron_expression: "0 2 * * *".into(),
+                timezone: Some("Asia/Bangkok".into()),
+                count: None,
+            },
+            Lang::En,
+        )
+        .await
+        .expect("a valid expression previews");
+    assert_eq!(
+        preview.description, "At 02:00 every day",
+        "the description in words"
+    );
+    assert_eq!(preview.next_runs.len(), 5, "five next runs by default");
+    assert!(
+        preview.next_runs[0].starts_with("2026-02-02T02:00:00+07:00"),
+        "07:00 in Bangkok now, so the first run is tomorrow 02:00 Bangkok time, shown in that zone: {}",
+        preview.next_runs[0]
+    );
+    let thai = h
+        .api
+        .cron_preview(
+            CronPreviewRequest {
+                cron_expression: "0 2 * * *".into(),
+                timezone: Some("Asia/Bangkok".into()),
+                count: Some(1),
+            },
+            Lang::Th,
+        )
+        .await
+        .expect("previews in Thai");
+    assert!(
+        thai.description.contains("ทุกวัน"),
+        "Thai description: {}",
+        thai.description
+    );
+
+    let bad = h
+        .api
+        .cron_preview(
+            CronPreviewRequest {
+                cron_expression: "61 2 * * *".into(),
+                timezone: None,
+                count: None,
+            },
+            Lang::En,
+        )
+        .await
+        .expect_err("minute 61 is refused");
+    assert_eq!(bad.code, ErrorCode::InvalidCron, "a cron error code");
+    assert_eq!(
+        bad.field.as_deref(),
+        Some("cron_expression"),
+        "the error names the cron field"
+    );
+    let zone = h
+        .api
+        .cron_preview(
+            CronPreviewRequest {
+                cron_expression: "0 2 * * *".into(),
+                timezone: Some("Mars/Olympus".into()),
+                count: None,
+            },
+            Lang::En,
+        )
+        .await
+        .expect_err("an unknown zone is refused");
+    assert_eq!(
+        zone.field.as_deref(),
+        Some("timezone"),
+        "the error names the zone field"
+    );
+}
+
+#[tokio::test]
+async fn a_run_from_the_app_is_watched_recorded_notified_on_the_desktop_and_shown_as_healthy() {
+    let server = services();
+    let db = server.fixture_db("api_run");
+    let h = harness("2026-02-01T00:00:00Z").await;
+    add_test_connection(&h.store, &h.secrets, "office", &db).await;
+
+    let weekly = h
+        .api
+        .create_schedule(schedule(
+            r#"{"name":"Weekly Full Backup","cron_expression":"0 3 * * 0","backup_type":"full",
+                "retention_days":30,"max_backups":4,"notify_on_success":true,"notify_on_failure":true}"#,
+        ))
+        .await
+        .expect("notifications without an email address are desktop-only, and allowed");
+    let board = h.api.dashboard(Lang::En).await.expect("dashboard");
+    assert_eq!(
+        board.schedules[0].health,
+        Health::Pending,
+        "a new schedule has not run yet"
+    );
+    assert_eq!(board.connections, 1, "one connection");
+
+    h.api
+        .run_schedule_now(weekly.id)
+        .await
+        .expect("run now starts");
+    let runs = wait_for(&h.store, "the manual run to succeed", |runs| {
+        runs.iter().any(|r| r.status == "success")
+    })
+    .await;
+    assert_eq!(runs[0].trigger, "manual", "run now is recorded as manual");
+    let file = h
+        .api
+        .backup_file(runs[0].id)
+        .await
+        .expect("the run has a file");
+    assert!(
+        file.is_file(),
+        "the backup file is on disk: {}",
+        file.display()
+    );
+
+    // The observer hears the run before the desktop notification is recorded.
+    for _ in 0..100 {
+        if !h.desktop.0.lock().expect("lock").is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        *h.seen.started.lock().expect("lock"),
+        vec![weekly.id],
+        "the shell hears the start"
+    );
+    assert!(
+        *h.seen.progress.lock().expect("lock") > 0,
+        "the shell hears progress"
+    );
+    assert_eq!(
+        *h.seen.finished.lock().expect("lock"),
+        vec![(weekly.id, "success".to_owned())],
+        "the shell hears the end"
+    );
+    let notices = h.desktop.0.lock().expect("lock").clone();
+    assert_eq!(notices.len(), 1, "one desktop popup for one success");
+    assert_eq!(notices[0].kind, NoticeKind::Success, "a success notice");
+    assert!(
+        notices[0].subject.contains("Weekly Full Backup"),
+        "it names the schedule: {}",
+        notices[0].subject
+    );
+
+    let board = h.api.dashboard(Lang::En).await.expect("dashboard");
+    let state = &board.schedules[0];
+    assert_eq!(state.health, Health::Good, "a fresh good backup is healthy");
+    assert!(
+        state.newest_success_at.is_some(),
+        "the newest good backup is shown"
+    );
+    assert!(state.running.is_none(), "nothing runs any more");
+    let tray = h.api.tray_status(Lang::En).await.expect("tray");
+    assert_eq!(tray.icon, TrayIcon::Idle, "all good: the idle icon");
+    assert!(
+        tray.last_line.starts_with("Last: ✓ Weekly Full Backup"),
+        "the tray's last line: {}",
+        tray.last_line
+    );
+    assert!(
+        tray.next_line.starts_with("Next: "),
+        "the tray's next line: {}",
+        tray.next_line
+    );
+    assert_eq!(
+        tray.schedules,
+        vec![(weekly.id, "Weekly Full Backup".to_owned())],
+        "the run-now submenu"
+    );
+
+    let filtered = h
+        .api
+        .list_history(HistoryQuery {
+            schedule_id: Some(weekly.id),
+            status: Some("failed".into()),
+        })
+        .await
+        .expect("filter");
+    assert!(filtered.is_empty(), "no failed run of this schedule");
+    let refused = h
+        .api
+        .list_history(HistoryQuery {
+            schedule_id: None,
+            status: Some("exploded".into()),
+        })
+        .await
+        .expect_err("an unknown status is refused");
+    assert_eq!(
+        refused.field.as_deref(),
+        Some("status"),
+        "the error names the status filter"
+    );
+
+    let preview = h
+        .api
+        .retention_preview(RetentionPreviewRequest {
+            schedule_id: weekly.id,
+            retention_days: None,
+            max_backups: Some(1),
+        })
+        .await
+        .expect("retention preview");
+    assert!(preview.is_empty(), "the only good backup is never deleted");
+    let bad = h
+        .api
+        .retention_preview(RetentionPreviewRequest {
+            schedule_id: weekly.id,
+            retention_days: Some(0),
+            max_backups: None,
+        })
+        .await
+        .expect_err("0 days is refused");
+    assert_eq!(
+        bad.field.as_deref(),
+        Some("retention_days"),
+        "the error names the field"
+    );
+    server.drop_db(&db);
+}
+
+#[tokio::test]
+async fn a_failing_schedule_turns_red_with_its_reason_and_the_tray_shows_the_failure() {
+    let h = harness("2026-02-01T00:00:00Z").await;
+    // A connection to a port where nothing listens.
+    let request = NewConnection {
+        name: "down".into(),
+        host: "127.0.0.1".into(),
+        port: Some(9),
+        username: "nobody".into(),
+        database: "billora".into(),
+        tls_mode: None,
+        tls_ca_file: None,
+        tenant_column: None,
+        tenant_root_table: None,
+        password_source: None,
+    };
+    h.api
+        .add_connection(AddConnectionRequest {
+            connection: request,
+            password: "pw".into(),
+        })
+        .await
+        .expect("added");
+    let s = h
+        .api
+        .create_schedule(schedule(
+            r#"{"name":"Nightly","cron_expression":"0 2 * * *","backup_type":"full"}"#,
+        ))
+        .await
+        .expect("created");
+    h.api.run_schedule_now(s.id).await.expect("starts");
+    wait_for(&h.store, "the failed run", |runs| {
+        runs.iter().any(|r| r.status == "failed")
+    })
+    .await;
+    let board = h.api.dashboard(Lang::En).await.expect("dashboard");
+    assert_eq!(
+        board.schedules[0].health,
+        Health::Failing,
+        "the last run failed: red"
+    );
+    assert!(
+        board.schedules[0]
+            .health_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("127.0.0.1:9"),
+        "the reason is the run's own error: {:?}",
+        board.schedules[0].health_reason
+    );
+    assert_eq!(board.recent_failures.len(), 1, "the failure is listed");
+    let tray = h.api.tray_status(Lang::Th).await.expect("tray");
+    assert_eq!(tray.icon, TrayIcon::Failed, "the tray shows the failure");
+    assert!(
+        tray.last_line.contains("ล้มเหลว"),
+        "in Thai: {}",
+        tray.last_line
+    );
+}
+
+#[tokio::test]
+async fn pausing_lets_due_slots_pass_without_runs_and_resuming_runs_the_next_one() {
+    let server = services();
+    let db = server.fixture_db("api_pause");
+    let h = harness("2026-02-01T00:00:30Z").await;
+    add_test_connection(&h.store, &h.secrets, "office", &db).await;
+    let s = h
+        .api
+        .create_schedule(schedule(r#"{"name":"Minutely","cron_expression":"* * * * *","backup_type":"full","timezone":"UTC"}"#))
+        .await
+        .expect("created");
+    h.api.set_paused(true).await.expect("paused");
+    assert!(
+        h.api.settings().await.expect("settings").paused,
+        "the setting says paused"
+    );
+    assert_eq!(
+        h.api.tray_status(Lang::En).await.expect("tray").icon,
+        TrayIcon::Paused,
+        "the tray shows paused"
+    );
+
+    *h.clock.0.lock().expect("clock") = ts("2026-02-01T00:01:10Z");
+    h.api
+        .set_paused(true)
+        .await
+        .expect("a change wakes the loop");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        h.store
+            .list_history(None)
+            .await
+            .expect("history")
+            .is_empty(),
+        "no run while paused"
+    );
+    let after = h.store.get_schedule(s.id).await.expect("schedule");
+    assert_eq!(
+        after.next_run_at.map(|z| z.timestamp()),
+        Some(ts("2026-02-01T00:02:00Z")),
+        "the passed slot is consumed, not saved up for later"
+    );
+
+    h.api.set_paused(false).await.expect("resumed");
+    *h.clock.0.lock().expect("clock") = ts("2026-02-01T00:02:05Z");
+    let runs = wait_for(&h.store, "the first run after resuming", |runs| {
+        runs.iter().any(|r| r.status == "success")
+    })
+    .await;
+    assert_eq!(
+        runs.len(),
+        1,
+        "one run after resuming, no burst of missed ones"
+    );
+    assert_eq!(runs[0].trigger, "scheduled", "an ordinary scheduled run");
+    h.api.shutdown();
+    server.drop_db(&db);
+}
+
+#[tokio::test]
+async fn connections_from_the_app_keep_the_password_in_the_keyring_and_errors_on_their_fields() {
+    let server = services();
+    let h = harness("2026-02-01T00:00:00Z").await;
+    let draft = |password: &str| TestDraftRequest {
+        connection: NewConnection {
+            name: "office".into(),
+            host: server.host.clone(),
+            port: Some(server.port),
+            username: server.user.clone(),
+            database: "mysql".into(),
+            tls_mode: None,
+            tls_ca_file: None,
+            tenant_column: None,
+            tenant_root_table: None,
+            password_source: None,
+        },
+        password: password.into(),
+    };
+    let wrong = h
+        .api
+        .test_draft(draft("wrong"))
+        .await
+        .expect_err("a wrong password is refused");
+    assert_eq!(wrong.code, ErrorCode::AuthFailed, "an authentication error");
+    assert_eq!(
+        wrong.field.as_deref(),
+        Some("password"),
+        "shown next to the password"
+    );
+    let check = h
+        .api
+        .test_draft(draft(&server.password))
+        .await
+        .expect("the right password connects");
+    assert!(
+        !check.server_version.is_empty(),
+        "the server version is reported"
+    );
+
+    let empty = h
+        .api
+        .add_connection(AddConnectionRequest {
+            connection: draft("").connection,
+            password: String::new(),
+        })
+        .await
+        .expect_err("an empty password is refused");
+    assert_eq!(
+        empty.field.as_deref(),
+        Some("password"),
+        "on the password field"
+    );
+    assert!(
+        h.api.list_connections().await.expect("list").is_empty(),
+        "nothing was stored"
+    );
+
+    let added = h
+        .api
+        .add_connection(AddConnectionRequest {
+            connection: draft("").connection,
+            password: server.password.clone(),
+        })
+        .await
+        .expect("added");
+    assert_eq!(
+        h.secrets.get("connection:office").expect("read").as_deref(),
+        Some(server.password.as_str()),
+        "the password is in the keyring"
+    );
+    let store_bytes = std::fs::read(h.store.data_dir().join("billora.db")).expect("store file");
+    assert!(
+        !store_bytes
+            .windows(server.password.len())
+            .any(|w| w == server.password.as_bytes()),
+        "the store file does not hold the password"
+    );
+    h.api
+        .test_connection(added.name.clone())
+        .await
+        .expect("the saved profile connects");
+    h.api.remove_connection(added.name).await.expect("removed");
+    assert_eq!(
+        h.secrets.get("connection:office").expect("read"),
+        None,
+        "the password left the keyring too"
+    );
+}
+
+#[tokio::test]
+async fn settings_default_folder_and_language() {
+    let h = harness("2026-02-01T00:00:00Z").await;
+    let before = h.api.settings().await.expect("settings");
+    assert_eq!(
+        before.language, None,
+        "no language chosen: the app follows the system"
+    );
+    assert!(
+        before.default_folder.ends_with("backups"),
+        "the standard folder: {}",
+        before.default_folder
+    );
+    assert!(!before.default_folder_is_custom, "not custom yet");
+
+    let refused = h
+        .api
+        .set_default_folder(Some("relative/folder".into()))
+        .await
+        .expect_err("a relative folder is refused");
+    assert_eq!(
+        refused.field.as_deref(),
+        Some("default_folder"),
+        "on the folder field"
+    );
+    assert_eq!(
+        h.api.settings().await.expect("settings").default_folder,
+        before.default_folder,
+        "nothing changed"
+    );
+
+    let custom = h.store.data_dir().join("elsewhere");
+    h.api
+        .set_default_folder(Some(custom.display().to_string()))
+        .await
+        .expect("an absolute folder is accepted");
+    let after = h.api.settings().await.expect("settings");
+    assert_eq!(
+        after.default_folder,
+        custom.display().to_string(),
+        "the folder is saved"
+    );
+    assert!(custom.is_dir(), "and created");
+    h.api.set_default_folder(None).await.expect("reset");
+    assert_eq!(
+        h.api.settings().await.expect("settings").default_folder,
+        before.default_folder,
+        "back to standard"
+    );
+
+    h.api.set_language(Lang::Th).await.expect("language");
+    assert_eq!(
+        h.api.language(Lang::En).await,
+        Lang::Th,
+        "the saved choice wins over the system's"
+    );
+}
