@@ -67,3 +67,58 @@ need_python_venv() {
     fi
     PYTHON="$venv/bin/python"
 }
+
+# need_node: Node.js >= 20 with npm (the UI's build and tests). From apt when its version is
+# new enough, else the official binary from nodejs.org into .test-services/node.
+MIN_NODE=20
+need_node() {
+    local local_node="$SERVICES_DIR/node/bin"
+    [ -x "$local_node/node" ] && export PATH="$local_node:$PATH"
+    if command -v node >/dev/null && command -v npm >/dev/null \
+        && [ "$(node -p 'process.versions.node.split(".")[0]')" -ge "$MIN_NODE" ]; then
+        return 0
+    fi
+    local candidate
+    candidate="$(apt-cache policy nodejs 2>/dev/null | awk '/Candidate:/ {print $2}' | sed -E 's/^[0-9]+://' | cut -d. -f1)"
+    if [ -n "$candidate" ] && [ "$candidate" != "(none)" ] && [ "$candidate" -ge "$MIN_NODE" ] 2>/dev/null; then
+        need_apt nodejs
+        command -v npm >/dev/null || need_apt npm
+        return 0
+    fi
+    need_apt curl ca-certificates xz-utils
+    local version="v22.12.0" arch
+    case "$(uname -m)" in x86_64) arch=x64 ;; aarch64) arch=arm64 ;; *) die "no Node.js build for $(uname -m)" ;; esac
+    say "installing Node.js $version into $SERVICES_DIR/node (the system's is older than $MIN_NODE)"
+    mkdir -p "$SERVICES_DIR/node"
+    curl -fsSL "https://nodejs.org/dist/$version/node-$version-linux-$arch.tar.xz" \
+        | tar -xJ --strip-components=1 -C "$SERVICES_DIR/node"
+    export PATH="$local_node:$PATH"
+}
+
+# The system packages of the desktop app: WebKitGTK, the tray (AppIndicator), SVG icons, and
+# the D-Bus headers of the keyring and notifications.
+need_app_build_deps() {
+    need_build_deps
+    need_apt libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev \
+        libxdo-dev libssl-dev file
+}
+
+# need_ui: the UI's npm packages (exactly as locked) and a fresh build in ui/dist, which the
+# app embeds (cargo builds of src-tauri need it).
+need_ui() {
+    need_node
+    if [ ! -d "$ROOT/ui/node_modules" ] || [ "$ROOT/ui/package-lock.json" -nt "$ROOT/ui/node_modules/.package-lock.json" ]; then
+        say "installing the UI's packages (npm ci)"
+        (cd "$ROOT/ui" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+    say "building the UI (ui/dist)"
+    (cd "$ROOT/ui" && npm run --silent build >/dev/null)
+}
+
+# need_tauri_driver: the WebDriver bridge of Tauri apps, built once into .test-services/tools.
+need_tauri_driver() {
+    if [ ! -x "$SERVICES_DIR/tools/bin/tauri-driver" ]; then
+        say "installing tauri-driver"
+        cargo install --quiet --locked tauri-driver --version 2.1.0 --root "$SERVICES_DIR/tools"
+    fi
+}

@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds Billora Backup and starts it. Arguments are passed to the
-# `billora-backup` command line; without any, it shows the schedules and the commands.
+# Installs what is missing, builds Billora Backup and starts it.
+#   scripts/run.sh            the desktop app (it stays in the tray when its window is closed)
+#   scripts/run.sh ARGS...    the `billora-backup` command line with ARGS (e.g. `schedule list`)
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-need_build_deps
 need_rust
-
-say "building billora-backup (release)"
-cargo build --release --locked -p billora-engine --bin billora-backup
-bin="$ROOT/target/release/billora-backup"
-if [ $# -eq 0 ]; then
-    "$bin" schedule list
-    echo >&2
-    "$bin" --help >&2
-else
-    exec "$bin" "$@"
+if [ $# -gt 0 ]; then
+    need_build_deps
+    say "building billora-backup (release)"
+    cargo build --release --locked -p billora-engine --bin billora-backup
+    exec "$ROOT/target/release/billora-backup" "$@"
 fi
+
+need_app_build_deps
+need_ui
+say "building the desktop app (release; the first build takes several minutes)"
+cargo build --release --locked -p billora-app
+say "starting Billora Backup"
+exec "$ROOT/target/release/billora-app"

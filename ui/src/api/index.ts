@@ -69,6 +69,44 @@ export interface Commands {
 
 export type CommandName = keyof Commands;
 
+/** Every command name at run time (the contract test compares it with the Rust side). */
+export const COMMAND_NAMES = [
+  "app_info",
+  "dashboard",
+  "list_schedules",
+  "create_schedule",
+  "update_schedule",
+  "delete_schedule",
+  "toggle_schedule",
+  "run_schedule_now",
+  "cancel_run",
+  "set_paused",
+  "list_history",
+  "show_in_folder",
+  "cron_preview",
+  "retention_preview",
+  "list_connections",
+  "add_connection",
+  "test_connection",
+  "test_draft_connection",
+  "remove_connection",
+  "get_settings",
+  "set_language",
+  "set_default_folder",
+  "pick_folder",
+  "save_smtp",
+  "send_test_email",
+  "get_autostart",
+  "set_autostart",
+  "restore_backup",
+  "cancel_restore",
+] as const satisfies readonly CommandName[];
+
+// Fails to compile when a command of the interface is missing from the list.
+type Missing = Exclude<CommandName, (typeof COMMAND_NAMES)[number]>;
+const everyCommandListed: Missing extends never ? true : Missing = true;
+void everyCommandListed;
+
 /** Turns anything thrown by the IPC into an EngineError. */
 export function toEngineError(err: unknown): EngineError {
   if (err && typeof err === "object" && "code" in err && "message" in err) {

@@ -1,0 +1,115 @@
+// The schedule editor against a fake of the API module (the real IPC is covered end to end).
+import { beforeEach, describe, expect, it, vi } from "vitest";
+
+const calls: { name: string; args: unknown }[] = [];
+let answers: Record<string, (args: any) => unknown> = {};
+
+vi.mock("../api", () => ({
+  call: async (name: string, args?: unknown) => {
+    calls.push({ name, args });
+    const answer = answers[name];
+    if (!answer) throw new Error(`unexpected command ${name}`);
+    return answer(args);
+  },
+  toEngineError: (e: unknown) => e,
+}));
+
+import { setLang } from "../i18n";
+import type { Nav } from "../main";
+import { readForm, renderSchedules } from "./schedules";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const nav: Nav = { go: vi.fn(), refresh: vi.fn(), toast: vi.fn(), relabel: vi.fn() };
+
+function setValue(root: HTMLElement, name: string, value: string) {
+  const el = root.querySelector<HTMLInputElement>(`[name="${name}"]`);
+  if (!el) throw new Error(`no field ${name}`);
+  el.value = value;
+  el.dispatchEvent(new Event("input", { bubbles: true }));
+}
+
+beforeEach(() => {
+  setLang("en");
+  calls.length = 0;
+  answers = {
+    list_connections: () => [],
+    get_settings: () => ({ default_folder: "/data/backups", default_folder_is_custom: false, paused: false, language: null, smtp: null, data_dir: "/data" }),
+    cron_preview: () => ({ description: "At 02:00 every day", next_runs: ["2026-02-02T02:00:00+07:00", "2026-02-03T02:00:00+07:00", "2026-02-04T02:00:00+07:00", "2026-02-05T02:00:00+07:00", "2026-02-06T02:00:00+07:00"], timezone: "Asia/Bangkok" }),
+  };
+});
+
+describe("the schedule editor", () => {
+  it("shows the cron expression in words and the next five runs", async () => {
+    const root = document.createElement("main");
+    await renderSchedules(root, nav, { newSchedule: true });
+    await sleep(300);
+    expect(root.querySelector('[data-testid="cron-description"]')?.textContent, "the description from the engine").toBe("At 02:00 every day");
+    expect(root.querySelectorAll('[data-testid="next-runs"] li').length, "five next runs").toBe(5);
+    expect(root.querySelector('[data-testid="filename-preview"]')?.textContent, "the file name preview").toMatch(/^backup_full_.*\.sql\.zst$/);
+  });
+
+  it("puts the engine's cron error next to the cron field and disables saving", async () => {
+    answers.cron_preview = () => {
+      throw { code: "InvalidCron", message: "minute: 61 is out of range 0-59", field: "cron_expression" };
+    };
+    const root = document.createElement("main");
+    document.body.append(root);
+    await renderSchedules(root, nav, { newSchedule: true });
+    setValue(root, "cron_expression", "61 2 * * *");
+    await sleep(300);
+    const slot = root.querySelector<HTMLElement>('[data-field="cron_expression"] .field-error');
+    expect(slot?.hidden, "the cron field's error is shown").toBe(false);
+    expect(slot?.textContent, "with the engine's message").toContain("out of range");
+    expect(root.querySelector<HTMLButtonElement>('[data-testid="save-schedule"]')?.disabled, "save is disabled").toBe(true);
+  });
+
+  it("sends every field of the spec and shows a refusal next to its field", async () => {
+    answers.create_schedule = () => {
+      throw { code: "Conflict", message: "a schedule named `Daily Full Backup` already exists", field: "name" };
+    };
+    const root = document.createElement("main");
+    document.body.append(root);
+    await renderSchedules(root, nav, { newSchedule: true });
+    setValue(root, "name", "Daily Full Backup");
+    setValue(root, "retention_days", "7");
+    setValue(root, "max_backups", "10");
+    setValue(root, "notification_email", "admin@example.com");
+    await sleep(300);
+    const form = root.querySelector("form");
+    if (!form) throw new Error("no form");
+    expect(readForm(form), "the request carries the spec's field names").toMatchObject({
+      name: "Daily Full Backup",
+      cron_expression: "0 2 * * *",
+      backup_type: "full",
+      retention_days: 7,
+      max_backups: 10,
+      notify_on_failure: true,
+      notify_on_success: false,
+      notification_email: "admin@example.com",
+    });
+    form.dispatchEvent(new Event("submit", { bubbles: true, cancelable: true }));
+    await sleep(50);
+    expect(calls.some((c) => c.name === "create_schedule"), "the form was sent").toBe(true);
+    const slot = root.querySelector<HTMLElement>('[data-field="name"] .field-error');
+    expect(slot?.textContent, "the conflict shows next to the name").toContain("already exists");
+    expect(nav.go, "a refused form stays open").not.toHaveBeenCalled();
+  });
+
+  it("refuses a tenant id that is not a whole number before calling the engine", async () => {
+    answers.create_schedule = () => ({});
+    const root = document.createElement("main");
+    document.body.append(root);
+    await renderSchedules(root, nav, { newSchedule: true });
+    const type = root.querySelector<HTMLSelectElement>('[name="backup_type"]');
+    if (!type) throw new Error("no type");
+    type.value = "tenant";
+    type.dispatchEvent(new Event("change", { bubbles: true }));
+    setValue(root, "name", "Tenant");
+    setValue(root, "tenant_id", "5.5");
+    await sleep(300);
+    root.querySelector("form")?.dispatchEvent(new Event("submit", { bubbles: true, cancelable: true }));
+    await sleep(20);
+    expect(calls.some((c) => c.name === "create_schedule"), "nothing is sent").toBe(false);
+    expect(root.querySelector('[data-field="tenant_id"] .field-error')?.textContent, "the field says why").toContain("whole number");
+  });
+});
