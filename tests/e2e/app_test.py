@@ -7,6 +7,7 @@ are saved to $BILLORA_SCREENSHOTS.
 """
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -121,6 +122,93 @@ def create_schedule(driver, name, cron, backup_type, tenant_id, days, max_backup
     click(driver, "save-schedule")
     wait_for(driver, f"the schedule list with {name!r}", lambda d: name in by_testid(d, "schedules-table").text)
     del form
+
+
+MENU_PATH = "/org/ayatana/NotificationItem/tray_icon_tray_app_main/Menu"
+
+
+def gdbus(*args):
+    return subprocess.run(["gdbus", "call", "--session", *args], capture_output=True, text=True, timeout=20, check=False)
+
+
+def tray_owner():
+    """The bus name that exports the app's tray menu (com.canonical.dbusmenu)."""
+    names = gdbus("--dest", "org.freedesktop.DBus", "--object-path", "/org/freedesktop/DBus", "--method", "org.freedesktop.DBus.ListNames")
+    for name in re.findall(r"':1\.\d+'", names.stdout):
+        name = name.strip("'")
+        if gdbus("--dest", name, "--object-path", MENU_PATH, "--method", "com.canonical.dbusmenu.GetLayout", "0", "--", "-1", "@as []").returncode == 0:
+            return name
+    raise AssertionError("the app should export its tray menu on the session bus")
+
+
+def tray_menu(owner):
+    """The tray menu as {label: id}, read through D-Bus as a desktop panel reads it."""
+    out = gdbus("--dest", owner, "--object-path", MENU_PATH, "--method", "com.canonical.dbusmenu.GetLayout", "0", "--", "-1", "@as []").stdout
+    items = {}
+    for item_id, props in re.findall(r"\((\d+), \{([^{}]*)\}", out):
+        label = re.search(r"'label': <'((?:[^'\\]|\\.)*)'>", props)
+        if label:
+            items[label.group(1)] = int(item_id)
+    return items
+
+
+def tray_click(owner, item_id):
+    result = gdbus("--dest", owner, "--object-path", MENU_PATH, "--method", "com.canonical.dbusmenu.Event", str(item_id), "clicked", "<0>", "0")
+    assert result.returncode == 0, f"clicking tray item {item_id} should work: {result.stderr}"
+
+
+def wait_tray(owner, what, predicate, timeout=20):
+    deadline = time.time() + timeout
+    menu = {}
+    while time.time() < deadline:
+        menu = tray_menu(owner)
+        if predicate(menu):
+            return menu
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for the tray menu to show {what}: {sorted(menu)}")
+
+
+def app_window():
+    """The app's top-level X window (found by its title), with the X display."""
+    from Xlib import display as xdisplay
+
+    disp = xdisplay.Display()
+
+    def walk(window):
+        try:
+            if window.get_wm_name() == "Billora Backup":
+                return window
+        except Exception:  # A window that vanished meanwhile.
+            return None
+        for child in window.query_tree().children:
+            found = walk(child)
+            if found is not None:
+                return found
+        return None
+
+    window = walk(disp.screen().root)
+    assert window is not None, "the app's window should exist on the X display"
+    return disp, window
+
+
+def window_viewable():
+    from Xlib import X
+
+    _disp, window = app_window()
+    return window.get_attributes().map_state == X.IsViewable
+
+
+def close_window():
+    """What the window's close button does: WM_DELETE_WINDOW to the app."""
+    from Xlib import X
+    from Xlib.protocol import event
+
+    disp, window = app_window()
+    protocols = disp.intern_atom("WM_PROTOCOLS")
+    delete = disp.intern_atom("WM_DELETE_WINDOW")
+    message = event.ClientMessage(window=window, client_type=protocols, data=(32, [delete, X.CurrentTime, 0, 0, 0]))
+    window.send_event(message)
+    disp.flush()
 
 
 def main():
@@ -254,10 +342,45 @@ def run(driver):
     assert "OK" in card.text, f"the card should say OK: {card.text}"
     shot(driver, "08-dashboard")
 
-    step("the restore, database and settings screens render")
+    step("the tray menu: status lines, run now per schedule, pause and resume")
+    owner = tray_owner()
+    menu = wait_tray(owner, "the last backup", lambda m: any(k.startswith("Last: ✓ Weekly Full Backup") for k in m))
+    assert any(k.startswith("Next: ") and "Tenant XYZ Backup" in k for k in menu), f"the next run is named: {sorted(menu)}"
+    for label in ("Run now", "Pause all schedules", "Open Billora Backup", "Quit", "Weekly Full Backup", "Tenant XYZ Backup"):
+        assert label in menu, f"the tray menu should have {label!r}: {sorted(menu)}"
+    assert "Daily Full Backup" not in menu, "a schedule that is off is not offered in Run now"
+    tray_click(owner, menu["Pause all schedules"])
+    menu = wait_tray(owner, "Resume", lambda m: "Resume schedules" in m)
+    assert any("paused" in k for k in menu), f"the status line says paused: {sorted(menu)}"
+    wait_for(driver, "the paused banner on the dashboard", lambda d: by_testid(d, "paused-banner"))
+    shot(driver, "08b-paused")
+    tray_click(owner, menu["Resume schedules"])
+    menu = wait_tray(owner, "Pause again", lambda m: "Pause all schedules" in m)
+    tray_click(owner, menu["Tenant XYZ Backup"])
+    wait_tray(owner, "the tenant backup's success", lambda m: any(k.startswith("Last: ✓ Tenant XYZ Backup") for k in m), timeout=120)
+    with sqlite3.connect(DATA_DIR / "billora.db") as db:
+        tenant = db.execute("SELECT status, trigger, filename FROM runs WHERE schedule_id = 3").fetchall()
+    assert len(tenant) == 1 and tenant[0][0] == "success" and tenant[0][1] == "manual", f"one manual tenant run from the tray: {tenant}"
+    assert tenant[0][2].startswith("backup_tenant_5_"), f"the tenant backup's file names the tenant: {tenant}"
+
+    step("restore the weekly backup into a new database through the Restore screen")
     click(driver, "nav-restore")
     wait_for(driver, "the restore form", lambda d: by_testid(d, "restore-form"))
+    with sqlite3.connect(DATA_DIR / "billora.db") as db:
+        weekly_run = db.execute("SELECT id FROM runs WHERE schedule_id = 2 AND status = 'success'").fetchone()[0]
+    set_select(driver, '[data-testid="restore-run"]', str(weekly_run))
+    restored = f"{DATABASE}_restored"
+    fill(driver, '[data-testid="restore-database"]', restored)
     shot(driver, "09-restore")
+    click(driver, "restore-start")
+    wait_for(driver, "the confirmation", lambda d: by_testid(d, "confirm-dialog"))
+    click(driver, "confirm-yes")
+    done = wait_for(driver, "the restore's result", lambda d: "Restored into" in by_testid(d, "restore-status").text and by_testid(d, "restore-status"), timeout=120)
+    assert restored in done.text, f"the result names the new database: {done.text}"
+    client = ["mariadb", "--no-defaults", "-h127.0.0.1", f"-P{PORT}", "-ubillora_test", f"-p{PASSWORD}", "--skip-ssl", "-N", "-e"]
+    count = lambda db: subprocess.run(client + [f"SELECT COUNT(*) FROM {db}.invoices"], capture_output=True, text=True, check=True).stdout.strip()
+    assert count(restored) == count(DATABASE), "the restored database has the same invoices as the source"
+    subprocess.run(client + [f"DROP DATABASE `{restored}`"], check=True)
     click(driver, "nav-connections")
     wait_for(driver, "the connection list", lambda d: by_testid(d, "connection-billora"))
     click(driver, "test-billora")
@@ -276,6 +399,24 @@ def run(driver):
     click(driver, "nav-schedules")
     wait_for(driver, "the Thai schedule list", lambda d: by_testid(d, "schedules-table"))
     shot(driver, "13-schedules-th")
+    step("closing the window hides it to the tray; the app keeps running and says so once")
+    assert window_viewable(), "the window is shown before closing"
+    close_window()
+    deadline = time.time() + 15
+    while time.time() < deadline and window_viewable():
+        time.sleep(0.2)
+    assert not window_viewable(), "closing hides the window"
+    deadline = time.time() + 15
+    while time.time() < deadline and "ถาดระบบ" not in NOTIFY_LOG.read_text(errors="replace"):
+        time.sleep(0.3)
+    assert "ถาดระบบ" in NOTIFY_LOG.read_text(errors="replace"), "a notification says the app is still in the tray (in Thai, the chosen language)"
+    menu = tray_menu(owner)
+    assert "เปิด Billora Backup" in menu, f"the tray still answers, in Thai now: {sorted(menu)}"
+    tray_click(owner, menu["เปิด Billora Backup"])
+    deadline = time.time() + 15
+    while time.time() < deadline and not window_viewable():
+        time.sleep(0.2)
+    assert window_viewable(), "Open in the tray menu shows the window again"
     print("all end-to-end steps passed", flush=True)
 
 
