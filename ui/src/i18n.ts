@@ -107,6 +107,8 @@ const en = {
   f_catch_up: "If the computer was off at the time, run the missed backup once when it is back",
   f_active: "Schedule is on",
   f_filename: "Files will be named like",
+  f_encrypt_to: "Encrypt backups for (age public key, optional)",
+  f_encrypt_help: "Only the holder of the matching recovery key can read them. Create a key pair with: billora-backup key generate --recovery-file FILE",
   ed_errors: "Please fix the marked fields.",
 
   hist_title: "History",
@@ -317,6 +319,8 @@ const th: Record<Key, string> = {
   f_catch_up: "ถ้าคอมพิวเตอร์ปิดอยู่ในเวลานั้น ให้สำรองข้อมูลที่พลาดไปหนึ่งครั้งเมื่อเปิดเครื่อง",
   f_active: "เปิดใช้ตารางเวลานี้",
   f_filename: "ชื่อไฟล์จะเป็นแบบนี้",
+  f_encrypt_to: "เข้ารหัสข้อมูลสำรองสำหรับ (กุญแจสาธารณะ age ไม่บังคับ)",
+  f_encrypt_help: "เฉพาะผู้ที่มีกุญแจกู้คืนที่คู่กันเท่านั้นที่อ่านได้ สร้างคู่กุญแจด้วย: billora-backup key generate --recovery-file FILE",
   ed_errors: "โปรดแก้ไขช่องที่ทำเครื่องหมายไว้",
 
   hist_title: "ประวัติ",

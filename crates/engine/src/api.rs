@@ -879,6 +879,7 @@ impl Api {
             .map_err(|e| e.with_field("connection"))?;
         crate::connection::check_identifier("database", &form.database)?;
         let target = ServerTarget::new(&profile, &*self.secrets)?;
+        let file_for_keys = file.clone();
         let request = RestoreRequest {
             file,
             expected_sha256,
@@ -889,6 +890,7 @@ impl Api {
                 RestoreMode::Database { force: form.force }
             },
             connections: 2,
+            keys: crate::crypt::keys_for(&file_for_keys, &*self.secrets, None)?,
         };
         self.restore_cancel.store(false, Ordering::Relaxed);
         let cancel = self.restore_cancel.clone();

@@ -1,5 +1,6 @@
 //! Backup files on disk, written so that a file with the final name is always complete:
-//! SQL → compression → SHA-256 → `NAME.partial` → fsync → rename → fsync the folder.
+//! SQL → compression → (age encryption) → SHA-256 → `NAME.partial` → fsync → rename → fsync
+//! the folder. The checksum is of the bytes on disk, so a copy can be checked without a key.
 //!
 //! A [`PendingFile`] that is dropped without [`PendingFile::finish`] (an error, a cancel, a
 //! panic) removes its partial file; a crash leaves only a `.partial`, which never counts as a
@@ -52,10 +53,40 @@ impl Write for HashingFile {
     }
 }
 
+/// What the compressor writes into: the file, or an age encryptor in front of it.
+enum Sink {
+    Plain(HashingFile),
+    Age(age::stream::StreamWriter<HashingFile>),
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::Plain(f) => f.write(buf),
+            Sink::Age(w) => w.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Plain(f) => f.flush(),
+            Sink::Age(w) => w.flush(),
+        }
+    }
+}
+
+impl Sink {
+    fn finish(self) -> io::Result<HashingFile> {
+        match self {
+            Sink::Plain(f) => Ok(f),
+            Sink::Age(w) => w.finish(),
+        }
+    }
+}
+
 enum Encoder {
-    Zstd(zstd::stream::write::Encoder<'static, HashingFile>),
-    Gzip(flate2::write::GzEncoder<HashingFile>),
-    None(HashingFile),
+    Zstd(zstd::stream::write::Encoder<'static, Sink>),
+    Gzip(flate2::write::GzEncoder<Sink>),
+    None(Sink),
 }
 
 /// A backup file being written. Write uncompressed SQL into it.
@@ -93,8 +124,17 @@ fn create_private_file(path: &Path) -> io::Result<File> {
 }
 
 /// Picks `stem.sql<ext>` in `dir`, or `stem_2.sql<ext>`, … when taken (also by a partial).
-pub fn unique_name(dir: &Path, stem: &str, compression: Compression) -> String {
-    let ext = compression.extension();
+/// An encrypted backup ends in `.age` as well.
+pub fn unique_name(dir: &Path, stem: &str, compression: Compression, encrypted: bool) -> String {
+    let ext = format!(
+        "{}{}",
+        compression.extension(),
+        if encrypted {
+            crate::crypt::AGE_EXTENSION
+        } else {
+            ""
+        }
+    );
     (1..)
         .map(|n| {
             if n == 1 {
@@ -110,12 +150,14 @@ pub fn unique_name(dir: &Path, stem: &str, compression: Compression) -> String {
 }
 
 impl PendingFile {
-    /// Creates `dir/filename.partial` (creating `dir` privately if needed).
+    /// Creates `dir/filename.partial` (creating `dir` privately if needed), encrypted to
+    /// `encrypt_to` when it is not empty.
     pub fn create(
         dir: &Path,
         filename: &str,
         compression: Compression,
         threads: u32,
+        encrypt_to: &[age::x25519::Recipient],
     ) -> Result<PendingFile> {
         create_private_dir(dir)?;
         let final_path = dir.join(filename);
@@ -126,10 +168,15 @@ impl PendingFile {
                 &format!("cannot create the backup file in {}", dir.display()),
             )
         })?;
-        let sink = HashingFile {
+        let file = HashingFile {
             file: BufWriter::with_capacity(1 << 20, file),
             hasher: Sha256::new(),
             bytes: 0,
+        };
+        let sink = if encrypt_to.is_empty() {
+            Sink::Plain(file)
+        } else {
+            Sink::Age(crate::crypt::encrypting_writer(encrypt_to, file)?)
         };
         let encoder = match compression {
             Compression::Zstd => {
@@ -169,6 +216,7 @@ impl PendingFile {
             Encoder::Gzip(enc) => enc.finish(),
             Encoder::None(sink) => Ok(sink),
         }
+        .and_then(Sink::finish)
         .map_err(|e| io_error(e, "finishing the backup file"))?;
         let HashingFile {
             file,
@@ -283,24 +331,35 @@ pub fn write_json_atomically(path: &Path, value: &impl Serialize) -> Result<()> 
     Ok(())
 }
 
-/// Opens a backup (plain, gzip or zstd, told by its first bytes) for reading SQL.
+/// Opens an unencrypted backup (plain, gzip or zstd, told by its first bytes) for reading SQL.
 pub fn open_sql_reader(path: &Path) -> Result<Box<dyn io::Read + Send>> {
-    use std::io::Read;
-    let mut file =
+    open_backup(path, &crate::crypt::Keys::none())
+}
+
+/// Opens a backup for reading SQL: decrypts an age file with `keys`, then decompresses (each
+/// layer told by its first bytes).
+pub fn open_backup(path: &Path, keys: &crate::crypt::Keys) -> Result<Box<dyn io::Read + Send>> {
+    use std::io::BufRead;
+    let file =
         File::open(path).map_err(|e| io_error(e, &format!("cannot open {}", path.display())))?;
-    let mut magic = [0u8; 4];
-    let n = file
-        .read(&mut magic)
+    let mut outer = io::BufReader::with_capacity(1 << 20, file);
+    let head = outer
+        .fill_buf()
         .map_err(|e| io_error(e, "reading the backup"))?;
-    let file = io::BufReader::with_capacity(
-        1 << 20,
-        File::open(path).map_err(|e| io_error(e, "reading the backup"))?,
-    );
-    Ok(match &magic[..n] {
+    let plain: Box<dyn io::Read + Send> = if head.starts_with(crate::crypt::AGE_MAGIC) {
+        Box::new(crate::crypt::decrypting_reader(outer, keys)?)
+    } else {
+        Box::new(outer)
+    };
+    let mut inner = io::BufReader::with_capacity(1 << 20, plain);
+    let magic = inner
+        .fill_buf()
+        .map_err(|e| crate::crypt::read_error(e, "reading the backup"))?;
+    Ok(match magic {
         [0x28, 0xb5, 0x2f, 0xfd, ..] => Box::new(
-            zstd::stream::read::Decoder::with_buffer(file).map_err(|e| io_error(e, "zstd"))?,
+            zstd::stream::read::Decoder::with_buffer(inner).map_err(|e| io_error(e, "zstd"))?,
         ),
-        [0x1f, 0x8b, ..] => Box::new(flate2::bufread::MultiGzDecoder::new(file)),
-        _ => Box::new(file),
+        [0x1f, 0x8b, ..] => Box::new(flate2::bufread::MultiGzDecoder::new(inner)),
+        _ => Box::new(inner),
     })
 }

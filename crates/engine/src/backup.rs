@@ -388,7 +388,12 @@ async fn prepare(
     let tz = time::zone(&schedule.timezone).unwrap_or(TimeZone::UTC);
     let stem = file_stem(schedule.backup_type, schedule.tenant_id, now, &tz);
     crate::paths::create_private_dir(&dir)?;
-    let filename = unique_name(&dir, &stem, schedule.compression);
+    let filename = unique_name(
+        &dir,
+        &stem,
+        schedule.compression,
+        schedule.encrypt_to.is_some(),
+    );
     Ok(Plan {
         target,
         scope,
@@ -408,11 +413,16 @@ fn execute(
     now: Timestamp,
     started: Instant,
 ) -> Result<(FinishedFile, DumpReport, Manifest)> {
+    let recipients = match &plan.schedule.encrypt_to {
+        Some(keys) => crate::crypt::parse_recipients("encrypt_to", keys)?,
+        None => Vec::new(),
+    };
     let mut file = PendingFile::create(
         &plan.dir,
         &plan.filename,
         plan.schedule.compression,
         options.compression_threads,
+        &recipients,
     )?;
     let dump_options = DumpOptions {
         scope: plan.scope.clone(),
@@ -453,6 +463,7 @@ fn execute(
         routines: report.routines,
         events: report.events,
         warnings: report.warnings.clone(),
+        encrypted_for: recipients.iter().map(|r| r.to_string()).collect(),
     };
     if let Err(err) = write_json_atomically(&manifest::path_for(&finished.path), &manifest) {
         // Without its manifest the backup cannot be verified: do not keep it as a success.

@@ -18,6 +18,7 @@ pub mod api;
 pub mod artifact;
 pub mod backup;
 pub mod connection;
+pub mod crypt;
 pub mod dump;
 pub mod manifest;
 pub mod notify;

@@ -79,24 +79,45 @@ enum Command {
     #[command(subcommand)]
     Retention(RetentionCommand),
     /// Restore a backup (a history entry id, or a file) into a database.
-    Restore {
-        /// A history entry id, or the path of a backup file (ours or a mysqldump file).
-        source: String,
-        /// The connection profile of the server to restore to.
-        #[arg(long)]
-        connection: String,
-        /// The database to restore into (created when missing).
-        #[arg(long)]
-        database: String,
-        /// Restore into a database that already has tables (they are replaced).
-        #[arg(long)]
-        force: bool,
-        /// For a tenant backup: replace that tenant's rows in the live database, in one transaction.
-        #[arg(long, conflicts_with = "force")]
-        replace_tenant: bool,
-        /// Parallel connections for INSERTs (our own backups only).
-        #[arg(long, default_value_t = 2)]
-        connections: usize,
+    Restore(RestoreArgs),
+    /// Encryption keys (age) for encrypted backups.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, clap::Args)]
+struct RestoreArgs {
+    /// A history entry id, or the path of a backup file (ours or a mysqldump file).
+    source: String,
+    /// The connection profile of the server to restore to.
+    #[arg(long)]
+    connection: String,
+    /// The database to restore into (created when missing).
+    #[arg(long)]
+    database: String,
+    /// Restore into a database that already has tables (they are replaced).
+    #[arg(long)]
+    force: bool,
+    /// For a tenant backup: replace that tenant's rows in the live database, in one transaction.
+    #[arg(long, conflicts_with = "force")]
+    replace_tenant: bool,
+    /// Parallel connections for INSERTs (our own backups only).
+    #[arg(long, default_value_t = 2)]
+    connections: usize,
+    /// For an encrypted backup: its recovery key file (else the keyring's key is used).
+    #[arg(long, value_name = "FILE")]
+    identity: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Creates a key pair: the secret key goes to the OS keyring (for restores here) and to a
+    /// recovery file you keep offline; prints the public key to put in a schedule's
+    /// `encrypt_to`.
+    Generate {
+        /// Where to write the recovery file (created, readable by you only; never overwritten).
+        #[arg(long, value_name = "FILE")]
+        recovery_file: PathBuf,
     },
 }
 
@@ -322,25 +343,10 @@ async fn run(cli: Cli) -> Result<()> {
             store.close().await;
             print_json(&json!({ "schedule_id": id, "would_delete": result? }))
         }
-        Command::Restore {
-            source,
-            connection,
-            database,
-            force,
-            replace_tenant,
-            connections,
-        } => {
+        Command::Key(KeyCommand::Generate { recovery_file }) => generate_key(&recovery_file, now),
+        Command::Restore(args) => {
             let store = open_store(cli.data_dir).await?;
-            let result = restore(
-                &store,
-                source,
-                connection,
-                database,
-                force,
-                replace_tenant,
-                connections,
-            )
-            .await;
+            let result = restore(&store, args).await;
             store.close().await;
             result
         }
@@ -720,22 +726,25 @@ async fn connection(store: &Store, cmd: ConnectionCommand, now: Timestamp) -> Re
     }
 }
 
-async fn restore(
-    store: &Store,
-    source: String,
-    connection: String,
-    database: String,
-    force: bool,
-    replace_tenant: bool,
-    connections: usize,
-) -> Result<()> {
+async fn restore(store: &Store, args: RestoreArgs) -> Result<()> {
+    let RestoreArgs {
+        source,
+        connection,
+        database,
+        force,
+        replace_tenant,
+        connections,
+        identity,
+    } = args;
     let (file, expected_sha256) = match source.parse::<i64>() {
         Ok(id) => run_file(store, id).await?,
         Err(_) => (PathBuf::from(&source), None),
     };
     let profile = store.get_connection(&connection).await?;
     let target = ServerTarget::new(&profile, &OsKeyring)?;
+    let keys = billora_engine::crypt::keys_for(&file, &OsKeyring, identity.as_deref())?;
     let request = RestoreRequest {
+        keys,
         file,
         expected_sha256,
         database,
@@ -765,6 +774,39 @@ async fn restore(
     ctrl_c.abort();
     bar.finish_and_clear();
     print_json(&report?)
+}
+
+/// `key generate`: the recovery file first (so a key never exists only in the keyring), then
+/// the keyring; prints the public key.
+fn generate_key(recovery_file: &std::path::Path, now: Timestamp) -> Result<()> {
+    use std::io::Write;
+    let pair = billora_engine::crypt::KeyPair::generate();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(recovery_file).map_err(|e| {
+        billora_engine::error::io_error(
+            e,
+            &format!(
+                "cannot create the recovery file {}",
+                recovery_file.display()
+            ),
+        )
+        .with_field("recovery_file")
+    })?;
+    file.write_all(pair.recovery_text(&now.to_string()).as_bytes())
+        .and_then(|_| file.sync_all())
+        .map_err(|e| billora_engine::error::io_error(e, "writing the recovery file"))?;
+    billora_engine::crypt::keep_identity(&pair, &OsKeyring)?;
+    print_json(&json!({
+        "public_key": pair.recipient,
+        "recovery_file": recovery_file.display().to_string(),
+        "next": "put the public key in a schedule's encrypt_to; keep the recovery file offline",
+    }))
 }
 
 /// Reads a JSON body from a file, or from stdin for `-`.

@@ -44,6 +44,9 @@ pub struct Manifest {
     pub routines: usize,
     pub events: usize,
     pub warnings: Vec<String>,
+    /// The age public keys the file is encrypted to (empty: not encrypted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub encrypted_for: Vec<String>,
 }
 
 pub const FORMAT: u32 = 1;

@@ -98,6 +98,7 @@ pub struct ScheduleFields {
     pub notification_email: Option<String>,
     pub catch_up: bool,
     pub is_active: bool,
+    pub encrypt_to: Option<String>,
 }
 
 /// A create request: the original spec's POST body, plus optional extras with defaults.
@@ -138,6 +139,9 @@ pub struct NewSchedule {
     pub catch_up: Option<bool>,
     #[serde(default)]
     pub is_active: Option<bool>,
+    /// age public keys (`age1…`, comma-separated) to encrypt each backup to.
+    #[serde(default)]
+    pub encrypt_to: Option<String>,
 }
 
 /// A partial update: absent fields stay as they are; `null` clears a nullable field.
@@ -177,6 +181,8 @@ pub struct SchedulePatch {
     pub catch_up: Option<bool>,
     #[serde(default)]
     pub is_active: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    pub encrypt_to: Option<Option<String>>,
 }
 
 /// Marks a field that was present in the JSON (even as `null`) as `Some(..)`.
@@ -207,6 +213,8 @@ pub struct Schedule {
     pub notification_email: Option<String>,
     pub catch_up: bool,
     pub is_active: bool,
+    /// age public keys the backups are encrypted to (None: not encrypted).
+    pub encrypt_to: Option<String>,
     #[serde(serialize_with = "time::serialize_opt")]
     #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub last_run_at: Option<ZonedDateTime>,
@@ -243,6 +251,7 @@ impl Schedule {
             notification_email: self.notification_email.clone(),
             catch_up: self.catch_up,
             is_active: self.is_active,
+            encrypt_to: self.encrypt_to.clone(),
         }
     }
 }
@@ -296,6 +305,7 @@ impl NewSchedule {
             notification_email: blank_to_none(self.notification_email),
             catch_up: self.catch_up.unwrap_or(true),
             is_active: self.is_active.unwrap_or(true),
+            encrypt_to: blank_to_none(self.encrypt_to),
         }
     }
 }
@@ -354,6 +364,9 @@ impl SchedulePatch {
         }
         if let Some(v) = self.is_active {
             f.is_active = v;
+        }
+        if let Some(v) = self.encrypt_to {
+            f.encrypt_to = blank_to_none(v);
         }
         f
     }
@@ -420,6 +433,9 @@ impl ScheduleFields {
             _ => {}
         }
         check_retention(self.retention_days, self.max_backups)?;
+        if let Some(keys) = &self.encrypt_to {
+            crate::crypt::parse_recipients("encrypt_to", keys)?;
+        }
         if let Some(dest) = &self.destination {
             check_destination("destination", std::path::Path::new(dest))?;
         }
@@ -549,7 +565,7 @@ pub fn next_run(
 const SELECT: &str = "SELECT id, name, description, cron_expression, timezone, backup_type, tenant_id, connection, \
      destination, compression, retention_days, max_backups, notify_on_success, notify_on_failure, \
      notification_email, catch_up, is_active, last_run_at, next_run_at, success_count, failed_count, \
-     created_at, updated_at FROM schedules";
+     created_at, updated_at, encrypt_to FROM schedules";
 
 fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Schedule> {
     let timezone: String = row.try_get("timezone")?;
@@ -580,6 +596,7 @@ fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Schedule> {
         notify_on_failure: row.try_get("notify_on_failure")?,
         notification_email: row.try_get("notification_email")?,
         catch_up: row.try_get("catch_up")?,
+        encrypt_to: row.try_get("encrypt_to")?,
         is_active: row.try_get("is_active")?,
         last_run_at: zoned("last_run_at")?,
         next_run_at: zoned("next_run_at")?,
@@ -658,8 +675,8 @@ impl Store {
         let result = sqlx::query(
             "INSERT INTO schedules (name, description, cron_expression, timezone, backup_type, tenant_id, \
              connection, destination, compression, retention_days, max_backups, notify_on_success, \
-             notify_on_failure, notification_email, catch_up, is_active, next_run_at, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             notify_on_failure, notification_email, catch_up, is_active, next_run_at, created_at, updated_at, \
+             encrypt_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&fields.name)
         .bind(&fields.description)
@@ -680,6 +697,7 @@ impl Store {
         .bind(next.map(time::to_stored))
         .bind(&now_text)
         .bind(&now_text)
+        .bind(&fields.encrypt_to)
         .execute(self.pool())
         .await;
         match result {
@@ -705,7 +723,7 @@ impl Store {
             "UPDATE schedules SET name = ?, description = ?, cron_expression = ?, timezone = ?, backup_type = ?, \
              tenant_id = ?, connection = ?, destination = ?, compression = ?, retention_days = ?, max_backups = ?, \
              notify_on_success = ?, notify_on_failure = ?, notification_email = ?, catch_up = ?, is_active = ?, \
-             next_run_at = ?, updated_at = ? WHERE id = ?",
+             next_run_at = ?, updated_at = ?, encrypt_to = ? WHERE id = ?",
         )
         .bind(&fields.name)
         .bind(&fields.description)
@@ -725,6 +743,7 @@ impl Store {
         .bind(fields.is_active)
         .bind(next.map(time::to_stored))
         .bind(time::to_stored(now))
+        .bind(&fields.encrypt_to)
         .bind(id)
         .execute(self.pool())
         .await;

@@ -136,6 +136,8 @@ export function readForm(form: ParentNode): NewSchedule {
   if (connection) request.connection = connection;
   const destination = inputValue(form, "destination");
   if (destination) request.destination = destination;
+  const encryptTo = inputValue(form, "encrypt_to");
+  if (encryptTo) request.encrypt_to = encryptTo;
   return request;
 }
 
@@ -187,7 +189,9 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
 
   const updatePreviewName = () => {
     const tenant = optionalInt(inputValue(form, "tenant_id"));
-    filenamePreview.textContent = previewFilename(typeSelect.value as "full" | "tenant", Number.isNaN(tenant) ? null : tenant, compression.value as "zstd" | "gzip" | "none");
+    filenamePreview.textContent =
+      previewFilename(typeSelect.value as "full" | "tenant", Number.isNaN(tenant) ? null : tenant, compression.value as "zstd" | "gzip" | "none") +
+      (inputValue(form, "encrypt_to") ? ".age" : "");
     tenantField.hidden = typeSelect.value !== "tenant";
   };
 
@@ -288,6 +292,7 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
         }),
       ),
       field("compression", t("f_compression"), compression),
+      field("encrypt_to", t("f_encrypt_to"), h("input", { type: "text", value: s?.encrypt_to ?? "", placeholder: "age1…", autocomplete: "off" }), t("f_encrypt_help")),
       h("div", { class: "muted" }, t("f_filename"), " ", filenamePreview),
     ),
     h(
@@ -349,6 +354,7 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
             retention_days: request.retention_days ?? null,
             max_backups: request.max_backups ?? null,
             notification_email: request.notification_email ?? null,
+            encrypt_to: request.encrypt_to ?? null,
           },
         });
       } else {

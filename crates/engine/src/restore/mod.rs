@@ -23,8 +23,9 @@ use mysql::Conn;
 use serde::Serialize;
 
 use self::split::{Statement, Statements};
-use crate::artifact::{open_sql_reader, sha256_file};
+use crate::artifact::{open_backup, sha256_file};
 use crate::connection::{check_identifier, db_error, ServerTarget};
+use crate::crypt::Keys;
 use crate::dump::sqltext::ident;
 use crate::dump::{schema, tenant};
 use crate::error::{Error, ErrorCode, Result};
@@ -48,6 +49,8 @@ pub struct RestoreRequest {
     pub mode: RestoreMode,
     /// Parallel INSERT connections for our own backups (1 for foreign files).
     pub connections: usize,
+    /// Keys that open an encrypted backup (from the keyring or a recovery file).
+    pub keys: Keys,
 }
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
@@ -81,6 +84,7 @@ pub fn verify_file(
     file: &Path,
     manifest: Option<&Manifest>,
     expected: Option<&str>,
+    keys: &Keys,
 ) -> Result<bool> {
     if !file.is_file() {
         return Err(
@@ -105,7 +109,7 @@ pub fn verify_file(
         verified = true;
     }
     // A compressed stream is checked end to end (zstd carries its own checksum, gzip a CRC).
-    let mut reader = open_sql_reader(file)?;
+    let mut reader = open_backup(file, keys)?;
     let mut buf = vec![0u8; 1 << 20];
     loop {
         match reader.read(&mut buf) {
@@ -164,6 +168,7 @@ pub fn restore(
         &request.file,
         manifest.as_ref(),
         request.expected_sha256.as_deref(),
+        &request.keys,
     )?;
     match request.mode {
         RestoreMode::Database { force } => restore_database(
@@ -289,7 +294,7 @@ fn run_script(
         prepare(&mut conn)?;
         pool.push(conn);
     }
-    let reader = BufReader::with_capacity(1 << 20, open_sql_reader(&request.file)?);
+    let reader = BufReader::with_capacity(1 << 20, open_backup(&request.file, &request.keys)?);
     let mut statements = Statements::new(reader);
     let mut state = RestoreProgress {
         sql_bytes_total: manifest.map(|m| m.sql_bytes),
@@ -446,7 +451,7 @@ fn replace_tenant(
                 .map_err(err)?;
             deleted.push((t.table.clone(), conn.affected_rows()));
         }
-        let reader = BufReader::with_capacity(1 << 20, open_sql_reader(&request.file)?);
+        let reader = BufReader::with_capacity(1 << 20, open_backup(&request.file, &request.keys)?);
         let mut state = RestoreProgress {
             sql_bytes_total: Some(manifest.sql_bytes),
             ..RestoreProgress::default()

@@ -81,6 +81,7 @@ fn no_rows_restore(db: &str, file: &std::path::Path, mode: RestoreMode) -> Resto
         database: db.into(),
         mode,
         connections: 2,
+        keys: billora_engine::crypt::Keys::none(),
     }
 }
 
@@ -1220,4 +1221,139 @@ fn tls_modes_against_a_tls_server() {
         "all rows came over TLS"
     );
     server.drop_db(&db);
+}
+
+#[tokio::test]
+async fn encrypted_backups_open_with_the_standard_tools_and_refuse_a_wrong_key_or_a_changed_byte() {
+    use billora_engine::crypt::{keep_identity, keys_for, KeyPair, Keys};
+    use std::process::{Command, Stdio};
+
+    let server = services();
+    let source = server.fixture_db("enc_src");
+    let (dir, store) = temp_store().await;
+    let secrets = test_secrets();
+    add_test_connection(&store, &secrets, "office", &source).await;
+    let pair = KeyPair::generate();
+    keep_identity(&pair, &secrets).expect("the identity goes to the keyring");
+    let id = schedule(
+        &store,
+        json!({"name": "Encrypted", "cron_expression": "0 2 * * *", "backup_type": "full",
+               "encrypt_to": pair.recipient}),
+    )
+    .await;
+    let outcome = run(&store, &secrets, id).await;
+    assert_eq!(
+        outcome.status, "success",
+        "the encrypted backup succeeds: {:?}",
+        outcome.error
+    );
+    let file = outcome.file.expect("a file");
+    assert!(
+        file.filename.ends_with(".sql.zst.age"),
+        "an encrypted backup ends in .age: {}",
+        file.filename
+    );
+    let bytes = std::fs::read(&file.path).expect("readable");
+    assert!(
+        bytes.starts_with(b"age-encryption.org/v1"),
+        "the file is an age file"
+    );
+    assert!(
+        !bytes.windows(12).any(|w| w == b"INSERT INTO "),
+        "no SQL text is readable in the file"
+    );
+    let manifest = Manifest::read_beside(&file.path)
+        .expect("readable")
+        .expect("manifest");
+    assert_eq!(
+        manifest.encrypted_for,
+        vec![pair.recipient.clone()],
+        "the manifest names the key"
+    );
+    let expected = server.fingerprint(&source);
+
+    // Without Billora Backup: age -d -i recovery-key.txt FILE | zstd -d | mariadb DB
+    let key_file = dir.path().join("recovery-key.txt");
+    std::fs::write(&key_file, pair.recovery_text("test")).expect("recovery file");
+    let mut age_cmd = Command::new("age")
+        .args(["-d", "-i"])
+        .arg(&key_file)
+        .arg(&file.path)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the age tool runs");
+    let mut zstd_cmd = Command::new("zstd")
+        .args(["-d", "-c"])
+        .stdin(age_cmd.stdout.take().expect("pipe"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the zstd tool runs");
+    let by_tools = server.fresh_db("enc_tools");
+    server.client(&by_tools, &mut zstd_cmd.stdout.take().expect("pipe"));
+    assert!(
+        age_cmd.wait().expect("age").success(),
+        "age decrypts the backup with the recovery file"
+    );
+    assert!(
+        zstd_cmd.wait().expect("zstd").success(),
+        "zstd decompresses it"
+    );
+    assert_eq!(
+        server.fingerprint(&by_tools),
+        expected,
+        "the standard tools restore an identical database"
+    );
+
+    let target = server.target(None);
+    let ours = format!("{source}_ours");
+    let mut request = no_rows_restore(&ours, &file.path, RestoreMode::Database { force: false });
+    request.keys = keys_for(&file.path, &secrets, None).expect("keys");
+    restore(&target, &request, &|_| {}, &AtomicBool::new(false))
+        .expect("our restore opens it with the keyring's key");
+    assert_eq!(
+        server.fingerprint(&ours),
+        expected,
+        "our restore gives an identical database"
+    );
+
+    let exists = |db: &str| {
+        server
+            .conn(None)
+            .query_first::<String, _>(format!("SHOW DATABASES LIKE '{db}'"))
+            .expect("query")
+            .is_some()
+    };
+    let no_key = format!("{source}_nokey");
+    let mut request = no_rows_restore(&no_key, &file.path, RestoreMode::Database { force: false });
+    request.keys = Keys::none();
+    let err = restore(&target, &request, &|_| {}, &AtomicBool::new(false))
+        .expect_err("no key, no restore");
+    assert_eq!(
+        err.code,
+        ErrorCode::AuthFailed,
+        "a missing key is said plainly: {err}"
+    );
+    assert!(!exists(&no_key), "nothing reached the server");
+
+    // A copy without its manifest (so no recorded checksum), one byte changed.
+    let copy = dir.path().join("copy.sql.zst.age");
+    let mut changed = bytes.clone();
+    let middle = changed.len() / 2;
+    changed[middle] ^= 0x01;
+    std::fs::write(&copy, &changed).expect("copy");
+    let tampered = format!("{source}_tampered");
+    let mut request = no_rows_restore(&tampered, &copy, RestoreMode::Database { force: false });
+    request.keys = keys_for(&file.path, &secrets, Some(&key_file)).expect("keys");
+    let err = restore(&target, &request, &|_| {}, &AtomicBool::new(false))
+        .expect_err("a changed byte is refused");
+    assert_eq!(
+        err.code,
+        ErrorCode::Corrupt,
+        "the damage is reported: {err}"
+    );
+    assert!(!exists(&tampered), "nothing reached the server");
+
+    for db in [&source, &by_tools, &ours] {
+        server.drop_db(db);
+    }
 }

@@ -144,3 +144,72 @@ fn without_a_keyring_the_error_says_so_and_stores_nothing() {
         "nothing was stored"
     );
 }
+
+#[test]
+fn key_generate_writes_a_private_recovery_file_and_keeps_the_identity_in_the_real_keyring() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let xdg = dir.path().join("xdg");
+    std::fs::create_dir(&xdg).expect("xdg dir");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&xdg, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    }
+    let recovery = dir.path().join("recovery-key.txt");
+    let script = format!(
+        r#"set -e
+eval "$(echo -n unlock-pw | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
+B="{BIN}"
+out=$("$B" key generate --recovery-file "{file}")
+pk=$(printf '%s' "$out" | sed -n 's/.*"public_key": "\(age1[a-z0-9]*\)".*/\1/p')
+echo "pk:$pk"
+echo "kept:$(secret-tool lookup service billora-backup username "age-identity:$pk")"
+if "$B" key generate --recovery-file "{file}" 2>/dev/null; then echo "overwrote"; else echo "refused-overwrite"; fi
+"#,
+        file = recovery.display(),
+    );
+    let out = Command::new("dbus-run-session")
+        .args(["--", "bash", "-c", &script])
+        .env("XDG_RUNTIME_DIR", &xdg)
+        .env("XDG_DATA_HOME", &xdg)
+        .env("BILLORA_BACKUP_DATA_DIR", dir.path().join("data"))
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .output()
+        .expect("dbus-run-session runs (package dbus-daemon)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the script must succeed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&recovery).expect("the recovery file exists");
+    let identity = text
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .expect("the recovery file holds the identity");
+    assert!(
+        stdout.contains(&format!("kept:{identity}")),
+        "the keyring holds the same identity under its public key: {stdout}"
+    );
+    let pk = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("pk:"))
+        .expect("a public key");
+    assert!(
+        pk.starts_with("age1") && text.contains(pk),
+        "the public key is printed and named in the recovery file"
+    );
+    assert!(
+        stdout.contains("refused-overwrite"),
+        "an existing recovery file is never overwritten: {stdout}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&recovery)
+            .expect("file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "the recovery file is private ({mode:o})");
+    }
+}

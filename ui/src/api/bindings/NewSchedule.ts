@@ -21,4 +21,8 @@ destination?: string, compression?: Compression, retention_days?: number, max_ba
 /**
  * Run a missed slot once on start-up or wake (default true).
  */
-catch_up?: boolean, is_active?: boolean, };
+catch_up?: boolean, is_active?: boolean, 
+/**
+ * age public keys (`age1…`, comma-separated) to encrypt each backup to.
+ */
+encrypt_to?: string, };

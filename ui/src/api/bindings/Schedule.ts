@@ -5,4 +5,8 @@ import type { Compression } from "./Compression";
 /**
  * A stored schedule as the UI and the CLI show it. Times are RFC 3339 in the schedule's zone.
  */
-export type Schedule = { id: number, name: string, description: string, cron_expression: string, timezone: string, backup_type: BackupType, tenant_id: number | null, connection: string | null, destination: string | null, compression: Compression, retention_days: number | null, max_backups: number | null, notify_on_success: boolean, notify_on_failure: boolean, notification_email: string | null, catch_up: boolean, is_active: boolean, last_run_at: string | null, next_run_at: string | null, success_count: number, failed_count: number, created_at: string, updated_at: string, };
+export type Schedule = { id: number, name: string, description: string, cron_expression: string, timezone: string, backup_type: BackupType, tenant_id: number | null, connection: string | null, destination: string | null, compression: Compression, retention_days: number | null, max_backups: number | null, notify_on_success: boolean, notify_on_failure: boolean, notification_email: string | null, catch_up: boolean, is_active: boolean, 
+/**
+ * age public keys the backups are encrypted to (None: not encrypted).
+ */
+encrypt_to: string | null, last_run_at: string | null, next_run_at: string | null, success_count: number, failed_count: number, created_at: string, updated_at: string, };
