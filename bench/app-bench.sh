@@ -21,7 +21,7 @@ tests/e2e/desktop-session.sh bash -c '
     export BILLORA_BACKUP_DATA_DIR="$BILLORA_DESKTOP_SESSION/appdata"
     ms() { date +%s%3N; }
     # Process tree of the app: itself and its WebKit children.
-    tree() { echo "$1"; pgrep -P "$1" | while read -r c; do tree "$c"; done; }
+    tree() { echo "$1"; for c in $(pgrep -P "$1" || true); do tree "$c"; done; }
     rss_kb() { local t=0 p; for p in $(tree "$1"); do t=$((t + $(awk "/^Rss:/ {print \$2}" /proc/$p/smaps_rollup 2>/dev/null || echo 0))); done; echo $t; }
     pss_kb() { local t=0 p; for p in $(tree "$1"); do t=$((t + $(awk "/^Pss:/ {print \$2}" /proc/$p/smaps_rollup 2>/dev/null || echo 0))); done; echo $t; }
     ticks() { local t=0 p; for p in $(tree "$1"); do t=$((t + $(awk "{print \$14 + \$15}" /proc/$p/stat 2>/dev/null || echo 0))); done; echo $t; }
@@ -30,7 +30,8 @@ tests/e2e/desktop-session.sh bash -c '
     start=$(ms)
     "$APP" >"$BILLORA_DESKTOP_SESSION/app.log" 2>&1 &
     pid=$!
-    until xwininfo -root -tree 2>/dev/null | grep -q "\"Billora Backup\": (\"billora-app\""; do
+    shown() { local out; out="$(xwininfo -root -tree 2>/dev/null || true)"; [[ "$out" == *"\"Billora Backup\": (\"billora-app\""* ]]; }
+    until shown; do
         sleep 0.02
         [ $(( $(ms) - start )) -lt 60000 ] || { echo "no window within 60 s" >&2; exit 1; }
     done

@@ -12,10 +12,11 @@ need_rust
 need_python_venv
 # The real parts the tests use: a throw-away keyring session, the mariadb client for the
 # round-trip tests (the server comes from scripts/services.sh), an SMTP server (aiosmtpd),
-# openssl for its certificates, and the desktop session of the end-to-end test (Xvfb, the
+# openssl for its certificates, age and zstd (encrypted backups opened with the standard
+# tools), and the desktop session of the end-to-end test (Xvfb, the
 # WebKit WebDriver, a notification daemon, ImageMagick for screenshots).
 need_apt gnome-keyring dbus-daemon dbus-bin libsecret-tools mariadb-client python3-aiosmtpd openssl \
-    xvfb webkit2gtk-driver dunst imagemagick
+    xvfb webkit2gtk-driver dunst imagemagick age zstd
 need_ui
 
 say "starting the test services (MariaDB, fault file systems)"

@@ -157,6 +157,20 @@ def tray_click(owner, item_id):
     assert result.returncode == 0, f"clicking tray item {item_id} should work: {result.stderr}"
 
 
+def poll(what, predicate, timeout=15):
+    """Waits until predicate() is truthy (for what is outside the page: logs, X windows)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for: {what}")
+
+
+def notified(text):
+    return text in NOTIFY_LOG.read_text(errors="replace")
+
+
 def wait_tray(owner, what, predicate, timeout=20):
     deadline = time.time() + timeout
     menu = {}
@@ -329,11 +343,8 @@ def run(driver):
     shot(driver, "07-history")
 
     step("the desktop notification arrived (D-Bus Notify)")
-    deadline = time.time() + 30
-    while time.time() < deadline and "Backup succeeded" not in NOTIFY_LOG.read_text(errors="replace"):
-        time.sleep(0.5)
-    log = NOTIFY_LOG.read_text(errors="replace")
-    assert "Backup succeeded" in log and "Weekly Full Backup" in log, "a Notify call for the weekly backup's success should be on the session bus"
+    poll("a Notify call for the weekly backup's success on the session bus", lambda: notified("Backup succeeded"), timeout=30)
+    assert notified("Weekly Full Backup"), "the notification names the schedule"
 
     step("the dashboard shows the good backup")
     click(driver, "nav-dashboard")
@@ -402,21 +413,12 @@ def run(driver):
     step("closing the window hides it to the tray; the app keeps running and says so once")
     assert window_viewable(), "the window is shown before closing"
     close_window()
-    deadline = time.time() + 15
-    while time.time() < deadline and window_viewable():
-        time.sleep(0.2)
-    assert not window_viewable(), "closing hides the window"
-    deadline = time.time() + 15
-    while time.time() < deadline and "ถาดระบบ" not in NOTIFY_LOG.read_text(errors="replace"):
-        time.sleep(0.3)
-    assert "ถาดระบบ" in NOTIFY_LOG.read_text(errors="replace"), "a notification says the app is still in the tray (in Thai, the chosen language)"
+    poll("closing to hide the window", lambda: not window_viewable())
+    poll("a notification that the app is still in the tray (in Thai, the chosen language)", lambda: notified("ถาดระบบ"))
     menu = tray_menu(owner)
     assert "เปิด Billora Backup" in menu, f"the tray still answers, in Thai now: {sorted(menu)}"
     tray_click(owner, menu["เปิด Billora Backup"])
-    deadline = time.time() + 15
-    while time.time() < deadline and not window_viewable():
-        time.sleep(0.2)
-    assert window_viewable(), "Open in the tray menu shows the window again"
+    poll("Open in the tray menu to show the window again", window_viewable)
     print("all end-to-end steps passed", flush=True)
 
 
