@@ -27,6 +27,7 @@ const COMMANDS: &[&str] = &[
     "set_language",
     "set_default_folder",
     "pick_folder",
+    "create_encryption_key",
     "save_smtp",
     "send_test_email",
     "get_autostart",

@@ -197,6 +197,31 @@ pub async fn pick_folder(handle: AppHandle) -> Out<Option<String>> {
     Ok(folder.map(|p| p.display().to_string()))
 }
 
+/// Asks where to save the recovery file (the OS save dialog), then creates the key pair.
+/// `None` when the admin cancels.
+#[tauri::command]
+pub async fn create_encryption_key(handle: AppHandle, app: Api<'_>) -> Out<Option<String>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    handle
+        .dialog()
+        .file()
+        .set_file_name("billora-recovery-key.txt")
+        .save_file(move |file| {
+            let _ = tx.send(file.and_then(|f| f.into_path().ok()));
+        });
+    let file: Option<PathBuf> = rx
+        .await
+        .map_err(|e| os_error("the save dialog failed", e))?;
+    match file {
+        None => Ok(None),
+        Some(path) => app
+            .api
+            .create_encryption_key(path.display().to_string())
+            .await
+            .map(Some),
+    }
+}
+
 #[tauri::command]
 pub async fn save_smtp(app: Api<'_>, request: SaveSmtpRequest) -> Out<()> {
     app.api.save_smtp(request).await
@@ -270,6 +295,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         set_language,
         set_default_folder,
         pick_folder,
+        create_encryption_key,
         save_smtp,
         send_test_email,
         get_autostart,

@@ -108,7 +108,7 @@ const en = {
   f_active: "Schedule is on",
   f_filename: "Files will be named like",
   f_encrypt_to: "Encrypt backups for (age public key, optional)",
-  f_encrypt_help: "Only the holder of the matching recovery key can read them. Create a key pair with: billora-backup key generate --recovery-file FILE",
+  f_encrypt_help: "Only the holder of the matching recovery key can read them. Create a key in Settings → Encryption.",
   ed_errors: "Please fix the marked fields.",
 
   hist_title: "History",
@@ -190,6 +190,12 @@ const en = {
   set_test_sent: "Test email sent to {to}.",
   saved: "Saved.",
   set_data_dir: "App data folder",
+  set_encryption: "Encryption",
+  set_encryption_help: "Encrypted backups can only be read with the recovery key. Create a key, save its recovery file on a USB stick or print it, and keep it somewhere safe: without it (or this computer), an encrypted backup cannot be restored by anyone.",
+  set_create_key: "Create an encryption key…",
+  set_key_created: "Key created. Its recovery file is saved; add the public key to a schedule under “Encrypt backups for”.",
+  set_keys: "Your public keys",
+  use_my_key: "Use my key",
   set_version: "Version",
 
   rest_title: "Restore a backup",
@@ -320,7 +326,7 @@ const th: Record<Key, string> = {
   f_active: "เปิดใช้ตารางเวลานี้",
   f_filename: "ชื่อไฟล์จะเป็นแบบนี้",
   f_encrypt_to: "เข้ารหัสข้อมูลสำรองสำหรับ (กุญแจสาธารณะ age ไม่บังคับ)",
-  f_encrypt_help: "เฉพาะผู้ที่มีกุญแจกู้คืนที่คู่กันเท่านั้นที่อ่านได้ สร้างคู่กุญแจด้วย: billora-backup key generate --recovery-file FILE",
+  f_encrypt_help: "เฉพาะผู้ที่มีกุญแจกู้คืนที่คู่กันเท่านั้นที่อ่านได้ สร้างกุญแจได้ที่ ตั้งค่า → การเข้ารหัส",
   ed_errors: "โปรดแก้ไขช่องที่ทำเครื่องหมายไว้",
 
   hist_title: "ประวัติ",
@@ -402,6 +408,12 @@ const th: Record<Key, string> = {
   set_test_sent: "ส่งอีเมลทดสอบไปที่ {to} แล้ว",
   saved: "บันทึกแล้ว",
   set_data_dir: "โฟลเดอร์ข้อมูลของโปรแกรม",
+  set_encryption: "การเข้ารหัส",
+  set_encryption_help: "ข้อมูลสำรองที่เข้ารหัสจะอ่านได้ด้วยกุญแจกู้คืนเท่านั้น สร้างกุญแจ บันทึกไฟล์กุญแจกู้คืนลง USB หรือพิมพ์ออกมา แล้วเก็บไว้ในที่ปลอดภัย หากไม่มีไฟล์นี้ (หรือเครื่องนี้) จะไม่มีใครกู้คืนข้อมูลสำรองที่เข้ารหัสได้",
+  set_create_key: "สร้างกุญแจเข้ารหัส…",
+  set_key_created: "สร้างกุญแจแล้ว บันทึกไฟล์กุญแจกู้คืนแล้ว เพิ่มกุญแจสาธารณะในตารางเวลาที่ช่อง “เข้ารหัสข้อมูลสำรองสำหรับ”",
+  set_keys: "กุญแจสาธารณะของคุณ",
+  use_my_key: "ใช้กุญแจของฉัน",
   set_version: "เวอร์ชัน",
 
   rest_title: "กู้คืนข้อมูลสำรอง",

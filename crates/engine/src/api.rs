@@ -34,6 +34,8 @@ use crate::secrets::SecretStore;
 use crate::store::Store;
 use crate::time;
 
+const ENCRYPTION_KEYS: &str = "encryption_keys";
+
 /// How a schedule is doing, as the dashboard colours it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
@@ -199,6 +201,8 @@ pub struct Settings {
     pub default_folder_is_custom: bool,
     pub paused: bool,
     pub data_dir: String,
+    /// Public keys created in this app (`age1…`), offered in the schedule editor.
+    pub encryption_keys: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -779,7 +783,32 @@ impl Api {
             default_folder_is_custom: self.store.setting("default_folder").await?.is_some(),
             paused: self.store.paused().await?,
             data_dir: self.store.data_dir().display().to_string(),
+            encryption_keys: self.encryption_keys().await?,
         })
+    }
+
+    async fn encryption_keys(&self) -> Result<Vec<String>> {
+        Ok(self
+            .store
+            .setting(ENCRYPTION_KEYS)
+            .await?
+            .map(|t| t.lines().map(str::to_owned).collect())
+            .unwrap_or_default())
+    }
+
+    /// Creates an encryption key pair: the recovery file at `recovery_file` (the admin keeps it
+    /// offline), the secret key in the keyring; returns the public key for `encrypt_to`.
+    pub async fn create_encryption_key(&self, recovery_file: String) -> Result<String> {
+        let path = PathBuf::from(recovery_file.trim());
+        let secrets = self.secrets.clone();
+        let now = self.now();
+        let pair = blocking(move || crate::crypt::create_key(&path, &*secrets, now)).await?;
+        let mut keys = self.encryption_keys().await?;
+        keys.push(pair.recipient.clone());
+        self.store
+            .set_setting(ENCRYPTION_KEYS, &keys.join("\n"))
+            .await?;
+        Ok(pair.recipient)
     }
 
     pub async fn set_language(&self, lang: Lang) -> Result<()> {

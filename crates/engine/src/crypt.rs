@@ -97,6 +97,48 @@ pub fn keep_identity(pair: &KeyPair, secrets: &dyn SecretStore) -> Result<()> {
     secrets.set(&identity_key(&pair.recipient), &pair.identity_text())
 }
 
+/// Creates a key pair: the recovery file first (private, never overwriting), so a key never
+/// exists only in the keyring; then the keyring. Returns the pair (its public key to use).
+pub fn create_key(
+    recovery_file: &std::path::Path,
+    secrets: &dyn SecretStore,
+    now: jiff::Timestamp,
+) -> Result<KeyPair> {
+    if !recovery_file.is_absolute() {
+        return Err(Error::invalid(
+            "recovery_file",
+            "give the recovery file's full path",
+        ));
+    }
+    let pair = KeyPair::generate();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(recovery_file).map_err(|e| {
+        crate::error::io_error(
+            e,
+            &format!(
+                "cannot create the recovery file {}",
+                recovery_file.display()
+            ),
+        )
+        .with_field("recovery_file")
+    })?;
+    let written = file
+        .write_all(pair.recovery_text(&now.to_string()).as_bytes())
+        .and_then(|_| file.sync_all());
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(recovery_file);
+        return Err(crate::error::io_error(e, "writing the recovery file"));
+    }
+    keep_identity(&pair, secrets)?;
+    Ok(pair)
+}
+
 /// Identities that can open files for the given recipients: from the keyring, plus any given
 /// as text (a recovery file's content; comment lines are ignored).
 #[derive(Clone, Default)]

@@ -779,29 +779,11 @@ async fn restore(store: &Store, args: RestoreArgs) -> Result<()> {
 /// `key generate`: the recovery file first (so a key never exists only in the keyring), then
 /// the keyring; prints the public key.
 fn generate_key(recovery_file: &std::path::Path, now: Timestamp) -> Result<()> {
-    use std::io::Write;
-    let pair = billora_engine::crypt::KeyPair::generate();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(recovery_file).map_err(|e| {
-        billora_engine::error::io_error(
-            e,
-            &format!(
-                "cannot create the recovery file {}",
-                recovery_file.display()
-            ),
-        )
-        .with_field("recovery_file")
+    let recovery_file = std::path::absolute(recovery_file).map_err(|e| {
+        billora_engine::error::io_error(e, "the recovery file's path").with_field("recovery_file")
     })?;
-    file.write_all(pair.recovery_text(&now.to_string()).as_bytes())
-        .and_then(|_| file.sync_all())
-        .map_err(|e| billora_engine::error::io_error(e, "writing the recovery file"))?;
-    billora_engine::crypt::keep_identity(&pair, &OsKeyring)?;
+    let recovery_file = recovery_file.as_path();
+    let pair = billora_engine::crypt::create_key(recovery_file, &OsKeyring, now)?;
     print_json(&json!({
         "public_key": pair.recipient,
         "recovery_file": recovery_file.display().to_string(),

@@ -59,6 +59,7 @@ export interface Commands {
   set_language: [{ language: Lang }, null];
   set_default_folder: [{ folder: string | null }, null];
   pick_folder: [Record<string, never>, string | null];
+  create_encryption_key: [Record<string, never>, string | null];
   save_smtp: [{ request: SaveSmtpRequest }, null];
   send_test_email: [{ to: string }, null];
   get_autostart: [Record<string, never>, boolean];
@@ -94,6 +95,7 @@ export const COMMAND_NAMES = [
   "set_language",
   "set_default_folder",
   "pick_folder",
+  "create_encryption_key",
   "save_smtp",
   "send_test_email",
   "get_autostart",

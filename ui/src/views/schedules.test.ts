@@ -33,7 +33,7 @@ beforeEach(() => {
   calls.length = 0;
   answers = {
     list_connections: () => [],
-    get_settings: () => ({ default_folder: "/data/backups", default_folder_is_custom: false, paused: false, language: null, smtp: null, data_dir: "/data" }),
+    get_settings: () => ({ default_folder: "/data/backups", default_folder_is_custom: false, paused: false, language: null, smtp: null, data_dir: "/data", encryption_keys: [] }),
     cron_preview: () => ({ description: "At 02:00 every day", next_runs: ["2026-02-02T02:00:00+07:00", "2026-02-03T02:00:00+07:00", "2026-02-04T02:00:00+07:00", "2026-02-05T02:00:00+07:00", "2026-02-06T02:00:00+07:00"], timezone: "Asia/Bangkok" }),
   };
 });

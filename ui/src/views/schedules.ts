@@ -184,6 +184,7 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
   compression.value = s?.compression ?? "zstd";
   const connectionSelect = connectionChoice(connections, s?.connection ?? null);
   const destination = h("input", { type: "text", value: s?.destination ?? "", placeholder: settings.default_folder });
+  const encryptTo = h("input", { type: "text", value: s?.encrypt_to ?? "", placeholder: "age1…", autocomplete: "off" });
   const retentionDays = h("input", { type: "number", min: "1", value: s?.retention_days?.toString() ?? "" });
   const maxBackups = h("input", { type: "number", min: "1", value: s?.max_backups?.toString() ?? "" });
 
@@ -292,7 +293,20 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
         }),
       ),
       field("compression", t("f_compression"), compression),
-      field("encrypt_to", t("f_encrypt_to"), h("input", { type: "text", value: s?.encrypt_to ?? "", placeholder: "age1…", autocomplete: "off" }), t("f_encrypt_help")),
+      field("encrypt_to", t("f_encrypt_to"), encryptTo, [
+        t("f_encrypt_help"),
+        settings.encryption_keys.length
+          ? h("button", {
+              type: "button",
+              class: "chip",
+              text: t("use_my_key"),
+              onclick: () => {
+                encryptTo.value = settings.encryption_keys.join(", ");
+                updatePreviewName();
+              },
+            })
+          : null,
+      ]),
       h("div", { class: "muted" }, t("f_filename"), " ", filenamePreview),
     ),
     h(

@@ -81,6 +81,8 @@ export async function renderSettings(root: HTMLElement, nav: Nav): Promise<void>
     root,
     h("header", { class: "screen-head" }, h("h1", { text: t("set_title") })),
     general,
+    h("h2", { text: t("set_encryption") }),
+    encryptionSection(settings.encryption_keys, nav),
     h("h2", { text: t("set_email") }),
     h("p", { class: "help", text: t("set_email_help") }),
     smtpForm(settings.smtp, nav),
@@ -93,6 +95,37 @@ export async function renderSettings(root: HTMLElement, nav: Nav): Promise<void>
       h("dd", { text: info.version }),
     ),
   );
+}
+
+function encryptionSection(keys: string[], nav: Nav): HTMLElement {
+  const box = h("div", { class: "editor" }, formError());
+  mount(
+    box,
+    formError(),
+    h("p", { class: "help", text: t("set_encryption_help") }),
+    keys.length ? [h("div", { class: "muted", text: t("set_keys") }), h("ul", {}, keys.map((k) => h("li", {}, h("code", { text: k }))))] : null,
+    h(
+      "div",
+      { class: "actions" },
+      h("button", {
+        type: "button",
+        text: t("set_create_key"),
+        onclick: async () => {
+          clearErrors(box);
+          try {
+            const key = await call("create_encryption_key");
+            if (key) {
+              nav.toast(t("set_key_created"));
+              nav.refresh();
+            }
+          } catch (err) {
+            showError(box, toEngineError(err));
+          }
+        },
+      }),
+    ),
+  );
+  return box;
 }
 
 export function readSmtp(form: ParentNode): SmtpSettings {

@@ -584,6 +584,52 @@ async fn settings_default_folder_and_language() {
         "back to standard"
     );
 
+    let recovery = h.store.data_dir().join("recovery-key.txt");
+    let public = h
+        .api
+        .create_encryption_key(recovery.display().to_string())
+        .await
+        .expect("a key is created");
+    assert!(
+        public.starts_with("age1"),
+        "the public key is returned: {public}"
+    );
+    assert_eq!(
+        h.api.settings().await.expect("settings").encryption_keys,
+        vec![public.clone()],
+        "the app remembers its public keys for the editor"
+    );
+    let text = std::fs::read_to_string(&recovery).expect("the recovery file is written");
+    let secret = h
+        .secrets
+        .get(&billora_engine::crypt::identity_key(&public))
+        .expect("read")
+        .expect("the keyring holds the secret key");
+    assert!(
+        text.contains(&secret),
+        "the recovery file holds the same secret key"
+    );
+    let again = h
+        .api
+        .create_encryption_key(recovery.display().to_string())
+        .await
+        .expect_err("an existing recovery file is never overwritten");
+    assert_eq!(
+        again.field.as_deref(),
+        Some("recovery_file"),
+        "on the file field"
+    );
+    assert_eq!(
+        h.api
+            .settings()
+            .await
+            .expect("settings")
+            .encryption_keys
+            .len(),
+        1,
+        "a refused key adds nothing"
+    );
+
     h.api.set_language(Lang::Th).await.expect("language");
     assert_eq!(
         h.api.language(Lang::En).await,

@@ -9,4 +9,8 @@ export type Settings = {
 /**
  * None: follow the system's language.
  */
-language: Lang | null, smtp: SmtpSettings | null, default_folder: string, default_folder_is_custom: boolean, paused: boolean, data_dir: string, };
+language: Lang | null, smtp: SmtpSettings | null, default_folder: string, default_folder_is_custom: boolean, paused: boolean, data_dir: string, 
+/**
+ * Public keys created in this app (`age1…`), offered in the schedule editor.
+ */
+encryption_keys: Array<string>, };
