@@ -1,7 +1,8 @@
 //! Billora Backup's desktop app: a thin Tauri shell over the engine. It opens the store, starts
-//! the engine's scheduler in the background, and lives in the tray: closing the window only
-//! hides it, so schedules keep running; "Quit" in the tray menu stops the scheduler (running
-//! backups are cancelled and recorded) and exits.
+//! the engine's scheduler in the background, and lives in the tray: closing the window closes
+//! only the window (and its web view, to keep the tray-resident app small), so schedules keep
+//! running; "Quit" in the tray menu stops the scheduler (running backups are cancelled and
+//! recorded) and exits.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
@@ -52,18 +53,27 @@ fn main() {
             Ok(())
         })
         .on_window_event(|window, event| {
-            if let WindowEvent::CloseRequested { api, .. } = event {
-                // Closing hides: the scheduler keeps running in the tray.
-                api.prevent_close();
-                let _ = window.hide();
+            if let WindowEvent::CloseRequested { .. } = event {
+                // The window closes; the app and its scheduler stay in the tray.
                 first_hide_notice(window.app_handle());
             }
         })
-        .run(tauri::generate_context!());
-    if let Err(e) = result {
-        eprintln!("Billora Backup could not start: {e}");
-        std::process::exit(1);
-    }
+        .build(tauri::generate_context!());
+    let app = match result {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("Billora Backup could not start: {e}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|_app, event| {
+        // Closing the last window is not quitting: only "Quit" (an explicit exit code) is.
+        if let tauri::RunEvent::ExitRequested { api, code, .. } = event {
+            if code.is_none() {
+                api.prevent_exit();
+            }
+        }
+    });
 }
 
 /// Opens the store and starts the API with its scheduler (unless another process runs it).

@@ -45,13 +45,28 @@ pub fn system_lang() -> Lang {
     }
 }
 
-/// Shows the main window (from the tray, a second launch, or start-up).
+/// Shows the main window (from the tray, a second launch, or start-up), creating it when it
+/// was closed: a closed window is destroyed, so the app waits in the tray with no web view
+/// (about a tenth of the memory).
 pub fn show_window(app: &AppHandle) {
-    if let Some(window) = app.get_webview_window("main") {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
-    }
+    let window = match app.get_webview_window("main") {
+        Some(window) => window,
+        None => {
+            let Some(config) = app.config().app.windows.iter().find(|w| w.label == "main") else {
+                return;
+            };
+            match tauri::WebviewWindowBuilder::from_config(app, config).and_then(|b| b.build()) {
+                Ok(window) => window,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot open the window");
+                    return;
+                }
+            }
+        }
+    };
+    let _ = window.unminimize();
+    let _ = window.show();
+    let _ = window.set_focus();
 }
 
 /// Desktop popups through the notification daemon (D-Bus `Notify` on Linux).
