@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 
+import { etaSeconds } from "./views/dashboard";
 import { humanDuration, humanSize, parseTime, previewFilename, relativeTime, wallTime } from "./format";
 
 describe("sizes, durations and times for people", () => {
@@ -37,5 +38,14 @@ describe("sizes, durations and times for people", () => {
     const at = new Date(2026, 1, 3, 2, 0, 0);
     expect(previewFilename("full", null, "zstd", at), "the spec's full-backup name").toBe("backup_full_2026-02-03T02-00-00.sql.zst");
     expect(previewFilename("tenant", 5, "gzip", at), "a tenant backup names the tenant").toBe("backup_tenant_5_2026-02-03T02-00-00.sql.gz");
+  });
+});
+
+describe("time left of a running backup", () => {
+  it("comes from the rate seen since the first progress event", () => {
+    const p = (rows_done: number) => ({ table: "t", tables_done: 0, tables_total: 1, rows_done, rows_estimated: 1000, bytes_done: 0 });
+    expect(etaSeconds(7, p(100), 0), "no rate from one event").toBeNull();
+    expect(etaSeconds(7, p(300), 10_000), "200 rows in 10 s leaves 700 rows: 35 s").toBe(35);
+    expect(etaSeconds(7, p(1000), 20_000), "nothing left: no estimate").toBeNull();
   });
 });

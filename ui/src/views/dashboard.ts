@@ -159,6 +159,22 @@ function progress(run: LiveRun, nav: Nav): HTMLElement {
   );
 }
 
+/** When the UI first saw each running backup's progress, for the time left between renders. */
+const firstSeen = new Map<number, { at: number; rows: number }>();
+
+/** Seconds left from the rate seen so far (null until there is a rate). */
+export function etaSeconds(scheduleId: number, p: DumpProgress, now: number = Date.now()): number | null {
+  const first = firstSeen.get(scheduleId);
+  if (!first || p.rows_done < first.rows) {
+    firstSeen.set(scheduleId, { at: now, rows: p.rows_done });
+    return null;
+  }
+  const rows = p.rows_done - first.rows;
+  const seconds = (now - first.at) / 1000;
+  if (rows <= 0 || seconds <= 0 || p.rows_estimated <= p.rows_done) return null;
+  return ((p.rows_estimated - p.rows_done) * seconds) / rows;
+}
+
 /** Updates a running card's bar in place (no re-render, so focus stays where it is). */
 export function updateProgress(root: HTMLElement, scheduleId: number, p: DumpProgress): void {
   const box = root.querySelector<HTMLElement>(`[data-progress="${scheduleId}"]`);
@@ -167,7 +183,7 @@ export function updateProgress(root: HTMLElement, scheduleId: number, p: DumpPro
   if (bar && p.rows_estimated > 0) bar.value = Math.min(100, (100 * p.rows_done) / p.rows_estimated);
   const facts = box.querySelector(".progress-facts");
   if (facts) {
-    mount(facts, progressParts(p, null).slice(0, 3).map(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })]));
+    mount(facts, progressParts(p, etaSeconds(scheduleId, p)).map(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })]));
   }
 }
 

@@ -25,14 +25,16 @@ export async function renderSchedules(root: HTMLElement, nav: Nav, opts: { sched
     const schedule = (await call("list_schedules")).find((s) => s.id === opts.scheduleId) ?? null;
     return renderEditor(root, nav, schedule);
   }
-  const schedules = await call("list_schedules");
+  const board = await call("dashboard");
+  const schedules = board.schedules.map((state) => state.schedule);
+  const summaries = new Map(board.schedules.map((state) => [state.schedule.id, state.summary]));
   const l = lang();
   const rows = schedules.map((s) =>
     h(
       "tr",
       { "data-testid": `schedule-row-${s.id}` },
       h("td", {}, h("strong", { text: s.name }), s.description ? h("div", { class: "muted", text: s.description }) : null),
-      h("td", {}, h("code", { text: s.cron_expression }), h("div", { class: "muted", text: s.timezone })),
+      h("td", {}, h("div", { text: summaries.get(s.id) ?? "" }), h("code", { class: "cron", text: s.cron_expression }), h("span", { class: "muted", text: ` ${s.timezone}` })),
       h("td", { text: s.backup_type === "tenant" ? t("type_tenant", { id: s.tenant_id ?? "?" }) : t("type_full") }),
       h("td", { text: s.is_active ? wallTime(s.next_run_at, l) : "—" }),
       h("td", { text: t("results", { ok: s.success_count, failed: s.failed_count }) }),
