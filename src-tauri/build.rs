@@ -33,6 +33,7 @@ const COMMANDS: &[&str] = &[
     "get_autostart",
     "set_autostart",
     "restore_backup",
+    "verify_backup",
     "cancel_restore",
 ];
 

@@ -264,6 +264,11 @@ pub async fn restore_backup(
 }
 
 #[tauri::command]
+pub async fn verify_backup(app: Api<'_>, run_id: i64) -> Out<billora_engine::verify::VerifyReport> {
+    app.api.verify_backup(run_id).await
+}
+
+#[tauri::command]
 pub async fn cancel_restore(app: Api<'_>) -> Out<()> {
     app.api.cancel_restore();
     Ok(())
@@ -301,6 +306,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         get_autostart,
         set_autostart,
         restore_backup,
+        verify_backup,
         cancel_restore,
     ]
 }

@@ -396,6 +396,20 @@ def run(driver):
     count = lambda db: subprocess.run(client + [f"SELECT COUNT(*) FROM {db}.invoices"], capture_output=True, text=True, check=True).stdout.strip()
     assert count(restored) == count(DATABASE), "the restored database has the same invoices as the source"
     subprocess.run(client + [f"DROP DATABASE `{restored}`"], check=True)
+
+    step("verify the weekly backup from the history: a test restore, compared and dropped")
+    click(driver, "nav-history")
+    click(driver, f"verify-{weekly_run}")
+
+    def verification():
+        with sqlite3.connect(DATA_DIR / "billora.db") as db:
+            return db.execute("SELECT verification FROM runs WHERE id = ?", (weekly_run,)).fetchone()[0]
+
+    poll("the run marked verified", lambda: verification() is not None, timeout=120)
+    assert verification() == "verified", f"the weekly backup verifies: {verification()}"
+    wait_for(driver, "the verified badge", lambda d: "Verified" in by_testid(d, f"history-row-{weekly_run}").text)
+    leftovers = subprocess.run(client + ["SHOW DATABASES LIKE 'billora_verify_%'"], capture_output=True, text=True, check=True).stdout.strip()
+    assert leftovers == "", f"no scratch database is left: {leftovers}"
     click(driver, "nav-connections")
     wait_for(driver, "the connection list", lambda d: by_testid(d, "connection-billora"))
     click(driver, "test-billora")

@@ -934,6 +934,13 @@ impl Api {
         .await
     }
 
+    /// Test-restores a backup into a scratch database and compares it (see [`crate::verify`]).
+    pub async fn verify_backup(&self, run_id: i64) -> Result<crate::verify::VerifyReport> {
+        let target =
+            crate::verify::target_for_run(&self.store, &*self.secrets, run_id, None).await?;
+        crate::verify::verify_run(&self.store, &*self.secrets, run_id, target, self.now()).await
+    }
+
     pub fn cancel_restore(&self) {
         self.restore_cancel.store(true, Ordering::Relaxed);
     }

@@ -56,6 +56,8 @@ pub struct Run {
     pub note: Option<String>,
     /// What happened to the notification: `sent` or `failed: …`.
     pub notification: Option<String>,
+    /// Restore verification: `verified` or `verify_failed: …` (None: not verified).
+    pub verification: Option<String>,
 }
 
 fn from_row(row: &sqlx::sqlite::SqliteRow, tz: &TimeZone) -> Result<Run> {
@@ -95,6 +97,7 @@ fn from_row(row: &sqlx::sqlite::SqliteRow, tz: &TimeZone) -> Result<Run> {
         deletion_reason: row.try_get("deletion_reason")?,
         note: row.try_get("note")?,
         notification: row.try_get("notification")?,
+        verification: row.try_get("verification")?,
     })
 }
 

@@ -26,3 +26,4 @@ pub mod restore;
 pub mod retention;
 pub mod scheduler;
 pub mod secrets;
+pub mod verify;

@@ -83,6 +83,15 @@ enum Command {
     /// Encryption keys (age) for encrypted backups.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Test-restores a backup into a scratch database (then dropped) and compares every
+    /// table's rows and content with what was dumped; records `verified` or `verify_failed`.
+    Verify {
+        /// A history entry id.
+        run_id: i64,
+        /// The server to restore on (default: the backup's own connection).
+        #[arg(long)]
+        connection: Option<String>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -344,6 +353,31 @@ async fn run(cli: Cli) -> Result<()> {
             print_json(&json!({ "schedule_id": id, "would_delete": result? }))
         }
         Command::Key(KeyCommand::Generate { recovery_file }) => generate_key(&recovery_file, now),
+        Command::Verify { run_id, connection } => {
+            let store = open_store(cli.data_dir).await?;
+            let result = async {
+                let target = billora_engine::verify::target_for_run(
+                    &store,
+                    &OsKeyring,
+                    run_id,
+                    connection.as_deref(),
+                )
+                .await?;
+                billora_engine::verify::verify_run(&store, &OsKeyring, run_id, target, now).await
+            }
+            .await;
+            store.close().await;
+            let report = result?;
+            print_json(&report)?;
+            if report.verified {
+                Ok(())
+            } else {
+                Err(Error::new(
+                    ErrorCode::Corrupt,
+                    "the restored backup differs from what was dumped",
+                ))
+            }
+        }
         Command::Restore(args) => {
             let store = open_store(cli.data_dir).await?;
             let result = restore(&store, args).await;

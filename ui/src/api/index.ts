@@ -26,6 +26,7 @@ import type { Schedule } from "./bindings/Schedule";
 import type { SchedulePatch } from "./bindings/SchedulePatch";
 import type { Settings } from "./bindings/Settings";
 import type { TestDraftRequest } from "./bindings/TestDraftRequest";
+import type { VerifyReport } from "./bindings/VerifyReport";
 
 
 export interface AppInfo {
@@ -65,6 +66,7 @@ export interface Commands {
   get_autostart: [Record<string, never>, boolean];
   set_autostart: [{ enabled: boolean }, null];
   restore_backup: [{ form: RestoreForm }, RestoreReport];
+  verify_backup: [{ runId: number }, VerifyReport];
   cancel_restore: [Record<string, never>, null];
 }
 
@@ -101,6 +103,7 @@ export const COMMAND_NAMES = [
   "get_autostart",
   "set_autostart",
   "restore_backup",
+  "verify_backup",
   "cancel_restore",
 ] as const satisfies readonly CommandName[];
 

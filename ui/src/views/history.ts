@@ -69,7 +69,13 @@ function row(run: Run, nav: Nav): HTMLElement[] {
     h("td", { text: wallTime(run.created_at, l) }),
     h("td", { text: run.schedule_name }),
     h("td", { text: t(`trigger_${run.trigger}` as Key) }),
-    h("td", {}, h("span", { class: `badge ${run.status}`, text: t(`status_${status}` as Key) })),
+    h(
+      "td",
+      {},
+      h("span", { class: `badge ${run.status}`, text: t(`status_${status}` as Key) }),
+      run.verification === "verified" ? [" ", h("span", { class: "badge success", title: t("verified"), text: `✓ ${t("verified")}` })] : null,
+      run.verification?.startsWith("verify_failed") ? [" ", h("span", { class: "badge failed", title: run.verification, text: t("verify_failed") })] : null,
+    ),
     h("td", { class: "file" }, run.filename ?? "—"),
     h("td", { text: humanSize(run.file_size) }),
     h("td", { text: humanDuration(run.duration_seconds, l) }),
@@ -85,6 +91,28 @@ function row(run: Run, nav: Nav): HTMLElement[] {
               onclick: () => void call("show_in_folder", { runId: run.id }).catch((err) => nav.toast(toEngineError(err).message)),
             }),
             h("button", { type: "button", class: "small", text: t("restore_this"), onclick: () => nav.go("restore", { runId: run.id }) }),
+            h("button", {
+              type: "button",
+              class: "small",
+              text: t("verify"),
+              "data-testid": `verify-${run.id}`,
+              onclick: async (ev) => {
+                const button = ev.currentTarget as HTMLButtonElement;
+                button.disabled = true;
+                button.textContent = t("verifying");
+                try {
+                  const report = await call("verify_backup", { runId: run.id });
+                  nav.toast(
+                    report.verified
+                      ? t("verify_done", { tables: report.tables_checked, rows: report.rows_checked.toLocaleString() })
+                      : t("verify_differs", { tables: report.mismatches.map((m) => m.table).join(", ") }),
+                  );
+                } catch (err) {
+                  nav.toast(toEngineError(err).message);
+                }
+                nav.refresh();
+              },
+            }),
           ]
         : null,
     ),

@@ -81,11 +81,41 @@ pub struct DumpProgress {
     pub bytes_done: u64,
 }
 
-/// Rows dumped from one table.
+/// Rows dumped from one table, and a digest of their content.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct TableCount {
     pub table: String,
     pub rows: u64,
+    /// The sum (mod 2^64, in hex) of a hash of each row's SQL text: it does not depend on the
+    /// row order, so a restored copy dumped again must give the same digest (verification).
+    /// Absent in manifests written before verification existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
+
+/// The order-independent digest of rows (see [`TableCount::digest`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RowDigest(u64);
+
+impl RowDigest {
+    /// Adds one row, given as its SQL tuple text `(…)`.
+    pub fn add(&mut self, row_sql: &[u8]) {
+        use std::hash::{Hash, Hasher};
+        // Fixed keys: the same row gives the same hash in every process.
+        #[allow(deprecated)]
+        let mut h =
+            std::hash::SipHasher::new_with_keys(0x6269_6c6c_6f72_6121, 0x6469_6765_7374_2131);
+        row_sql.hash(&mut h);
+        self.0 = self.0.wrapping_add(h.finish());
+    }
+
+    pub fn merge(&mut self, other: RowDigest) {
+        self.0 = self.0.wrapping_add(other.0);
+    }
+
+    pub fn hex(self) -> String {
+        format!("{:016x}", self.0)
+    }
 }
 
 /// What a finished dump reports (it goes into the manifest).
@@ -122,6 +152,7 @@ enum Chunk {
         index: usize,
         rows: u64,
         sql: Vec<u8>,
+        digest: RowDigest,
     },
     TableDone {
         index: usize,
@@ -324,6 +355,7 @@ pub fn dump(
         .map(|j| schema.tables[j.index].estimated_rows)
         .sum();
     let mut counts: Vec<Option<u64>> = vec![None; schema.tables.len()];
+    let mut digests: Vec<RowDigest> = vec![RowDigest::default(); schema.tables.len()];
     for job in &jobs {
         counts[job.index] = Some(0);
     }
@@ -364,8 +396,14 @@ pub fn dump(
                 continue; // Drain so readers can finish.
             }
             let step = match chunk {
-                Chunk::Rows { index, rows, sql } => {
+                Chunk::Rows {
+                    index,
+                    rows,
+                    sql,
+                    digest,
+                } => {
                     *counts[index].get_or_insert(0) += rows;
+                    digests[index].merge(digest);
                     state.rows_done += rows;
                     state.table = schema.tables[index].name.clone();
                     w.write_all(&sql)
@@ -402,11 +440,12 @@ pub fn dump(
     let tables = schema
         .tables
         .iter()
-        .zip(&counts)
-        .filter_map(|(t, c)| {
+        .zip(counts.iter().zip(&digests))
+        .filter_map(|(t, (c, d))| {
             c.map(|rows| TableCount {
                 table: t.name.clone(),
                 rows,
+                digest: Some(d.hex()),
             })
         })
         .collect();
@@ -449,6 +488,7 @@ fn read_table(
     let mut styles: Option<Vec<ValueStyle>> = None;
     let mut sql: Vec<u8> = Vec::with_capacity(max_statement + (64 << 10));
     let mut rows = 0u64;
+    let mut digest = RowDigest::default();
     for row in result.by_ref() {
         let row = row.map_err(err)?;
         let styles =
@@ -458,6 +498,7 @@ fn read_table(
         } else {
             sql.push(b',');
         }
+        let row_start = sql.len();
         sql.push(b'(');
         for (i, style) in styles.iter().enumerate() {
             if i > 0 {
@@ -470,6 +511,7 @@ fn read_table(
             );
         }
         sql.push(b')');
+        digest.add(&sql[row_start..]);
         rows += 1;
         if sql.len() >= max_statement {
             sql.extend_from_slice(b";\n");
@@ -480,6 +522,7 @@ fn read_table(
                         index: job.index,
                         rows,
                         sql: full,
+                        digest: std::mem::take(&mut digest),
                     })
                     .is_err()
             {
@@ -494,6 +537,7 @@ fn read_table(
             index: job.index,
             rows,
             sql,
+            digest,
         });
     }
     Ok(())

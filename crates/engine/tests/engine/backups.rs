@@ -1357,3 +1357,129 @@ async fn encrypted_backups_open_with_the_standard_tools_and_refuse_a_wrong_key_o
         server.drop_db(db);
     }
 }
+
+#[tokio::test]
+async fn verification_passes_for_a_good_backup_and_names_the_table_of_a_modified_copy() {
+    use billora_engine::verify::{target_for_run, verify_run};
+
+    let server = services();
+    let source = server.fixture_db("ver_src");
+    let copy = server.fixture_db("ver_copy");
+    server
+        .conn(Some(&copy))
+        .query_drop("UPDATE customers SET name = CONCAT(name, ' (changed)') ORDER BY id LIMIT 1")
+        .expect("one row changed in the copy");
+    let (_dir, store) = temp_store().await;
+    let secrets = test_secrets();
+    add_test_connection(&store, &secrets, "office", &source).await;
+    add_test_connection(&store, &secrets, "copy", &copy).await;
+    let id = schedule(
+        &store,
+        json!({"name": "Good", "cron_expression": "0 2 * * *", "backup_type": "full", "connection": "office"}),
+    )
+    .await;
+    let good = run(&store, &secrets, id).await;
+    assert_eq!(
+        good.status, "success",
+        "the backup succeeds: {:?}",
+        good.error
+    );
+    let scratch_left = |name: &str| {
+        server
+            .rows("mysql", &format!("SHOW DATABASES LIKE '{name}'"))
+            .len()
+    };
+
+    let target = target_for_run(&store, &secrets, good.run_id, None)
+        .await
+        .expect("the run's own server");
+    let report = verify_run(&store, &secrets, good.run_id, target.clone(), now())
+        .await
+        .expect("verification runs");
+    assert!(
+        report.verified,
+        "a good backup verifies: {:?}",
+        report.mismatches
+    );
+    assert!(
+        report.tables_checked >= 10 && report.rows_checked > 0,
+        "every table was compared: {report:?}"
+    );
+    assert!(
+        report
+            .scratch_database
+            .starts_with(&format!("billora_verify_{}_", good.run_id)),
+        "a scratch name that cannot clash: {}",
+        report.scratch_database
+    );
+    assert_eq!(
+        scratch_left(&report.scratch_database),
+        0,
+        "the scratch database is dropped afterwards"
+    );
+    let history = store.list_history(Some(id)).await.expect("history");
+    assert_eq!(
+        history[0].verification.as_deref(),
+        Some("verified"),
+        "the run is marked verified"
+    );
+
+    // A backup of the modified copy, put in place of the good one with matching checksums:
+    // the file is intact, but its content is not what the manifest says was dumped.
+    let other = schedule(
+        &store,
+        json!({"name": "Copy", "cron_expression": "0 2 * * *", "backup_type": "full", "connection": "copy"}),
+    )
+    .await;
+    let modified = run(&store, &secrets, other).await;
+    let modified_file = modified.file.expect("a file");
+    let good_file = good.file.expect("a file");
+    std::fs::copy(&modified_file.path, &good_file.path).expect("replace the file");
+    let manifest_path = billora_engine::manifest::path_for(&good_file.path);
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).expect("manifest")).expect("json");
+    manifest["sha256"] = json!(modified_file.sha256);
+    manifest["file_size"] = json!(modified_file.size);
+    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).expect("json")).expect("write");
+    sqlx::query("UPDATE runs SET checksum_sha256 = ? WHERE id = ?")
+        .bind(&modified_file.sha256)
+        .bind(good.run_id)
+        .execute(store.pool())
+        .await
+        .expect("update");
+
+    let report = verify_run(&store, &secrets, good.run_id, target, now())
+        .await
+        .expect("verification runs");
+    assert!(
+        !report.verified,
+        "a restored copy that differs fails verification"
+    );
+    assert_eq!(
+        report.mismatches.len(),
+        1,
+        "one table differs: {:?}",
+        report.mismatches
+    );
+    assert_eq!(
+        report.mismatches[0].table, "customers",
+        "the changed table is named"
+    );
+    assert!(
+        report.mismatches[0].content_differs,
+        "same row count, different content"
+    );
+    let history = store.list_history(Some(id)).await.expect("history");
+    assert_eq!(
+        history[0].verification.as_deref(),
+        Some("verify_failed: table `customers` differs"),
+        "the run is marked as failed verification, with the table"
+    );
+    assert_eq!(
+        scratch_left(&report.scratch_database),
+        0,
+        "the scratch database is dropped after a failure too"
+    );
+    server.drop_db(&source);
+    server.drop_db(&copy);
+}

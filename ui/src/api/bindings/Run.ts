@@ -20,4 +20,8 @@ note: string | null,
 /**
  * What happened to the notification: `sent` or `failed: …`.
  */
-notification: string | null, };
+notification: string | null, 
+/**
+ * Restore verification: `verified` or `verify_failed: …` (None: not verified).
+ */
+verification: string | null, };
