@@ -548,9 +548,15 @@ impl Api {
         &self,
         request: RetentionPreviewRequest,
     ) -> Result<Vec<AppliedDeletion>> {
+        let verified_only = self
+            .store
+            .get_schedule(request.schedule_id)
+            .await?
+            .verify_after_backup;
         let policy = crate::retention::RetentionPolicy {
             retention_days: request.retention_days,
             max_backups: request.max_backups,
+            verified_only,
         };
         crate::schedule::check_retention(policy.retention_days, policy.max_backups)?;
         self.store

@@ -117,6 +117,8 @@ pub struct RunOutcome {
     pub report: Option<DumpReport>,
     /// Old backups retention deleted after this success.
     pub retention: Vec<crate::retention::AppliedDeletion>,
+    /// With `verify_after_backup`: `verified` or `verify_failed: …`.
+    pub verification: Option<String>,
 }
 
 /// The file name the spec uses: `backup_full_2026-02-03T02-00-00` (+ `.sql.zst`), or
@@ -244,6 +246,13 @@ pub async fn run_schedule(
                 .bind(schedule.id)
                 .execute(store.pool())
                 .await?;
+            // The test restore comes before retention, which counts only verified backups
+            // when verification is on.
+            let verification = if schedule.verify_after_backup {
+                Some(verify_after(store, secrets, run_id, now).await)
+            } else {
+                None
+            };
             // Retention runs only after a success, and only on this schedule's backups.
             let retention = match store.apply_retention(schedule.id, now).await {
                 Ok(done) => done,
@@ -260,6 +269,7 @@ pub async fn run_schedule(
                 duration_seconds: duration,
                 report: Some(report),
                 retention,
+                verification,
             })
         }
         Err(err) => {
@@ -301,6 +311,7 @@ pub async fn run_schedule(
                 duration_seconds: duration,
                 report: None,
                 retention: Vec::new(),
+                verification: None,
             })
         }
     }
@@ -471,6 +482,32 @@ fn execute(
         return Err(err);
     }
     Ok((finished, report, manifest))
+}
+
+/// Test-restores a fresh backup (see [`crate::verify`]); the result is recorded on the run.
+async fn verify_after(
+    store: &Store,
+    secrets: &dyn SecretStore,
+    run_id: i64,
+    now: Timestamp,
+) -> String {
+    let target = match crate::verify::target_for_run(store, secrets, run_id, None).await {
+        Ok(t) => t,
+        Err(e) => return format!("verify_failed: {}", e.message),
+    };
+    match crate::verify::verify_run(store, secrets, run_id, target, now).await {
+        Ok(report) if report.verified => "verified".to_owned(),
+        Ok(report) => format!(
+            "verify_failed: {}",
+            report
+                .mismatches
+                .iter()
+                .map(|m| format!("table `{}` differs", m.table))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Err(e) => format!("verify_failed: {}", e.message),
+    }
 }
 
 /// The backup file and checksum a history entry recorded, for restore.

@@ -457,6 +457,8 @@ pub struct RunFacts<'a> {
     /// "catch-up of the 02:00 slot" and the like.
     pub trigger_note: Option<String>,
     pub next_run: Option<String>,
+    /// The test restore's result, when the schedule verifies its backups.
+    pub verification: Option<&'a str>,
 }
 
 /// The notice for a finished run, or `None` when the schedule does not ask for one.
@@ -526,6 +528,14 @@ pub fn run_notice(facts: &RunFacts<'_>, lang: Lang) -> Option<Notice> {
         "ใช้เวลา",
         format!("{:.1} s", facts.duration_seconds),
     );
+    if let Some(verification) = facts.verification {
+        let text = match (verification == "verified", th) {
+            (true, true) => "ผ่าน: กู้คืนทดสอบแล้วข้อมูลตรงกัน".to_owned(),
+            (true, false) => "passed: a test restore matched what was backed up".to_owned(),
+            (false, _) => verification.to_owned(),
+        };
+        add("Verification", "การตรวจสอบ", text);
+    }
     if let Some(err) = facts.error {
         add(
             "Error",

@@ -23,6 +23,9 @@ use crate::time;
 pub struct RetentionPolicy {
     pub retention_days: Option<i64>,
     pub max_backups: Option<i64>,
+    /// With verification after each backup on, only verified backups count toward
+    /// `max_backups`, and the newest verified one is kept too.
+    pub verified_only: bool,
 }
 
 /// What retention needs to know about a run.
@@ -34,6 +37,8 @@ pub struct RunRecord {
     pub status: String,
     /// Already deleted by an earlier retention pass (or found missing).
     pub deleted: bool,
+    /// A test restore proved it.
+    pub verified: bool,
 }
 
 /// One backup to delete and why.
@@ -55,11 +60,19 @@ pub fn plan(policy: RetentionPolicy, runs: &[RunRecord], now: Timestamp) -> Vec<
         return Vec::new();
     };
     let reference = newest.created_at.min(now);
+    let counts = |r: &RunRecord| !policy.verified_only || r.verified;
+    let newest_counted = good.iter().find(|r| counts(r)).map(|r| r.id);
     let mut out = Vec::new();
-    for (index, run) in good.iter().enumerate().skip(1) {
+    // Backups newer than the one looked at that count toward max_backups.
+    let mut counted_newer = 0i64;
+    for (index, run) in good.iter().enumerate() {
+        if index == 0 || Some(run.id) == newest_counted {
+            counted_newer += i64::from(counts(run));
+            continue;
+        }
         let mut reasons = Vec::new();
         if let Some(max) = policy.max_backups.filter(|m| *m >= 1) {
-            if index as i64 >= max {
+            if counted_newer >= max {
                 reasons.push(format!(
                     "more than max_backups ({max}) newer successful backups"
                 ));
@@ -75,6 +88,7 @@ pub fn plan(policy: RetentionPolicy, runs: &[RunRecord], now: Timestamp) -> Vec<
                 ));
             }
         }
+        counted_newer += i64::from(counts(run));
         if !reasons.is_empty() {
             out.push(Deletion {
                 run_id: run.id,
@@ -103,25 +117,28 @@ impl Store {
         schedule_id: i64,
     ) -> Result<(RetentionPolicy, Vec<RunRecord>)> {
         let schedule = self.get_schedule(schedule_id).await?;
-        let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT id, created_at, status, deleted_at FROM runs WHERE schedule_id = ? ORDER BY id",
+        type Row = (i64, String, String, Option<String>, Option<String>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, created_at, status, deleted_at, verification FROM runs WHERE schedule_id = ? ORDER BY id",
         )
         .bind(schedule_id)
         .fetch_all(self.pool())
         .await?;
         let mut runs = Vec::with_capacity(rows.len());
-        for (id, created_at, status, deleted_at) in rows {
+        for (id, created_at, status, deleted_at, verification) in rows {
             runs.push(RunRecord {
                 id,
                 created_at: time::from_stored(&created_at)?,
                 status,
                 deleted: deleted_at.is_some(),
+                verified: verification.as_deref() == Some("verified"),
             });
         }
         Ok((
             RetentionPolicy {
                 retention_days: schedule.retention_days,
                 max_backups: schedule.max_backups,
+                verified_only: schedule.verify_after_backup,
             },
             runs,
         ))
@@ -229,6 +246,7 @@ mod tests {
                 created_at: t(*day),
                 status: (*status).into(),
                 deleted: false,
+                verified: false,
             })
             .collect()
     }
@@ -251,14 +269,17 @@ mod tests {
         let max = |n| RetentionPolicy {
             max_backups: Some(n),
             retention_days: None,
+            verified_only: false,
         };
         let days = |n| RetentionPolicy {
             max_backups: None,
             retention_days: Some(n),
+            verified_only: false,
         };
         let both = |m, d| RetentionPolicy {
             max_backups: Some(m),
             retention_days: Some(d),
+            verified_only: false,
         };
         #[rustfmt::skip]
         type Case<'a> = (&'a str, RetentionPolicy, Vec<(i64, &'a str)>, i64, Vec<i64>);
@@ -490,10 +511,55 @@ mod tests {
                     created_at: t(0),
                     status: S.into(),
                     deleted: true,
+                    verified: false,
                 });
             }
             assert_eq!(ids(policy, &records, now), expected, "case `{name}`");
         }
+    }
+
+    #[test]
+    fn with_verification_only_verified_backups_fill_max_backups() {
+        // Days 1-5 successes; 2 and 4 verified (4 is the newest verified), 5 the newest.
+        let mut records = runs(&[(1, S), (2, S), (3, S), (4, S), (5, S)]);
+        for r in records.iter_mut() {
+            r.verified = r.id == 2 || r.id == 4;
+        }
+        let policy = RetentionPolicy {
+            max_backups: Some(1),
+            verified_only: true,
+            ..RetentionPolicy::default()
+        };
+        assert_eq!(
+            ids(policy, &records, 6),
+            vec![1, 2, 3],
+            "one verified backup (4) is kept besides the newest (5); older ones go"
+        );
+        let two = RetentionPolicy {
+            max_backups: Some(2),
+            verified_only: true,
+            ..RetentionPolicy::default()
+        };
+        assert_eq!(
+            ids(two, &records, 6),
+            vec![1],
+            "two verified backups (2 and 4) are kept; unverified 3 is newer than 2 and stays"
+        );
+        let unverified = runs(&[(1, S), (2, S), (3, S)]);
+        assert_eq!(
+            ids(policy, &unverified, 6),
+            Vec::<i64>::new(),
+            "with no verified backup yet, nothing counts, so max_backups deletes nothing"
+        );
+        let off = RetentionPolicy {
+            max_backups: Some(1),
+            ..RetentionPolicy::default()
+        };
+        assert_eq!(
+            ids(off, &records, 6),
+            vec![1, 2, 3, 4],
+            "verification off: every success counts"
+        );
     }
 
     #[test]
@@ -504,6 +570,7 @@ mod tests {
                 let policy = RetentionPolicy {
                     max_backups: Some(m),
                     retention_days: Some(d),
+                    verified_only: false,
                 };
                 let deleted = ids(policy, &records, 100);
                 assert!(
@@ -519,6 +586,7 @@ mod tests {
         let policy = RetentionPolicy {
             max_backups: Some(1),
             retention_days: Some(1),
+            verified_only: false,
         };
         let plan = plan(policy, &runs(&[(1, S), (10, S)]), t(10));
         assert_eq!(plan.len(), 1, "one deletion");

@@ -99,6 +99,7 @@ pub struct ScheduleFields {
     pub catch_up: bool,
     pub is_active: bool,
     pub encrypt_to: Option<String>,
+    pub verify_after_backup: bool,
 }
 
 /// A create request: the original spec's POST body, plus optional extras with defaults.
@@ -142,6 +143,9 @@ pub struct NewSchedule {
     /// age public keys (`age1…`, comma-separated) to encrypt each backup to.
     #[serde(default)]
     pub encrypt_to: Option<String>,
+    /// Test-restore each backup right after it is made (default false).
+    #[serde(default)]
+    pub verify_after_backup: Option<bool>,
 }
 
 /// A partial update: absent fields stay as they are; `null` clears a nullable field.
@@ -183,6 +187,8 @@ pub struct SchedulePatch {
     pub is_active: Option<bool>,
     #[serde(default, deserialize_with = "present")]
     pub encrypt_to: Option<Option<String>>,
+    #[serde(default)]
+    pub verify_after_backup: Option<bool>,
 }
 
 /// Marks a field that was present in the JSON (even as `null`) as `Some(..)`.
@@ -215,6 +221,8 @@ pub struct Schedule {
     pub is_active: bool,
     /// age public keys the backups are encrypted to (None: not encrypted).
     pub encrypt_to: Option<String>,
+    /// Each backup is test-restored right after it is made.
+    pub verify_after_backup: bool,
     #[serde(serialize_with = "time::serialize_opt")]
     #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub last_run_at: Option<ZonedDateTime>,
@@ -252,6 +260,7 @@ impl Schedule {
             catch_up: self.catch_up,
             is_active: self.is_active,
             encrypt_to: self.encrypt_to.clone(),
+            verify_after_backup: self.verify_after_backup,
         }
     }
 }
@@ -306,6 +315,7 @@ impl NewSchedule {
             catch_up: self.catch_up.unwrap_or(true),
             is_active: self.is_active.unwrap_or(true),
             encrypt_to: blank_to_none(self.encrypt_to),
+            verify_after_backup: self.verify_after_backup.unwrap_or(false),
         }
     }
 }
@@ -367,6 +377,9 @@ impl SchedulePatch {
         }
         if let Some(v) = self.encrypt_to {
             f.encrypt_to = blank_to_none(v);
+        }
+        if let Some(v) = self.verify_after_backup {
+            f.verify_after_backup = v;
         }
         f
     }
@@ -565,7 +578,7 @@ pub fn next_run(
 const SELECT: &str = "SELECT id, name, description, cron_expression, timezone, backup_type, tenant_id, connection, \
      destination, compression, retention_days, max_backups, notify_on_success, notify_on_failure, \
      notification_email, catch_up, is_active, last_run_at, next_run_at, success_count, failed_count, \
-     created_at, updated_at, encrypt_to FROM schedules";
+     created_at, updated_at, encrypt_to, verify_after_backup FROM schedules";
 
 fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Schedule> {
     let timezone: String = row.try_get("timezone")?;
@@ -597,6 +610,7 @@ fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Schedule> {
         notification_email: row.try_get("notification_email")?,
         catch_up: row.try_get("catch_up")?,
         encrypt_to: row.try_get("encrypt_to")?,
+        verify_after_backup: row.try_get("verify_after_backup")?,
         is_active: row.try_get("is_active")?,
         last_run_at: zoned("last_run_at")?,
         next_run_at: zoned("next_run_at")?,
@@ -676,7 +690,7 @@ impl Store {
             "INSERT INTO schedules (name, description, cron_expression, timezone, backup_type, tenant_id, \
              connection, destination, compression, retention_days, max_backups, notify_on_success, \
              notify_on_failure, notification_email, catch_up, is_active, next_run_at, created_at, updated_at, \
-             encrypt_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             encrypt_to, verify_after_backup) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&fields.name)
         .bind(&fields.description)
@@ -698,6 +712,7 @@ impl Store {
         .bind(&now_text)
         .bind(&now_text)
         .bind(&fields.encrypt_to)
+        .bind(fields.verify_after_backup)
         .execute(self.pool())
         .await;
         match result {
@@ -723,7 +738,7 @@ impl Store {
             "UPDATE schedules SET name = ?, description = ?, cron_expression = ?, timezone = ?, backup_type = ?, \
              tenant_id = ?, connection = ?, destination = ?, compression = ?, retention_days = ?, max_backups = ?, \
              notify_on_success = ?, notify_on_failure = ?, notification_email = ?, catch_up = ?, is_active = ?, \
-             next_run_at = ?, updated_at = ?, encrypt_to = ? WHERE id = ?",
+             next_run_at = ?, updated_at = ?, encrypt_to = ?, verify_after_backup = ? WHERE id = ?",
         )
         .bind(&fields.name)
         .bind(&fields.description)
@@ -744,6 +759,7 @@ impl Store {
         .bind(next.map(time::to_stored))
         .bind(time::to_stored(now))
         .bind(&fields.encrypt_to)
+        .bind(fields.verify_after_backup)
         .bind(id)
         .execute(self.pool())
         .await;

@@ -610,6 +610,7 @@ pub async fn notify_outcome(
         error: outcome.error.as_ref(),
         trigger_note: trigger.note(),
         next_run: next,
+        verification: outcome.verification.as_deref(),
     };
     if outcome.status == "cancelled" {
         return;

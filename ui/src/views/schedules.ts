@@ -125,6 +125,7 @@ export function readForm(form: ParentNode): NewSchedule {
     notify_on_success: checked(form, "notify_on_success"),
     notify_on_failure: checked(form, "notify_on_failure"),
     catch_up: checked(form, "catch_up"),
+    verify_after_backup: checked(form, "verify_after_backup"),
     is_active: checked(form, "is_active"),
   };
   const tenant = optionalInt(inputValue(form, "tenant_id"));
@@ -336,6 +337,7 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
       checkbox("notify_on_success", t("f_notify_success"), s?.notify_on_success ?? false),
       field("notification_email", t("f_email"), h("input", { type: "text", value: s?.notification_email ?? "", autocomplete: "off" })),
       checkbox("catch_up", t("f_catch_up"), s?.catch_up ?? true),
+      checkbox("verify_after_backup", t("f_verify_after"), s?.verify_after_backup ?? false),
       checkbox("is_active", t("f_active"), s?.is_active ?? true),
     ),
     h(

@@ -1483,3 +1483,52 @@ async fn verification_passes_for_a_good_backup_and_names_the_table_of_a_modified
     server.drop_db(&source);
     server.drop_db(&copy);
 }
+
+#[tokio::test]
+async fn a_schedule_that_verifies_its_backups_records_the_test_restore_before_retention() {
+    let server = services();
+    let source = server.fixture_db("ver_after");
+    let (_dir, store) = temp_store().await;
+    let secrets = test_secrets();
+    add_test_connection(&store, &secrets, "office", &source).await;
+    let id = schedule(
+        &store,
+        json!({"name": "Verified", "cron_expression": "0 2 * * *", "backup_type": "full",
+               "verify_after_backup": true, "max_backups": 1}),
+    )
+    .await;
+    let first = run(&store, &secrets, id).await;
+    assert_eq!(
+        first.status, "success",
+        "the backup succeeds: {:?}",
+        first.error
+    );
+    assert_eq!(
+        first.verification.as_deref(),
+        Some("verified"),
+        "it was test-restored right away"
+    );
+    let second = run(&store, &secrets, id).await;
+    assert_eq!(
+        second.verification.as_deref(),
+        Some("verified"),
+        "so is the next one"
+    );
+    assert_eq!(
+        second
+            .retention
+            .iter()
+            .map(|d| d.run_id)
+            .collect::<Vec<_>>(),
+        vec![first.run_id],
+        "with both verified, max_backups 1 deletes the older one"
+    );
+    let history = store.list_history(Some(id)).await.expect("history");
+    assert!(
+        history
+            .iter()
+            .all(|r| r.verification.as_deref() == Some("verified")),
+        "every run shows its verification"
+    );
+    server.drop_db(&source);
+}

@@ -182,6 +182,7 @@ async fn failing_schedule_notice(lang: Lang) -> billora_engine::notify::Notice {
         error: Some(&error),
         trigger_note: Some("catch-up of the 02:00 on 2026-02-03 slot".into()),
         next_run: Some("2026-02-04T02:00:00+07:00".into()),
+        verification: None,
     };
     run_notice(&facts, lang).expect("notify_on_failure asks for a notice")
 }

@@ -25,4 +25,8 @@ catch_up?: boolean, is_active?: boolean,
 /**
  * age public keys (`age1…`, comma-separated) to encrypt each backup to.
  */
-encrypt_to?: string, };
+encrypt_to?: string, 
+/**
+ * Test-restore each backup right after it is made (default false).
+ */
+verify_after_backup?: boolean, };

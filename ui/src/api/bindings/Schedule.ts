@@ -9,4 +9,8 @@ export type Schedule = { id: number, name: string, description: string, cron_exp
 /**
  * age public keys the backups are encrypted to (None: not encrypted).
  */
-encrypt_to: string | null, last_run_at: string | null, next_run_at: string | null, success_count: number, failed_count: number, created_at: string, updated_at: string, };
+encrypt_to: string | null, 
+/**
+ * Each backup is test-restored right after it is made.
+ */
+verify_after_backup: boolean, last_run_at: string | null, next_run_at: string | null, success_count: number, failed_count: number, created_at: string, updated_at: string, };
