@@ -171,6 +171,19 @@ def notified(text):
     return text in NOTIFY_LOG.read_text(errors="replace")
 
 
+ITEM_PATH = "/org/ayatana/NotificationItem/tray_icon_tray_app_main"
+
+
+def tray_icon_rgb(owner):
+    """The colour of the tray icon's status badge (pixel 50,50 of the 64x64 icon), as a panel
+    would draw it: the StatusNotifierItem's IconName is the PNG file the app wrote."""
+    out = gdbus("--dest", owner, "--object-path", ITEM_PATH, "--method", "org.freedesktop.DBus.Properties.Get", "org.kde.StatusNotifierItem", "IconName").stdout
+    match = re.search(r"'([^']+\.png)'", out)
+    assert match, f"the tray item should name its icon file: {out}"
+    pixel = subprocess.run(["convert", match.group(1), "-format", "%[pixel:p{50,50}]", "info:"], capture_output=True, text=True, check=True).stdout
+    return tuple(int(float(v)) for v in re.findall(r"[\d.]+", pixel)[:3])
+
+
 def wait_tray(owner, what, predicate, timeout=20):
     deadline = time.time() + timeout
     menu = {}
@@ -367,10 +380,12 @@ def run(driver):
     tray_click(owner, menu["Pause all schedules"])
     menu = wait_tray(owner, "Resume", lambda m: "Resume schedules" in m)
     assert any("paused" in k for k in menu), f"the status line says paused: {sorted(menu)}"
+    poll("the grey 'paused' badge on the tray icon", lambda: abs(tray_icon_rgb(owner)[0] - 110) < 25 and tray_icon_rgb(owner)[2] < 170)
     wait_for(driver, "the paused banner on the dashboard", lambda d: by_testid(d, "paused-banner"))
     shot(driver, "08b-paused")
     tray_click(owner, menu["Resume schedules"])
     menu = wait_tray(owner, "Pause again", lambda m: "Pause all schedules" in m)
+    poll("the plain blue tray icon once resumed and all good", lambda: tray_icon_rgb(owner)[2] > 200 and tray_icon_rgb(owner)[0] < 80)
     tray_click(owner, menu["Tenant XYZ Backup"])
     wait_tray(owner, "the tenant backup's success", lambda m: any(k.startswith("Last: ✓ Tenant XYZ Backup") for k in m), timeout=120)
     with sqlite3.connect(DATA_DIR / "billora.db") as db:
