@@ -33,6 +33,8 @@ const COMMANDS: &[&str] = &[
     "get_autostart",
     "set_autostart",
     "restore_backup",
+    "check_passphrase",
+    "set_schedule_passphrase",
     "verify_backup",
     "cancel_restore",
 ];

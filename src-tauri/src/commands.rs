@@ -264,6 +264,16 @@ pub async fn restore_backup(
 }
 
 #[tauri::command]
+pub async fn check_passphrase(app: Api<'_>, passphrase: String) -> Out<()> {
+    app.api.check_passphrase(&passphrase)
+}
+
+#[tauri::command]
+pub async fn set_schedule_passphrase(app: Api<'_>, id: i64, passphrase: String) -> Out<()> {
+    app.api.set_schedule_passphrase(id, passphrase).await
+}
+
+#[tauri::command]
 pub async fn verify_backup(app: Api<'_>, run_id: i64) -> Out<billora_engine::verify::VerifyReport> {
     app.api.verify_backup(run_id).await
 }
@@ -306,6 +316,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         get_autostart,
         set_autostart,
         restore_backup,
+        check_passphrase,
+        set_schedule_passphrase,
         verify_backup,
         cancel_restore,
     ]

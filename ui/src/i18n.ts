@@ -203,6 +203,9 @@ const en = {
   set_key_created: "Key created. Its recovery file is saved; add the public key to a schedule under “Encrypt backups for”.",
   set_keys: "Your public keys",
   use_my_key: "Use my key",
+  use_passphrase: "Use a passphrase instead",
+  f_passphrase: "Encryption passphrase",
+  f_passphrase_help: "At least 12 characters. Write it down and keep it safe: without it these backups cannot be opened by anyone. Leave empty to keep the saved one.",
   set_version: "Version",
 
   rest_title: "Restore a backup",
@@ -428,6 +431,9 @@ const th: Record<Key, string> = {
   set_key_created: "สร้างกุญแจแล้ว บันทึกไฟล์กุญแจกู้คืนแล้ว เพิ่มกุญแจสาธารณะในตารางเวลาที่ช่อง “เข้ารหัสข้อมูลสำรองสำหรับ”",
   set_keys: "กุญแจสาธารณะของคุณ",
   use_my_key: "ใช้กุญแจของฉัน",
+  use_passphrase: "ใช้รหัสผ่านแทน",
+  f_passphrase: "รหัสผ่านสำหรับเข้ารหัส",
+  f_passphrase_help: "อย่างน้อย 12 ตัวอักษร จดไว้และเก็บให้ปลอดภัย หากไม่มีรหัสผ่านนี้ จะไม่มีใครเปิดข้อมูลสำรองเหล่านี้ได้ เว้นว่างเพื่อใช้รหัสผ่านเดิม",
   set_version: "เวอร์ชัน",
 
   rest_title: "กู้คืนข้อมูลสำรอง",

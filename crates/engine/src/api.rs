@@ -940,6 +940,17 @@ impl Api {
         .await
     }
 
+    /// Checks a passphrase before a schedule is saved with it (nothing is stored).
+    pub fn check_passphrase(&self, passphrase: &str) -> Result<()> {
+        crate::crypt::check_passphrase(passphrase)
+    }
+
+    /// Saves the passphrase of a schedule that encrypts with one (in the keyring only).
+    pub async fn set_schedule_passphrase(&self, id: i64, passphrase: String) -> Result<()> {
+        self.store.get_schedule(id).await?;
+        crate::crypt::set_passphrase(id, &passphrase, &*self.secrets)
+    }
+
     /// Test-restores a backup into a scratch database and compares it (see [`crate::verify`]).
     pub async fn verify_backup(&self, run_id: i64) -> Result<crate::verify::VerifyReport> {
         let target =

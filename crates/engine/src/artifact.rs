@@ -150,14 +150,13 @@ pub fn unique_name(dir: &Path, stem: &str, compression: Compression, encrypted: 
 }
 
 impl PendingFile {
-    /// Creates `dir/filename.partial` (creating `dir` privately if needed), encrypted to
-    /// `encrypt_to` when it is not empty.
+    /// Creates `dir/filename.partial` (creating `dir` privately if needed), encrypted as asked.
     pub fn create(
         dir: &Path,
         filename: &str,
         compression: Compression,
         threads: u32,
-        encrypt_to: &[age::x25519::Recipient],
+        encryption: &crate::crypt::Encryption,
     ) -> Result<PendingFile> {
         create_private_dir(dir)?;
         let final_path = dir.join(filename);
@@ -173,10 +172,9 @@ impl PendingFile {
             hasher: Sha256::new(),
             bytes: 0,
         };
-        let sink = if encrypt_to.is_empty() {
-            Sink::Plain(file)
-        } else {
-            Sink::Age(crate::crypt::encrypting_writer(encrypt_to, file)?)
+        let sink = match encryption {
+            crate::crypt::Encryption::None => Sink::Plain(file),
+            other => Sink::Age(crate::crypt::encrypting_writer(other, file)?),
         };
         let encoder = match compression {
             Compression::Zstd => {

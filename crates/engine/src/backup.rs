@@ -374,6 +374,7 @@ struct Plan {
     schedule: Schedule,
     tenant_column: String,
     tenant_root_table: String,
+    encryption: crate::crypt::Encryption,
 }
 
 async fn prepare(
@@ -413,6 +414,11 @@ async fn prepare(
         schedule: schedule.clone(),
         tenant_column: profile.tenant_column,
         tenant_root_table: profile.tenant_root_table,
+        encryption: crate::crypt::encryption_for(
+            schedule.encrypt_to.as_deref(),
+            schedule.id,
+            secrets,
+        )?,
     })
 }
 
@@ -424,16 +430,13 @@ fn execute(
     now: Timestamp,
     started: Instant,
 ) -> Result<(FinishedFile, DumpReport, Manifest)> {
-    let recipients = match &plan.schedule.encrypt_to {
-        Some(keys) => crate::crypt::parse_recipients("encrypt_to", keys)?,
-        None => Vec::new(),
-    };
+    let encryption = &plan.encryption;
     let mut file = PendingFile::create(
         &plan.dir,
         &plan.filename,
         plan.schedule.compression,
         options.compression_threads,
-        &recipients,
+        encryption,
     )?;
     let dump_options = DumpOptions {
         scope: plan.scope.clone(),
@@ -474,7 +477,12 @@ fn execute(
         routines: report.routines,
         events: report.events,
         warnings: report.warnings.clone(),
-        encrypted_for: recipients.iter().map(|r| r.to_string()).collect(),
+        encrypted_for: match encryption {
+            crate::crypt::Encryption::Recipients(r) => r.iter().map(|r| r.to_string()).collect(),
+            _ => Vec::new(),
+        },
+        encrypted_with_passphrase: matches!(encryption, crate::crypt::Encryption::Passphrase(_)),
+        schedule_id: Some(plan.schedule.id),
     };
     if let Err(err) = write_json_atomically(&manifest::path_for(&finished.path), &manifest) {
         // Without its manifest the backup cannot be verified: do not keep it as a success.

@@ -20,6 +20,76 @@ pub const AGE_EXTENSION: &str = ".age";
 /// The first bytes of an age file.
 pub const AGE_MAGIC: &[u8] = b"age-encryption.org/";
 
+/// The `encrypt_to` value that means "with the schedule's passphrase" (kept in the keyring).
+pub const PASSPHRASE: &str = "passphrase";
+const MIN_PASSPHRASE_CHARS: usize = 12;
+
+/// How a backup file is encrypted.
+pub enum Encryption {
+    None,
+    Recipients(Vec<age::x25519::Recipient>),
+    Passphrase(age::secrecy::SecretString),
+}
+
+impl std::fmt::Debug for Encryption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Encryption::None => f.write_str("None"),
+            Encryption::Recipients(r) => write!(f, "Recipients({})", r.len()),
+            Encryption::Passphrase(_) => f.write_str("Passphrase(…)"),
+        }
+    }
+}
+
+/// The keyring key of a schedule's passphrase.
+pub fn passphrase_key(schedule_id: i64) -> String {
+    format!("passphrase:schedule:{schedule_id}")
+}
+
+/// A passphrase must be long enough to resist guessing (age's scrypt slows each guess, but
+/// not enough for a short word).
+pub fn check_passphrase(passphrase: &str) -> Result<()> {
+    if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+        return Err(Error::invalid(
+            "passphrase",
+            format!("use at least {MIN_PASSPHRASE_CHARS} characters"),
+        )
+        .with_hint("a few unrelated words make a passphrase that is long and easy to remember"));
+    }
+    Ok(())
+}
+
+/// What a schedule's `encrypt_to` asks for: nothing, public keys, or its passphrase (read from
+/// the keyring; a missing one fails the run with what to do).
+pub fn encryption_for(
+    encrypt_to: Option<&str>,
+    schedule_id: i64,
+    secrets: &dyn SecretStore,
+) -> Result<Encryption> {
+    match encrypt_to {
+        None => Ok(Encryption::None),
+        Some(PASSPHRASE) => match secrets.get(&passphrase_key(schedule_id))? {
+            Some(p) => Ok(Encryption::Passphrase(p.into())),
+            None => Err(Error::new(
+                ErrorCode::InvalidInput,
+                "this schedule encrypts with a passphrase, but none is saved for it",
+            )
+            .with_field("passphrase")
+            .with_hint(format!(
+                "set it in the schedule editor, or `billora-backup schedule passphrase {schedule_id} --passphrase-stdin`"
+            ))),
+        },
+        Some(keys) => Ok(Encryption::Recipients(parse_recipients("encrypt_to", keys)?)),
+    }
+}
+
+/// Saves a schedule's passphrase in the keyring (checked first). It is kept when the schedule
+/// is deleted: its backups still need it.
+pub fn set_passphrase(schedule_id: i64, passphrase: &str, secrets: &dyn SecretStore) -> Result<()> {
+    check_passphrase(passphrase)?;
+    secrets.set(&passphrase_key(schedule_id), passphrase)
+}
+
 /// Parses a list of recipients (separated by commas, spaces or new lines).
 pub fn parse_recipients(field: &str, text: &str) -> Result<Vec<age::x25519::Recipient>> {
     let list: Vec<&str> = text
@@ -142,21 +212,31 @@ pub fn create_key(
 /// Identities that can open files for the given recipients: from the keyring, plus any given
 /// as text (a recovery file's content; comment lines are ignored).
 #[derive(Clone, Default)]
-pub struct Keys(Vec<age::x25519::Identity>);
+pub struct Keys(Vec<age::x25519::Identity>, Vec<age::secrecy::SecretString>);
 
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Keys({} identities)", self.0.len())
+        write!(
+            f,
+            "Keys({} identities, {} passphrases)",
+            self.0.len(),
+            self.1.len()
+        )
     }
 }
 
 impl Keys {
     pub fn none() -> Keys {
-        Keys(Vec::new())
+        Keys(Vec::new(), Vec::new())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.is_empty() && self.1.is_empty()
+    }
+
+    /// Adds a passphrase (for files encrypted with one).
+    pub fn add_passphrase(&mut self, passphrase: &str) {
+        self.1.push(passphrase.to_owned().into());
     }
 
     /// Adds every identity found in `text` (a recovery file).
@@ -196,14 +276,24 @@ impl Keys {
     }
 }
 
-/// Wraps `out` so that what is written is encrypted to `recipients`. Call `finish` on it.
+/// Wraps `out` so that what is written is encrypted as asked. Call `finish` on it.
 pub fn encrypting_writer<W: Write>(
-    recipients: &[age::x25519::Recipient],
+    encryption: &Encryption,
     out: W,
 ) -> Result<age::stream::StreamWriter<W>> {
-    let encryptor =
-        age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
-            .map_err(|e| Error::new(ErrorCode::InvalidInput, format!("cannot encrypt: {e}")))?;
+    let encryptor = match encryption {
+        Encryption::None => {
+            return Err(Error::new(
+                ErrorCode::InvalidInput,
+                "no encryption asked for",
+            ))
+        }
+        Encryption::Passphrase(p) => age::Encryptor::with_user_passphrase(p.clone()),
+        Encryption::Recipients(recipients) => {
+            age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
+                .map_err(|e| Error::new(ErrorCode::InvalidInput, format!("cannot encrypt: {e}")))?
+        }
+    };
     encryptor
         .wrap_output(out)
         .map_err(|e| crate::error::io_error(e, "starting the encryption"))
@@ -212,9 +302,30 @@ pub fn encrypting_writer<W: Write>(
 /// Opens an age file with `keys`. Errors before any plaintext is read when no key fits.
 pub fn decrypting_reader<R: Read>(input: R, keys: &Keys) -> Result<age::stream::StreamReader<R>> {
     let decryptor = age::Decryptor::new(input).map_err(|e| decrypt_error(&e))?;
-    decryptor
-        .decrypt(keys.0.iter().map(|i| i as &dyn age::Identity))
-        .map_err(|e| decrypt_error(&e))
+    let scrypt: Vec<age::scrypt::Identity> = keys
+        .1
+        .iter()
+        .map(|p| age::scrypt::Identity::new(p.clone()))
+        .collect();
+    let identities = keys
+        .0
+        .iter()
+        .map(|i| i as &dyn age::Identity)
+        .chain(scrypt.iter().map(|i| i as &dyn age::Identity));
+    let with_passphrase = decryptor.is_scrypt();
+    decryptor.decrypt(identities).map_err(|e| match e {
+        // age cannot tell a wrong passphrase from a damaged header: say the likely one.
+        age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys
+            if with_passphrase =>
+        {
+            Error::new(
+                ErrorCode::AuthFailed,
+                "this backup is encrypted with a passphrase, and the one given does not open it",
+            )
+            .with_hint("give the schedule's passphrase (--passphrase-stdin), exactly as it was set")
+        }
+        other => decrypt_error(&other),
+    })
 }
 
 fn decrypt_error(e: &age::DecryptError) -> Error {
@@ -223,7 +334,7 @@ fn decrypt_error(e: &age::DecryptError) -> Error {
             ErrorCode::AuthFailed,
             "this backup is encrypted, and none of the keys at hand opens it",
         )
-        .with_hint("give its recovery key file (--identity FILE), or restore on the machine that holds the key"),
+        .with_hint("give its recovery key file (--identity FILE) or its passphrase (--passphrase-stdin), or restore on the machine that holds the key"),
         other => Error::new(ErrorCode::Corrupt, format!("the encrypted backup is damaged: {other}"))
             .with_hint("use another backup; this file is damaged or incomplete"),
     }
@@ -252,6 +363,11 @@ pub fn keys_for(
     let mut keys = Keys::none();
     if let Some(manifest) = crate::manifest::Manifest::read_beside(backup)? {
         keys.add_from_keyring(&manifest.encrypted_for, secrets);
+        if let (true, Some(id)) = (manifest.encrypted_with_passphrase, manifest.schedule_id) {
+            if let Ok(Some(p)) = secrets.get(&passphrase_key(id)) {
+                keys.add_passphrase(&p);
+            }
+        }
     }
     if let Some(path) = identity_file {
         let text = std::fs::read_to_string(path).map_err(|e| {
@@ -267,8 +383,8 @@ pub fn keys_for(
 mod tests {
     use super::*;
 
-    fn encrypt(recipients: &[age::x25519::Recipient], plain: &[u8]) -> Vec<u8> {
-        let mut w = encrypting_writer(recipients, Vec::new()).expect("encryptor");
+    fn encrypt(encryption: &Encryption, plain: &[u8]) -> Vec<u8> {
+        let mut w = encrypting_writer(encryption, Vec::new()).expect("encryptor");
         w.write_all(plain).expect("write");
         w.finish().expect("finish")
     }
@@ -286,7 +402,7 @@ mod tests {
         let pair = KeyPair::generate();
         let recipients = parse_recipients("encrypt_to", &pair.recipient).expect("own key parses");
         let plain = b"INSERT INTO t VALUES (1);\n".repeat(10_000);
-        let data = encrypt(&recipients, &plain);
+        let data = encrypt(&Encryption::Recipients(recipients), &plain);
         assert!(
             data.starts_with(AGE_MAGIC),
             "an age file starts with its magic"
@@ -329,6 +445,36 @@ mod tests {
             cut.code,
             ErrorCode::Corrupt,
             "truncation is reported as a damaged file"
+        );
+    }
+
+    #[test]
+    fn a_passphrase_round_trips_and_a_wrong_one_is_refused() {
+        let data = encrypt(
+            &Encryption::Passphrase("correct horse battery staple".to_owned().into()),
+            b"SELECT 1;\n",
+        );
+        let mut keys = Keys::none();
+        keys.add_passphrase("correct horse battery staple");
+        assert_eq!(
+            decrypt(&data, &keys).expect("opens"),
+            b"SELECT 1;\n",
+            "round trip"
+        );
+        let mut wrong = Keys::none();
+        wrong.add_passphrase("incorrect horse battery staple");
+        assert_eq!(
+            decrypt(&data, &wrong).expect_err("refused").code,
+            ErrorCode::AuthFailed,
+            "a wrong passphrase is an authentication error"
+        );
+        assert!(
+            check_passphrase("short").is_err(),
+            "a short passphrase is refused"
+        );
+        assert!(
+            check_passphrase("long enough words").is_ok(),
+            "twelve characters or more pass"
         );
     }
 

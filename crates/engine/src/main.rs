@@ -116,6 +116,9 @@ struct RestoreArgs {
     /// For an encrypted backup: its recovery key file (else the keyring's key is used).
     #[arg(long, value_name = "FILE")]
     identity: Option<PathBuf>,
+    /// For a backup encrypted with a passphrase: read it from stdin (else the keyring's).
+    #[arg(long)]
+    passphrase_stdin: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -275,6 +278,13 @@ enum ScheduleCommand {
     Delete { id: i64 },
     /// Enable a disabled schedule, or disable an enabled one.
     Toggle { id: i64 },
+    /// Set the passphrase a schedule with `"encrypt_to": "passphrase"` encrypts with, read
+    /// from stdin and kept in the OS keyring. Keep a copy: without it the backups stay closed.
+    Passphrase {
+        id: i64,
+        #[arg(long, required = true)]
+        passphrase_stdin: bool,
+    },
     /// Show one schedule.
     Show { id: i64 },
     /// Back up now, in the foreground, with a progress bar; records a history entry.
@@ -449,6 +459,12 @@ async fn schedule(store: &Store, cmd: ScheduleCommand, now: Timestamp) -> Result
             print_json(&json!({ "success": true, "deleted": deleted }))
         }
         ScheduleCommand::Toggle { id } => print_json(&store.toggle_schedule(id, now).await?),
+        ScheduleCommand::Passphrase { id, .. } => {
+            store.get_schedule(id).await?;
+            let passphrase = read_stdin_secret("passphrase")?;
+            billora_engine::crypt::set_passphrase(id, &passphrase, &OsKeyring)?;
+            print_json(&json!({ "schedule_id": id, "passphrase": "saved in the keyring" }))
+        }
         ScheduleCommand::Run {
             id,
             readers,
@@ -520,26 +536,32 @@ impl PasswordArgs {
 }
 
 /// Reads a password given as --password-stdin / --password-env / --password-file.
+/// One secret line from stdin (a trailing newline is not part of it).
+fn read_stdin_secret(field: &str) -> Result<String> {
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| Error::invalid(field, format!("cannot read the {field} from stdin: {e}")))?;
+    let text = text.trim_end_matches(['\r', '\n']).to_owned();
+    if text.is_empty() {
+        return Err(Error::invalid(
+            field,
+            format!("the {field} on stdin is empty"),
+        ));
+    }
+    Ok(text)
+}
+
 fn password_source(
     stdin: bool,
     env: Option<String>,
     file: Option<PathBuf>,
 ) -> Result<Option<(PasswordSource, Option<String>)>> {
     Ok(match (stdin, env, file) {
-        (true, _, _) => {
-            let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).map_err(|e| {
-                Error::invalid(
-                    "password",
-                    format!("cannot read the password from stdin: {e}"),
-                )
-            })?;
-            let text = text.trim_end_matches(['\r', '\n']).to_owned();
-            if text.is_empty() {
-                return Err(Error::invalid("password", "the password on stdin is empty"));
-            }
-            Some((PasswordSource::Keyring, Some(text)))
-        }
+        (true, _, _) => Some((
+            PasswordSource::Keyring,
+            Some(read_stdin_secret("password")?),
+        )),
         (_, Some(var), _) => Some((PasswordSource::Env(var), None)),
         (_, _, Some(path)) => Some((PasswordSource::File(path), None)),
         _ => None,
@@ -769,6 +791,7 @@ async fn restore(store: &Store, args: RestoreArgs) -> Result<()> {
         replace_tenant,
         connections,
         identity,
+        passphrase_stdin,
     } = args;
     let (file, expected_sha256) = match source.parse::<i64>() {
         Ok(id) => run_file(store, id).await?,
@@ -776,7 +799,10 @@ async fn restore(store: &Store, args: RestoreArgs) -> Result<()> {
     };
     let profile = store.get_connection(&connection).await?;
     let target = ServerTarget::new(&profile, &OsKeyring)?;
-    let keys = billora_engine::crypt::keys_for(&file, &OsKeyring, identity.as_deref())?;
+    let mut keys = billora_engine::crypt::keys_for(&file, &OsKeyring, identity.as_deref())?;
+    if passphrase_stdin {
+        keys.add_passphrase(&read_stdin_secret("passphrase")?);
+    }
     let request = RestoreRequest {
         keys,
         file,

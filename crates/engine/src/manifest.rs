@@ -47,6 +47,12 @@ pub struct Manifest {
     /// The age public keys the file is encrypted to (empty: not encrypted).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub encrypted_for: Vec<String>,
+    /// Encrypted with the schedule's passphrase (kept in the keyring under the schedule's id).
+    #[serde(default)]
+    pub encrypted_with_passphrase: bool,
+    /// The schedule that made the backup.
+    #[serde(default)]
+    pub schedule_id: Option<i64>,
 }
 
 pub const FORMAT: u32 = 1;

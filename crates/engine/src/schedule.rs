@@ -446,7 +446,11 @@ impl ScheduleFields {
             _ => {}
         }
         check_retention(self.retention_days, self.max_backups)?;
-        if let Some(keys) = &self.encrypt_to {
+        if let Some(keys) = self
+            .encrypt_to
+            .as_deref()
+            .filter(|k| *k != crate::crypt::PASSPHRASE)
+        {
             crate::crypt::parse_recipients("encrypt_to", keys)?;
         }
         if let Some(dest) = &self.destination {

@@ -66,6 +66,8 @@ export interface Commands {
   get_autostart: [Record<string, never>, boolean];
   set_autostart: [{ enabled: boolean }, null];
   restore_backup: [{ form: RestoreForm }, RestoreReport];
+  check_passphrase: [{ passphrase: string }, null];
+  set_schedule_passphrase: [{ id: number; passphrase: string }, null];
   verify_backup: [{ runId: number }, VerifyReport];
   cancel_restore: [Record<string, never>, null];
 }
@@ -103,6 +105,8 @@ export const COMMAND_NAMES = [
   "get_autostart",
   "set_autostart",
   "restore_backup",
+  "check_passphrase",
+  "set_schedule_passphrase",
   "verify_backup",
   "cancel_restore",
 ] as const satisfies readonly CommandName[];

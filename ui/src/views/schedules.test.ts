@@ -112,4 +112,33 @@ describe("the schedule editor", () => {
     expect(calls.some((c) => c.name === "create_schedule"), "nothing is sent").toBe(false);
     expect(root.querySelector('[data-field="tenant_id"] .field-error')?.textContent, "the field says why").toContain("whole number");
   });
+
+  it("checks a passphrase with the engine before saving, and keeps it out of the schedule", async () => {
+    answers.check_passphrase = (args: { passphrase: string }) => {
+      if (args.passphrase.length < 12) throw { code: "InvalidInput", message: "use at least 12 characters", field: "passphrase" };
+      return null;
+    };
+    answers.create_schedule = () => ({ id: 7 });
+    answers.set_schedule_passphrase = () => null;
+    const root = document.createElement("main");
+    document.body.append(root);
+    await renderSchedules(root, nav, { newSchedule: true });
+    setValue(root, "name", "Secret");
+    const chip = [...root.querySelectorAll("button")].find((b) => b.textContent === "Use a passphrase instead");
+    chip?.click();
+    setValue(root, "passphrase", "short");
+    await sleep(300);
+    root.querySelector("form")?.dispatchEvent(new Event("submit", { bubbles: true, cancelable: true }));
+    await sleep(20);
+    expect(calls.some((c) => c.name === "create_schedule"), "a refused passphrase saves nothing").toBe(false);
+    expect(root.querySelector('[data-field="passphrase"] .field-error')?.textContent, "the reason is next to the field").toContain("12 characters");
+
+    setValue(root, "passphrase", "a long enough passphrase");
+    root.querySelector("form")?.dispatchEvent(new Event("submit", { bubbles: true, cancelable: true }));
+    await sleep(20);
+    const created = calls.find((c) => c.name === "create_schedule")?.args as { request: Record<string, unknown> };
+    expect(created.request.encrypt_to, "the schedule encrypts with a passphrase").toBe("passphrase");
+    expect(JSON.stringify(created.request), "the passphrase itself is not part of the schedule").not.toContain("a long enough passphrase");
+    expect(calls.find((c) => c.name === "set_schedule_passphrase")?.args, "it goes to the keyring for schedule 7").toEqual({ id: 7, passphrase: "a long enough passphrase" });
+  });
 });

@@ -188,6 +188,9 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
   const connectionSelect = connectionChoice(connections, s?.connection ?? null);
   const destination = h("input", { type: "text", value: s?.destination ?? "", placeholder: settings.default_folder });
   const encryptTo = h("input", { type: "text", value: s?.encrypt_to ?? "", placeholder: "age1…", autocomplete: "off" });
+  const passphrase = h("input", { type: "password", autocomplete: "new-password", "data-testid": "passphrase-input" });
+  const passphraseField = field("passphrase", t("f_passphrase"), passphrase, t("f_passphrase_help"));
+  passphraseField.hidden = s?.encrypt_to !== "passphrase";
   const retentionDays = h("input", { type: "number", min: "1", value: s?.retention_days?.toString() ?? "" });
   const maxBackups = h("input", { type: "number", min: "1", value: s?.max_backups?.toString() ?? "" });
 
@@ -296,8 +299,19 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
         }),
       ),
       field("compression", t("f_compression"), compression),
+      passphraseField,
       field("encrypt_to", t("f_encrypt_to"), encryptTo, [
         t("f_encrypt_help"),
+        h("button", {
+          type: "button",
+          class: "chip",
+          text: t("use_passphrase"),
+          onclick: () => {
+            encryptTo.value = "passphrase";
+            passphraseField.hidden = false;
+            updatePreviewName();
+          },
+        }),
         settings.encryption_keys.length
           ? h("button", {
               type: "button",
@@ -358,9 +372,16 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
       return;
     }
     saveButton.disabled = true;
+    const secret = passphrase.value;
     try {
+      if (secret) {
+        // Checked by the engine before anything is saved; kept in the keyring only.
+        await call("check_passphrase", { passphrase: secret });
+        request.encrypt_to = "passphrase";
+      }
+      let saved: { id: number };
       if (s) {
-        await call("update_schedule", {
+        saved = await call("update_schedule", {
           id: s.id,
           patch: {
             ...request,
@@ -376,8 +397,9 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
           },
         });
       } else {
-        await call("create_schedule", { request });
+        saved = await call("create_schedule", { request });
       }
+      if (secret) await call("set_schedule_passphrase", { id: saved.id, passphrase: secret });
       nav.toast(t("saved"));
       nav.go("schedules");
     } catch (err) {

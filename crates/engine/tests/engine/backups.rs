@@ -1532,3 +1532,107 @@ async fn a_schedule_that_verifies_its_backups_records_the_test_restore_before_re
     );
     server.drop_db(&source);
 }
+
+#[tokio::test]
+async fn a_passphrase_schedule_needs_its_passphrase_and_age_opens_the_file_with_it() {
+    use billora_engine::crypt::{keys_for, set_passphrase, Keys};
+    use std::process::{Command, Stdio};
+
+    let server = services();
+    let source = server.fixture_db("pass_src");
+    let (dir, store) = temp_store().await;
+    let secrets = test_secrets();
+    add_test_connection(&store, &secrets, "office", &source).await;
+    let id = schedule(
+        &store,
+        json!({"name": "Passphrase", "cron_expression": "0 2 * * *", "backup_type": "full",
+               "encrypt_to": "passphrase"}),
+    )
+    .await;
+    let refused = run(&store, &secrets, id).await;
+    assert_eq!(
+        refused.status, "failed",
+        "without a saved passphrase the run fails"
+    );
+    let err = refused.error.expect("an error");
+    assert_eq!(
+        err.field.as_deref(),
+        Some("passphrase"),
+        "and says the passphrase is missing: {err}"
+    );
+    assert!(
+        set_passphrase(id, "short", &secrets).is_err(),
+        "a short passphrase is refused"
+    );
+    let passphrase = "ten little green bottles";
+    set_passphrase(id, passphrase, &secrets).expect("saved");
+    let outcome = run(&store, &secrets, id).await;
+    assert_eq!(
+        outcome.status, "success",
+        "with it, the backup succeeds: {:?}",
+        outcome.error
+    );
+    let file = outcome.file.expect("a file");
+    assert!(
+        file.filename.ends_with(".sql.zst.age"),
+        "an age file: {}",
+        file.filename
+    );
+    let expected = server.fingerprint(&source);
+
+    // The standard tool asks for the passphrase on a terminal: give it one (script's pty).
+    let plain = dir.path().join("plain.sql.zst");
+    let mut age = Command::new("script")
+        .args(["-qec"])
+        .arg(format!(
+            "age -d -o {} {}",
+            plain.display(),
+            file.path.display()
+        ))
+        .arg("/dev/null")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("script runs (bsdutils)");
+    {
+        use std::io::Write;
+        let mut stdin = age.stdin.take().expect("stdin");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        writeln!(stdin, "{passphrase}").expect("type the passphrase");
+    }
+    assert!(
+        age.wait().expect("age").success(),
+        "age opens the file with the passphrase"
+    );
+    let by_tools = server.fresh_db("pass_tools");
+    restore_with_client(server, &plain, &by_tools);
+    assert_eq!(
+        server.fingerprint(&by_tools),
+        expected,
+        "the standard tools restore an identical database"
+    );
+
+    let target = server.target(None);
+    let ours = format!("{source}_ours");
+    let mut request = no_rows_restore(&ours, &file.path, RestoreMode::Database { force: false });
+    request.keys = keys_for(&file.path, &secrets, None).expect("keys");
+    restore(&target, &request, &|_| {}, &AtomicBool::new(false))
+        .expect("our restore finds the passphrase in the keyring");
+    assert_eq!(
+        server.fingerprint(&ours),
+        expected,
+        "our restore gives an identical database"
+    );
+
+    let wrong = format!("{source}_wrong");
+    let mut request = no_rows_restore(&wrong, &file.path, RestoreMode::Database { force: false });
+    let mut keys = Keys::none();
+    keys.add_passphrase("not the passphrase at all");
+    request.keys = keys;
+    let err = restore(&target, &request, &|_| {}, &AtomicBool::new(false))
+        .expect_err("a wrong passphrase");
+    assert_eq!(err.code, ErrorCode::AuthFailed, "is refused plainly: {err}");
+    for db in [&source, &by_tools, &ours] {
+        server.drop_db(db);
+    }
+}
