@@ -16,7 +16,7 @@ need_python_venv
 # tools), and the desktop session of the end-to-end test (Xvfb, the
 # WebKit WebDriver, a notification daemon, ImageMagick for screenshots).
 need_apt gnome-keyring dbus-daemon dbus-bin libsecret-tools mariadb-client python3-aiosmtpd openssl \
-    xvfb webkit2gtk-driver dunst imagemagick age zstd
+    xvfb webkit2gtk-driver dunst imagemagick libglib2.0-bin age zstd
 need_ui
 
 say "starting the test services (MariaDB, fault file systems)"
