@@ -459,6 +459,33 @@ const th: Record<Key, string> = {
 
 const dictionaries: Record<Lang, Record<Key, string>> = { en, th };
 
+/** What each engine error code means, in Thai: shown before the engine's (English) details. */
+export const THAI_ERRORS: Record<string, string> = {
+  InvalidInput: "ข้อมูลไม่ถูกต้อง",
+  InvalidCron: "รูปแบบเวลา (cron) ไม่ถูกต้อง",
+  InvalidTimeZone: "ไม่รู้จักเขตเวลานี้",
+  NotFound: "ไม่พบข้อมูลที่ต้องการ",
+  Conflict: "ซ้ำกับที่มีอยู่แล้ว หรือกำลังทำงานอยู่",
+  Store: "ฐานข้อมูลของโปรแกรมมีปัญหา",
+  Io: "อ่านหรือเขียนไฟล์ไม่สำเร็จ",
+  DiskFull: "ดิสก์เต็ม",
+  PermissionDenied: "ไม่มีสิทธิ์เข้าถึง",
+  AuthFailed: "ชื่อผู้ใช้ รหัสผ่าน หรือกุญแจไม่ถูกต้อง",
+  Unreachable: "เชื่อมต่อเซิร์ฟเวอร์ไม่ได้",
+  TlsFailed: "การเชื่อมต่อแบบเข้ารหัส (TLS) ล้มเหลว",
+  DatabaseError: "ฐานข้อมูลแจ้งข้อผิดพลาด",
+  Transient: "ขัดข้องชั่วคราว ลองอีกครั้ง",
+  SecretStoreUnavailable: "ใช้พวงกุญแจของระบบไม่ได้ (อาจถูกล็อกอยู่)",
+  Corrupt: "ไฟล์ข้อมูลสำรองเสียหายหรือไม่สมบูรณ์",
+  Cancelled: "ยกเลิกแล้ว",
+};
+
+/** An engine error for people: in Thai, what the code means first, then the details. */
+export function errorText(err: { code: string; message: string }): string {
+  const thai = current === "th" ? THAI_ERRORS[err.code] : undefined;
+  return thai ? `${thai} — ${err.message}` : err.message;
+}
+
 let current: Lang = "en";
 
 export function setLang(lang: Lang): void {

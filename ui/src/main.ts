@@ -6,7 +6,7 @@ import "./style.css";
 
 import { call, on, toEngineError } from "./api";
 import { h, mount } from "./dom";
-import { setLang, t, type Key } from "./i18n";
+import { errorText, setLang, t, type Key } from "./i18n";
 import { renderConnections } from "./views/connections";
 import { renderDashboard, updateProgress } from "./views/dashboard";
 import { renderHistory } from "./views/history";
@@ -107,7 +107,7 @@ async function render(): Promise<void> {
     }
   } catch (err) {
     const e = toEngineError(err);
-    mount(main, h("p", { class: "form-error", role: "alert", text: `${t("error")}: ${e.message}` }));
+    mount(main, h("p", { class: "form-error", role: "alert", text: `${t("error")}: ${errorText(e)}` }));
   }
 }
 

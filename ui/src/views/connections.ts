@@ -6,7 +6,7 @@ import type { ConnectionCheck } from "../api/bindings/ConnectionCheck";
 import type { NewConnection } from "../api/bindings/NewConnection";
 import { h, mount } from "../dom";
 import { clearErrors, clearFieldError, confirmDialog, field, formError, inputValue, showError } from "../forms";
-import { t } from "../i18n";
+import { errorText, t } from "../i18n";
 import type { Nav } from "../main";
 
 export function checkText(check: ConnectionCheck): string {
@@ -37,7 +37,7 @@ export async function renderConnections(root: HTMLElement, nav: Nav): Promise<vo
               result.classList.add("ok");
             } catch (err) {
               const e = toEngineError(err);
-              result.textContent = e.hint ? `${e.message} — ${e.hint}` : e.message;
+              result.textContent = e.hint ? `${errorText(e)} — ${e.hint}` : errorText(e);
               result.classList.add("error-text");
             }
           },
@@ -48,7 +48,7 @@ export async function renderConnections(root: HTMLElement, nav: Nav): Promise<vo
           text: t("conn_remove"),
           onclick: async () => {
             if (!(await confirmDialog(t("conn_remove_confirm", { name: c.name }), t("yes_delete")))) return;
-            await call("remove_connection", { name: c.name }).catch((err) => nav.toast(toEngineError(err).message));
+            await call("remove_connection", { name: c.name }).catch((err) => nav.toast(errorText(toEngineError(err))));
             nav.refresh();
           },
         }),

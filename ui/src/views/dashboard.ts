@@ -8,7 +8,7 @@ import type { Run } from "../api/bindings/Run";
 import type { ScheduleState } from "../api/bindings/ScheduleState";
 import { h, mount } from "../dom";
 import { humanDuration, humanSize, relativeTime, wallTime } from "../format";
-import { lang, t, type Key } from "../i18n";
+import { errorText, lang, t, type Key } from "../i18n";
 import type { Nav } from "../main";
 
 export async function renderDashboard(root: HTMLElement, nav: Nav): Promise<void> {
@@ -69,7 +69,7 @@ async function setPaused(nav: Nav, paused: boolean): Promise<void> {
   try {
     await call("set_paused", { paused });
   } catch (err) {
-    nav.toast(toEngineError(err).message);
+    nav.toast(errorText(toEngineError(err)));
   }
   nav.refresh();
 }
@@ -96,7 +96,7 @@ function card(state: ScheduleState, nav: Nav): HTMLElement {
       try {
         await call("run_schedule_now", { id: s.id });
       } catch (err) {
-        nav.toast(toEngineError(err).message);
+        nav.toast(errorText(toEngineError(err)));
         runButton.disabled = false;
       }
     },
@@ -153,7 +153,7 @@ function progress(run: LiveRun, nav: Nav): HTMLElement {
       class: "danger small",
       text: t("cancel_backup"),
       onclick: async () => {
-        await call("cancel_run", { id: run.schedule_id }).catch((err) => nav.toast(toEngineError(err).message));
+        await call("cancel_run", { id: run.schedule_id }).catch((err) => nav.toast(errorText(toEngineError(err))));
       },
     }),
   );
@@ -195,7 +195,7 @@ function failure(run: Run): HTMLElement {
     h("strong", { text: run.schedule_name }),
     " · ",
     h("span", { text: wallTime(run.created_at, l) }),
-    h("p", { class: "error-text", text: run.error ? `${run.error.message}` : t(`status_${run.status}` as Key) }),
+    h("p", { class: "error-text", text: run.error ? errorText(run.error) : t(`status_${run.status}` as Key) }),
     run.error?.hint ? h("p", { class: "hint", text: `${t("hint")}: ${run.error.hint}` }) : null,
   );
 }

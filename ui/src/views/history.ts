@@ -4,7 +4,7 @@ import { call, toEngineError } from "../api";
 import type { Run } from "../api/bindings/Run";
 import { h, mount } from "../dom";
 import { humanDuration, humanSize, wallTime } from "../format";
-import { lang, t, type Key } from "../i18n";
+import { errorText, lang, t, type Key } from "../i18n";
 import type { Nav } from "../main";
 
 const STATUSES = ["success", "failed", "interrupted", "cancelled", "skipped", "running"] as const;
@@ -88,7 +88,7 @@ function row(run: Run, nav: Nav): HTMLElement[] {
               type: "button",
               class: "small",
               text: t("show_in_folder"),
-              onclick: () => void call("show_in_folder", { runId: run.id }).catch((err) => nav.toast(toEngineError(err).message)),
+              onclick: () => void call("show_in_folder", { runId: run.id }).catch((err) => nav.toast(errorText(toEngineError(err)))),
             }),
             h("button", { type: "button", class: "small", text: t("restore_this"), onclick: () => nav.go("restore", { runId: run.id }) }),
             h("button", {
@@ -108,7 +108,7 @@ function row(run: Run, nav: Nav): HTMLElement[] {
                       : t("verify_differs", { tables: report.mismatches.map((m) => m.table).join(", ") }),
                   );
                 } catch (err) {
-                  nav.toast(toEngineError(err).message);
+                  nav.toast(errorText(toEngineError(err)));
                 }
                 nav.refresh();
               },
@@ -118,7 +118,7 @@ function row(run: Run, nav: Nav): HTMLElement[] {
     ),
   );
   const details: string[] = [];
-  if (run.error) details.push(run.error.message);
+  if (run.error) details.push(errorText(run.error));
   if (run.note) details.push(run.note);
   if (deleted && run.deletion_reason) details.push(t("deleted_note", { reason: run.deletion_reason }));
   if (run.notification?.startsWith("failed: ")) details.push(t("notification_failed", { reason: run.notification.slice(8) }));

@@ -9,7 +9,7 @@ import type { Schedule } from "../api/bindings/Schedule";
 import { debounce, h, mount } from "../dom";
 import { previewFilename, wallTime } from "../format";
 import { checkbox, clearErrors, clearFieldError, confirmDialog, field, formError, inputValue, checked, optionalInt, showError } from "../forms";
-import { lang, t } from "../i18n";
+import { errorText, lang, t } from "../i18n";
 import type { Nav } from "../main";
 
 export const PRESETS: [string, Parameters<typeof t>[0]][] = [
@@ -48,7 +48,7 @@ export async function renderSchedules(root: HTMLElement, nav: Nav, opts: { sched
           "aria-label": `${t("sched_col_active")}: ${s.name}`,
           "data-testid": `toggle-${s.id}`,
           onchange: async () => {
-            await call("toggle_schedule", { id: s.id }).catch((err) => nav.toast(toEngineError(err).message));
+            await call("toggle_schedule", { id: s.id }).catch((err) => nav.toast(errorText(toEngineError(err))));
             nav.refresh();
           },
         }),
@@ -65,7 +65,7 @@ export async function renderSchedules(root: HTMLElement, nav: Nav, opts: { sched
               await call("run_schedule_now", { id: s.id });
               nav.toast(`${s.name}: ${t("running")}`);
             } catch (err) {
-              nav.toast(toEngineError(err).message);
+              nav.toast(errorText(toEngineError(err)));
             }
           },
         }),
@@ -77,7 +77,7 @@ export async function renderSchedules(root: HTMLElement, nav: Nav, opts: { sched
           "data-testid": `delete-${s.id}`,
           onclick: async () => {
             if (!(await confirmDialog(t("sched_delete_confirm", { name: s.name }), t("yes_delete")))) return;
-            await call("delete_schedule", { id: s.id }).catch((err) => nav.toast(toEngineError(err).message));
+            await call("delete_schedule", { id: s.id }).catch((err) => nav.toast(errorText(toEngineError(err))));
             nav.refresh();
           },
         }),
