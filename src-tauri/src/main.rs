@@ -23,12 +23,7 @@ use shell::{App, DesktopNotifier, Watcher};
 const HIDDEN_FLAG: &str = "--hidden";
 
 fn main() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("BILLORA_LOG")
-        .unwrap_or_else(|_| "info".into());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    billora_engine::init_logging();
 
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {

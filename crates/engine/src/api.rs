@@ -23,7 +23,7 @@ use crate::cron::{CronExpr, Lang};
 use crate::dump::DumpProgress;
 use crate::error::{Error, ErrorCode, Result};
 use crate::history::Run;
-use crate::notify::{Notice, NoticeKind, Notifier, Outbox, SmtpSettings, SMTP_SECRET_KEY};
+use crate::notify::{Notifier, Outbox, SmtpSettings, SMTP_SECRET_KEY};
 use crate::restore::{RestoreMode, RestoreProgress, RestoreReport, RestoreRequest};
 use crate::retention::AppliedDeletion;
 use crate::schedule::{NewSchedule, Schedule, SchedulePatch};
@@ -877,22 +877,7 @@ impl Api {
             .with_field("host")
         })?;
         let notifier = crate::notify::EmailNotifier::new(settings, &*self.secrets)?;
-        let (subject, body) = match lang {
-            Lang::Th => (
-                "Billora Backup: อีเมลทดสอบ",
-                "ถ้าคุณได้รับอีเมลนี้ แสดงว่าการตั้งค่าอีเมลของ Billora Backup ใช้งานได้",
-            ),
-            Lang::En => (
-                "Billora Backup: test email",
-                "If you can read this, Billora Backup's email settings work.",
-            ),
-        };
-        let notice = Notice {
-            kind: NoticeKind::Test,
-            recipients: vec![to.trim().to_owned()],
-            subject: subject.into(),
-            body: body.into(),
-        };
+        let notice = crate::notify::test_notice(&to, lang);
         blocking(move || notifier.send(&notice)).await
     }
 

@@ -27,3 +27,14 @@ pub mod retention;
 pub mod scheduler;
 pub mod secrets;
 pub mod verify;
+
+/// Logs to stderr with tracing; `BILLORA_LOG` sets the filter (default `info`). For the
+/// daemon and the desktop app.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BILLORA_LOG")
+        .unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -16,7 +16,7 @@ use billora_engine::connection::{check_connection, NewConnection, ServerTarget};
 use billora_engine::cron::{CronExpr, Lang};
 use billora_engine::dump::DumpProgress;
 use billora_engine::error::{Error, ErrorCode, Result};
-use billora_engine::notify::{EmailNotifier, Notice, NoticeKind, Notifier, Outbox, SmtpSettings};
+use billora_engine::notify::{EmailNotifier, Notifier, Outbox, SmtpSettings};
 use billora_engine::restore::{self, RestoreMode, RestoreProgress, RestoreRequest};
 use billora_engine::schedule::{parse_request, NewSchedule, SchedulePatch};
 use billora_engine::scheduler::{Event, Scheduler, SchedulerConfig, SystemClock};
@@ -625,22 +625,7 @@ async fn test_email(store: &Store, address: String) -> Result<()> {
     })?;
     let lang = store.language().await?;
     let notifier = EmailNotifier::new(settings, &OsKeyring)?;
-    let (subject, body) = match lang {
-        Lang::Th => (
-            "ทดสอบอีเมลจาก Billora Backup",
-            "การตั้งค่าอีเมลใช้งานได้ คุณจะได้รับการแจ้งเตือนการสำรองข้อมูลที่อีเมลนี้",
-        ),
-        Lang::En => (
-            "Billora Backup test email",
-            "Your mail settings work: backup notifications will arrive at this address.",
-        ),
-    };
-    let notice = Notice {
-        kind: NoticeKind::Test,
-        recipients: vec![address.trim().to_owned()],
-        subject: subject.into(),
-        body: body.into(),
-    };
+    let notice = billora_engine::notify::test_notice(&address, lang);
     tokio::task::spawn_blocking(move || notifier.send(&notice))
         .await
         .map_err(|e| Error::new(ErrorCode::Io, e.to_string()))??;
@@ -661,12 +646,7 @@ async fn email_notifier(store: &Store) -> Option<Arc<dyn Notifier>> {
 
 /// The headless scheduler: one per data directory (a lock), logs with tracing, stops cleanly.
 async fn daemon(data_dir: Option<PathBuf>, max_concurrent: usize) -> Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("BILLORA_LOG")
-        .unwrap_or_else(|_| "info".into());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    billora_engine::init_logging();
     let dir = paths::resolve_data_dir(data_dir.as_deref())?;
     let _lock = billora_engine::paths::lock_scheduler(&dir)?;
     let store = Store::open(&dir).await?;

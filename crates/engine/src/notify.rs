@@ -396,6 +396,26 @@ impl Notifier for EmailNotifier {
     }
 }
 
+/// The "does email work?" message sent from Settings and `notify test-email`.
+pub fn test_notice(to: &str, lang: Lang) -> Notice {
+    let (subject, body) = match lang {
+        Lang::Th => (
+            "ทดสอบอีเมลจาก Billora Backup",
+            "การตั้งค่าอีเมลใช้งานได้ คุณจะได้รับการแจ้งเตือนการสำรองข้อมูลที่อีเมลนี้",
+        ),
+        Lang::En => (
+            "Billora Backup test email",
+            "Your mail settings work: backup notifications will arrive at this address.",
+        ),
+    };
+    Notice {
+        kind: NoticeKind::Test,
+        recipients: vec![to.trim().to_owned()],
+        subject: subject.into(),
+        body: body.into(),
+    }
+}
+
 /// Splits a notification_email list.
 pub fn recipients(list: &str) -> Vec<String> {
     list.split(',')
