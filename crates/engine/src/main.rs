@@ -665,12 +665,7 @@ async fn daemon(data_dir: Option<PathBuf>, max_concurrent: usize) -> Result<()> 
     );
     tracing::info!(data_dir = %dir.display(), "scheduler started");
     let task = tokio::spawn(scheduler.run());
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| Error::new(ErrorCode::Io, e.to_string()))?;
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
+    stop_requested().await?;
     tracing::info!("stopping: cancelling running backups");
     handle.send(Event::Shutdown);
     let result = task
@@ -679,6 +674,24 @@ async fn daemon(data_dir: Option<PathBuf>, max_concurrent: usize) -> Result<()> 
     store.close().await;
     tracing::info!("scheduler stopped");
     result
+}
+
+/// Waits for Ctrl-C, or SIGTERM where there is one (systemd's stop).
+async fn stop_requested() -> Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(|e| Error::new(ErrorCode::Io, e.to_string()))?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    Ok(())
 }
 
 /// A cancel flag that Ctrl-C sets, for a foreground backup or restore; abort the task when done.
