@@ -249,7 +249,7 @@ pub async fn run_schedule(
             // The test restore comes before retention, which counts only verified backups
             // when verification is on.
             let verification = if schedule.verify_after_backup {
-                Some(verify_after(store, secrets, run_id, now).await)
+                Some(crate::verify::verify_and_record(store, secrets, run_id, now).await)
             } else {
                 None
             };
@@ -490,32 +490,6 @@ fn execute(
         return Err(err);
     }
     Ok((finished, report, manifest))
-}
-
-/// Test-restores a fresh backup (see [`crate::verify`]); the result is recorded on the run.
-async fn verify_after(
-    store: &Store,
-    secrets: &dyn SecretStore,
-    run_id: i64,
-    now: Timestamp,
-) -> String {
-    let target = match crate::verify::target_for_run(store, secrets, run_id, None).await {
-        Ok(t) => t,
-        Err(e) => return format!("verify_failed: {}", e.message),
-    };
-    match crate::verify::verify_run(store, secrets, run_id, target, now).await {
-        Ok(report) if report.verified => "verified".to_owned(),
-        Ok(report) => format!(
-            "verify_failed: {}",
-            report
-                .mismatches
-                .iter()
-                .map(|m| format!("table `{}` differs", m.table))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Err(e) => format!("verify_failed: {}", e.message),
-    }
 }
 
 /// The backup file and checksum a history entry recorded, for restore.

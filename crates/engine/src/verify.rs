@@ -99,29 +99,57 @@ pub async fn verify_run(
             return Err(e);
         }
     };
-    let verified = mismatches.is_empty();
-    let status = if verified {
-        "verified".to_owned()
-    } else {
-        format!(
-            "verify_failed: {}",
-            mismatches
-                .iter()
-                .map(|m| format!("table `{}` differs", m.table))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
-    record(store, run_id, &status, now).await?;
-    Ok(VerifyReport {
+    let report = VerifyReport {
         run_id,
-        verified,
+        verified: mismatches.is_empty(),
         tables_checked,
         rows_checked,
         mismatches,
         duration_seconds: started.elapsed().as_secs_f64(),
         scratch_database: scratch,
-    })
+    };
+    record(store, run_id, &report.status(), now).await?;
+    Ok(report)
+}
+
+impl VerifyReport {
+    /// What the run records: `verified`, or `verify_failed:` with the tables that differ.
+    pub fn status(&self) -> String {
+        if self.verified {
+            return "verified".to_owned();
+        }
+        let tables: Vec<String> = self
+            .mismatches
+            .iter()
+            .map(|m| format!("table `{}` differs", m.table))
+            .collect();
+        format!("verify_failed: {}", tables.join(", "))
+    }
+}
+
+/// Verifies a fresh backup on its own server (after a run with `verify_after_backup`) and
+/// returns the status recorded on the run; every failure is recorded too, none is raised.
+pub async fn verify_and_record(
+    store: &Store,
+    secrets: &dyn SecretStore,
+    run_id: i64,
+    now: Timestamp,
+) -> String {
+    let result = match target_for_run(store, secrets, run_id, None).await {
+        Ok(target) => verify_run(store, secrets, run_id, target, now).await,
+        Err(e) => {
+            // verify_run records its own failures; this one happened before it could start.
+            let status = format!("verify_failed: {}", e.message);
+            if let Err(err) = record(store, run_id, &status, now).await {
+                tracing::warn!(run = run_id, error = %err, "cannot record the verification");
+            }
+            return status;
+        }
+    };
+    match result {
+        Ok(report) => report.status(),
+        Err(e) => format!("verify_failed: {}", e.message),
+    }
 }
 
 /// The server to verify on: the named connection, else the one of the run's schedule (the
