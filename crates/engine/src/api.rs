@@ -419,10 +419,12 @@ impl Api {
 
     /// The app's language: the saved choice, else `fallback` (the system's).
     pub async fn language(&self, fallback: Lang) -> Lang {
-        match self.store.setting("language").await {
-            Ok(Some(text)) => text.parse().unwrap_or(fallback),
-            _ => fallback,
-        }
+        self.store
+            .language_choice()
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(fallback)
     }
 
     // --- Schedules (the original spec's routes) ---
@@ -777,13 +779,8 @@ impl Api {
     // --- Settings ---
 
     pub async fn settings(&self) -> Result<Settings> {
-        let language = self
-            .store
-            .setting("language")
-            .await?
-            .and_then(|t| t.parse().ok());
         Ok(Settings {
-            language,
+            language: self.store.language_choice().await?,
             smtp: self.store.smtp_settings().await?,
             default_folder: self.store.default_backup_dir().await?.display().to_string(),
             default_folder_is_custom: self.store.setting("default_folder").await?.is_some(),

@@ -230,10 +230,6 @@ impl Keys {
         Keys(Vec::new(), Vec::new())
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty() && self.1.is_empty()
-    }
-
     /// Adds a passphrase (for files encrypted with one).
     pub fn add_passphrase(&mut self, passphrase: &str) {
         self.1.push(passphrase.to_owned().into());

@@ -263,11 +263,12 @@ impl Store {
 
     /// The app's language for notices (`en` unless set).
     pub async fn language(&self) -> Result<Lang> {
-        let text: Option<String> =
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'language'")
-                .fetch_optional(self.pool())
-                .await?;
-        Ok(text.and_then(|t| t.parse().ok()).unwrap_or_default())
+        Ok(self.language_choice().await?.unwrap_or_default())
+    }
+
+    /// The language chosen in the settings, if any (the app then follows the system's).
+    pub async fn language_choice(&self) -> Result<Option<Lang>> {
+        Ok(self.setting("language").await?.and_then(|t| t.parse().ok()))
     }
 
     pub async fn set_language(&self, lang: Lang) -> Result<()> {
