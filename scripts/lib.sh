@@ -59,8 +59,8 @@ need_build_deps() {
 need_python_venv() {
     need_apt python3 python3-venv
     local venv="$SERVICES_DIR/venv"
-    if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import cronsim, selenium, Xlib' 2>/dev/null; then
-        say "creating the test venv (cronsim, selenium, python-xlib)"
+    if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import cronsim, selenium, Xlib, moto.server' 2>/dev/null; then
+        say "creating the test venv (cronsim, selenium, python-xlib, moto)"
         mkdir -p "$SERVICES_DIR"
         python3 -m venv "$venv"
         "$venv/bin/pip" install -q --disable-pip-version-check -r "$ROOT/tests/requirements.txt"

@@ -2,17 +2,27 @@
 # Starts and stops the real services the tests use, on loopback, in throw-away directories
 # under .test-services/ (never the machine's own MariaDB or keyring).
 #
-#   scripts/services.sh start [mariadb] [faultfs]   # idempotent; default: all
+#   scripts/services.sh start [mariadb] [faultfs] [s3] [webdav] [sftp]   # idempotent; default: all
 #   scripts/services.sh stop
 #   scripts/services.sh env               # the variables the tests read, as shell assignments
 #
 # MariaDB: a server of Debian's mariadb-server, its own datadir, TCP 127.0.0.1:$BILLORA_TEST_MARIADB_PORT
 # (3407 by default), an admin user `root` on the socket and a test user `billora_test` with a password.
+# Remote destinations: an S3-compatible server (moto, from PyPI) with a bucket `billora-test`,
+# a WebDAV server (Debian's rclone) with basic auth, and an OpenSSH server (Debian's
+# openssh-server) on its own port with key auth; all on 127.0.0.1, their data under
+# .test-services/.
 . "$(dirname "$0")/lib.sh"
 
 MARIADB_DIR="$SERVICES_DIR/mariadb"
 MARIADB_PORT="${BILLORA_TEST_MARIADB_PORT:-3407}"
 MARIADB_TEST_PASSWORD="billora-test-pw"
+S3_PORT="${BILLORA_TEST_S3_PORT:-9123}"
+WEBDAV_PORT="${BILLORA_TEST_WEBDAV_PORT:-9124}"
+SFTP_PORT="${BILLORA_TEST_SFTP_PORT:-2223}"
+S3_DIR="$SERVICES_DIR/s3"
+WEBDAV_DIR="$SERVICES_DIR/webdav"
+SFTP_DIR="$SERVICES_DIR/sftp"
 
 mariadb_running() {
     [ -S "$MARIADB_DIR/sock" ] && mariadb-admin --no-defaults --socket="$MARIADB_DIR/sock" -uroot ping >/dev/null 2>&1
@@ -76,6 +86,86 @@ stop_faultfs() {
     done
 }
 
+port_open() {
+    python3 - "$1" <<'PY'
+import socket, sys
+s = socket.socket()
+s.settimeout(0.3)
+sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)
+PY
+}
+
+wait_port() {
+    for _ in $(seq 1 60); do port_open "$1" && return 0; sleep 0.5; done
+    return 1
+}
+
+# S3: moto in server mode (in memory; a restart empties it), then the test bucket.
+start_s3() {
+    need_python_venv
+    mkdir -p "$S3_DIR"
+    if ! port_open "$S3_PORT"; then
+        say "starting an S3-compatible server (moto) on 127.0.0.1:$S3_PORT"
+        setsid "$SERVICES_DIR/venv/bin/moto_server" -H 127.0.0.1 -p "$S3_PORT" \
+            </dev/null >"$S3_DIR/moto.log" 2>&1 9>&- &
+        echo $! >"$S3_DIR/pid"
+        wait_port "$S3_PORT" || { tail -20 "$S3_DIR/moto.log" >&2; die "moto did not start"; }
+    fi
+    # moto does not check signatures: a plain PUT creates the bucket (idempotent).
+    python3 -c "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$S3_PORT/billora-test', method='PUT'))" \
+        || die "could not create the test bucket"
+}
+
+# WebDAV: rclone serving a folder, user `billora` with a password.
+start_webdav() {
+    need_apt rclone
+    mkdir -p "$WEBDAV_DIR/root"
+    port_open "$WEBDAV_PORT" && return 0
+    say "starting a WebDAV server (rclone) on 127.0.0.1:$WEBDAV_PORT"
+    setsid rclone serve webdav "$WEBDAV_DIR/root" --addr "127.0.0.1:$WEBDAV_PORT" --user billora --pass webdav-test-pw \
+        </dev/null >"$WEBDAV_DIR/rclone.log" 2>&1 9>&- &
+    echo $! >"$WEBDAV_DIR/pid"
+    wait_port "$WEBDAV_PORT" || { tail -20 "$WEBDAV_DIR/rclone.log" >&2; die "rclone did not start"; }
+}
+
+# SFTP: the distribution's sshd with its own config, host key and port; key auth only. The
+# host key is kept across runs (ssh remembers it in known_hosts).
+start_sftp() {
+    need_apt openssh-server openssh-client
+    mkdir -p "$SFTP_DIR/root"
+    [ -f "$SFTP_DIR/host_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$SFTP_DIR/host_key"
+    [ -f "$SFTP_DIR/client_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$SFTP_DIR/client_key"
+    chmod 600 "$SFTP_DIR/host_key" "$SFTP_DIR/client_key"
+    cat >"$SFTP_DIR/sshd_config" <<CFG
+Port $SFTP_PORT
+ListenAddress 127.0.0.1
+HostKey $SFTP_DIR/host_key
+PidFile $SFTP_DIR/sshd.pid
+AuthorizedKeysFile $SFTP_DIR/client_key.pub
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+StrictModes no
+UsePAM no
+Subsystem sftp internal-sftp
+CFG
+    port_open "$SFTP_PORT" && return 0
+    say "starting an SFTP server (OpenSSH) on 127.0.0.1:$SFTP_PORT"
+    as_root mkdir -p /run/sshd
+    setsid /usr/sbin/sshd -D -e -f "$SFTP_DIR/sshd_config" </dev/null >"$SFTP_DIR/sshd.log" 2>&1 9>&- &
+    wait_port "$SFTP_PORT" || { tail -20 "$SFTP_DIR/sshd.log" >&2; die "sshd did not start"; }
+}
+
+stop_pid_file() {
+    [ -f "$1" ] && kill "$(cat "$1")" 2>/dev/null || true
+    rm -f "$1"
+}
+
+stop_remotes() {
+    stop_pid_file "$S3_DIR/pid"
+    stop_pid_file "$WEBDAV_DIR/pid"
+    stop_pid_file "$SFTP_DIR/sshd.pid"
+}
+
 stop_mariadb() {
     if mariadb_running; then
         mariadb-admin --no-defaults --socket="$MARIADB_DIR/sock" -uroot shutdown || true
@@ -92,6 +182,17 @@ BILLORA_TEST_MARIADB_SOCKET=$MARIADB_DIR/sock
 BILLORA_TEST_MARIADB_CA=$MARIADB_DIR/tls/ca.pem
 BILLORA_TEST_FULLFS=$SERVICES_DIR/fullfs
 BILLORA_TEST_ROFS=$SERVICES_DIR/rofs
+BILLORA_TEST_S3_ENDPOINT=http://127.0.0.1:$S3_PORT
+BILLORA_TEST_S3_BUCKET=billora-test
+BILLORA_TEST_WEBDAV_URL=http://127.0.0.1:$WEBDAV_PORT
+BILLORA_TEST_WEBDAV_USER=billora
+BILLORA_TEST_WEBDAV_PASSWORD=webdav-test-pw
+BILLORA_TEST_WEBDAV_ROOT=$WEBDAV_DIR/root
+BILLORA_TEST_SFTP_HOST=127.0.0.1
+BILLORA_TEST_SFTP_PORT=$SFTP_PORT
+BILLORA_TEST_SFTP_USER=$(id -un)
+BILLORA_TEST_SFTP_KEY=$SFTP_DIR/client_key
+BILLORA_TEST_SFTP_ROOT=$SFTP_DIR/root
 ENV
 }
 
@@ -103,10 +204,10 @@ exec 9>"$SERVICES_DIR/.lock"
 flock 9
 case "$cmd" in
     start)
-        for svc in "${@:-mariadb faultfs}"; do for one in $svc; do "start_$one"; done; done
+        for svc in "${@:-mariadb faultfs s3 webdav sftp}"; do for one in $svc; do "start_$one"; done; done
         print_env >"$SERVICES_DIR/env"
         ;;
-    stop) stop_mariadb; stop_faultfs ;;
+    stop) stop_mariadb; stop_faultfs; stop_remotes ;;
     env) print_env ;;
-    *) die "usage: $0 start [mariadb] [faultfs] | stop | env" ;;
+    *) die "usage: $0 start [mariadb] [faultfs] [s3] [webdav] [sftp] | stop | env" ;;
 esac

@@ -37,6 +37,11 @@ const COMMANDS: &[&str] = &[
     "set_schedule_passphrase",
     "verify_backup",
     "cancel_restore",
+    "list_destinations",
+    "add_destination",
+    "test_destination",
+    "test_destination_draft",
+    "remove_destination",
 ];
 
 fn main() {

@@ -6,11 +6,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use billora_engine::api::{
-    AddConnectionRequest, CronPreview, CronPreviewRequest, Dashboard, HistoryQuery, RestoreForm,
-    RetentionPreviewRequest, SaveSmtpRequest, Settings, TestDraftRequest,
+    AddConnectionRequest, CronPreview, CronPreviewRequest, Dashboard, DestinationForm,
+    HistoryQuery, RestoreForm, RetentionPreviewRequest, SaveSmtpRequest, Settings,
+    TestDraftRequest,
 };
 use billora_engine::connection::{ConnectionCheck, ConnectionProfile};
 use billora_engine::cron::Lang;
+use billora_engine::destination::remote::DestinationCheck;
+use billora_engine::destination::Destination;
 use billora_engine::history::Run;
 use billora_engine::restore::{RestoreProgress, RestoreReport};
 use billora_engine::retention::AppliedDeletion;
@@ -274,14 +277,43 @@ pub async fn set_schedule_passphrase(app: Api<'_>, id: i64, passphrase: String) 
 }
 
 #[tauri::command]
-pub async fn verify_backup(app: Api<'_>, run_id: i64) -> Out<billora_engine::verify::VerifyReport> {
-    app.api.verify_backup(run_id).await
+pub async fn verify_backup(
+    app: Api<'_>,
+    run_id: i64,
+    from: Option<String>,
+) -> Out<billora_engine::verify::VerifyReport> {
+    app.api.verify_backup(run_id, from).await
 }
 
 #[tauri::command]
 pub async fn cancel_restore(app: Api<'_>) -> Out<()> {
     app.api.cancel_restore();
     Ok(())
+}
+
+#[tauri::command]
+pub async fn list_destinations(app: Api<'_>) -> Out<Vec<Destination>> {
+    app.api.list_destinations().await
+}
+
+#[tauri::command]
+pub async fn add_destination(app: Api<'_>, form: DestinationForm) -> Out<Destination> {
+    app.api.add_destination(form).await
+}
+
+#[tauri::command]
+pub async fn test_destination(app: Api<'_>, name: String) -> Out<DestinationCheck> {
+    app.api.test_destination(name).await
+}
+
+#[tauri::command]
+pub async fn test_destination_draft(app: Api<'_>, form: DestinationForm) -> Out<DestinationCheck> {
+    app.api.test_destination_draft(form).await
+}
+
+#[tauri::command]
+pub async fn remove_destination(app: Api<'_>, name: String) -> Out<Destination> {
+    app.api.remove_destination(name).await
 }
 
 /// The handler for every command above (the list in `build.rs` names the same ones).
@@ -320,5 +352,10 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         set_schedule_passphrase,
         verify_backup,
         cancel_restore,
+        list_destinations,
+        add_destination,
+        test_destination,
+        test_destination_draft,
+        remove_destination,
     ]
 }

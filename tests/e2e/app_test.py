@@ -25,6 +25,9 @@ DATA_DIR = Path(os.environ["BILLORA_BACKUP_DATA_DIR"])
 PORT = os.environ["BILLORA_TEST_MARIADB_PORT"]
 PASSWORD = os.environ["BILLORA_TEST_MARIADB_PASSWORD"]
 DATABASE = os.environ["BILLORA_E2E_DATABASE"]
+S3_ENDPOINT = os.environ["BILLORA_TEST_S3_ENDPOINT"]
+S3_BUCKET = os.environ["BILLORA_TEST_S3_BUCKET"]
+S3_PREFIX = f"e2e-{os.getpid()}"
 SHOTS = Path(os.environ["BILLORA_SCREENSHOTS"])
 NOTIFY_LOG = Path(os.environ["BILLORA_NOTIFY_LOG"])
 DRIVER_URL = os.environ.get("BILLORA_DRIVER_URL", "http://127.0.0.1:4444")
@@ -340,6 +343,44 @@ def run(driver):
         active = db.execute("SELECT is_active, next_run_at FROM schedules WHERE id = 1").fetchone()
     assert active[0] == 0 and active[1] is None, f"a schedule turned off should be inactive with no next run: {active}"
 
+    step("add an S3 destination: a wrong bucket is refused next to its field, the right one is tested and saved")
+    click(driver, "nav-destinations")
+    wait_for(driver, "the destination form", lambda d: by_testid(d, "destination-form"))
+    fill(driver, '[data-testid="dest-name"]', "offsite")
+    fill(driver, '[data-testid="dest-endpoint"]', S3_ENDPOINT)
+    fill(driver, '[data-testid="dest-bucket"]', "no-such-bucket")
+    fill(driver, '[data-testid="dest-prefix"]', S3_PREFIX)
+    fill(driver, '[data-testid="dest-access-key"]', "e2e-key")
+    fill(driver, '[data-testid="dest-secret"]', "e2e-secret-value")
+    click(driver, "dest-test-draft")
+    error = wait_for(driver, "the bucket error", lambda d: field_error(d, "bucket").is_displayed() and field_error(d, "bucket"))
+    assert "no-such-bucket" in error.text or "NoSuchBucket" in error.text, f"the error should name the bucket: {error.text}"
+    fill(driver, '[data-testid="dest-bucket"]', S3_BUCKET)
+    click(driver, "dest-test-draft")
+    wait_for(driver, "the test result", lambda d: "Works" in by_testid(d, "dest-draft-result").text)
+    click(driver, "dest-save")
+    listed = wait_for(driver, "the saved destination", lambda d: by_testid(d, "destination-offsite"))
+    assert f"s3://{S3_BUCKET}/{S3_PREFIX}" in listed.text, f"the list shows where it is: {listed.text}"
+    shot(driver, "06a-destinations")
+    looked_up = subprocess.run(
+        ["secret-tool", "lookup", "service", "billora-backup", "username", "destination:offsite"],
+        capture_output=True, text=True, check=False,
+    )
+    assert looked_up.stdout.strip() == "e2e-secret-value", "the S3 secret key should be in the Secret Service keyring"
+    for path in DATA_DIR.glob("billora.db*"):
+        assert b"e2e-secret-value" not in path.read_bytes(), f"{path.name} must not contain the S3 secret"
+
+    step("the weekly schedule copies to it")
+    click(driver, "nav-schedules")
+    click(driver, "edit-2")
+    box = wait_for(driver, "the copy_to choices", lambda d: d.find_element(By.CSS_SELECTOR, 'input[name="copy_to"][value="offsite"]'))
+    box.click()
+    click(driver, "save-schedule")
+    wait_for(driver, "the schedule list", lambda d: by_testid(d, "schedule-row-2"))
+    with sqlite3.connect(DATA_DIR / "billora.db") as db:
+        copy_to = db.execute("SELECT copy_to FROM schedules WHERE id = 2").fetchone()[0]
+    assert copy_to == '["offsite"]', f"the schedule copies to the destination: {copy_to}"
+
     step("run the weekly schedule now; history shows success and the file is on disk")
     click(driver, "nav-dashboard")
     wait_for(driver, "the dashboard card of schedule 2", lambda d: by_testid(d, "schedule-card-2"))
@@ -357,6 +398,12 @@ def run(driver):
     backups = DATA_DIR / "backups"
     assert (backups / filename).is_file(), f"the backup file should be on disk in {backups}"
     assert (backups / filename).stat().st_size > 0, "the backup file should not be empty"
+    badge = wait_for(driver, "the copy badge", lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid$="-offsite"].badge'))
+    assert "copied to offsite" in badge.text, f"the history shows the copy: {badge.text}"
+    import urllib.request
+    with urllib.request.urlopen(f"{S3_ENDPOINT}/{S3_BUCKET}/{S3_PREFIX}/{filename}") as response:
+        remote = response.read()
+    assert remote == (backups / filename).read_bytes(), "the object in the bucket equals the backup file"
     shot(driver, "07-history")
 
     step("the desktop notification arrived (D-Bus Notify)")

@@ -12,7 +12,7 @@ PYTHON="${1:-$ROOT/.test-services/venv/bin/python}"
 export BILLORA_APP="$ROOT/target/debug/billora-app"
 export BILLORA_SCREENSHOTS="${BILLORA_SCREENSHOTS:-$ROOT/target/e2e-screenshots}"
 export BILLORA_E2E_DATABASE="billora_e2e_$$"
-export BILLORA_TEST_MARIADB_PORT BILLORA_TEST_MARIADB_PASSWORD
+export BILLORA_TEST_MARIADB_PORT BILLORA_TEST_MARIADB_PASSWORD BILLORA_TEST_S3_ENDPOINT BILLORA_TEST_S3_BUCKET
 driver="${TAURI_DRIVER:-$ROOT/.test-services/tools/bin/tauri-driver}"
 [ -x "$BILLORA_APP" ] || { echo "build the app first: cargo build -p billora-app" >&2; exit 1; }
 

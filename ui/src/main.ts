@@ -9,12 +9,13 @@ import { h, mount } from "./dom";
 import { errorText, setLang, t, type Key } from "./i18n";
 import { renderConnections } from "./views/connections";
 import { renderDashboard, updateProgress } from "./views/dashboard";
+import { renderDestinations } from "./views/destinations";
 import { renderHistory } from "./views/history";
 import { renderRestore } from "./views/restore";
 import { renderSchedules } from "./views/schedules";
 import { renderSettings } from "./views/settings";
 
-export type Screen = "dashboard" | "schedules" | "history" | "restore" | "connections" | "settings";
+export type Screen = "dashboard" | "schedules" | "history" | "restore" | "connections" | "destinations" | "settings";
 
 const SCREENS: [Screen, Key][] = [
   ["dashboard", "nav_dashboard"],
@@ -22,6 +23,7 @@ const SCREENS: [Screen, Key][] = [
   ["history", "nav_history"],
   ["restore", "nav_restore"],
   ["connections", "nav_connections"],
+  ["destinations", "nav_destinations"],
   ["settings", "nav_settings"],
 ];
 
@@ -100,6 +102,9 @@ async function render(): Promise<void> {
         break;
       case "connections":
         await renderConnections(main, nav);
+        break;
+      case "destinations":
+        await renderDestinations(main, nav);
         break;
       case "settings":
         await renderSettings(main, nav);

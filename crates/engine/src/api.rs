@@ -190,6 +190,16 @@ pub struct TestDraftRequest {
     pub password: String,
 }
 
+/// Adds (or, with `test_only`, only tests) a destination from the Destinations screen.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct DestinationForm {
+    pub destination: crate::destination::NewDestination,
+    /// The S3 secret key or the WebDAV password (null for kinds without one).
+    pub secret: Option<String>,
+}
+
 /// The settings screen.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
@@ -231,6 +241,9 @@ pub struct RestoreForm {
     /// Restore into a database that is not empty.
     #[serde(default)]
     pub force: bool,
+    /// Restore the copy on this destination (default: the local file, else any copy).
+    #[serde(default)]
+    pub from: Option<String>,
 }
 
 /// What `RunObserver` calls the API keeps, and passes on to the shell (events, tray).
@@ -636,6 +649,18 @@ impl Api {
             (Health::Failing, Some(why))
         } else if newest_ts.is_none() {
             (Health::Pending, None)
+        } else if let Some(copy) = newest_success.and_then(|r| {
+            r.copies
+                .iter()
+                .find(|c| matches!(c.status.as_str(), "failed" | "interrupted"))
+        }) {
+            // The backup is good here but did not reach one of its destinations.
+            let why = if th {
+                format!("ส่งสำเนาล่าสุดไป {} ไม่สำเร็จ", copy.destination)
+            } else {
+                format!("the newest copy to {} failed", copy.destination)
+            };
+            (Health::Late, Some(why))
         } else if overdue_since(&schedule, newest_ts, now, 1).is_some() {
             let why = if th {
                 "ข้อมูลสำรองล่าสุดเก่ากว่ารอบเวลาที่ตั้งไว้"
@@ -776,6 +801,57 @@ impl Api {
         self.store.remove_connection(&name, &*self.secrets).await
     }
 
+    // --- Destinations ---
+
+    pub async fn list_destinations(&self) -> Result<Vec<crate::destination::Destination>> {
+        self.store.list_destinations().await
+    }
+
+    /// Tests the form's destination, then saves it: a destination that cannot be written to is
+    /// not saved.
+    pub async fn add_destination(
+        &self,
+        form: DestinationForm,
+    ) -> Result<crate::destination::Destination> {
+        let secret = form.secret.filter(|s| !s.is_empty());
+        crate::destination::test_draft(&form.destination, secret.as_deref())
+            .await
+            .map_err(|e| destination_field(&form.destination.settings, e))?;
+        self.store
+            .add_destination(
+                form.destination,
+                secret.as_deref(),
+                &*self.secrets,
+                self.now(),
+            )
+            .await
+    }
+
+    /// Tests the form's destination without saving anything.
+    pub async fn test_destination_draft(
+        &self,
+        form: DestinationForm,
+    ) -> Result<crate::destination::remote::DestinationCheck> {
+        let secret = form.secret.filter(|s| !s.is_empty());
+        crate::destination::test_draft(&form.destination, secret.as_deref())
+            .await
+            .map_err(|e| destination_field(&form.destination.settings, e))
+    }
+
+    pub async fn test_destination(
+        &self,
+        name: String,
+    ) -> Result<crate::destination::remote::DestinationCheck> {
+        crate::destination::test_destination(&self.store, &*self.secrets, &name).await
+    }
+
+    pub async fn remove_destination(
+        &self,
+        name: String,
+    ) -> Result<crate::destination::Destination> {
+        self.store.remove_destination(&name, &*self.secrets).await
+    }
+
     // --- Settings ---
 
     pub async fn settings(&self) -> Result<Settings> {
@@ -886,9 +962,23 @@ impl Api {
         form: RestoreForm,
         progress: Arc<dyn Fn(&RestoreProgress) + Send + Sync>,
     ) -> Result<RestoreReport> {
-        let (file, expected_sha256) = run_file(&self.store, form.run_id)
-            .await
-            .map_err(|e| e.with_field("run_id"))?;
+        // Held to the end: a copy fetched from a destination is deleted when this drops.
+        let backup = crate::destination::copies::backup_file(
+            &self.store,
+            &*self.secrets,
+            form.run_id,
+            form.from.as_deref().filter(|f| !f.is_empty()),
+        )
+        .await
+        .map_err(|e| {
+            let field = if e.field.as_deref() == Some("from") {
+                "from"
+            } else {
+                "run_id"
+            };
+            e.with_field(field)
+        })?;
+        let (file, expected_sha256) = (backup.path.clone(), backup.sha256.clone());
         let profile = self
             .store
             .get_connection(&form.connection)
@@ -911,7 +1001,7 @@ impl Api {
         };
         self.restore_cancel.store(false, Ordering::Relaxed);
         let cancel = self.restore_cancel.clone();
-        blocking(move || {
+        let restored = blocking(move || {
             crate::restore::restore(
                 &target,
                 &request,
@@ -919,7 +1009,9 @@ impl Api {
                 &cancel,
             )
         })
-        .await
+        .await;
+        drop(backup);
+        restored
     }
 
     /// Checks a passphrase before a schedule is saved with it (nothing is stored).
@@ -934,14 +1026,57 @@ impl Api {
     }
 
     /// Test-restores a backup into a scratch database and compares it (see [`crate::verify`]).
-    pub async fn verify_backup(&self, run_id: i64) -> Result<crate::verify::VerifyReport> {
+    /// `from` names the destination whose copy to check (None: the local file, else any copy).
+    pub async fn verify_backup(
+        &self,
+        run_id: i64,
+        from: Option<String>,
+    ) -> Result<crate::verify::VerifyReport> {
         let target =
             crate::verify::target_for_run(&self.store, &*self.secrets, run_id, None).await?;
-        crate::verify::verify_run(&self.store, &*self.secrets, run_id, target, self.now()).await
+        let from = from.filter(|f| !f.is_empty());
+        crate::verify::verify_run(
+            &self.store,
+            &*self.secrets,
+            run_id,
+            target,
+            from.as_deref(),
+            self.now(),
+        )
+        .await
     }
 
     pub fn cancel_restore(&self) {
         self.restore_cancel.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Points a failed destination test at the form field most likely to fix it: the secret when
+/// the server refused, else the kind's address field.
+fn destination_field(settings: &crate::destination::DestinationSettings, e: Error) -> Error {
+    use crate::destination::DestinationSettings as S;
+    if e.field.is_some() {
+        return e;
+    }
+    let address = match settings {
+        S::Folder { .. } => "path",
+        S::S3 { .. } => "endpoint",
+        S::Sftp { .. } => "host",
+        S::Webdav { .. } => "url",
+    };
+    match (e.code, settings) {
+        (ErrorCode::PermissionDenied | ErrorCode::AuthFailed, S::S3 { .. } | S::Webdav { .. }) => {
+            e.with_field("secret")
+        }
+        (ErrorCode::PermissionDenied | ErrorCode::AuthFailed, S::Sftp { .. }) => {
+            e.with_field("key_file")
+        }
+        (ErrorCode::NotFound, S::S3 { .. }) => e.with_field("bucket"),
+        (ErrorCode::PermissionDenied | ErrorCode::NotFound, _) => e.with_field(address),
+        (ErrorCode::Unreachable | ErrorCode::StorageFailed | ErrorCode::InvalidInput, _) => {
+            e.with_field(address)
+        }
+        _ => e,
     }
 }
 

@@ -112,7 +112,7 @@ pub struct FinishedFile {
 }
 
 /// Opens a new file for writing with owner-only permissions; never overwrites.
-fn create_private_file(path: &Path) -> io::Result<File> {
+pub fn create_private_file(path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

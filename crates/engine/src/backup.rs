@@ -119,6 +119,8 @@ pub struct RunOutcome {
     pub retention: Vec<crate::retention::AppliedDeletion>,
     /// With `verify_after_backup`: `verified` or `verify_failed: …`.
     pub verification: Option<String>,
+    /// One per destination in the schedule's `copy_to`, in order.
+    pub copies: Vec<crate::destination::copies::CopyOutcome>,
 }
 
 /// The file name the spec uses: `backup_full_2026-02-03T02-00-00` (+ `.sql.zst`), or
@@ -246,6 +248,19 @@ pub async fn run_schedule(
                 .bind(schedule.id)
                 .execute(store.pool())
                 .await?;
+            // Copies to the schedule's destinations, each proven whole; a failed copy is
+            // reported with the run, which stays a success (the local backup is good).
+            let copies = crate::destination::copies::send_copies(
+                store,
+                secrets,
+                &schedule,
+                run_id,
+                &file,
+                &lock_path,
+                now,
+                &control.cancel,
+            )
+            .await?;
             // The test restore comes before retention, which counts only verified backups
             // when verification is on.
             let verification = if schedule.verify_after_backup {
@@ -254,13 +269,17 @@ pub async fn run_schedule(
                 None
             };
             // Retention runs only after a success, and only on this schedule's backups.
-            let retention = match store.apply_retention(schedule.id, now).await {
+            let mut retention = match store.apply_retention(schedule.id, now).await {
                 Ok(done) => done,
                 Err(err) => {
                     tracing::warn!(schedule = schedule.id, error = %err, "retention failed; nothing more was deleted");
                     Vec::new()
                 }
             };
+            retention.extend(
+                crate::destination::copies::apply_copy_retention(store, secrets, &schedule, now)
+                    .await,
+            );
             Ok(RunOutcome {
                 run_id,
                 status: "success".into(),
@@ -270,6 +289,7 @@ pub async fn run_schedule(
                 report: Some(report),
                 retention,
                 verification,
+                copies,
             })
         }
         Err(err) => {
@@ -312,6 +332,7 @@ pub async fn run_schedule(
                 report: None,
                 retention: Vec::new(),
                 verification: None,
+                copies: Vec::new(),
             })
         }
     }

@@ -32,7 +32,8 @@ pub enum ErrorCode {
     PermissionDenied,
     /// The database server refused the user name or password.
     AuthFailed,
-    /// The database server could not be reached (down, wrong host or port, network gone).
+    /// A server (the database, or a destination's storage) could not be reached (down, wrong
+    /// host or port, network gone).
     Unreachable,
     /// TLS to the database server failed.
     TlsFailed,
@@ -46,6 +47,9 @@ pub enum ErrorCode {
     Corrupt,
     /// The run was cancelled.
     Cancelled,
+    /// A backup destination (S3, SFTP, WebDAV, a network folder) refused or failed an upload,
+    /// a download or a deletion.
+    StorageFailed,
 }
 
 impl ErrorCode {

@@ -58,6 +58,8 @@ pub struct Run {
     pub notification: Option<String>,
     /// Restore verification: `verified` or `verify_failed: …` (None: not verified).
     pub verification: Option<String>,
+    /// Its copies on the schedule's destinations, each with its own status.
+    pub copies: Vec<crate::destination::copies::CopyRecord>,
 }
 
 fn from_row(row: &sqlx::sqlite::SqliteRow, tz: &TimeZone) -> Result<Run> {
@@ -98,6 +100,7 @@ fn from_row(row: &sqlx::sqlite::SqliteRow, tz: &TimeZone) -> Result<Run> {
         note: row.try_get("note")?,
         notification: row.try_get("notification")?,
         verification: row.try_get("verification")?,
+        copies: Vec::new(),
     })
 }
 
@@ -180,6 +183,7 @@ impl Store {
                 }
             }
         }
+        self.recover_interrupted_copies(now).await?;
         Ok(changed)
     }
 
@@ -200,6 +204,19 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         let tz = TimeZone::try_system().unwrap_or(TimeZone::UTC);
-        rows.iter().map(|row| from_row(row, &tz)).collect()
+        let mut runs: Vec<Run> = rows
+            .iter()
+            .map(|row| from_row(row, &tz))
+            .collect::<Result<_>>()?;
+        let mut copies = self.copies(None).await?;
+        if !copies.is_empty() {
+            for run in &mut runs {
+                let (mine, rest): (Vec<_>, Vec<_>) =
+                    copies.into_iter().partition(|c| c.run_id == run.id);
+                run.copies = mine;
+                copies = rest;
+            }
+        }
+        Ok(runs)
     }
 }

@@ -19,6 +19,7 @@ pub mod artifact;
 pub mod backup;
 pub mod connection;
 pub mod crypt;
+pub mod destination;
 pub mod dump;
 pub mod manifest;
 pub mod notify;

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use billora_engine::backup::{run_file, run_schedule, RunControl, RunOptions, Trigger};
+use billora_engine::backup::{run_schedule, RunControl, RunOptions, Trigger};
 use billora_engine::connection::{check_connection, NewConnection, ServerTarget};
 use billora_engine::cron::{CronExpr, Lang};
 use billora_engine::dump::DumpProgress;
@@ -91,7 +91,90 @@ enum Command {
         /// The server to restore on (default: the backup's own connection).
         #[arg(long)]
         connection: Option<String>,
+        /// Check the copy on this destination (default: the local file, else any copy).
+        #[arg(long, value_name = "DESTINATION")]
+        from: Option<String>,
     },
+    /// Destinations that get a copy of each backup: a network folder, S3-compatible storage,
+    /// SFTP, WebDAV (secrets go to the OS keyring).
+    #[command(subcommand)]
+    Destination(DestinationCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DestinationCommand {
+    /// Add a destination; `--secret-stdin` reads the S3 secret key or WebDAV password.
+    Add(Box<AddDestination>),
+    /// List the destinations (no secrets) and the schedules that use them.
+    List,
+    /// Write, read back and delete a small test file there.
+    Test { name: String },
+    /// Remove a destination and its keyring secret (refused while a schedule uses it; the
+    /// copies already there are left alone).
+    Remove { name: String },
+}
+
+#[derive(Debug, clap::Args)]
+struct AddDestination {
+    #[arg(long)]
+    name: String,
+    /// folder, s3, sftp or webdav.
+    #[arg(long)]
+    kind: String,
+    /// folder: the folder's full path.
+    #[arg(long)]
+    path: Option<String>,
+    /// s3: the service's address (empty for AWS), e.g. https://s3.us-west-004.backblazeb2.com.
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// s3: the region (default us-east-1).
+    #[arg(long)]
+    region: Option<String>,
+    /// s3: the bucket.
+    #[arg(long)]
+    bucket: Option<String>,
+    /// s3: a folder inside the bucket.
+    #[arg(long, default_value = "")]
+    prefix: String,
+    /// s3: bucket.endpoint/key addresses instead of endpoint/bucket/key.
+    #[arg(long)]
+    virtual_host_style: bool,
+    /// s3: the access key ID (the secret key is read with --secret-stdin).
+    #[arg(long)]
+    access_key_id: Option<String>,
+    /// sftp: the server.
+    #[arg(long)]
+    host: Option<String>,
+    /// sftp: the port (22).
+    #[arg(long)]
+    port: Option<u16>,
+    /// sftp, webdav: the user name.
+    #[arg(long)]
+    user: Option<String>,
+    /// sftp, webdav: the folder on the server.
+    #[arg(long, default_value = "")]
+    folder: String,
+    /// sftp: the private key file.
+    #[arg(long)]
+    key_file: Option<String>,
+    /// sftp: only servers already in ~/.ssh/known_hosts (default: remember a new server's key).
+    #[arg(long)]
+    strict_host_key: bool,
+    /// webdav: the server's address.
+    #[arg(long)]
+    url: Option<String>,
+    /// Keep copies this many days on this destination (default: the schedule's).
+    #[arg(long)]
+    retention_days: Option<i64>,
+    /// Keep at most this many copies on this destination (default: the schedule's).
+    #[arg(long)]
+    max_backups: Option<i64>,
+    /// Read the secret (S3 secret key, WebDAV password) from stdin.
+    #[arg(long)]
+    secret_stdin: bool,
+    /// Save without testing the destination first.
+    #[arg(long)]
+    no_test: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -119,6 +202,10 @@ struct RestoreArgs {
     /// For a backup encrypted with a passphrase: read it from stdin (else the keyring's).
     #[arg(long)]
     passphrase_stdin: bool,
+    /// For a history entry: restore the copy on this destination (default: the local file,
+    /// else any destination's copy).
+    #[arg(long, value_name = "DESTINATION")]
+    from: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -363,7 +450,17 @@ async fn run(cli: Cli) -> Result<()> {
             print_json(&json!({ "schedule_id": id, "would_delete": result? }))
         }
         Command::Key(KeyCommand::Generate { recovery_file }) => generate_key(&recovery_file, now),
-        Command::Verify { run_id, connection } => {
+        Command::Destination(cmd) => {
+            let store = open_store(cli.data_dir).await?;
+            let result = destination(&store, cmd, now).await;
+            store.close().await;
+            result
+        }
+        Command::Verify {
+            run_id,
+            connection,
+            from,
+        } => {
             let store = open_store(cli.data_dir).await?;
             let result = async {
                 let target = billora_engine::verify::target_for_run(
@@ -373,7 +470,15 @@ async fn run(cli: Cli) -> Result<()> {
                     connection.as_deref(),
                 )
                 .await?;
-                billora_engine::verify::verify_run(&store, &OsKeyring, run_id, target, now).await
+                billora_engine::verify::verify_run(
+                    &store,
+                    &OsKeyring,
+                    run_id,
+                    target,
+                    from.as_deref(),
+                    now,
+                )
+                .await
             }
             .await;
             store.close().await;
@@ -775,6 +880,89 @@ async fn connection(store: &Store, cmd: ConnectionCommand, now: Timestamp) -> Re
     }
 }
 
+async fn destination(store: &Store, cmd: DestinationCommand, now: Timestamp) -> Result<()> {
+    use billora_engine::destination::{self as dest, DestinationSettings, KnownHosts};
+    match cmd {
+        DestinationCommand::Add(args) => {
+            let a = *args;
+            let need = |value: Option<String>, field: &str, flag: &str| {
+                value.ok_or_else(|| {
+                    Error::invalid(
+                        field,
+                        format!("--{flag} is needed for a {} destination", a.kind),
+                    )
+                })
+            };
+            let settings = match a.kind.as_str() {
+                "folder" => DestinationSettings::Folder {
+                    path: need(a.path.clone(), "path", "path")?,
+                },
+                "s3" => DestinationSettings::S3 {
+                    endpoint: a.endpoint.clone(),
+                    region: a.region.clone(),
+                    bucket: need(a.bucket.clone(), "bucket", "bucket")?,
+                    prefix: a.prefix.clone(),
+                    path_style: !a.virtual_host_style,
+                    access_key_id: need(a.access_key_id.clone(), "access_key_id", "access-key-id")?,
+                },
+                "sftp" => DestinationSettings::Sftp {
+                    host: need(a.host.clone(), "host", "host")?,
+                    port: a.port,
+                    username: need(a.user.clone(), "username", "user")?,
+                    folder: a.folder.clone(),
+                    key_file: need(a.key_file.clone(), "key_file", "key-file")?,
+                    known_hosts: if a.strict_host_key {
+                        KnownHosts::Strict
+                    } else {
+                        KnownHosts::AcceptNew
+                    },
+                },
+                "webdav" => DestinationSettings::Webdav {
+                    url: need(a.url.clone(), "url", "url")?,
+                    username: a.user.clone(),
+                    folder: a.folder.clone(),
+                },
+                other => {
+                    return Err(Error::invalid(
+                        "kind",
+                        format!("`{other}` is not a destination kind (folder, s3, sftp, webdav)"),
+                    ))
+                }
+            };
+            let secret = if a.secret_stdin {
+                Some(read_stdin_secret("secret")?)
+            } else {
+                None
+            };
+            let request = dest::NewDestination {
+                name: a.name,
+                settings,
+                retention_days: a.retention_days,
+                max_backups: a.max_backups,
+            };
+            // Test before saving, so a typo is found now and not at 02:00.
+            if !a.no_test {
+                dest::test_draft(&request, secret.as_deref()).await?;
+            }
+            print_json(
+                &store
+                    .add_destination(request, secret.as_deref(), &OsKeyring, now)
+                    .await?,
+            )
+        }
+        DestinationCommand::List => {
+            print_json(&json!({ "destinations": store.list_destinations().await? }))
+        }
+        DestinationCommand::Test { name } => {
+            print_json(&dest::test_destination(store, &OsKeyring, &name).await?)
+        }
+        DestinationCommand::Remove { name } => {
+            let removed = store.remove_destination(&name, &OsKeyring).await?;
+            print_json(&json!({ "success": true, "removed": removed }))
+        }
+    }
+}
+
 async fn restore(store: &Store, args: RestoreArgs) -> Result<()> {
     let RestoreArgs {
         source,
@@ -785,10 +973,30 @@ async fn restore(store: &Store, args: RestoreArgs) -> Result<()> {
         connections,
         identity,
         passphrase_stdin,
+        from,
     } = args;
-    let (file, expected_sha256) = match source.parse::<i64>() {
-        Ok(id) => run_file(store, id).await?,
-        Err(_) => (PathBuf::from(&source), None),
+    // Held to the end: a copy fetched from a destination is deleted when this drops.
+    let fetched = match source.parse::<i64>() {
+        Ok(id) => Some(
+            billora_engine::destination::copies::backup_file(
+                store,
+                &OsKeyring,
+                id,
+                from.as_deref(),
+            )
+            .await?,
+        ),
+        Err(_) if from.is_some() => {
+            return Err(Error::invalid(
+                "from",
+                "--from needs a history entry id, not a file",
+            ))
+        }
+        Err(_) => None,
+    };
+    let (file, expected_sha256) = match &fetched {
+        Some(b) => (b.path.clone(), b.sha256.clone()),
+        None => (PathBuf::from(&source), None),
     };
     let profile = store.get_connection(&connection).await?;
     let target = ServerTarget::new(&profile, &OsKeyring)?;

@@ -480,15 +480,19 @@ pub struct RunFacts<'a> {
     pub next_run: Option<String>,
     /// The test restore's result, when the schedule verifies its backups.
     pub verification: Option<&'a str>,
+    /// The copies to the schedule's destinations.
+    pub copies: &'a [crate::destination::copies::CopyOutcome],
 }
 
 /// The notice for a finished run, or `None` when the schedule does not ask for one.
 pub fn run_notice(facts: &RunFacts<'_>, lang: Lang) -> Option<Notice> {
     let s = facts.schedule;
-    let wanted = if facts.succeeded {
-        s.notify_on_success
-    } else {
-        s.notify_on_failure
+    // A good local backup whose copy to a destination failed is news for both lists.
+    let copy_failed = facts.copies.iter().any(|c| c.status != "uploaded");
+    let wanted = match (facts.succeeded, copy_failed) {
+        (true, false) => s.notify_on_success,
+        (true, true) => s.notify_on_success || s.notify_on_failure,
+        (false, _) => s.notify_on_failure,
     };
     if !wanted {
         return None;
@@ -513,6 +517,12 @@ pub fn run_notice(facts: &RunFacts<'_>, lang: Lang) -> Option<Notice> {
         }
     };
     let subject = match (facts.succeeded, th) {
+        (true, false) if copy_failed => {
+            format!("Backup made, but a copy FAILED: {}", s.name)
+        }
+        (true, true) if copy_failed => {
+            format!("สำรองข้อมูลสำเร็จ แต่ส่งสำเนาไม่สำเร็จ: {}", s.name)
+        }
         (true, false) => format!("Backup succeeded: {}", s.name),
         (false, false) => format!("Backup FAILED: {}", s.name),
         (true, true) => format!("สำรองข้อมูลสำเร็จ: {}", s.name),
@@ -557,6 +567,25 @@ pub fn run_notice(facts: &RunFacts<'_>, lang: Lang) -> Option<Notice> {
         };
         add("Verification", "การตรวจสอบ", text);
     }
+    for copy in facts.copies {
+        let text = match (copy.status.as_str(), &copy.error, th) {
+            ("uploaded", _, false) => format!(
+                "uploaded and checked ({})",
+                human_size(copy.size.unwrap_or(0))
+            ),
+            ("uploaded", _, true) => {
+                format!("ส่งและตรวจสอบแล้ว ({})", human_size(copy.size.unwrap_or(0)))
+            }
+            (_, Some(err), false) => format!("FAILED [{}] {}", err.code, err.message),
+            (_, Some(err), true) => format!("ไม่สำเร็จ [{}] {}", err.code, err.message),
+            (status, None, _) => status.to_owned(),
+        };
+        add(
+            &format!("Copy to {}", copy.destination),
+            &format!("สำเนาที่ {}", copy.destination),
+            text,
+        );
+    }
     if let Some(err) = facts.error {
         add(
             "Error",
@@ -581,7 +610,7 @@ pub fn run_notice(facts: &RunFacts<'_>, lang: Lang) -> Option<Notice> {
     lines.push(String::new());
     lines.push("— Billora Backup".into());
     Some(Notice {
-        kind: if facts.succeeded {
+        kind: if facts.succeeded && !copy_failed {
             NoticeKind::Success
         } else {
             NoticeKind::Failure

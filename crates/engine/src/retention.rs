@@ -109,6 +109,8 @@ pub struct AppliedDeletion {
     pub reason: String,
     /// `deleted`, `missing` (already gone from disk) or `preview`.
     pub outcome: String,
+    /// The destination it was deleted from (None: the local folder).
+    pub destination: Option<String>,
 }
 
 impl Store {
@@ -175,6 +177,7 @@ impl Store {
                 filename,
                 reason: d.reason,
                 outcome: "preview".into(),
+                destination: None,
             });
         }
         Ok(out)
@@ -223,6 +226,7 @@ impl Store {
                 filename,
                 reason,
                 outcome: outcome.into(),
+                destination: None,
             });
         }
         Ok(out)

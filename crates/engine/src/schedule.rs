@@ -100,6 +100,7 @@ pub struct ScheduleFields {
     pub is_active: bool,
     pub encrypt_to: Option<String>,
     pub verify_after_backup: bool,
+    pub copy_to: Vec<String>,
 }
 
 /// A create request: the original spec's POST body, plus optional extras with defaults.
@@ -146,6 +147,9 @@ pub struct NewSchedule {
     /// Test-restore each backup right after it is made (default false).
     #[serde(default)]
     pub verify_after_backup: Option<bool>,
+    /// Destinations (by name) that get a copy of each backup besides the local folder.
+    #[serde(default)]
+    pub copy_to: Option<Vec<String>>,
 }
 
 /// A partial update: absent fields stay as they are; `null` clears a nullable field.
@@ -189,6 +193,21 @@ pub struct SchedulePatch {
     pub encrypt_to: Option<Option<String>>,
     #[serde(default)]
     pub verify_after_backup: Option<bool>,
+    /// Destinations (by name) that get a copy of each backup besides the local folder.
+    #[serde(default)]
+    pub copy_to: Option<Vec<String>>,
+}
+
+/// Trims destination names and drops blanks and repeats (kept in the order given).
+fn clean_names(names: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in names {
+        let name = name.trim().to_owned();
+        if !name.is_empty() && !out.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
+            out.push(name);
+        }
+    }
+    out
 }
 
 /// Marks a field that was present in the JSON (even as `null`) as `Some(..)`.
@@ -223,6 +242,8 @@ pub struct Schedule {
     pub encrypt_to: Option<String>,
     /// Each backup is test-restored right after it is made.
     pub verify_after_backup: bool,
+    /// Destinations (by name) that get a copy of each backup besides the local folder.
+    pub copy_to: Vec<String>,
     #[serde(serialize_with = "time::serialize_opt")]
     #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub last_run_at: Option<ZonedDateTime>,
@@ -261,6 +282,7 @@ impl Schedule {
             is_active: self.is_active,
             encrypt_to: self.encrypt_to.clone(),
             verify_after_backup: self.verify_after_backup,
+            copy_to: self.copy_to.clone(),
         }
     }
 }
@@ -316,6 +338,7 @@ impl NewSchedule {
             is_active: self.is_active.unwrap_or(true),
             encrypt_to: blank_to_none(self.encrypt_to),
             verify_after_backup: self.verify_after_backup.unwrap_or(false),
+            copy_to: clean_names(self.copy_to.unwrap_or_default()),
         }
     }
 }
@@ -377,6 +400,9 @@ impl SchedulePatch {
         }
         if let Some(v) = self.encrypt_to {
             f.encrypt_to = blank_to_none(v);
+        }
+        if let Some(v) = self.copy_to {
+            f.copy_to = clean_names(v);
         }
         if let Some(v) = self.verify_after_backup {
             f.verify_after_backup = v;
@@ -582,7 +608,7 @@ pub fn next_run(
 const SELECT: &str = "SELECT id, name, description, cron_expression, timezone, backup_type, tenant_id, connection, \
      destination, compression, retention_days, max_backups, notify_on_success, notify_on_failure, \
      notification_email, catch_up, is_active, last_run_at, next_run_at, success_count, failed_count, \
-     created_at, updated_at, encrypt_to, verify_after_backup FROM schedules";
+     created_at, updated_at, encrypt_to, verify_after_backup, copy_to FROM schedules";
 
 fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Schedule> {
     let timezone: String = row.try_get("timezone")?;
@@ -615,6 +641,12 @@ fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Schedule> {
         catch_up: row.try_get("catch_up")?,
         encrypt_to: row.try_get("encrypt_to")?,
         verify_after_backup: row.try_get("verify_after_backup")?,
+        copy_to: serde_json::from_str(&row.try_get::<String, _>("copy_to")?).map_err(|e| {
+            Error::new(
+                ErrorCode::Store,
+                format!("a schedule's copy_to is not a list: {e}"),
+            )
+        })?,
         is_active: row.try_get("is_active")?,
         last_run_at: zoned("last_run_at")?,
         next_run_at: zoned("next_run_at")?,
@@ -680,6 +712,20 @@ impl Store {
                 ));
             }
         }
+        for name in &fields.copy_to {
+            let found: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM destinations WHERE name = ?")
+                    .bind(name)
+                    .fetch_optional(self.pool())
+                    .await?;
+            if found.is_none() {
+                return Err(Error::invalid(
+                    "copy_to",
+                    format!("there is no destination named `{name}`"),
+                )
+                .with_hint("add it first (Destinations, or `billora-backup destination add`)"));
+            }
+        }
         Ok(())
     }
 
@@ -694,7 +740,7 @@ impl Store {
             "INSERT INTO schedules (name, description, cron_expression, timezone, backup_type, tenant_id, \
              connection, destination, compression, retention_days, max_backups, notify_on_success, \
              notify_on_failure, notification_email, catch_up, is_active, next_run_at, created_at, updated_at, \
-             encrypt_to, verify_after_backup) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             encrypt_to, verify_after_backup, copy_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&fields.name)
         .bind(&fields.description)
@@ -717,6 +763,7 @@ impl Store {
         .bind(&now_text)
         .bind(&fields.encrypt_to)
         .bind(fields.verify_after_backup)
+        .bind(serde_json::to_string(&fields.copy_to).unwrap_or_else(|_| "[]".into()))
         .execute(self.pool())
         .await;
         match result {
@@ -742,7 +789,7 @@ impl Store {
             "UPDATE schedules SET name = ?, description = ?, cron_expression = ?, timezone = ?, backup_type = ?, \
              tenant_id = ?, connection = ?, destination = ?, compression = ?, retention_days = ?, max_backups = ?, \
              notify_on_success = ?, notify_on_failure = ?, notification_email = ?, catch_up = ?, is_active = ?, \
-             next_run_at = ?, updated_at = ?, encrypt_to = ?, verify_after_backup = ? WHERE id = ?",
+             next_run_at = ?, updated_at = ?, encrypt_to = ?, verify_after_backup = ?, copy_to = ? WHERE id = ?",
         )
         .bind(&fields.name)
         .bind(&fields.description)
@@ -764,6 +811,7 @@ impl Store {
         .bind(time::to_stored(now))
         .bind(&fields.encrypt_to)
         .bind(fields.verify_after_backup)
+        .bind(serde_json::to_string(&fields.copy_to).unwrap_or_else(|_| "[]".into()))
         .bind(id)
         .execute(self.pool())
         .await;

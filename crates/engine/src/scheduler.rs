@@ -611,6 +611,7 @@ pub async fn notify_outcome(
         trigger_note: trigger.note(),
         next_run: next,
         verification: outcome.verification.as_deref(),
+        copies: &outcome.copies,
     };
     if outcome.status == "cancelled" {
         return;

@@ -14,9 +14,9 @@ use jiff::Timestamp;
 use mysql::prelude::Queryable;
 use serde::Serialize;
 
-use crate::backup::run_file;
 use crate::connection::{db_error, ServerTarget};
 use crate::crypt::keys_for;
+use crate::destination::copies::backup_file;
 use crate::dump::{dump, DumpOptions, DumpScope};
 use crate::error::{Error, ErrorCode, Result};
 use crate::manifest::Manifest;
@@ -47,6 +47,8 @@ pub struct VerifyReport {
     pub duration_seconds: f64,
     /// The scratch database used (already dropped).
     pub scratch_database: String,
+    /// The destination whose copy was checked (None: the local file).
+    pub checked_copy_from: Option<String>,
 }
 
 /// Verifies the backup of history entry `run_id` on `target`'s server and records the result.
@@ -55,9 +57,12 @@ pub async fn verify_run(
     secrets: &dyn SecretStore,
     run_id: i64,
     target: ServerTarget,
+    from: Option<&str>,
     now: Timestamp,
 ) -> Result<VerifyReport> {
-    let (file, expected_sha256) = run_file(store, run_id).await?;
+    // Held to the end: a copy fetched from a destination is deleted when this drops.
+    let backup = backup_file(store, secrets, run_id, from).await?;
+    let (file, expected_sha256) = (backup.path.clone(), backup.sha256.clone());
     let manifest = Manifest::read_beside(&file)?.ok_or_else(|| {
         Error::new(
             ErrorCode::NotFound,
@@ -107,6 +112,7 @@ pub async fn verify_run(
         mismatches,
         duration_seconds: started.elapsed().as_secs_f64(),
         scratch_database: scratch,
+        checked_copy_from: backup.fetched_from.clone(),
     };
     record(store, run_id, &report.status(), now).await?;
     Ok(report)
@@ -136,7 +142,7 @@ pub async fn verify_and_record(
     now: Timestamp,
 ) -> String {
     let result = match target_for_run(store, secrets, run_id, None).await {
-        Ok(target) => verify_run(store, secrets, run_id, target, now).await,
+        Ok(target) => verify_run(store, secrets, run_id, target, None, now).await,
         Err(e) => {
             // verify_run records its own failures; this one happened before it could start.
             let status = format!("verify_failed: {}", e.message);
@@ -243,7 +249,7 @@ async fn record(store: &Store, run_id: i64, status: &str, now: Timestamp) -> Res
 }
 
 /// Eight hex digits from the OS's randomness (the scratch name must not clash).
-fn random_suffix() -> String {
+pub(crate) fn random_suffix() -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(

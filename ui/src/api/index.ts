@@ -11,6 +11,9 @@ import type { ConnectionProfile } from "./bindings/ConnectionProfile";
 import type { CronPreview } from "./bindings/CronPreview";
 import type { CronPreviewRequest } from "./bindings/CronPreviewRequest";
 import type { Dashboard } from "./bindings/Dashboard";
+import type { Destination } from "./bindings/Destination";
+import type { DestinationCheck } from "./bindings/DestinationCheck";
+import type { DestinationForm } from "./bindings/DestinationForm";
 import type { DumpProgress } from "./bindings/DumpProgress";
 import type { EngineError } from "./bindings/EngineError";
 import type { HistoryQuery } from "./bindings/HistoryQuery";
@@ -68,7 +71,12 @@ export interface Commands {
   restore_backup: [{ form: RestoreForm }, RestoreReport];
   check_passphrase: [{ passphrase: string }, null];
   set_schedule_passphrase: [{ id: number; passphrase: string }, null];
-  verify_backup: [{ runId: number }, VerifyReport];
+  verify_backup: [{ runId: number; from: string | null }, VerifyReport];
+  list_destinations: [Record<string, never>, Destination[]];
+  add_destination: [{ form: DestinationForm }, Destination];
+  test_destination: [{ name: string }, DestinationCheck];
+  test_destination_draft: [{ form: DestinationForm }, DestinationCheck];
+  remove_destination: [{ name: string }, Destination];
   cancel_restore: [Record<string, never>, null];
 }
 
@@ -109,6 +117,11 @@ export const COMMAND_NAMES = [
   "set_schedule_passphrase",
   "verify_backup",
   "cancel_restore",
+  "list_destinations",
+  "add_destination",
+  "test_destination",
+  "test_destination_draft",
+  "remove_destination",
 ] as const satisfies readonly CommandName[];
 
 // Fails to compile when a command of the interface is missing from the list.

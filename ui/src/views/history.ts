@@ -63,6 +63,9 @@ function row(run: Run, nav: Nav): HTMLElement[] {
   const l = lang();
   const deleted = run.deleted_at !== null;
   const status = deleted && run.status === "success" ? "deleted" : run.status;
+  // A backup deleted here can still be restored or verified from a destination's copy.
+  const remoteCopy = run.copies.some((c) => c.status === "uploaded" && c.deleted_at === null);
+  const restorable = run.status === "success" && (!deleted || remoteCopy);
   const main = h(
     "tr",
     { "data-testid": `history-row-${run.id}`, "data-status": run.status },
@@ -82,14 +85,16 @@ function row(run: Run, nav: Nav): HTMLElement[] {
     h(
       "td",
       { class: "row-actions" },
-      run.status === "success" && !deleted
+      restorable
         ? [
-            h("button", {
-              type: "button",
-              class: "small",
-              text: t("show_in_folder"),
-              onclick: () => void call("show_in_folder", { runId: run.id }).catch((err) => nav.toast(errorText(toEngineError(err)))),
-            }),
+            deleted
+              ? null
+              : h("button", {
+                  type: "button",
+                  class: "small",
+                  text: t("show_in_folder"),
+                  onclick: () => void call("show_in_folder", { runId: run.id }).catch((err) => nav.toast(errorText(toEngineError(err)))),
+                }),
             h("button", { type: "button", class: "small", text: t("restore_this"), onclick: () => nav.go("restore", { runId: run.id }) }),
             h("button", {
               type: "button",
@@ -101,7 +106,7 @@ function row(run: Run, nav: Nav): HTMLElement[] {
                 button.disabled = true;
                 button.textContent = t("verifying");
                 try {
-                  const report = await call("verify_backup", { runId: run.id });
+                  const report = await call("verify_backup", { runId: run.id, from: null });
                   nav.toast(
                     report.verified
                       ? t("verify_done", { tables: report.tables_checked, rows: report.rows_checked.toLocaleString() })
@@ -122,13 +127,28 @@ function row(run: Run, nav: Nav): HTMLElement[] {
   if (run.note) details.push(run.note);
   if (deleted && run.deletion_reason) details.push(t("deleted_note", { reason: run.deletion_reason }));
   if (run.notification?.startsWith("failed: ")) details.push(t("notification_failed", { reason: run.notification.slice(8) }));
-  if (!details.length && !run.error?.hint) return [main];
+  const copies = run.copies.map((c) => {
+    const text =
+      c.deleted_at !== null
+        ? t("copy_deleted", { name: c.destination })
+        : c.status === "uploaded"
+          ? `✓ ${t("copy_uploaded", { name: c.destination })}`
+          : c.status === "failed"
+            ? `✗ ${t("copy_failed", { name: c.destination })}`
+            : t("copy_other", { name: c.destination, status: c.status });
+    const cls = c.deleted_at !== null ? "badge" : c.status === "uploaded" ? "badge success" : "badge failed";
+    return h("span", { class: cls, title: c.error ? errorText(c.error) : c.object_path, "data-testid": `copy-${run.id}-${c.destination}`, text });
+  });
+  const copyErrors = run.copies.filter((c) => c.error && c.deleted_at === null).map((c) => `${c.destination}: ${errorText(c.error!)}${c.error!.hint ? ` — ${c.error!.hint}` : ""}`);
+  if (!details.length && !run.error?.hint && !copies.length) return [main];
   const extra = h(
     "tr",
     { class: "details" },
     h(
       "td",
       { colspan: "8" },
+      copies.length ? h("p", { class: "copies" }, copies) : null,
+      copyErrors.map((d) => h("p", { class: "error-text", text: d })),
       details.map((d) => h("p", { class: run.error ? "error-text" : "muted", text: d })),
       run.error?.hint ? h("p", { class: "hint", text: `${t("hint")}: ${run.error.hint}` }) : null,
     ),

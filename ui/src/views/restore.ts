@@ -9,7 +9,9 @@ import type { Nav } from "../main";
 
 export async function renderRestore(root: HTMLElement, nav: Nav, opts: { runId?: number }): Promise<void> {
   const [runs, connections] = await Promise.all([call("list_history", { query: { status: "success" } }), call("list_connections")]);
-  const available = runs.filter((r) => r.deleted_at === null && r.filename);
+  const hasCopy = (r: (typeof runs)[number]) => r.copies.some((c) => c.status === "uploaded" && c.deleted_at === null);
+  // Restorable: the local file is still there, or a destination holds a copy.
+  const available = runs.filter((r) => r.filename && (r.deleted_at === null || hasCopy(r)));
   if (!available.length) {
     mount(root, h("header", { class: "screen-head" }, h("h1", { text: t("rest_title") })), h("p", { class: "empty", text: t("rest_none") }));
     return;
@@ -35,6 +37,16 @@ export async function renderRestore(root: HTMLElement, nav: Nav, opts: { runId?:
     h("option", { value: "replace", text: t("rest_mode_replace") }),
   );
   const force = h("input", { type: "checkbox", id: "f-force" });
+  const from = h("select", { "data-testid": "restore-from" });
+  const fillFrom = () => {
+    const run = chosen();
+    const copies = (run?.copies ?? []).filter((c) => c.status === "uploaded" && c.deleted_at === null);
+    mount(
+      from,
+      run?.deleted_at === null ? h("option", { value: "", text: t("restore_from_local") }) : null,
+      copies.map((c) => h("option", { value: c.destination, text: c.destination })),
+    );
+  };
   const status = h("div", { class: "result", "aria-live": "polite", "data-testid": "restore-status" });
   const bar = h("progress", { max: "100", hidden: true });
   const chosen = () => available.find((r) => String(r.id) === backup.value);
@@ -52,6 +64,7 @@ export async function renderRestore(root: HTMLElement, nav: Nav, opts: { runId?:
     }
   };
   backup.addEventListener("change", suggest);
+  backup.addEventListener("change", fillFrom);
   target.addEventListener("change", suggest);
   mode.addEventListener("change", suggest);
   const form: HTMLFormElement = h(
@@ -76,7 +89,7 @@ export async function renderRestore(root: HTMLElement, nav: Nav, opts: { runId?:
         });
         try {
           const report = await call("restore_backup", {
-            form: { run_id: run.id, connection: target.value, database: database.value, replace_tenant: replace, force: force.checked },
+            form: { run_id: run.id, connection: target.value, database: database.value, replace_tenant: replace, force: force.checked, from: from.value || null },
           });
           status.className = "result ok";
           status.textContent = t("rest_done", { db: report.database, statements: report.statements.toLocaleString() });
@@ -92,6 +105,7 @@ export async function renderRestore(root: HTMLElement, nav: Nav, opts: { runId?:
     },
     formError(),
     field("run_id", t("rest_pick"), backup),
+    field("from", t("restore_from"), from),
     field("connection", t("rest_target"), target),
     field("mode", t("rest_mode"), mode),
     field("database", t("rest_database"), database),
@@ -107,5 +121,6 @@ export async function renderRestore(root: HTMLElement, nav: Nav, opts: { runId?:
   );
   mount(root, h("header", { class: "screen-head" }, h("h1", { text: t("rest_title") })), h("p", { class: "help", text: t("rest_intro") }), form);
   suggest();
+  fillFrom();
   void nav;
 }

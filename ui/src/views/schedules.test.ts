@@ -33,6 +33,7 @@ beforeEach(() => {
   calls.length = 0;
   answers = {
     list_connections: () => [],
+    list_destinations: () => [{ name: "offsite", location: "s3://b/p", settings: { kind: "s3" }, used_by: [], retention_days: null, max_backups: null }],
     get_settings: () => ({ default_folder: "/data/backups", default_folder_is_custom: false, paused: false, language: null, smtp: null, data_dir: "/data", encryption_keys: [] }),
     cron_preview: () => ({ description: "At 02:00 every day", next_runs: ["2026-02-02T02:00:00+07:00", "2026-02-03T02:00:00+07:00", "2026-02-04T02:00:00+07:00", "2026-02-05T02:00:00+07:00", "2026-02-06T02:00:00+07:00"], timezone: "Asia/Bangkok" }),
   };
@@ -86,7 +87,10 @@ describe("the schedule editor", () => {
       notify_on_failure: true,
       notify_on_success: false,
       notification_email: "admin@example.com",
+      copy_to: [],
     });
+    root.querySelector<HTMLInputElement>('input[name="copy_to"][value="offsite"]')?.click();
+    expect(readForm(form).copy_to, "a ticked destination is sent in copy_to").toEqual(["offsite"]);
     form.dispatchEvent(new Event("submit", { bubbles: true, cancelable: true }));
     await sleep(50);
     expect(calls.some((c) => c.name === "create_schedule"), "the form was sent").toBe(true);

@@ -141,6 +141,7 @@ export function readForm(form: ParentNode): NewSchedule {
   if (destination) request.destination = destination;
   const encryptTo = inputValue(form, "encrypt_to");
   if (encryptTo) request.encrypt_to = encryptTo;
+  request.copy_to = Array.from(form.querySelectorAll<HTMLInputElement>('input[name="copy_to"]:checked')).map((c) => c.value);
   return request;
 }
 
@@ -157,7 +158,7 @@ function numberError(form: ParentNode, request: NewSchedule): EngineError | null
 }
 
 async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | null): Promise<void> {
-  const [connections, settings] = await Promise.all([call("list_connections"), call("get_settings")]);
+  const [connections, settings, destinations] = await Promise.all([call("list_connections"), call("get_settings"), call("list_destinations")]);
   const s = schedule;
   const tzInput = h("input", { type: "text", value: s?.timezone ?? "", placeholder: Intl.DateTimeFormat().resolvedOptions().timeZone, list: "zones", autocomplete: "off" });
   const cronInput = h("input", { type: "text", value: s?.cron_expression ?? "0 2 * * *", autocomplete: "off", "data-testid": "cron-input" });
@@ -297,6 +298,27 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
             if (folder) destination.value = folder;
           },
         }),
+      ),
+      h(
+        "div",
+        { class: "field", "data-field": "copy_to" },
+        h("label", { text: t("f_copy_to") }),
+        destinations.length
+          ? h(
+              "div",
+              { class: "checks", "data-testid": "copy-to" },
+              destinations.map((d) =>
+                h(
+                  "label",
+                  { class: "check-inline" },
+                  h("input", { type: "checkbox", name: "copy_to", value: d.name, checked: s?.copy_to.includes(d.name) ?? false }),
+                  ` ${d.name} `,
+                  h("span", { class: "muted", text: d.location }),
+                ),
+              ),
+            )
+          : h("p", { class: "help", text: t("f_copy_to_none") }),
+        h("p", { class: "field-error", id: "f-copy_to-err", role: "alert", hidden: true }),
       ),
       field("compression", t("f_compression"), compression),
       passphraseField,

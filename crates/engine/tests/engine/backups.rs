@@ -1393,7 +1393,7 @@ async fn verification_passes_for_a_good_backup_and_names_the_table_of_a_modified
     let target = target_for_run(&store, &secrets, good.run_id, None)
         .await
         .expect("the run's own server");
-    let report = verify_run(&store, &secrets, good.run_id, target.clone(), now())
+    let report = verify_run(&store, &secrets, good.run_id, target.clone(), None, now())
         .await
         .expect("verification runs");
     assert!(
@@ -1448,7 +1448,7 @@ async fn verification_passes_for_a_good_backup_and_names_the_table_of_a_modified
         .await
         .expect("update");
 
-    let report = verify_run(&store, &secrets, good.run_id, target, now())
+    let report = verify_run(&store, &secrets, good.run_id, target, None, now())
         .await
         .expect("verification runs");
     assert!(

@@ -316,3 +316,168 @@ fn data_dir_comes_from_the_environment_variable() {
         "the default is $XDG_DATA_HOME/billora-backup"
     );
 }
+
+#[test]
+fn destinations_through_the_cli() {
+    let env = &crate::support::services().env;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let usb = tempfile::tempdir().expect("a folder destination");
+    let usb_path = usb.path().display().to_string();
+    let added = ok_json(
+        d,
+        &[
+            "destination",
+            "add",
+            "--name",
+            "usb",
+            "--kind",
+            "folder",
+            "--path",
+            &usb_path,
+        ],
+        None,
+    );
+    assert_eq!(
+        added["location"],
+        json!(usb_path),
+        "the folder is its location: {added}"
+    );
+    let sftp_folder = format!(
+        "{}/cli-{}",
+        env["BILLORA_TEST_SFTP_ROOT"],
+        std::process::id()
+    );
+    let nas = ok_json(
+        d,
+        &[
+            "destination",
+            "add",
+            "--name",
+            "nas",
+            "--kind",
+            "sftp",
+            "--host",
+            &env["BILLORA_TEST_SFTP_HOST"],
+            "--port",
+            &env["BILLORA_TEST_SFTP_PORT"],
+            "--user",
+            &env["BILLORA_TEST_SFTP_USER"],
+            "--key-file",
+            &env["BILLORA_TEST_SFTP_KEY"],
+            "--folder",
+            &sftp_folder,
+            "--max-backups",
+            "5",
+        ],
+        None,
+    );
+    assert_eq!(
+        nas["max_backups"],
+        json!(5),
+        "its own retention is kept: {nas}"
+    );
+    let check = ok_json(d, &["destination", "test", "nas"], None);
+    assert_eq!(
+        check["ok"],
+        json!(true),
+        "the SFTP server accepts a test file: {check}"
+    );
+
+    for (args, expected) in [
+        (
+            vec![
+                "destination",
+                "add",
+                "--name",
+                "x",
+                "--kind",
+                "folder",
+                "--path",
+                "relative/dir",
+            ],
+            "full path",
+        ),
+        (
+            vec!["destination", "add", "--name", "x", "--kind", "ftp"],
+            "not a destination kind",
+        ),
+        (
+            vec![
+                "destination",
+                "add",
+                "--name",
+                "x",
+                "--kind",
+                "s3",
+                "--bucket",
+                "b-1",
+            ],
+            "--access-key-id",
+        ),
+        (
+            vec![
+                "destination",
+                "add",
+                "--name",
+                "usb",
+                "--kind",
+                "folder",
+                "--path",
+                "/tmp",
+            ],
+            "already exists",
+        ),
+    ] {
+        let out = run(d, &args, None);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "`{}` is refused as input: {stderr}",
+            args.join(" ")
+        );
+        assert!(
+            stderr.contains(expected),
+            "`{}` says `{expected}`: {stderr}",
+            args.join(" ")
+        );
+    }
+    let list = ok_json(d, &["destination", "list"], None);
+    assert_eq!(
+        list["destinations"].as_array().map(Vec::len),
+        Some(2),
+        "two destinations: {list}"
+    );
+
+    ok_json(
+        d,
+        &["schedule", "create", "--json", "-"],
+        Some(
+            r#"{"name":"Nightly","cron_expression":"0 2 * * *","backup_type":"full","copy_to":["usb"]}"#,
+        ),
+    );
+    let out = run(d, &["destination", "remove", "usb"], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a destination in use is not removed: {stderr}"
+    );
+    assert!(
+        stderr.contains("Nightly"),
+        "the error names the schedule: {stderr}"
+    );
+    let removed = ok_json(d, &["destination", "remove", "nas"], None);
+    assert_eq!(
+        removed["success"],
+        json!(true),
+        "an unused destination is removed"
+    );
+    let list = ok_json(d, &["destination", "list"], None);
+    assert_eq!(
+        list["destinations"][0]["used_by"],
+        json!(["Nightly"]),
+        "the list says who uses it: {list}"
+    );
+}

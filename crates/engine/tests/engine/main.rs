@@ -5,6 +5,7 @@ mod backups;
 mod cli;
 mod cron_oracle;
 mod daemon;
+mod destinations;
 mod keyring;
 mod notifications;
 mod schedules;

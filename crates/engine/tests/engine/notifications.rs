@@ -183,8 +183,71 @@ async fn failing_schedule_notice(lang: Lang) -> billora_engine::notify::Notice {
         trigger_note: Some("catch-up of the 02:00 on 2026-02-03 slot".into()),
         next_run: Some("2026-02-04T02:00:00+07:00".into()),
         verification: None,
+        copies: &[],
     };
     run_notice(&facts, lang).expect("notify_on_failure asks for a notice")
+}
+
+#[tokio::test]
+async fn a_good_backup_whose_copy_failed_is_reported_to_the_failure_list_per_destination() {
+    use billora_engine::destination::copies::CopyOutcome;
+    let (_dir, store) = temp_store().await;
+    let body = r#"{"name":"Nightly","cron_expression":"0 2 * * *","backup_type":"full","notify_on_failure":true}"#;
+    let schedule = store
+        .create_schedule(parse_request(body).expect("valid"), now())
+        .await
+        .expect("created");
+    let down = billora_engine::Error::new(ErrorCode::Unreachable, "connecting to `offsite` failed");
+    let copies = [
+        CopyOutcome {
+            destination: "nas".into(),
+            status: "uploaded".into(),
+            size: Some(2048),
+            error: None,
+        },
+        CopyOutcome {
+            destination: "offsite".into(),
+            status: "failed".into(),
+            size: None,
+            error: Some(down),
+        },
+    ];
+    let mut facts = RunFacts {
+        schedule: &schedule,
+        database: "billora",
+        succeeded: true,
+        filename: Some("backup_full_2026-02-03T02-00-00.sql.zst"),
+        file_size: Some(2048),
+        duration_seconds: 1.0,
+        error: None,
+        trigger_note: None,
+        next_run: None,
+        verification: None,
+        copies: &copies,
+    };
+    let notice = run_notice(&facts, Lang::En).expect("a failed copy is news for notify_on_failure");
+    assert!(
+        notice.subject.contains("copy FAILED"),
+        "the subject says a copy failed: {}",
+        notice.subject
+    );
+    assert!(
+        notice.body.contains("Copy to nas: uploaded and checked"),
+        "the good copy is listed: {}",
+        notice.body
+    );
+    assert!(
+        notice
+            .body
+            .contains("Copy to offsite: FAILED [Unreachable]"),
+        "the failed one with its code: {}",
+        notice.body
+    );
+    facts.copies = &copies[..1];
+    assert!(
+        run_notice(&facts, Lang::En).is_none(),
+        "with every copy good, a success is not sent to a schedule that only wants failures"
+    );
 }
 
 #[tokio::test]

@@ -7,4 +7,8 @@ export type AppliedDeletion = { run_id: number, filename: string | null, reason:
 /**
  * `deleted`, `missing` (already gone from disk) or `preview`.
  */
-outcome: string, };
+outcome: string, 
+/**
+ * The destination it was deleted from (None: the local folder).
+ */
+destination: string | null, };

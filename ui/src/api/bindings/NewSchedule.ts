@@ -29,4 +29,8 @@ encrypt_to?: string,
 /**
  * Test-restore each backup right after it is made (default false).
  */
-verify_after_backup?: boolean, };
+verify_after_backup?: boolean, 
+/**
+ * Destinations (by name) that get a copy of each backup besides the local folder.
+ */
+copy_to?: Array<string>, };

@@ -15,4 +15,8 @@ replace_tenant: boolean,
 /**
  * Restore into a database that is not empty.
  */
-force: boolean, };
+force: boolean, 
+/**
+ * Restore the copy on this destination (default: the local file, else any copy).
+ */
+from: string | null, };

@@ -13,4 +13,8 @@ encrypt_to: string | null,
 /**
  * Each backup is test-restored right after it is made.
  */
-verify_after_backup: boolean, last_run_at: string | null, next_run_at: string | null, success_count: number, failed_count: number, created_at: string, updated_at: string, };
+verify_after_backup: boolean, 
+/**
+ * Destinations (by name) that get a copy of each backup besides the local folder.
+ */
+copy_to: Array<string>, last_run_at: string | null, next_run_at: string | null, success_count: number, failed_count: number, created_at: string, updated_at: string, };

@@ -5,4 +5,8 @@ import type { Compression } from "./Compression";
 /**
  * A partial update: absent fields stay as they are; `null` clears a nullable field.
  */
-export type SchedulePatch = { name?: string, description?: string | null, cron_expression?: string, timezone?: string | null, backup_type?: BackupType, tenant_id?: number | null, connection?: string | null, destination?: string | null, compression?: Compression, retention_days?: number | null, max_backups?: number | null, notify_on_success?: boolean, notify_on_failure?: boolean, notification_email?: string | null, catch_up?: boolean, is_active?: boolean, encrypt_to?: string | null, verify_after_backup?: boolean, };
+export type SchedulePatch = { name?: string, description?: string | null, cron_expression?: string, timezone?: string | null, backup_type?: BackupType, tenant_id?: number | null, connection?: string | null, destination?: string | null, compression?: Compression, retention_days?: number | null, max_backups?: number | null, notify_on_success?: boolean, notify_on_failure?: boolean, notification_email?: string | null, catch_up?: boolean, is_active?: boolean, encrypt_to?: string | null, verify_after_backup?: boolean, 
+/**
+ * Destinations (by name) that get a copy of each backup besides the local folder.
+ */
+copy_to?: Array<string>, };

@@ -8,4 +8,8 @@ export type VerifyReport = { run_id: number, verified: boolean, tables_checked: 
 /**
  * The scratch database used (already dropped).
  */
-scratch_database: string, };
+scratch_database: string, 
+/**
+ * The destination whose copy was checked (None: the local file).
+ */
+checked_copy_from: string | null, };

@@ -1,0 +1,502 @@
+//! The storage behind a destination, through Apache OpenDAL (one API over a folder, S3,
+//! SFTP and WebDAV), and the three things Billora does with it: send a finished backup,
+//! fetch one back, delete one retention let go.
+//!
+//! A copy counts only once it is proven whole: it is streamed from the local file in 8 MiB
+//! blocks (S3 multipart, two parts in flight; no second copy on disk), written under a
+//! `.partial` name and renamed where the storage can rename (S3 objects appear only when the
+//! upload completes), then its size is read back with `stat` and every byte is read back and
+//! hashed: the SHA-256 must equal the one recorded at dump time. A copy that fails any check is
+//! deleted. Errors carry codes ([`ErrorCode::StorageFailed`], `Unreachable`, `PermissionDenied`)
+//! and never credentials.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use opendal::layers::{RetryLayer, TimeoutLayer};
+use opendal::{services, Operator};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::{secret_key, Destination, DestinationSettings, KnownHosts};
+use crate::artifact::PARTIAL_SUFFIX;
+use crate::error::{Error, ErrorCode, Result};
+use crate::secrets::SecretStore;
+
+/// The block size of uploads and read-backs (and the S3 part size).
+pub const BLOCK: usize = 8 * 1024 * 1024;
+
+/// An open destination.
+pub struct Remote {
+    op: Operator,
+    name: String,
+    can_rename: bool,
+}
+
+impl std::fmt::Debug for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Remote")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a test of a destination found.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Serialize)]
+pub struct DestinationCheck {
+    pub location: String,
+    /// A small file was written, read back equal, and deleted.
+    pub ok: bool,
+    /// How long the round trip took, in milliseconds.
+    pub round_trip_ms: u64,
+}
+
+/// Turns an OpenDAL error into ours: a code to branch on, a sentence, a hint. OpenDAL's
+/// messages name the service, path and endpoint, never credentials.
+pub fn storage_error(err: opendal::Error, destination: &str, doing: &str) -> Error {
+    use opendal::ErrorKind as K;
+    let detail = err.to_string();
+    let detail: String = detail.chars().take(400).collect();
+    let message = format!("{doing} on `{destination}` failed: {detail}");
+    // Some services (WebDAV) report a refused login as an unexpected HTTP status.
+    let kind = match (err.kind(), http_status(&detail)) {
+        (K::Unexpected, Some(401 | 403)) => K::PermissionDenied,
+        (K::Unexpected, Some(404)) => K::NotFound,
+        (kind, _) => kind,
+    };
+    match kind {
+        K::PermissionDenied => Error::new(ErrorCode::PermissionDenied, message).with_hint(
+            "check the access key or password and that this account may write to the bucket or folder",
+        ),
+        K::NotFound => Error::new(ErrorCode::NotFound, message)
+            .with_hint("check the bucket, folder or address in the destination's settings"),
+        K::ConfigInvalid => Error::new(ErrorCode::InvalidInput, message)
+            .with_hint("check the destination's settings"),
+        K::RateLimited => Error::new(ErrorCode::Transient, message)
+            .with_hint("the service is busy; the next run tries again"),
+        _ if err.is_temporary() || looks_unreachable(&detail) => {
+            Error::new(ErrorCode::Unreachable, message).with_hint(
+                "check the network, the address and port, and that the server is running",
+            )
+        }
+        _ => Error::new(ErrorCode::StorageFailed, message)
+            .with_hint("check the destination's settings with Test, then try again"),
+    }
+}
+
+/// The HTTP status in an OpenDAL error's context (`status: 401`), if any.
+fn http_status(detail: &str) -> Option<u16> {
+    let at = detail.find("status: ")? + "status: ".len();
+    detail[at..].get(..3)?.parse().ok()
+}
+
+fn looks_unreachable(detail: &str) -> bool {
+    let d = detail.to_lowercase();
+    [
+        "connection refused",
+        "error sending request",
+        "dns error",
+        "timed out",
+        "connect error",
+        "network is unreachable",
+        "connection reset",
+    ]
+    .iter()
+    .any(|s| d.contains(s))
+}
+
+/// rustls needs one process-wide crypto provider (the app already uses ring everywhere), and
+/// OpenDAL's HTTP services one transport (reqwest); both are first-installed-wins.
+fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    opendal_http_transport_reqwest::install_default();
+}
+
+impl Remote {
+    /// Opens a stored destination, its secret read from `secrets`.
+    pub fn open(destination: &Destination, secrets: &dyn SecretStore) -> Result<Remote> {
+        let secret = if destination.settings.needs_secret() {
+            let key = secret_key(&destination.name);
+            Some(secrets.get(&key)?.ok_or_else(|| {
+                Error::new(
+                    ErrorCode::SecretStoreUnavailable,
+                    format!(
+                        "the keyring has no secret for destination `{}`",
+                        destination.name
+                    ),
+                )
+                .with_hint("remove the destination and add it again with its secret")
+            })?)
+        } else {
+            None
+        };
+        Remote::build(&destination.name, &destination.settings, secret.as_deref())
+    }
+
+    /// Opens storage from settings and a secret (a draft being tested before it is saved).
+    pub fn build(
+        name: &str,
+        settings: &DestinationSettings,
+        secret: Option<&str>,
+    ) -> Result<Remote> {
+        install_crypto_provider();
+        let built = match settings {
+            DestinationSettings::Folder { path } => {
+                Operator::new(services::Fs::default().root(path))
+            }
+            DestinationSettings::S3 {
+                endpoint,
+                region,
+                bucket,
+                prefix,
+                path_style,
+                access_key_id,
+            } => {
+                let mut builder = services::S3::default()
+                    .bucket(bucket)
+                    .root(&format!("/{prefix}"))
+                    .region(region.as_deref().unwrap_or("us-east-1"))
+                    .access_key_id(access_key_id)
+                    .secret_access_key(secret.unwrap_or_default())
+                    // Only what the destination says: no ~/.aws files, no instance metadata.
+                    .disable_config_load()
+                    .disable_ec2_metadata();
+                if let Some(endpoint) = endpoint {
+                    builder = builder.endpoint(endpoint);
+                }
+                if !path_style {
+                    builder = builder.enable_virtual_host_style();
+                }
+                Operator::new(builder)
+            }
+            DestinationSettings::Webdav {
+                url,
+                username,
+                folder,
+            } => {
+                let mut builder = services::Webdav::default()
+                    .endpoint(url)
+                    .root(&format!("/{folder}"));
+                if let Some(user) = username {
+                    builder = builder.username(user).password(secret.unwrap_or_default());
+                }
+                Operator::new(builder)
+            }
+            #[cfg(unix)]
+            DestinationSettings::Sftp {
+                host,
+                port,
+                username,
+                folder,
+                key_file,
+                known_hosts,
+            } => {
+                let builder = services::Sftp::default()
+                    .endpoint(&format!("ssh://{host}:{}", port.unwrap_or(22)))
+                    .user(username)
+                    .key(key_file)
+                    .known_hosts_strategy(match known_hosts {
+                        KnownHosts::AcceptNew => "add",
+                        KnownHosts::Strict => "strict",
+                    })
+                    .root(folder);
+                Operator::new(builder)
+            }
+            #[cfg(not(unix))]
+            DestinationSettings::Sftp { .. } => {
+                let _ = KnownHosts::Strict;
+                return Err(Error::invalid(
+                    "kind",
+                    "SFTP destinations are not available on this system yet",
+                ));
+            }
+        };
+        let op = built.map_err(|e| storage_error(e, name, "opening the destination"))?;
+        let can_rename = op.info().capability().rename;
+        let op = op
+            .layer(
+                TimeoutLayer::new()
+                    .with_timeout(Duration::from_secs(120))
+                    .with_io_timeout(Duration::from_secs(60)),
+            )
+            .layer(RetryLayer::new().with_max_times(3).with_jitter());
+        Ok(Remote {
+            op,
+            name: name.to_owned(),
+            can_rename,
+        })
+    }
+
+    /// Writes a small file, reads it back, compares and deletes it: proves the settings, the
+    /// secret, the network and the right to write, without touching any backup.
+    pub async fn check(&self, location: String) -> Result<DestinationCheck> {
+        let started = std::time::Instant::now();
+        let probe = format!(".billora-check-{}", crate::verify::random_suffix());
+        let body = format!("Billora Backup checks it can write here: {probe}\n").into_bytes();
+        self.op
+            .write(&probe, body.clone())
+            .await
+            .map_err(|e| storage_error(e, &self.name, "writing a test file"))?;
+        let read = self
+            .op
+            .read(&probe)
+            .await
+            .map_err(|e| storage_error(e, &self.name, "reading the test file back"));
+        let deleted = self
+            .op
+            .delete(&probe)
+            .await
+            .map_err(|e| storage_error(e, &self.name, "deleting the test file"));
+        let read = read?.to_vec();
+        deleted?;
+        if read != body {
+            return Err(Error::new(
+                ErrorCode::StorageFailed,
+                format!(
+                    "`{}` gave back a different test file than was written",
+                    self.name
+                ),
+            ));
+        }
+        Ok(DestinationCheck {
+            location,
+            ok: true,
+            round_trip_ms: started.elapsed().as_millis() as u64,
+        })
+    }
+
+    /// The path a copy is written to before it is complete.
+    pub fn partial_path(&self, object: &str) -> Option<String> {
+        self.can_rename.then(|| format!("{object}{PARTIAL_SUFFIX}"))
+    }
+
+    /// Sends `local` as `object`, then proves it arrived whole (size, and SHA-256 of every byte
+    /// read back). On any failure nothing is left under `object`. `cancel` stops it between
+    /// blocks; `sent` is told the bytes handed to the storage so far.
+    pub async fn send(
+        &self,
+        local: &Path,
+        object: &str,
+        expected_sha256: &str,
+        cancel: &AtomicBool,
+        sent: &(dyn Fn(u64) + Sync),
+    ) -> Result<u64> {
+        let size = tokio::fs::metadata(local)
+            .await
+            .map_err(|e| crate::error::io_error(e, "reading the backup to send"))?
+            .len();
+        let partial = self.partial_path(object);
+        let target = partial.as_deref().unwrap_or(object);
+        let result = self.stream_up(local, target, cancel, sent).await;
+        let result = match (result, &partial) {
+            (Ok(()), Some(partial)) => self
+                .op
+                .rename(partial, object)
+                .await
+                .map_err(|e| storage_error(e, &self.name, "renaming the finished copy")),
+            (other, _) => other,
+        };
+        if let Err(err) = result {
+            if let Some(partial) = &partial {
+                let _ = self.op.delete(partial).await;
+            }
+            return Err(err);
+        }
+        match self.prove(object, size, expected_sha256).await {
+            Ok(()) => Ok(size),
+            Err(err) => {
+                let _ = self.op.delete(object).await;
+                Err(err)
+            }
+        }
+    }
+
+    async fn stream_up(
+        &self,
+        local: &Path,
+        target: &str,
+        cancel: &AtomicBool,
+        sent: &(dyn Fn(u64) + Sync),
+    ) -> Result<()> {
+        let mut total = 0u64;
+        let mut file = tokio::fs::File::open(local)
+            .await
+            .map_err(|e| crate::error::io_error(e, "opening the backup to send"))?;
+        let mut writer = self
+            .op
+            .writer_with(target)
+            .chunk(BLOCK)
+            .concurrent(2)
+            .await
+            .map_err(|e| storage_error(e, &self.name, "starting the upload"))?;
+        loop {
+            if cancel.load(Ordering::Relaxed) {
+                let _ = writer.abort().await;
+                return Err(Error::new(ErrorCode::Cancelled, "the upload was cancelled"));
+            }
+            let mut block = Vec::with_capacity(BLOCK);
+            let read = (&mut file)
+                .take(BLOCK as u64)
+                .read_to_end(&mut block)
+                .await
+                .map_err(|e| crate::error::io_error(e, "reading the backup to send"))?;
+            if read == 0 {
+                break;
+            }
+            if let Err(e) = writer.write(block).await {
+                let _ = writer.abort().await;
+                return Err(storage_error(e, &self.name, "uploading"));
+            }
+            total += read as u64;
+            sent(total);
+        }
+        writer
+            .close()
+            .await
+            .map_err(|e| storage_error(e, &self.name, "finishing the upload"))?;
+        Ok(())
+    }
+
+    /// Size from `stat`, then every byte read back and hashed.
+    async fn prove(&self, object: &str, size: u64, expected_sha256: &str) -> Result<()> {
+        let meta = self
+            .op
+            .stat(object)
+            .await
+            .map_err(|e| storage_error(e, &self.name, "checking the copy's size"))?;
+        if meta.content_length() != size {
+            return Err(Error::new(
+                ErrorCode::Corrupt,
+                format!(
+                    "the copy on `{}` is {} bytes, the backup {size}",
+                    self.name,
+                    meta.content_length()
+                ),
+            ));
+        }
+        let sha = self.hash_remote(object, size).await?;
+        if !sha.eq_ignore_ascii_case(expected_sha256) {
+            return Err(Error::new(
+                ErrorCode::Corrupt,
+                format!(
+                    "the copy on `{}` read back with another SHA-256 than the backup",
+                    self.name
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn hash_remote(&self, object: &str, size: u64) -> Result<String> {
+        let reader = self
+            .op
+            .reader_with(object)
+            .chunk(BLOCK)
+            .await
+            .map_err(|e| storage_error(e, &self.name, "reading the copy back"))?;
+        let mut hasher = Sha256::new();
+        let mut offset = 0u64;
+        while offset < size {
+            let end = (offset + BLOCK as u64).min(size);
+            let buffer = reader
+                .read(offset..end)
+                .await
+                .map_err(|e| storage_error(e, &self.name, "reading the copy back"))?;
+            if buffer.is_empty() {
+                break;
+            }
+            for chunk in buffer {
+                hasher.update(&chunk);
+                offset += chunk.len() as u64;
+            }
+        }
+        Ok(crate::artifact::hex(&hasher.finalize()))
+    }
+
+    /// Writes a small file (the manifest beside a copy) in one request.
+    pub async fn put_small(&self, object: &str, body: Vec<u8>) -> Result<()> {
+        self.op
+            .write(object, body)
+            .await
+            .map(|_| ())
+            .map_err(|e| storage_error(e, &self.name, "uploading the manifest"))
+    }
+
+    /// Reads a small file (a manifest).
+    pub async fn get_small(&self, object: &str) -> Result<Vec<u8>> {
+        self.op
+            .read(object)
+            .await
+            .map(|b| b.to_vec())
+            .map_err(|e| storage_error(e, &self.name, "downloading the manifest"))
+    }
+
+    /// Fetches `object` into the new private file `local`, streaming; returns its SHA-256.
+    pub async fn fetch(&self, object: &str, local: &Path) -> Result<String> {
+        let size = self
+            .op
+            .stat(object)
+            .await
+            .map_err(|e| storage_error(e, &self.name, "finding the copy"))?
+            .content_length();
+        let reader = self
+            .op
+            .reader_with(object)
+            .chunk(BLOCK)
+            .await
+            .map_err(|e| storage_error(e, &self.name, "downloading the copy"))?;
+        let std_file = crate::artifact::create_private_file(local)
+            .map_err(|e| crate::error::io_error(e, "saving the downloaded copy"))?;
+        let mut file = tokio::fs::File::from_std(std_file);
+        let mut hasher = Sha256::new();
+        let mut offset = 0u64;
+        while offset < size {
+            let end = (offset + BLOCK as u64).min(size);
+            let buffer = reader
+                .read(offset..end)
+                .await
+                .map_err(|e| storage_error(e, &self.name, "downloading the copy"))?;
+            if buffer.is_empty() {
+                break;
+            }
+            for chunk in buffer {
+                hasher.update(&chunk);
+                file.write_all(&chunk)
+                    .await
+                    .map_err(|e| crate::error::io_error(e, "saving the downloaded copy"))?;
+                offset += chunk.len() as u64;
+            }
+        }
+        file.sync_all()
+            .await
+            .map_err(|e| crate::error::io_error(e, "saving the downloaded copy"))?;
+        Ok(crate::artifact::hex(&hasher.finalize()))
+    }
+
+    /// Deletes `object`; true when it was there.
+    pub async fn delete(&self, object: &str) -> Result<bool> {
+        let existed = match self.op.stat(object).await {
+            Ok(_) => true,
+            Err(e) if e.kind() == opendal::ErrorKind::NotFound => false,
+            Err(e) => return Err(storage_error(e, &self.name, "finding an old copy")),
+        };
+        if existed {
+            self.op
+                .delete(object)
+                .await
+                .map_err(|e| storage_error(e, &self.name, "deleting an old copy"))?;
+        }
+        Ok(existed)
+    }
+
+    /// Whether `object` exists.
+    pub async fn exists(&self, object: &str) -> Result<bool> {
+        self.op
+            .exists(object)
+            .await
+            .map_err(|e| storage_error(e, &self.name, "looking for a copy"))
+    }
+}
