@@ -2,7 +2,7 @@
 # Starts and stops the real services the tests use, on loopback, in throw-away directories
 # under .test-services/ (never the machine's own MariaDB or keyring).
 #
-#   scripts/services.sh start [mariadb] [faultfs] [s3] [webdav] [sftp]   # idempotent; default: all
+#   scripts/services.sh start [mariadb] [faultfs] [s3] [webdav] [sftp] [gdrive]   # idempotent; default: all
 #   scripts/services.sh stop
 #   scripts/services.sh env               # the variables the tests read, as shell assignments
 #
@@ -10,8 +10,8 @@
 # (3407 by default), an admin user `root` on the socket and a test user `billora_test` with a password.
 # Remote destinations: an S3-compatible server (moto, from PyPI) with a bucket `billora-test`,
 # a WebDAV server (Debian's rclone) with basic auth, and an OpenSSH server (Debian's
-# openssh-server) on its own port with key auth; all on 127.0.0.1, their data under
-# .test-services/.
+# openssh-server) on its own port with key auth, and a stand-in for Google's OAuth and Drive
+# endpoints (tests/gdrive/drive_standin.py); all on 127.0.0.1, their data under .test-services/.
 . "$(dirname "$0")/lib.sh"
 
 MARIADB_DIR="$SERVICES_DIR/mariadb"
@@ -20,6 +20,8 @@ MARIADB_TEST_PASSWORD="billora-test-pw"
 S3_PORT="${BILLORA_TEST_S3_PORT:-9123}"
 WEBDAV_PORT="${BILLORA_TEST_WEBDAV_PORT:-9124}"
 SFTP_PORT="${BILLORA_TEST_SFTP_PORT:-2223}"
+GDRIVE_PORT="${BILLORA_TEST_GDRIVE_PORT:-9125}"
+GDRIVE_DIR="$SERVICES_DIR/gdrive"
 S3_DIR="$SERVICES_DIR/s3"
 WEBDAV_DIR="$SERVICES_DIR/webdav"
 SFTP_DIR="$SERVICES_DIR/sftp"
@@ -155,6 +157,17 @@ CFG
     wait_port "$SFTP_PORT" || { tail -20 "$SFTP_DIR/sshd.log" >&2; die "sshd did not start"; }
 }
 
+# Google Drive: a stand-in of the token and Drive v3 endpoints (Python's standard library).
+start_gdrive() {
+    need_apt python3
+    mkdir -p "$GDRIVE_DIR"
+    port_open "$GDRIVE_PORT" && return 0
+    say "starting a Google Drive stand-in on 127.0.0.1:$GDRIVE_PORT"
+    setsid python3 "$ROOT/tests/gdrive/drive_standin.py" "$GDRIVE_PORT" </dev/null >"$GDRIVE_DIR/standin.log" 2>&1 9>&- &
+    echo $! >"$GDRIVE_DIR/pid"
+    wait_port "$GDRIVE_PORT" || { tail -20 "$GDRIVE_DIR/standin.log" >&2; die "the Drive stand-in did not start"; }
+}
+
 stop_pid_file() {
     [ -f "$1" ] && kill "$(cat "$1")" 2>/dev/null || true
     rm -f "$1"
@@ -164,6 +177,7 @@ stop_remotes() {
     stop_pid_file "$S3_DIR/pid"
     stop_pid_file "$WEBDAV_DIR/pid"
     stop_pid_file "$SFTP_DIR/sshd.pid"
+    stop_pid_file "$GDRIVE_DIR/pid"
 }
 
 stop_mariadb() {
@@ -193,6 +207,9 @@ BILLORA_TEST_SFTP_PORT=$SFTP_PORT
 BILLORA_TEST_SFTP_USER=$(id -un)
 BILLORA_TEST_SFTP_KEY=$SFTP_DIR/client_key
 BILLORA_TEST_SFTP_ROOT=$SFTP_DIR/root
+BILLORA_TEST_GDRIVE_BASE=http://127.0.0.1:$GDRIVE_PORT
+BILLORA_TEST_GDRIVE_CLIENT_ID=billora-test-client
+BILLORA_TEST_GDRIVE_CLIENT_SECRET=gdrive-test-secret
 ENV
 }
 
@@ -204,10 +221,10 @@ exec 9>"$SERVICES_DIR/.lock"
 flock 9
 case "$cmd" in
     start)
-        for svc in "${@:-mariadb faultfs s3 webdav sftp}"; do for one in $svc; do "start_$one"; done; done
+        for svc in "${@:-mariadb faultfs s3 webdav sftp gdrive}"; do for one in $svc; do "start_$one"; done; done
         print_env >"$SERVICES_DIR/env"
         ;;
     stop) stop_mariadb; stop_faultfs; stop_remotes ;;
     env) print_env ;;
-    *) die "usage: $0 start [mariadb] [faultfs] [s3] [webdav] [sftp] | stop | env" ;;
+    *) die "usage: $0 start [mariadb] [faultfs] [s3] [webdav] [sftp] [gdrive] | stop | env" ;;
 esac

@@ -297,8 +297,18 @@ pub async fn list_destinations(app: Api<'_>) -> Out<Vec<Destination>> {
 }
 
 #[tauri::command]
-pub async fn add_destination(app: Api<'_>, form: DestinationForm) -> Out<Destination> {
-    app.api.add_destination(form).await
+pub async fn add_destination(
+    handle: AppHandle,
+    app: Api<'_>,
+    form: DestinationForm,
+) -> Out<Destination> {
+    // Google Drive's consent page opens in the default browser.
+    let open = |url: &str| {
+        if let Err(e) = handle.opener().open_url(url, None::<&str>) {
+            tracing::warn!(error = %e, "cannot open the browser for Google's consent page");
+        }
+    };
+    app.api.add_destination(form, &open).await
 }
 
 #[tauri::command]

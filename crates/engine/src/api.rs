@@ -808,12 +808,17 @@ impl Api {
     }
 
     /// Tests the form's destination, then saves it: a destination that cannot be written to is
-    /// not saved.
+    /// not saved. Google Drive is connected first: `open` shows Google's consent page in the
+    /// browser, and this waits (up to five minutes) for the answer.
     pub async fn add_destination(
         &self,
         form: DestinationForm,
+        open: &(dyn Fn(&str) + Sync),
     ) -> Result<crate::destination::Destination> {
-        let secret = form.secret.filter(|s| !s.is_empty());
+        let given = form.secret.filter(|s| !s.is_empty());
+        let secret = crate::destination::connect(&form.destination, given.as_deref(), open)
+            .await
+            .map_err(|e| destination_field(&form.destination.settings, e))?;
         crate::destination::test_draft(&form.destination, secret.as_deref())
             .await
             .map_err(|e| destination_field(&form.destination.settings, e))?;
@@ -832,6 +837,15 @@ impl Api {
         &self,
         form: DestinationForm,
     ) -> Result<crate::destination::remote::DestinationCheck> {
+        if matches!(
+            form.destination.settings,
+            crate::destination::DestinationSettings::Gdrive { .. }
+        ) {
+            return Err(Error::invalid(
+                "kind",
+                "Google Drive is tested when it is connected: choose Connect and save",
+            ));
+        }
         let secret = form.secret.filter(|s| !s.is_empty());
         crate::destination::test_draft(&form.destination, secret.as_deref())
             .await
@@ -1063,11 +1077,13 @@ fn destination_field(settings: &crate::destination::DestinationSettings, e: Erro
         S::S3 { .. } => "endpoint",
         S::Sftp { .. } => "host",
         S::Webdav { .. } => "url",
+        S::Gdrive { .. } => "client_id",
     };
     match (e.code, settings) {
-        (ErrorCode::PermissionDenied | ErrorCode::AuthFailed, S::S3 { .. } | S::Webdav { .. }) => {
-            e.with_field("secret")
-        }
+        (
+            ErrorCode::PermissionDenied | ErrorCode::AuthFailed,
+            S::S3 { .. } | S::Webdav { .. } | S::Gdrive { .. },
+        ) => e.with_field("secret"),
         (ErrorCode::PermissionDenied | ErrorCode::AuthFailed, S::Sftp { .. }) => {
             e.with_field("key_file")
         }

@@ -118,7 +118,7 @@ enum DestinationCommand {
 struct AddDestination {
     #[arg(long)]
     name: String,
-    /// folder, s3, sftp or webdav.
+    /// folder, s3, sftp, webdav or gdrive.
     #[arg(long)]
     kind: String,
     /// folder: the folder's full path.
@@ -163,13 +163,21 @@ struct AddDestination {
     /// webdav: the server's address.
     #[arg(long)]
     url: Option<String>,
+    /// gdrive: the OAuth client ID of a "Desktop app" client (the client secret is read with
+    /// --secret-stdin). A browser opens Google's consent page; the answer comes back to this
+    /// computer.
+    #[arg(long)]
+    client_id: Option<String>,
+    /// gdrive: another address for Google's OAuth and Drive endpoints (a compatible service).
+    #[arg(long)]
+    api_base: Option<String>,
     /// Keep copies this many days on this destination (default: the schedule's).
     #[arg(long)]
     retention_days: Option<i64>,
     /// Keep at most this many copies on this destination (default: the schedule's).
     #[arg(long)]
     max_backups: Option<i64>,
-    /// Read the secret (S3 secret key, WebDAV password) from stdin.
+    /// Read the secret (S3 secret key, WebDAV password, Google OAuth client secret) from stdin.
     #[arg(long)]
     secret_stdin: bool,
     /// Save without testing the destination first.
@@ -922,10 +930,17 @@ async fn destination(store: &Store, cmd: DestinationCommand, now: Timestamp) -> 
                     username: a.user.clone(),
                     folder: a.folder.clone(),
                 },
+                "gdrive" => DestinationSettings::Gdrive {
+                    client_id: need(a.client_id.clone(), "client_id", "client-id")?,
+                    folder: a.folder.clone(),
+                    api_base: a.api_base.clone(),
+                },
                 other => {
                     return Err(Error::invalid(
                         "kind",
-                        format!("`{other}` is not a destination kind (folder, s3, sftp, webdav)"),
+                        format!(
+                            "`{other}` is not a destination kind (folder, s3, sftp, webdav, gdrive)"
+                        ),
                     ))
                 }
             };
@@ -940,8 +955,16 @@ async fn destination(store: &Store, cmd: DestinationCommand, now: Timestamp) -> 
                 retention_days: a.retention_days,
                 max_backups: a.max_backups,
             };
+            // Google Drive: the consent page, in a browser; the answer comes back here.
+            let open = |url: &str| {
+                eprintln!(
+                    "Open this address in a browser to let Billora Backup use Google Drive:\n{url}"
+                );
+                open_in_browser(url);
+            };
+            let secret = dest::connect(&request, secret.as_deref(), &open).await?;
             // Test before saving, so a typo is found now and not at 02:00.
-            if !a.no_test {
+            if !a.no_test || matches!(request.settings, DestinationSettings::Gdrive { .. }) {
                 dest::test_draft(&request, secret.as_deref()).await?;
             }
             print_json(
@@ -961,6 +984,28 @@ async fn destination(store: &Store, cmd: DestinationCommand, now: Timestamp) -> 
             print_json(&json!({ "success": true, "removed": removed }))
         }
     }
+}
+
+/// Best effort: the desktop's browser (`BROWSER` first, as Python's webbrowser does).
+fn open_in_browser(url: &str) {
+    let program = std::env::var("BROWSER")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| {
+            if cfg!(target_os = "macos") {
+                "open".into()
+            } else if cfg!(windows) {
+                "explorer".into()
+            } else {
+                "xdg-open".into()
+            }
+        });
+    let _ = std::process::Command::new(program)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
 }
 
 async fn restore(store: &Store, args: RestoreArgs) -> Result<()> {

@@ -13,7 +13,7 @@ import { errorText, t, type Key } from "../i18n";
 import type { Nav } from "../main";
 
 export type Kind = DestinationSettings["kind"];
-export const KINDS: Kind[] = ["s3", "sftp", "webdav", "folder"];
+export const KINDS: Kind[] = ["s3", "sftp", "webdav", "gdrive", "folder"];
 
 export function checkText(check: DestinationCheck): string {
   return t("dest_ok", { location: check.location, ms: check.round_trip_ms });
@@ -122,6 +122,8 @@ export function readSettings(form: ParentNode, kind: Kind): DestinationSettings 
     }
     case "webdav":
       return { kind, url: inputValue(form, "url"), username: blank("username"), folder: inputValue(form, "folder") };
+    case "gdrive":
+      return { kind, client_id: inputValue(form, "client_id"), folder: inputValue(form, "folder"), api_base: null };
   }
 }
 
@@ -170,6 +172,13 @@ export function kindFields(kind: Kind): HTMLElement[] {
         field("secret", t("c_password"), h("input", { type: "password", autocomplete: "new-password", "data-testid": "dest-secret" }), t("dest_secret_help")),
         field("folder", t("dest_folder"), text("dest-folder", "Billora")),
       ];
+    case "gdrive":
+      return [
+        h("p", { class: "help", text: t("dest_gdrive_intro") }),
+        field("client_id", t("dest_client_id"), text("dest-client-id", "1234-abc.apps.googleusercontent.com"), t("dest_client_id_help")),
+        field("secret", t("dest_client_secret"), h("input", { type: "password", autocomplete: "off", "data-testid": "dest-secret" }), t("dest_secret_help")),
+        field("folder", t("dest_folder_drive"), text("dest-folder", "Billora Backups")),
+      ];
   }
 }
 
@@ -177,7 +186,30 @@ function addForm(nav: Nav): HTMLFormElement {
   const result = h("p", { class: "result", "aria-live": "polite", "data-testid": "dest-draft-result" });
   let kind: Kind = "s3";
   const kindBox = h("fieldset", { class: "kind-fields", "data-testid": "dest-kind-fields" });
-  const showKind = () => mount(kindBox, kindFields(kind));
+  const testButton = h("button", {
+    type: "button",
+    text: t("dest_test_draft"),
+    "data-testid": "dest-test-draft",
+    onclick: async () => {
+      clearErrors(form);
+      result.className = "result";
+      result.textContent = t("dest_testing");
+      try {
+        result.textContent = checkText(await call("test_destination_draft", { form: formValue() }));
+        result.classList.add("ok");
+      } catch (err) {
+        result.textContent = "";
+        showError(form, toEngineError(err));
+      }
+    },
+  });
+  const saveButton = h("button", { type: "submit", class: "primary", text: t("dest_save"), "data-testid": "dest-save" });
+  // Google Drive is tested as part of connecting (the browser asks for consent first).
+  const showKind = () => {
+    mount(kindBox, kindFields(kind));
+    testButton.hidden = kind === "gdrive";
+    saveButton.textContent = kind === "gdrive" ? t("dest_connect_save") : t("dest_save");
+  };
   const kindSelect = h(
     "select",
     {
@@ -202,7 +234,7 @@ function addForm(nav: Nav): HTMLFormElement {
         ev.preventDefault();
         clearErrors(form);
         result.className = "result";
-        result.textContent = t("dest_testing");
+        result.textContent = kind === "gdrive" ? t("dest_connecting") : t("dest_testing");
         try {
           await call("add_destination", { form: formValue() });
           nav.toast(t("saved"));
@@ -232,24 +264,8 @@ function addForm(nav: Nav): HTMLFormElement {
     h(
       "div",
       { class: "actions" },
-      h("button", {
-        type: "button",
-        text: t("dest_test_draft"),
-        "data-testid": "dest-test-draft",
-        onclick: async () => {
-          clearErrors(form);
-          result.className = "result";
-          result.textContent = t("dest_testing");
-          try {
-            result.textContent = checkText(await call("test_destination_draft", { form: formValue() }));
-            result.classList.add("ok");
-          } catch (err) {
-            result.textContent = "";
-            showError(form, toEngineError(err));
-          }
-        },
-      }),
-      h("button", { type: "submit", class: "primary", text: t("dest_save"), "data-testid": "dest-save" }),
+      testButton,
+      saveButton,
     ),
   );
   showKind();

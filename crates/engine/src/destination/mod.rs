@@ -10,6 +10,7 @@
 //! destination.
 
 pub mod copies;
+pub mod gdrive;
 pub mod remote;
 
 use jiff::Timestamp;
@@ -81,6 +82,18 @@ pub enum DestinationSettings {
         #[serde(default)]
         folder: String,
     },
+    /// Google Drive, through OAuth for an installed app (the refresh token in the keyring).
+    Gdrive {
+        /// The OAuth client ID of a "Desktop app" client in your Google Cloud project.
+        client_id: String,
+        /// The folder in My Drive (created by the app; `Billora Backups` by default).
+        #[serde(default)]
+        folder: String,
+        /// Replaces Google's OAuth and API addresses (a compatible service or a test
+        /// stand-in); empty for Google.
+        #[serde(default)]
+        api_base: Option<String>,
+    },
 }
 
 fn yes() -> bool {
@@ -94,13 +107,14 @@ impl DestinationSettings {
             DestinationSettings::S3 { .. } => "s3",
             DestinationSettings::Sftp { .. } => "sftp",
             DestinationSettings::Webdav { .. } => "webdav",
+            DestinationSettings::Gdrive { .. } => "gdrive",
         }
     }
 
     /// Whether this kind needs a secret (S3 secret key; a WebDAV password with a user name).
     pub fn needs_secret(&self) -> bool {
         match self {
-            DestinationSettings::S3 { .. } => true,
+            DestinationSettings::S3 { .. } | DestinationSettings::Gdrive { .. } => true,
             DestinationSettings::Webdav { username, .. } => username.is_some(),
             _ => false,
         }
@@ -126,6 +140,9 @@ impl DestinationSettings {
             ),
             DestinationSettings::Webdav { url, folder, .. } => {
                 format!("{}/{}", url.trim_end_matches('/'), folder.trim_matches('/'))
+            }
+            DestinationSettings::Gdrive { folder, .. } => {
+                format!("gdrive://My Drive/{}", folder.trim_matches('/'))
             }
         }
     }
@@ -238,6 +255,22 @@ impl DestinationSettings {
                 }
                 check_folder("folder", folder)?;
             }
+            DestinationSettings::Gdrive {
+                client_id,
+                folder,
+                api_base,
+            } => {
+                if client_id.trim().is_empty() || client_id.chars().any(char::is_whitespace) {
+                    return Err(Error::invalid(
+                        "client_id",
+                        "give the OAuth client ID of a Desktop app client (…apps.googleusercontent.com)",
+                    ));
+                }
+                check_folder("folder", folder)?;
+                if let Some(base) = api_base.as_deref().filter(|b| !b.trim().is_empty()) {
+                    check_url("api_base", base)?;
+                }
+            }
         }
         Ok(())
     }
@@ -288,6 +321,22 @@ impl DestinationSettings {
                 username: blank(username),
                 folder: folder.trim().trim_matches('/').to_owned(),
             },
+            DestinationSettings::Gdrive {
+                client_id,
+                folder,
+                api_base,
+            } => {
+                let folder = folder.trim().trim_matches('/').to_owned();
+                DestinationSettings::Gdrive {
+                    client_id: client_id.trim().to_owned(),
+                    folder: if folder.is_empty() {
+                        "Billora Backups".to_owned()
+                    } else {
+                        folder
+                    },
+                    api_base: blank(api_base),
+                }
+            }
         }
     }
 }
@@ -393,6 +442,7 @@ impl NewDestination {
         if self.settings.needs_secret() && secret.is_none_or(str::is_empty) {
             let (field, what) = match self.settings {
                 DestinationSettings::S3 { .. } => ("secret", "the secret access key"),
+                DestinationSettings::Gdrive { .. } => ("secret", "the OAuth client secret"),
                 _ => ("secret", "the password"),
             };
             return Err(Error::invalid(field, format!("{what} is needed"))
@@ -575,6 +625,43 @@ impl Store {
     }
 }
 
+/// What the keyring keeps for a new destination: the secret as given, or for Google Drive the
+/// client secret with the refresh token that `open` (the browser, showing Google's consent
+/// page) obtains. Waits at most five minutes for the person to answer.
+pub async fn connect(
+    request: &NewDestination,
+    secret: Option<&str>,
+    open: &(dyn Fn(&str) + Sync),
+) -> Result<Option<String>> {
+    request.validate(secret)?;
+    match request.settings.clone().normalised() {
+        DestinationSettings::Gdrive {
+            client_id,
+            api_base,
+            ..
+        } => {
+            let client_secret = secret.unwrap_or_default();
+            let endpoints = gdrive::Endpoints::new(api_base.as_deref());
+            let refresh_token = gdrive::authorize(
+                &endpoints,
+                &client_id,
+                client_secret,
+                open,
+                std::time::Duration::from_secs(300),
+            )
+            .await?;
+            Ok(Some(
+                serde_json::to_string(&gdrive::DriveSecret {
+                    client_secret: client_secret.to_owned(),
+                    refresh_token,
+                })
+                .unwrap_or_default(),
+            ))
+        }
+        _ => Ok(secret.map(str::to_owned)),
+    }
+}
+
 /// Tests a saved destination: writes, reads back and deletes a small file there.
 pub async fn test_destination(
     store: &Store,
@@ -588,6 +675,7 @@ pub async fn test_destination(
 }
 
 /// Tests a destination before it is saved (the form's Test button); stores nothing.
+/// For Google Drive, `secret` is what [`connect`] returned.
 pub async fn test_draft(
     request: &NewDestination,
     secret: Option<&str>,

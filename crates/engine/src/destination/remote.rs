@@ -20,6 +20,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use super::gdrive::{Drive, DriveSecret, Endpoints};
 use super::{secret_key, Destination, DestinationSettings, KnownHosts};
 use crate::artifact::PARTIAL_SUFFIX;
 use crate::error::{Error, ErrorCode, Result};
@@ -30,9 +31,15 @@ pub const BLOCK: usize = 8 * 1024 * 1024;
 
 /// An open destination.
 pub struct Remote {
-    op: Operator,
+    backend: Backend,
     name: String,
     can_rename: bool,
+}
+
+/// OpenDAL for everything but Google Drive, which has its own client (see [`super::gdrive`]).
+enum Backend {
+    Dal(Operator),
+    Drive(Box<Drive>),
 }
 
 impl std::fmt::Debug for Remote {
@@ -58,13 +65,17 @@ pub struct DestinationCheck {
 /// messages name the service, path and endpoint, never credentials.
 pub fn storage_error(err: opendal::Error, destination: &str, doing: &str) -> Error {
     use opendal::ErrorKind as K;
-    let detail = err.to_string();
-    let detail: String = detail.chars().take(400).collect();
-    let message = format!("{doing} on `{destination}` failed: {detail}");
-    // Some services (WebDAV) report a refused login as an unexpected HTTP status.
-    let kind = match (err.kind(), http_status(&detail)) {
-        (K::Unexpected, Some(401 | 403)) => K::PermissionDenied,
-        (K::Unexpected, Some(404)) => K::NotFound,
+    let full = err.to_string();
+    let status = http_status(&full);
+    let message = format!(
+        "{doing} on `{destination}` failed: {}",
+        concise(&err, &full, status)
+    );
+    // Services report some refusals as an HTTP status OpenDAL calls unexpected or a bad
+    // configuration (WebDAV's 401, S3's NoSuchBucket).
+    let kind = match (err.kind(), status) {
+        (K::Unexpected | K::ConfigInvalid, Some(401 | 403)) => K::PermissionDenied,
+        (K::Unexpected | K::ConfigInvalid, Some(404)) => K::NotFound,
         (kind, _) => kind,
     };
     match kind {
@@ -77,7 +88,7 @@ pub fn storage_error(err: opendal::Error, destination: &str, doing: &str) -> Err
             .with_hint("check the destination's settings"),
         K::RateLimited => Error::new(ErrorCode::Transient, message)
             .with_hint("the service is busy; the next run tries again"),
-        _ if err.is_temporary() || looks_unreachable(&detail) => {
+        _ if err.is_temporary() || looks_unreachable(&full) => {
             Error::new(ErrorCode::Unreachable, message).with_hint(
                 "check the network, the address and port, and that the server is running",
             )
@@ -85,6 +96,36 @@ pub fn storage_error(err: opendal::Error, destination: &str, doing: &str) -> Err
         _ => Error::new(ErrorCode::StorageFailed, message)
             .with_hint("check the destination's settings with Test, then try again"),
     }
+}
+
+/// What people need of an OpenDAL error: the HTTP status and the service's own error code and
+/// message (`HTTP 404 NoSuchBucket: The specified bucket does not exist`), not its headers.
+fn concise(err: &opendal::Error, full: &str, status: Option<u16>) -> String {
+    let between = |open: &str, close: &str| -> Option<String> {
+        let start = full.find(open)? + open.len();
+        let len = full[start..].find(close)?;
+        Some(full[start..start + len].trim().to_owned())
+    };
+    let text = match status {
+        Some(status) => {
+            let mut text = format!("HTTP {status}");
+            // S3 errors come as XML, or as OpenDAL's parsed `S3Error { code: "…", message: "…" }`.
+            let code = between("<Code>", "</Code>").or_else(|| between("code: \"", "\""));
+            let message =
+                between("<Message>", "</Message>").or_else(|| between("message: \"", "\""));
+            if let Some(code) = code {
+                text.push_str(&format!(" {code}"));
+            }
+            if let Some(message) = message {
+                text.push_str(&format!(": {message}"));
+            } else if !err.message().trim().is_empty() {
+                text.push_str(&format!(": {}", err.message().trim()));
+            }
+            text
+        }
+        None => full.to_owned(),
+    };
+    text.chars().take(300).collect()
 }
 
 /// The HTTP status in an OpenDAL error's context (`status: 401`), if any.
@@ -110,7 +151,7 @@ fn looks_unreachable(detail: &str) -> bool {
 
 /// rustls needs one process-wide crypto provider (the app already uses ring everywhere), and
 /// OpenDAL's HTTP services one transport (reqwest); both are first-installed-wins.
-fn install_crypto_provider() {
+pub(crate) fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     opendal_http_transport_reqwest::install_default();
 }
@@ -205,6 +246,33 @@ impl Remote {
                     .root(folder);
                 Operator::new(builder)
             }
+            DestinationSettings::Gdrive {
+                client_id,
+                folder,
+                api_base,
+            } => {
+                let secret: DriveSecret = serde_json::from_str(secret.unwrap_or_default())
+                    .map_err(|_| {
+                        Error::new(
+                            ErrorCode::SecretStoreUnavailable,
+                            format!(
+                                "the keyring does not hold a Google Drive connection for `{name}`"
+                            ),
+                        )
+                        .with_hint("remove the destination and add it again")
+                    })?;
+                let drive = Drive::new(
+                    Endpoints::new(api_base.as_deref()),
+                    client_id,
+                    secret,
+                    folder,
+                )?;
+                return Ok(Remote {
+                    backend: Backend::Drive(Box::new(drive)),
+                    name: name.to_owned(),
+                    can_rename: false,
+                });
+            }
             #[cfg(not(unix))]
             DestinationSettings::Sftp { .. } => {
                 let _ = KnownHosts::Strict;
@@ -224,10 +292,32 @@ impl Remote {
             )
             .layer(RetryLayer::new().with_max_times(3).with_jitter());
         Ok(Remote {
-            op,
+            backend: Backend::Dal(op),
             name: name.to_owned(),
             can_rename,
         })
+    }
+
+    async fn write_bytes(&self, object: &str, body: Vec<u8>, doing: &str) -> Result<()> {
+        match &self.backend {
+            Backend::Dal(op) => op
+                .write(object, body)
+                .await
+                .map(|_| ())
+                .map_err(|e| storage_error(e, &self.name, doing)),
+            Backend::Drive(drive) => drive.write_small(object, body).await,
+        }
+    }
+
+    async fn read_bytes(&self, object: &str, doing: &str) -> Result<Vec<u8>> {
+        match &self.backend {
+            Backend::Dal(op) => op
+                .read(object)
+                .await
+                .map(|b| b.to_vec())
+                .map_err(|e| storage_error(e, &self.name, doing)),
+            Backend::Drive(drive) => drive.read_small(object).await,
+        }
     }
 
     /// Writes a small file, reads it back, compares and deletes it: proves the settings, the
@@ -236,21 +326,11 @@ impl Remote {
         let started = std::time::Instant::now();
         let probe = format!(".billora-check-{}", crate::verify::random_suffix());
         let body = format!("Billora Backup checks it can write here: {probe}\n").into_bytes();
-        self.op
-            .write(&probe, body.clone())
-            .await
-            .map_err(|e| storage_error(e, &self.name, "writing a test file"))?;
-        let read = self
-            .op
-            .read(&probe)
-            .await
-            .map_err(|e| storage_error(e, &self.name, "reading the test file back"));
-        let deleted = self
-            .op
-            .delete(&probe)
-            .await
-            .map_err(|e| storage_error(e, &self.name, "deleting the test file"));
-        let read = read?.to_vec();
+        self.write_bytes(&probe, body.clone(), "writing a test file")
+            .await?;
+        let read = self.read_bytes(&probe, "reading the test file back").await;
+        let deleted = self.delete(&probe).await;
+        let read = read?;
         deleted?;
         if read != body {
             return Err(Error::new(
@@ -288,12 +368,25 @@ impl Remote {
             .await
             .map_err(|e| crate::error::io_error(e, "reading the backup to send"))?
             .len();
+        let op = match &self.backend {
+            Backend::Dal(op) => op,
+            Backend::Drive(drive) => {
+                // A resumable upload creates the file only when its last chunk is in.
+                let stored = drive.upload(local, object, cancel, sent).await?;
+                let proven = self
+                    .prove_drive(drive, object, &stored, size, expected_sha256)
+                    .await;
+                if proven.is_err() {
+                    let _ = drive.delete(object).await;
+                }
+                return proven.map(|()| size);
+            }
+        };
         let partial = self.partial_path(object);
         let target = partial.as_deref().unwrap_or(object);
-        let result = self.stream_up(local, target, cancel, sent).await;
+        let result = self.stream_up(op, local, target, cancel, sent).await;
         let result = match (result, &partial) {
-            (Ok(()), Some(partial)) => self
-                .op
+            (Ok(()), Some(partial)) => op
                 .rename(partial, object)
                 .await
                 .map_err(|e| storage_error(e, &self.name, "renaming the finished copy")),
@@ -301,21 +394,59 @@ impl Remote {
         };
         if let Err(err) = result {
             if let Some(partial) = &partial {
-                let _ = self.op.delete(partial).await;
+                let _ = op.delete(partial).await;
             }
             return Err(err);
         }
-        match self.prove(object, size, expected_sha256).await {
+        match self.prove(op, object, size, expected_sha256).await {
             Ok(()) => Ok(size),
             Err(err) => {
-                let _ = self.op.delete(object).await;
+                let _ = op.delete(object).await;
                 Err(err)
             }
         }
     }
 
+    /// Drive's own size and SHA-256 of what it stored (or, where it gives none, every byte
+    /// read back and hashed).
+    async fn prove_drive(
+        &self,
+        drive: &Drive,
+        object: &str,
+        stored: &super::gdrive::DriveFile,
+        size: u64,
+        expected_sha256: &str,
+    ) -> Result<()> {
+        let stored_size = stored.size.as_deref().and_then(|s| s.parse::<u64>().ok());
+        if stored_size != Some(size) {
+            return Err(Error::new(
+                ErrorCode::Corrupt,
+                format!(
+                    "the copy on `{}` is {} bytes, the backup {size}",
+                    self.name,
+                    stored_size.map_or("an unknown number of".to_owned(), |s| s.to_string())
+                ),
+            ));
+        }
+        let sha = match &stored.sha256_checksum {
+            Some(sha) => sha.clone(),
+            None => drive.download(object, &mut tokio::io::sink()).await?,
+        };
+        if !sha.eq_ignore_ascii_case(expected_sha256) {
+            return Err(Error::new(
+                ErrorCode::Corrupt,
+                format!(
+                    "the copy on `{}` has another SHA-256 than the backup",
+                    self.name
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     async fn stream_up(
         &self,
+        op: &Operator,
         local: &Path,
         target: &str,
         cancel: &AtomicBool,
@@ -325,8 +456,7 @@ impl Remote {
         let mut file = tokio::fs::File::open(local)
             .await
             .map_err(|e| crate::error::io_error(e, "opening the backup to send"))?;
-        let mut writer = self
-            .op
+        let mut writer = op
             .writer_with(target)
             .chunk(BLOCK)
             .concurrent(2)
@@ -361,9 +491,14 @@ impl Remote {
     }
 
     /// Size from `stat`, then every byte read back and hashed.
-    async fn prove(&self, object: &str, size: u64, expected_sha256: &str) -> Result<()> {
-        let meta = self
-            .op
+    async fn prove(
+        &self,
+        op: &Operator,
+        object: &str,
+        size: u64,
+        expected_sha256: &str,
+    ) -> Result<()> {
+        let meta = op
             .stat(object)
             .await
             .map_err(|e| storage_error(e, &self.name, "checking the copy's size"))?;
@@ -377,7 +512,7 @@ impl Remote {
                 ),
             ));
         }
-        let sha = self.hash_remote(object, size).await?;
+        let sha = self.hash_remote(op, object, size).await?;
         if !sha.eq_ignore_ascii_case(expected_sha256) {
             return Err(Error::new(
                 ErrorCode::Corrupt,
@@ -390,9 +525,8 @@ impl Remote {
         Ok(())
     }
 
-    async fn hash_remote(&self, object: &str, size: u64) -> Result<String> {
-        let reader = self
-            .op
+    async fn hash_remote(&self, op: &Operator, object: &str, size: u64) -> Result<String> {
+        let reader = op
             .reader_with(object)
             .chunk(BLOCK)
             .await
@@ -418,32 +552,36 @@ impl Remote {
 
     /// Writes a small file (the manifest beside a copy) in one request.
     pub async fn put_small(&self, object: &str, body: Vec<u8>) -> Result<()> {
-        self.op
-            .write(object, body)
+        self.write_bytes(object, body, "uploading the manifest")
             .await
-            .map(|_| ())
-            .map_err(|e| storage_error(e, &self.name, "uploading the manifest"))
     }
 
     /// Reads a small file (a manifest).
     pub async fn get_small(&self, object: &str) -> Result<Vec<u8>> {
-        self.op
-            .read(object)
-            .await
-            .map(|b| b.to_vec())
-            .map_err(|e| storage_error(e, &self.name, "downloading the manifest"))
+        self.read_bytes(object, "downloading the manifest").await
     }
 
     /// Fetches `object` into the new private file `local`, streaming; returns its SHA-256.
     pub async fn fetch(&self, object: &str, local: &Path) -> Result<String> {
-        let size = self
-            .op
+        let op = match &self.backend {
+            Backend::Dal(op) => op,
+            Backend::Drive(drive) => {
+                let std_file = crate::artifact::create_private_file(local)
+                    .map_err(|e| crate::error::io_error(e, "saving the downloaded copy"))?;
+                let mut file = tokio::fs::File::from_std(std_file);
+                let sha = drive.download(object, &mut file).await?;
+                file.sync_all()
+                    .await
+                    .map_err(|e| crate::error::io_error(e, "saving the downloaded copy"))?;
+                return Ok(sha);
+            }
+        };
+        let size = op
             .stat(object)
             .await
             .map_err(|e| storage_error(e, &self.name, "finding the copy"))?
             .content_length();
-        let reader = self
-            .op
+        let reader = op
             .reader_with(object)
             .chunk(BLOCK)
             .await
@@ -478,14 +616,17 @@ impl Remote {
 
     /// Deletes `object`; true when it was there.
     pub async fn delete(&self, object: &str) -> Result<bool> {
-        let existed = match self.op.stat(object).await {
+        let op = match &self.backend {
+            Backend::Dal(op) => op,
+            Backend::Drive(drive) => return drive.delete(object).await,
+        };
+        let existed = match op.stat(object).await {
             Ok(_) => true,
             Err(e) if e.kind() == opendal::ErrorKind::NotFound => false,
             Err(e) => return Err(storage_error(e, &self.name, "finding an old copy")),
         };
         if existed {
-            self.op
-                .delete(object)
+            op.delete(object)
                 .await
                 .map_err(|e| storage_error(e, &self.name, "deleting an old copy"))?;
         }
@@ -494,9 +635,12 @@ impl Remote {
 
     /// Whether `object` exists.
     pub async fn exists(&self, object: &str) -> Result<bool> {
-        self.op
-            .exists(object)
-            .await
-            .map_err(|e| storage_error(e, &self.name, "looking for a copy"))
+        match &self.backend {
+            Backend::Dal(op) => op
+                .exists(object)
+                .await
+                .map_err(|e| storage_error(e, &self.name, "looking for a copy")),
+            Backend::Drive(drive) => Ok(drive.find(object).await?.is_some()),
+        }
     }
 }

@@ -720,3 +720,219 @@ async fn a_cancelled_upload_leaves_no_object_and_an_interrupted_one_is_cleaned_u
     );
     server.drop_db(&db);
 }
+
+/// The "browser": follows Google's consent page (the stand-in consents at once) to the
+/// loopback address the engine listens on.
+fn browse(url: &str) {
+    let url = url.to_owned();
+    std::thread::spawn(move || {
+        let _ = std::process::Command::new("python3")
+            .args(["-c", "import sys, urllib.request as u\ntry: u.urlopen(sys.argv[1]).read()\nexcept Exception: pass", &url])
+            .status();
+    });
+}
+
+fn drive(client_id: &str, folder: &str) -> NewDestination {
+    NewDestination {
+        name: "drive".into(),
+        settings: DestinationSettings::Gdrive {
+            client_id: client_id.into(),
+            folder: folder.into(),
+            api_base: Some(env("BILLORA_TEST_GDRIVE_BASE")),
+        },
+        retention_days: None,
+        max_backups: Some(1),
+    }
+}
+
+/// What the Drive stand-in holds or saw, as JSON.
+fn standin(path: &str) -> serde_json::Value {
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import sys, urllib.request as u\nsys.stdout.write(u.urlopen(sys.argv[1]).read().decode())", &format!("{}{path}", env("BILLORA_TEST_GDRIVE_BASE"))])
+        .output()
+        .expect("python3 runs");
+    serde_json::from_slice(&out.stdout).expect("the stand-in answers JSON")
+}
+
+#[tokio::test]
+async fn google_drive_connects_with_pkce_uploads_in_chunks_keeps_one_copy_and_restores_from_it() {
+    let secrets = test_secrets();
+    let client_secret = env("BILLORA_TEST_GDRIVE_CLIENT_SECRET");
+    let client_id = env("BILLORA_TEST_GDRIVE_CLIENT_ID");
+    let folder = unique("Billora Backups");
+
+    // Refused consent and a wrong client secret: clear errors, nothing kept.
+    let denied = billora_engine::destination::connect(
+        &drive(&format!("{client_id}-deny"), &folder),
+        Some(&client_secret),
+        &browse,
+    )
+    .await
+    .expect_err("a refused consent");
+    assert_eq!(
+        denied.code,
+        ErrorCode::AuthFailed,
+        "the person said no: {denied:?}"
+    );
+    let wrong = billora_engine::destination::connect(
+        &drive(&client_id, &folder),
+        Some("not-the-secret"),
+        &browse,
+    )
+    .await
+    .expect_err("a wrong client secret");
+    assert_eq!(
+        wrong.code,
+        ErrorCode::PermissionDenied,
+        "Google refuses the client: {wrong:?}"
+    );
+    assert!(
+        !wrong.message.contains("not-the-secret"),
+        "the secret is not in the message: {}",
+        wrong.message
+    );
+
+    // The consent flow: PKCE, the loopback redirect, a refresh token for the keyring.
+    let request = drive(&client_id, &folder);
+    let stored = billora_engine::destination::connect(&request, Some(&client_secret), &browse)
+        .await
+        .expect("connected")
+        .expect("a secret to keep");
+    let kept: serde_json::Value = serde_json::from_str(&stored).expect("JSON");
+    assert!(
+        kept["refresh_token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("rt-")),
+        "a refresh token: {kept}"
+    );
+    let auth = standin("/debug/log");
+    let consent = auth
+        .as_array()
+        .expect("log")
+        .iter()
+        .rev()
+        .find(|e| e["path"] == "/o/oauth2/v2/auth")
+        .expect("the consent page was asked for");
+    assert_eq!(
+        consent["query"]["code_challenge_method"],
+        json!("S256"),
+        "with PKCE"
+    );
+    assert_eq!(
+        consent["query"]["scope"],
+        json!("https://www.googleapis.com/auth/drive.file"),
+        "only the app's own files"
+    );
+    assert!(
+        consent["query"]["redirect_uri"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("http://127.0.0.1:")),
+        "a loopback redirect"
+    );
+
+    let server = services();
+    let db = server.fixture_db("dest_drive");
+    let (_dir, store) = temp_store().await;
+    add_test_connection(&store, &secrets, "office", &db).await;
+    billora_engine::destination::test_draft(&request, Some(&stored))
+        .await
+        .expect("the draft test writes, reads and deletes");
+    store
+        .add_destination(request, Some(&stored), &secrets, now())
+        .await
+        .expect("saved");
+    let id = schedule(
+        &store,
+        json!({"name": "Drive", "cron_expression": "0 2 * * *", "backup_type": "full", "copy_to": ["drive"]}),
+    )
+    .await;
+    let first = run_at(&store, &secrets, id, "2026-02-03T02:00:00Z").await;
+    assert_eq!(
+        first.copies[0].status, "uploaded",
+        "the copy is in Drive: {:?}",
+        first.copies
+    );
+    let second = run_at(&store, &secrets, id, "2026-02-04T02:00:00Z").await;
+    assert_eq!(
+        second.copies[0].status, "uploaded",
+        "and the next one: {:?}",
+        second.copies
+    );
+    let file = second.file.clone().expect("file");
+    let files = standin("/debug/files");
+    let in_folder = |name: &str| {
+        files
+            .as_array()
+            .expect("files")
+            .iter()
+            .find(|f| f["name"] == json!(name))
+            .cloned()
+    };
+    let folder_id = in_folder(&folder).expect("the app made its folder")["id"].clone();
+    let stored_file = in_folder(&file.filename).expect("the newest backup is in Drive");
+    assert_eq!(
+        stored_file["parents"],
+        json!([folder_id]),
+        "inside the app's folder"
+    );
+    assert_eq!(
+        stored_file["sha256Checksum"],
+        json!(file.sha256),
+        "byte for byte"
+    );
+    assert!(
+        in_folder(&format!("{}.manifest.json", file.filename)).is_some(),
+        "with its manifest"
+    );
+    let old = first.file.expect("file").filename;
+    assert!(
+        in_folder(&old).is_none(),
+        "max_backups 1 on the destination deleted the older copy"
+    );
+
+    // Restore from Drive when the local file is gone.
+    std::fs::remove_file(&file.path).expect("local copy removed");
+    let fetched = backup_file(&store, &secrets, second.run_id, None)
+        .await
+        .expect("fetched from Drive");
+    assert_eq!(fetched.fetched_from.as_deref(), Some("drive"), "from Drive");
+    assert_eq!(
+        sha256_of(&fetched.path),
+        file.sha256,
+        "the fetched copy is the backup"
+    );
+    drop(fetched);
+
+    // A large file goes up in 8 MiB chunks of a resumable session.
+    let dir = tempfile::tempdir().expect("dir");
+    let big = dir.path().join("big.bin");
+    let bytes: Vec<u8> = (0..20 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&big, &bytes).expect("written");
+    let sha = billora_engine::artifact::hex(&sha2::Sha256::digest(&bytes));
+    let destination = store.get_destination("drive").await.expect("saved");
+    let remote = Remote::open(&destination, &secrets).expect("opens");
+    remote
+        .send(&big, "big.bin", &sha, &AtomicBool::new(false), &|_| {})
+        .await
+        .expect("sent");
+    let chunks: Vec<u64> = standin("/debug/log")
+        .as_array()
+        .expect("log")
+        .iter()
+        .filter(|e| {
+            e["method"] == "PUT"
+                && e["range"]
+                    .as_str()
+                    .is_some_and(|r| r.ends_with(&format!("/{}", bytes.len())))
+        })
+        .map(|e| e["chunk"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(
+        chunks,
+        vec![8 << 20, 8 << 20, 4 << 20],
+        "three chunks, none over 8 MiB"
+    );
+    server.drop_db(&db);
+}

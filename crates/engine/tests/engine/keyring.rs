@@ -213,3 +213,97 @@ if "$B" key generate --recovery-file "{file}" 2>/dev/null; then echo "overwrote"
         assert_eq!(mode & 0o077, 0, "the recovery file is private ({mode:o})");
     }
 }
+
+#[test]
+fn google_drive_through_the_cli_keeps_its_refresh_token_in_the_real_keyring() {
+    let env = &services().env;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let xdg = dir.path().join("xdg");
+    std::fs::create_dir(&xdg).expect("xdg dir");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&xdg, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    }
+    let data = dir.path().join("data");
+    // The "browser" the CLI opens (through $BROWSER): it follows the consent page back to the
+    // CLI's loopback address.
+    let browser = dir.path().join("browser");
+    std::fs::write(
+        &browser,
+        "#!/bin/sh\nexec python3 -c 'import sys, urllib.request as u; u.urlopen(sys.argv[1]).read()' \"$1\"\n",
+    )
+    .expect("browser script");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let script = format!(
+        r#"set -e
+eval "$(echo -n unlock-pw | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
+B="{BIN}"
+printf '%s\n' "$CLIENT_SECRET" | "$B" destination add --name drive --kind gdrive --client-id "$CLIENT_ID" --api-base "$API_BASE" --folder "cli-$$" --secret-stdin >/dev/null 2>"$TMPDIR_/add.err"
+grep -q "Open this address in a browser" "$TMPDIR_/add.err" && echo "told:ok"
+echo "stored:$(secret-tool lookup service billora-backup username destination:drive)"
+"$B" destination test drive | grep -q '"ok": *true' && echo "test:ok"
+"$B" destination remove drive >/dev/null
+echo "after-remove:$(secret-tool lookup service billora-backup username destination:drive || true)"
+"#
+    );
+    let out = Command::new("dbus-run-session")
+        .args(["--", "bash", "-c", &script])
+        .env("XDG_RUNTIME_DIR", &xdg)
+        .env("XDG_DATA_HOME", &xdg)
+        .env("BILLORA_BACKUP_DATA_DIR", &data)
+        .env("BROWSER", &browser)
+        .env("TMPDIR_", dir.path())
+        .env("CLIENT_ID", &env["BILLORA_TEST_GDRIVE_CLIENT_ID"])
+        .env("CLIENT_SECRET", &env["BILLORA_TEST_GDRIVE_CLIENT_SECRET"])
+        .env("API_BASE", &env["BILLORA_TEST_GDRIVE_BASE"])
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .output()
+        .expect("dbus-run-session runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the keyring session script must succeed: {stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("told:ok"),
+        "the CLI shows the consent address: {stdout}"
+    );
+    let stored = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("stored:"))
+        .unwrap_or_default();
+    let kept: serde_json::Value = serde_json::from_str(stored).unwrap_or_default();
+    assert!(
+        kept["refresh_token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("rt-")),
+        "the refresh token is in the Secret Service: {stdout}"
+    );
+    assert!(
+        stdout.contains("test:ok"),
+        "destination test uses it: {stdout}"
+    );
+    assert!(
+        stdout.contains("after-remove:\n") || stdout.trim_end().ends_with("after-remove:"),
+        "remove deletes the keyring entry: {stdout}"
+    );
+    let token = kept["refresh_token"].as_str().unwrap_or("rt-");
+    for entry in std::fs::read_dir(&data).expect("data dir").flatten() {
+        if entry.path().is_file() {
+            let bytes = std::fs::read(entry.path()).expect("read");
+            for secret in [token, env["BILLORA_TEST_GDRIVE_CLIENT_SECRET"].as_str()] {
+                assert!(
+                    !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                    "no Google secret may be in {}",
+                    entry.path().display()
+                );
+            }
+        }
+    }
+}

@@ -29,4 +29,17 @@ key_file: string, known_hosts: KnownHosts, } | { "kind": "webdav",
 /**
  * `https://cloud.example.com/remote.php/dav/files/office`.
  */
-url: string, username: string | null, folder: string, };
+url: string, username: string | null, folder: string, } | { "kind": "gdrive", 
+/**
+ * The OAuth client ID of a "Desktop app" client in your Google Cloud project.
+ */
+client_id: string, 
+/**
+ * The folder in My Drive (created by the app; `Billora Backups` by default).
+ */
+folder: string, 
+/**
+ * Replaces Google's OAuth and API addresses (a compatible service or a test
+ * stand-in); empty for Google.
+ */
+api_base: string | null, };
