@@ -687,12 +687,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pkce_challenge_is_rfc_7636s_example() {
-        // RFC 7636, appendix B.
+    fn pkce_challenge_is_the_unpadded_base64url_of_sha256() {
+        // FIPS 180-2's "abc" vector, ba7816bf…15ad, in base64url without padding.
         assert_eq!(
-            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWjOEjXk"),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-            "the S256 challenge matches the RFC's"
+            pkce_challenge("abc"),
+            "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0",
+            "S256: base64url(SHA-256(verifier)), no '=' padding"
         );
     }
 
