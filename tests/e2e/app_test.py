@@ -400,9 +400,10 @@ def run(driver):
     assert (backups / filename).stat().st_size > 0, "the backup file should not be empty"
     badge = wait_for(driver, "the copy badge", lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid$="-offsite"].badge'))
     assert "copied to offsite" in badge.text, f"the history shows the copy: {badge.text}"
-    import urllib.request
-    with urllib.request.urlopen(f"{S3_ENDPOINT}/{S3_BUCKET}/{S3_PREFIX}/{filename}") as response:
-        remote = response.read()
+    import boto3  # the stock AWS SDK reads the bucket, not our code
+
+    s3 = boto3.client("s3", endpoint_url=S3_ENDPOINT, region_name="us-east-1", aws_access_key_id="e2e-key", aws_secret_access_key="e2e-secret-value")
+    remote = s3.get_object(Bucket=S3_BUCKET, Key=f"{S3_PREFIX}/{filename}")["Body"].read()
     assert remote == (backups / filename).read_bytes(), "the object in the bucket equals the backup file"
     shot(driver, "07-history")
 
