@@ -135,7 +135,11 @@ start_webdav() {
 start_sftp() {
     need_apt openssh-server openssh-client
     mkdir -p "$SFTP_DIR/root"
-    [ -f "$SFTP_DIR/host_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$SFTP_DIR/host_key"
+    if [ ! -f "$SFTP_DIR/host_key" ]; then
+        ssh-keygen -q -t ed25519 -N '' -f "$SFTP_DIR/host_key"
+        # A new test server key: forget the one an earlier .test-services had on this port.
+        ssh-keygen -R "[127.0.0.1]:$SFTP_PORT" >/dev/null 2>&1 || true
+    fi
     [ -f "$SFTP_DIR/client_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$SFTP_DIR/client_key"
     chmod 600 "$SFTP_DIR/host_key" "$SFTP_DIR/client_key"
     cat >"$SFTP_DIR/sshd_config" <<CFG

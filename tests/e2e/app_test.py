@@ -361,6 +361,7 @@ def run(driver):
     click(driver, "dest-save")
     listed = wait_for(driver, "the saved destination", lambda d: by_testid(d, "destination-offsite"))
     assert f"s3://{S3_BUCKET}/{S3_PREFIX}" in listed.text, f"the list shows where it is: {listed.text}"
+    driver.execute_script("document.getElementById('screen').scrollTo(0, 0); window.scrollTo(0, 0);")
     shot(driver, "06a-destinations")
     looked_up = subprocess.run(
         ["secret-tool", "lookup", "service", "billora-backup", "username", "destination:offsite"],
@@ -387,19 +388,21 @@ def run(driver):
     shot(driver, "06-dashboard-before")
     click(driver, "run-now-2")
     click(driver, "nav-history")
-    row = wait_for(
+    # The row turns `success` when the file is complete, and re-renders when the copy is
+    # done; read it once both are there (wait_for retries a row replaced meanwhile).
+    wait_for(driver, "the copy badge", lambda d: "copied to offsite" in d.find_element(By.CSS_SELECTOR, '[data-testid$="-offsite"].badge').text, timeout=120)
+    filename = wait_for(
         driver,
         "a successful history row",
-        lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="history-table"] tr[data-status="success"]'),
-        timeout=120,
+        lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="history-table"] tr[data-status="success"] td.file').text.strip(),
+        timeout=30,
     )
-    filename = row.find_element(By.CSS_SELECTOR, "td.file").text.strip()
     assert filename.startswith("backup_full_") and filename.endswith(".sql.zst"), f"the row should name the backup file: {filename}"
     backups = DATA_DIR / "backups"
     assert (backups / filename).is_file(), f"the backup file should be on disk in {backups}"
     assert (backups / filename).stat().st_size > 0, "the backup file should not be empty"
-    badge = wait_for(driver, "the copy badge", lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid$="-offsite"].badge'))
-    assert "copied to offsite" in badge.text, f"the history shows the copy: {badge.text}"
+    badge_text = wait_for(driver, "the copy badge's text", lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid$="-offsite"].badge').text)
+    assert "copied to offsite" in badge_text, f"the history shows the copy: {badge_text}"
     import boto3  # the stock AWS SDK reads the bucket, not our code
 
     s3 = boto3.client("s3", endpoint_url=S3_ENDPOINT, region_name="us-east-1", aws_access_key_id="e2e-key", aws_secret_access_key="e2e-secret-value")
