@@ -97,4 +97,30 @@ describe("the destinations screen", () => {
     expect(slot?.textContent, "with the engine's words").toContain("NoSuchBucket");
     expect(nav.refresh, "a refused destination does not leave the form").not.toHaveBeenCalled();
   });
+
+  it("connects Google Drive instead of testing it first, and says the browser will ask", async () => {
+    let resolveAdd: (v: unknown) => void = () => undefined;
+    answers.add_destination = () => new Promise((r) => (resolveAdd = r));
+    const root = document.createElement("main");
+    document.body.append(root);
+    await renderDestinations(root, nav);
+    const kind = root.querySelector<HTMLSelectElement>('[data-testid="dest-kind"]');
+    if (!kind) throw new Error("no kind select");
+    kind.value = "gdrive";
+    kind.dispatchEvent(new Event("change", { bubbles: true }));
+    expect(root.querySelector<HTMLButtonElement>('[data-testid="dest-test-draft"]')?.hidden, "no separate Test for Drive").toBe(true);
+    expect(root.querySelector('[data-testid="dest-save"]')?.textContent, "the button says it connects").toBe("Connect to Google Drive and save");
+    setValue(root, "name", "drive");
+    setValue(root, "client_id", "1234-abc.apps.googleusercontent.com");
+    setValue(root, "secret", "client-secret");
+    root.querySelector("form")?.dispatchEvent(new Event("submit", { bubbles: true, cancelable: true }));
+    await sleep(10);
+    expect(root.querySelector('[data-testid="dest-draft-result"]')?.textContent, "the person is told to allow access").toContain("browser");
+    const sent = calls.find((c) => c.name === "add_destination")?.args as { form: { destination: any; secret: string } };
+    expect(sent.form.destination.settings, "the Drive settings").toEqual({ kind: "gdrive", client_id: "1234-abc.apps.googleusercontent.com", folder: "", api_base: null });
+    expect(sent.form.secret, "the client secret travels on its own").toBe("client-secret");
+    resolveAdd({});
+    await sleep(10);
+    expect(nav.refresh, "the list is shown again once connected").toHaveBeenCalled();
+  });
 });
