@@ -290,7 +290,14 @@ impl Remote {
                     .with_timeout(Duration::from_secs(120))
                     .with_io_timeout(Duration::from_secs(60)),
             )
-            .layer(RetryLayer::new().with_max_times(3).with_jitter());
+            // Three more tries for a flaky network, 0.5 s, 1 s, 2 s apart (so a Test of a wrong
+            // address answers within seconds).
+            .layer(
+                RetryLayer::new()
+                    .with_max_times(3)
+                    .with_min_delay(Duration::from_millis(500))
+                    .with_jitter(),
+            );
         Ok(Remote {
             backend: Backend::Dal(op),
             name: name.to_owned(),

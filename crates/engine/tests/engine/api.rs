@@ -637,3 +637,105 @@ async fn settings_default_folder_and_language() {
         "the saved choice wins over the system's"
     );
 }
+
+#[tokio::test]
+async fn a_copy_that_did_not_arrive_turns_the_schedule_amber_and_the_notice_names_the_destination()
+{
+    use billora_engine::api::{DestinationForm, Health};
+    use billora_engine::destination::{DestinationSettings, NewDestination};
+    let server = services();
+    let db = server.fixture_db("api_copy");
+    let h = harness("2026-02-01T00:00:00Z").await;
+    add_test_connection(&h.store, &h.secrets, "office", &db).await;
+    // The app refuses a destination it cannot write to, on the address field…
+    let down = || NewDestination {
+        name: "offsite".into(),
+        settings: DestinationSettings::S3 {
+            endpoint: Some("http://127.0.0.1:9".into()),
+            region: None,
+            bucket: "office".into(),
+            prefix: String::new(),
+            path_style: true,
+            access_key_id: "k".into(),
+        },
+        retention_days: None,
+        max_backups: None,
+    };
+    let err = h
+        .api
+        .add_destination(
+            DestinationForm {
+                destination: down(),
+                secret: Some("s".into()),
+            },
+            &|_| {},
+        )
+        .await
+        .expect_err("nothing listens there");
+    assert_eq!(err.code, ErrorCode::Unreachable, "unreachable: {err:?}");
+    assert_eq!(
+        err.field.as_deref(),
+        Some("endpoint"),
+        "shown next to the address"
+    );
+    assert!(
+        h.api.list_destinations().await.expect("list").is_empty(),
+        "and not saved"
+    );
+    // …but one that worked when saved can go down later.
+    h.store
+        .add_destination(down(), Some("s"), &*h.secrets, ts("2026-02-01T00:00:00Z"))
+        .await
+        .expect("saved as if it had worked then");
+    let s = h
+        .api
+        .create_schedule(schedule(
+            r#"{"name":"Nightly","cron_expression":"0 2 * * *","backup_type":"full","connection":"office",
+                "notify_on_failure":true,"copy_to":["offsite"]}"#,
+        ))
+        .await
+        .expect("created");
+    h.api.run_schedule_now(s.id).await.expect("starts");
+    wait_for(&h.store, "the run with its failed copy", |runs| {
+        runs.iter()
+            .any(|r| r.status == "success" && r.copies.iter().any(|c| c.status == "failed"))
+    })
+    .await;
+    let board = h.api.dashboard(Lang::En).await.expect("dashboard");
+    assert_eq!(
+        board.schedules[0].health,
+        Health::Late,
+        "a good backup that did not reach its destination: amber"
+    );
+    assert!(
+        board.schedules[0]
+            .health_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("offsite"),
+        "the reason names the destination: {:?}",
+        board.schedules[0].health_reason
+    );
+    // The desktop notice goes to a schedule that asked for failures only.
+    for _ in 0..100 {
+        if !h.desktop.0.lock().expect("lock").is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let sent = h.desktop.0.lock().expect("lock").clone();
+    assert_eq!(sent.len(), 1, "one notice");
+    assert!(
+        sent[0].subject.contains("copy FAILED"),
+        "it says a copy failed: {}",
+        sent[0].subject
+    );
+    assert!(
+        sent[0]
+            .body
+            .contains("Copy to offsite: FAILED [Unreachable]"),
+        "naming the destination: {}",
+        sent[0].body
+    );
+    server.drop_db(&db);
+}
