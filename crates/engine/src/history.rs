@@ -62,23 +62,30 @@ pub struct Run {
     pub copies: Vec<crate::destination::copies::CopyRecord>,
 }
 
+impl RunError {
+    /// The error a row records in `error_code`, `error_message`, `error_hint` (runs, copies).
+    pub(crate) fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Option<RunError>> {
+        let code: Option<String> = row.try_get("error_code")?;
+        Ok(match code {
+            Some(code) => Some(RunError {
+                code,
+                message: row
+                    .try_get::<Option<String>, _>("error_message")?
+                    .unwrap_or_default(),
+                hint: row.try_get("error_hint")?,
+            }),
+            None => None,
+        })
+    }
+}
+
 fn from_row(row: &sqlx::sqlite::SqliteRow, tz: &TimeZone) -> Result<Run> {
     let zoned = |col: &str| -> Result<Option<ZonedDateTime>> {
         let text: Option<String> = row.try_get(col)?;
         text.map(|t| time::from_stored(&t).map(|ts| ts.to_zoned_datetime(tz.clone())))
             .transpose()
     };
-    let code: Option<String> = row.try_get("error_code")?;
-    let error = match code {
-        Some(code) => Some(RunError {
-            code,
-            message: row
-                .try_get::<Option<String>, _>("error_message")?
-                .unwrap_or_default(),
-            hint: row.try_get("error_hint")?,
-        }),
-        None => None,
-    };
+    let error = RunError::from_row(row)?;
     Ok(Run {
         id: row.try_get("id")?,
         schedule_id: row.try_get("schedule_id")?,

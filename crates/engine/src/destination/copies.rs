@@ -57,7 +57,6 @@ pub struct CopyOutcome {
 }
 
 fn record_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<CopyRecord> {
-    let code: Option<String> = row.try_get("error_code")?;
     Ok(CopyRecord {
         id: row.try_get("id")?,
         run_id: row.try_get("run_id")?,
@@ -66,16 +65,7 @@ fn record_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<CopyRecord> {
         status: row.try_get("status")?,
         size: row.try_get("size")?,
         duration_seconds: row.try_get("duration_seconds")?,
-        error: match code {
-            Some(code) => Some(RunError {
-                code,
-                message: row
-                    .try_get::<Option<String>, _>("error_message")?
-                    .unwrap_or_default(),
-                hint: row.try_get("error_hint")?,
-            }),
-            None => None,
-        },
+        error: RunError::from_row(row)?,
         created_at: row.try_get("created_at")?,
         finished_at: row.try_get("finished_at")?,
         deleted_at: row.try_get("deleted_at")?,

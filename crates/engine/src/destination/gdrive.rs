@@ -593,13 +593,8 @@ impl Drive {
         }
     }
 
-    /// Streams the file `name` into `out` (a file, or `tokio::io::sink()` to only hash it),
-    /// returning its SHA-256.
-    pub async fn download(
-        &self,
-        name: &str,
-        out: &mut (dyn tokio::io::AsyncWrite + Unpin + Send),
-    ) -> Result<String> {
+    /// The response carrying the content of the file `name`.
+    async fn media(&self, name: &str) -> Result<reqwest::Response> {
         let file = self.find(name).await?.ok_or_else(|| {
             Error::not_found(format!("`{name}` is not in the Google Drive folder"))
         })?;
@@ -607,7 +602,17 @@ impl Drive {
             "{}/drive/v3/files/{}?alt=media",
             self.endpoints.api, file.id
         );
-        let mut resp = self.get(&url, "downloading").await?;
+        self.get(&url, "downloading").await
+    }
+
+    /// Streams the file `name` into `out` (a file, or `tokio::io::sink()` to only hash it),
+    /// returning its SHA-256.
+    pub async fn download(
+        &self,
+        name: &str,
+        out: &mut (dyn tokio::io::AsyncWrite + Unpin + Send),
+    ) -> Result<String> {
+        let mut resp = self.media(name).await?;
         let mut hasher = Sha256::new();
         while let Some(chunk) = resp
             .chunk()
@@ -624,15 +629,8 @@ impl Drive {
 
     /// A small file's bytes.
     pub async fn read_small(&self, name: &str) -> Result<Vec<u8>> {
-        let file = self.find(name).await?.ok_or_else(|| {
-            Error::not_found(format!("`{name}` is not in the Google Drive folder"))
-        })?;
-        let url = format!(
-            "{}/drive/v3/files/{}?alt=media",
-            self.endpoints.api, file.id
-        );
         Ok(self
-            .get(&url, "downloading")
+            .media(name)
             .await?
             .bytes()
             .await

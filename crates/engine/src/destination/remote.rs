@@ -533,11 +533,30 @@ impl Remote {
     }
 
     async fn hash_remote(&self, op: &Operator, object: &str, size: u64) -> Result<String> {
+        self.read_into(
+            op,
+            object,
+            size,
+            &mut tokio::io::sink(),
+            "reading the copy back",
+        )
+        .await
+    }
+
+    /// Streams `object` (of `size` bytes) into `out` in 8 MiB ranges; returns its SHA-256.
+    async fn read_into(
+        &self,
+        op: &Operator,
+        object: &str,
+        size: u64,
+        out: &mut (dyn tokio::io::AsyncWrite + Unpin + Send),
+        doing: &str,
+    ) -> Result<String> {
         let reader = op
             .reader_with(object)
             .chunk(BLOCK)
             .await
-            .map_err(|e| storage_error(e, &self.name, "reading the copy back"))?;
+            .map_err(|e| storage_error(e, &self.name, doing))?;
         let mut hasher = Sha256::new();
         let mut offset = 0u64;
         while offset < size {
@@ -545,12 +564,15 @@ impl Remote {
             let buffer = reader
                 .read(offset..end)
                 .await
-                .map_err(|e| storage_error(e, &self.name, "reading the copy back"))?;
+                .map_err(|e| storage_error(e, &self.name, doing))?;
             if buffer.is_empty() {
                 break;
             }
             for chunk in buffer {
                 hasher.update(&chunk);
+                out.write_all(&chunk)
+                    .await
+                    .map_err(|e| crate::error::io_error(e, "saving the downloaded copy"))?;
                 offset += chunk.len() as u64;
             }
         }
@@ -570,55 +592,25 @@ impl Remote {
 
     /// Fetches `object` into the new private file `local`, streaming; returns its SHA-256.
     pub async fn fetch(&self, object: &str, local: &Path) -> Result<String> {
-        let op = match &self.backend {
-            Backend::Dal(op) => op,
-            Backend::Drive(drive) => {
-                let std_file = crate::artifact::create_private_file(local)
-                    .map_err(|e| crate::error::io_error(e, "saving the downloaded copy"))?;
-                let mut file = tokio::fs::File::from_std(std_file);
-                let sha = drive.download(object, &mut file).await?;
-                file.sync_all()
-                    .await
-                    .map_err(|e| crate::error::io_error(e, "saving the downloaded copy"))?;
-                return Ok(sha);
-            }
-        };
-        let size = op
-            .stat(object)
-            .await
-            .map_err(|e| storage_error(e, &self.name, "finding the copy"))?
-            .content_length();
-        let reader = op
-            .reader_with(object)
-            .chunk(BLOCK)
-            .await
-            .map_err(|e| storage_error(e, &self.name, "downloading the copy"))?;
         let std_file = crate::artifact::create_private_file(local)
             .map_err(|e| crate::error::io_error(e, "saving the downloaded copy"))?;
         let mut file = tokio::fs::File::from_std(std_file);
-        let mut hasher = Sha256::new();
-        let mut offset = 0u64;
-        while offset < size {
-            let end = (offset + BLOCK as u64).min(size);
-            let buffer = reader
-                .read(offset..end)
-                .await
-                .map_err(|e| storage_error(e, &self.name, "downloading the copy"))?;
-            if buffer.is_empty() {
-                break;
-            }
-            for chunk in buffer {
-                hasher.update(&chunk);
-                file.write_all(&chunk)
+        let sha = match &self.backend {
+            Backend::Drive(drive) => drive.download(object, &mut file).await?,
+            Backend::Dal(op) => {
+                let size = op
+                    .stat(object)
                     .await
-                    .map_err(|e| crate::error::io_error(e, "saving the downloaded copy"))?;
-                offset += chunk.len() as u64;
+                    .map_err(|e| storage_error(e, &self.name, "finding the copy"))?
+                    .content_length();
+                self.read_into(op, object, size, &mut file, "downloading the copy")
+                    .await?
             }
-        }
+        };
         file.sync_all()
             .await
             .map_err(|e| crate::error::io_error(e, "saving the downloaded copy"))?;
-        Ok(crate::artifact::hex(&hasher.finalize()))
+        Ok(sha)
     }
 
     /// Deletes `object`; true when it was there.
