@@ -4,6 +4,7 @@
 # Record the results in BENCHMARKS.md with the machine and the date.
 #
 #   bench/backup-bench.sh            # generates billora_bench (~1 GB of dump text) once, then measures
+#   BENCH_BACKUPS_ONLY=1 BENCH_ZSTD_LEVELS="1 2" bench/backup-bench.sh   # the full backups only
 #
 # Uses the test MariaDB of scripts/services.sh. Not part of the test command: it takes minutes.
 . "$(dirname "$0")/../scripts/lib.sh"
@@ -62,6 +63,10 @@ last_file() { ls -t "$D/backups"/$1 | head -1; }
 say "full backups"
 measure "billora-backup, zstd" "" "$B" --data-dir "$D" schedule run "$S_ZSTD"
 OURS_ZST=$(last_file 'backup_full_*.zst'); ROWS[-1]="${ROWS[-1]/| - |/| $(du -sm "$OURS_ZST" | cut -f1) |}"
+for level in ${BENCH_ZSTD_LEVELS:-1 2}; do
+    measure "billora-backup, zstd level $level" "" "$B" --data-dir "$D" schedule run "$S_ZSTD" --zstd-level "$level"
+    f=$(last_file 'backup_full_*.zst'); ROWS[-1]="${ROWS[-1]/| - |/| $(du -sm "$f" | cut -f1) |}"
+done
 measure "billora-backup, uncompressed" "" "$B" --data-dir "$D" schedule run "$S_NONE"
 OURS_SQL=$(last_file 'backup_full_*.sql'); ROWS[-1]="${ROWS[-1]/| - |/| $(du -sm "$OURS_SQL" | cut -f1) |}"
 measure "mariadb-dump --single-transaction --quick" "$WORK/dump.sql" \
@@ -74,6 +79,7 @@ measure "mydumper -t 2" "$WORK/mydumper" \
     mydumper -h "$BILLORA_TEST_MARIADB_HOST" -P "$BILLORA_TEST_MARIADB_PORT" -u "$BILLORA_TEST_MARIADB_USER" \
     -p "$BILLORA_TEST_MARIADB_PASSWORD" -t 2 -B "$DB" -o "$WORK/mydumper"
 
+if [ -n "${BENCH_BACKUPS_ONLY:-}" ]; then printf '%s\n' "${ROWS[@]}"; exit 0; fi
 say "restores (one round each)"
 export MEASURE_ROUNDS=1
 fresh r_ours; "${M[@]}" -e "DROP DATABASE r_ours"

@@ -20,6 +20,9 @@ use crate::schedule::Compression;
 
 /// The suffix of a file being written.
 pub const PARTIAL_SUFFIX: &str = ".partial";
+
+/// The zstd level of backups: 3, zstd's own default (measured in BENCHMARKS.md).
+pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
 /// The suffix of the JSON manifest written beside each backup.
 pub const MANIFEST_SUFFIX: &str = ".manifest.json";
 
@@ -156,6 +159,7 @@ impl PendingFile {
         filename: &str,
         compression: Compression,
         threads: u32,
+        zstd_level: i32,
         encryption: &crate::crypt::Encryption,
     ) -> Result<PendingFile> {
         create_private_dir(dir)?;
@@ -178,7 +182,7 @@ impl PendingFile {
         };
         let encoder = match compression {
             Compression::Zstd => {
-                let mut enc = zstd::stream::write::Encoder::new(sink, 3)
+                let mut enc = zstd::stream::write::Encoder::new(sink, zstd_level.clamp(1, 19))
                     .map_err(|e| io_error(e, "starting zstd"))?;
                 if threads > 1 {
                     enc.multithread(threads)

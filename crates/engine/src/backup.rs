@@ -63,6 +63,8 @@ impl Trigger {
 pub struct RunOptions {
     pub readers: usize,
     pub compression_threads: u32,
+    /// The zstd level (1-19); see [`crate::artifact::DEFAULT_ZSTD_LEVEL`].
+    pub zstd_level: i32,
     pub keep_definers: bool,
     /// Pauses before retrying a transient failure (server unreachable, deadlock) within the
     /// same run; empty: no retry. Authentication and permission errors are never retried.
@@ -75,6 +77,7 @@ impl Default for RunOptions {
         RunOptions {
             readers: 2,
             compression_threads: 1,
+            zstd_level: crate::artifact::DEFAULT_ZSTD_LEVEL,
             keep_definers: false,
             retry_delays: Vec::new(),
         }
@@ -457,6 +460,7 @@ fn execute(
         &plan.filename,
         plan.schedule.compression,
         options.compression_threads,
+        options.zstd_level,
         encryption,
     )?;
     let dump_options = DumpOptions {

@@ -391,6 +391,9 @@ enum ScheduleCommand {
         /// Threads compressing with zstd.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=16))]
         compression_threads: u8,
+        /// The zstd level: 1 (fastest) to 19 (smallest).
+        #[arg(long, default_value_t = billora_engine::artifact::DEFAULT_ZSTD_LEVEL, value_parser = clap::value_parser!(i32).range(1..=19))]
+        zstd_level: i32,
     },
 }
 
@@ -582,6 +585,7 @@ async fn schedule(store: &Store, cmd: ScheduleCommand, now: Timestamp) -> Result
             id,
             readers,
             compression_threads,
+            zstd_level,
         } => {
             let bar = progress_bar();
             let shown = bar.clone();
@@ -606,6 +610,7 @@ async fn schedule(store: &Store, cmd: ScheduleCommand, now: Timestamp) -> Result
                 &RunOptions {
                     readers: readers.into(),
                     compression_threads: compression_threads.into(),
+                    zstd_level,
                     ..RunOptions::default()
                 },
                 RunControl { progress, cancel },
