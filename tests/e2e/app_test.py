@@ -376,6 +376,7 @@ def run(driver):
     click(driver, "edit-2")
     box = wait_for(driver, "the copy_to choices", lambda d: d.find_element(By.CSS_SELECTOR, 'input[name="copy_to"][value="offsite"]'))
     box.click()
+    wait_for(driver, "the destination ticked", lambda d: d.find_element(By.CSS_SELECTOR, 'input[name="copy_to"][value="offsite"]').is_selected())
     click(driver, "save-schedule")
     wait_for(driver, "the schedule list", lambda d: by_testid(d, "schedule-row-2"))
     with sqlite3.connect(DATA_DIR / "billora.db") as db:

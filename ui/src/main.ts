@@ -140,7 +140,9 @@ async function boot(): Promise<void> {
   });
   for (const name of ["run-started", "run-finished", "settings-changed"] as const) {
     void on(name, () => {
-      if (current === "dashboard" || current === "history" || current === "schedules") void render();
+      // Never under an open schedule editor: a backup finishing must not wipe what is typed.
+      const editing = current === "schedules" && (options?.scheduleId !== undefined || options?.newSchedule);
+      if (!editing && (current === "dashboard" || current === "history" || current === "schedules")) void render();
     });
   }
 }
