@@ -1011,6 +1011,7 @@ impl Api {
                 RestoreMode::Database { force: form.force }
             },
             connections: 2,
+            use_inserts: false,
             keys: crate::crypt::keys_for(&file_for_keys, &*self.secrets, None)?,
         };
         self.restore_cancel.store(false, Ordering::Relaxed);

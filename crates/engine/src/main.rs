@@ -201,9 +201,13 @@ struct RestoreArgs {
     /// For a tenant backup: replace that tenant's rows in the live database, in one transaction.
     #[arg(long, conflicts_with = "force")]
     replace_tenant: bool,
-    /// Parallel connections for INSERTs (our own backups only).
+    /// Parallel connections for the rows (our own backups only).
     #[arg(long, default_value_t = 2)]
     connections: usize,
+    /// Restore rows with their INSERT statements, never with LOAD DATA LOCAL (for a server
+    /// or proxy that mishandles LOCAL INFILE; slower).
+    #[arg(long)]
+    inserts: bool,
     /// For an encrypted backup: its recovery key file (else the keyring's key is used).
     #[arg(long, value_name = "FILE")]
     identity: Option<PathBuf>,
@@ -1021,6 +1025,7 @@ async fn restore(store: &Store, args: RestoreArgs) -> Result<()> {
         force,
         replace_tenant,
         connections,
+        inserts,
         identity,
         passphrase_stdin,
         from,
@@ -1065,6 +1070,7 @@ async fn restore(store: &Store, args: RestoreArgs) -> Result<()> {
             RestoreMode::Database { force }
         },
         connections: connections.clamp(1, 8),
+        use_inserts: inserts,
     };
     let bar = progress_bar();
     let shown = bar.clone();

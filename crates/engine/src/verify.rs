@@ -88,6 +88,7 @@ pub async fn verify_run(
         database: scratch.clone(),
         mode: RestoreMode::Database { force: false },
         connections: 2,
+        use_inserts: false,
         keys,
     };
     let outcome = tokio::task::spawn_blocking(move || {

@@ -7,21 +7,24 @@
 //! - Tenant, replace: into the live database, in one transaction, that tenant's current rows
 //!   are deleted (children first) and the backed-up rows inserted; other tenants are untouched.
 //!
-//! Nothing is executed before the file is verified: its SHA-256 against the manifest when there
-//! is one, and for compressed files a full decompression pass (a truncated or altered stream
-//! fails there, not half-way through a restore).
+//! Nothing is executed before the file is verified: its SHA-256 against the manifest or the
+//! history when there is one, else, for compressed files, a full decompression pass (a
+//! truncated or altered stream fails there, not half-way through a restore).
 
+pub mod load;
 pub mod split;
 
+use std::collections::HashMap;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 
 use mysql::prelude::Queryable;
 use mysql::Conn;
 use serde::Serialize;
 
+use self::load::{Batch, Loader, TableInput};
 use self::split::{Statement, Statements};
 use crate::artifact::{open_backup, sha256_file};
 use crate::connection::{check_identifier, db_error, ServerTarget};
@@ -49,6 +52,8 @@ pub struct RestoreRequest {
     pub mode: RestoreMode,
     /// Parallel INSERT connections for our own backups (1 for foreign files).
     pub connections: usize,
+    /// Run the rows' INSERT statements as they are, never as LOAD DATA LOCAL (see `load`).
+    pub use_inserts: bool,
     /// Keys that open an encrypted backup (from the keyring or a recovery file).
     pub keys: Keys,
 }
@@ -92,7 +97,6 @@ pub fn verify_file(
                 .with_field("file"),
         );
     }
-    let mut verified = false;
     let wanted: Vec<&str> = manifest
         .map(|m| m.sha256.as_str())
         .into_iter()
@@ -106,9 +110,13 @@ pub fn verify_file(
                 file.display()
             )));
         }
-        verified = true;
+        // The file is byte for byte the one the backup wrote and checked; opening it still
+        // checks the key of an encrypted one before anything reaches a server.
+        open_backup(file, keys)?;
+        return Ok(true);
     }
-    // A compressed stream is checked end to end (zstd carries its own checksum, gzip a CRC).
+    // Without a recorded checksum (another tool's file), a compressed stream is checked end
+    // to end (zstd carries its own checksum, gzip a CRC).
     let mut reader = open_backup(file, keys)?;
     let mut buf = vec![0u8; 1 << 20];
     loop {
@@ -123,7 +131,7 @@ pub fn verify_file(
             }
         }
     }
-    Ok(verified)
+    Ok(false)
 }
 
 /// Session settings every restore connection uses (the dump header sets the same).
@@ -260,27 +268,60 @@ fn restore_database(
             let _ = admin.query_drop(format!("DROP DATABASE {}", ident(db)));
         }
     }
-    let statements = result?;
+    let (statements, warnings) = result?;
     Ok(RestoreReport {
         database: db.clone(),
         statements,
         created_database: created,
         verified_checksum: verified,
         deleted_rows: Vec::new(),
-        warnings: Vec::new(),
+        warnings,
     })
+}
+
+/// One statement for the pool, with how its table's rows can be loaded (`None`: run it as is).
+struct Work {
+    stmt: Statement,
+    table: Option<Arc<TableInput>>,
+}
+
+const INSERTS_WARNING: &str = "rows were restored with INSERT statements, which is slower: the \
+server does not allow LOAD DATA LOCAL (its local_infile setting is OFF)";
+
+/// Whether the server accepts `LOAD DATA LOCAL` (MariaDB's default; MySQL 8 turns it off).
+fn local_infile_allowed(conn: &mut Conn) -> bool {
+    conn.query_first::<i64, _>("SELECT @@local_infile")
+        .ok()
+        .flatten()
+        .is_some_and(|on| on != 0)
+}
+
+/// Runs one pooled statement: as LOAD DATA when its table allows it and the server has not
+/// refused LOCAL INFILE, else as the statement it is.
+fn run_work(conn: &mut Conn, loader: &Loader, work: &Work, refused: &AtomicBool) -> Result<()> {
+    if let (Some(table), false) = (&work.table, refused.load(Ordering::Relaxed)) {
+        let batch: Option<Batch> = load::convert(&work.stmt.sql, table, &mut loader.buffer());
+        if let Some(batch) = batch {
+            if loader.load(conn, &batch, work.stmt.line)? {
+                return Ok(());
+            }
+            refused.store(true, Ordering::Relaxed);
+        }
+    }
+    exec(conn, &work.stmt)
 }
 
 /// Executes the script: DDL and session statements in order on one connection; the INSERTs of
 /// our own backups go to a pool of connections that take them from one queue, with a barrier
 /// before each later DDL statement (INSERT order never matters in our files, see `dump`).
+/// Returns the statement count and warnings for the report.
 fn run_script(
     target: &ServerTarget,
     request: &RestoreRequest,
     manifest: Option<&Manifest>,
     progress: &(dyn Fn(&RestoreProgress) + Sync),
     cancel: &AtomicBool,
-) -> Result<u64> {
+) -> Result<(u64, Vec<String>)> {
     let workers = if manifest.is_some() {
         request.connections.max(1)
     } else {
@@ -294,6 +335,16 @@ fn run_script(
         prepare(&mut conn)?;
         pool.push(conn);
     }
+    let mut warnings = Vec::new();
+    let loading = workers > 0 && !request.use_inserts;
+    let loading = loading
+        && (local_infile_allowed(&mut main) || {
+            warnings.push(INSERTS_WARNING.to_owned());
+            false
+        });
+    let database = target.database.clone().unwrap_or_default();
+    let mut tables: HashMap<String, Option<Arc<TableInput>>> = HashMap::new();
+    let refused = AtomicBool::new(false);
     let reader = BufReader::with_capacity(1 << 20, open_backup(&request.file, &request.keys)?);
     let mut statements = Statements::new(reader);
     let mut state = RestoreProgress {
@@ -301,26 +352,30 @@ fn run_script(
         ..RestoreProgress::default()
     };
     let failed = AtomicBool::new(false);
-    let (work_tx, work_rx) = mpsc::sync_channel::<Statement>(pool.len() * 2);
+    let (work_tx, work_rx) = mpsc::sync_channel::<Work>(pool.len());
     let work_rx = std::sync::Mutex::new(work_rx);
 
     let count = std::thread::scope(|scope| -> Result<u64> {
         let (done_tx, done_rx) = mpsc::channel::<Result<()>>();
         for conn in pool.iter_mut() {
-            let (work_rx, done_tx, failed) = (&work_rx, done_tx.clone(), &failed);
-            scope.spawn(move || loop {
-                let next = work_rx.lock().expect("queue").recv();
-                let Ok(stmt) = next else { break };
-                let result = if failed.load(Ordering::Relaxed) {
-                    Ok(())
-                } else {
-                    exec(conn, &stmt)
-                };
-                if result.is_err() {
-                    failed.store(true, Ordering::Relaxed);
-                }
-                if done_tx.send(result).is_err() {
-                    break;
+            let (work_rx, done_tx, failed, refused) =
+                (&work_rx, done_tx.clone(), &failed, &refused);
+            scope.spawn(move || {
+                let loader = Loader::install(conn);
+                loop {
+                    let next = work_rx.lock().expect("queue").recv();
+                    let Ok(work) = next else { break };
+                    let result = if failed.load(Ordering::Relaxed) {
+                        Ok(())
+                    } else {
+                        run_work(conn, &loader, &work, refused)
+                    };
+                    if result.is_err() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    if done_tx.send(result).is_err() {
+                        break;
+                    }
                 }
             });
         }
@@ -361,7 +416,19 @@ fn run_script(
                 }
                 count += 1;
                 if is_pooled(&stmt) && workers > 0 {
-                    work_tx.send(stmt).map_err(|_| {
+                    let table = match load::insert_table(&stmt.sql) {
+                        Some(name) if loading => match tables.get(&name) {
+                            Some(known) => known.clone(),
+                            None => {
+                                let read =
+                                    TableInput::read(&mut main, &database, &name)?.map(Arc::new);
+                                tables.insert(name, read.clone());
+                                read
+                            }
+                        },
+                        _ => None,
+                    };
+                    work_tx.send(Work { stmt, table }).map_err(|_| {
                         Error::new(ErrorCode::DatabaseError, "a restore connection stopped")
                     })?;
                     in_flight += 1;
@@ -387,7 +454,10 @@ fn run_script(
         }
         outcome
     })?;
-    Ok(count)
+    if refused.load(Ordering::Relaxed) {
+        warnings.push(INSERTS_WARNING.to_owned());
+    }
+    Ok((count, warnings))
 }
 
 fn replace_tenant(

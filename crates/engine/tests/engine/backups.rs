@@ -74,6 +74,16 @@ fn no_partials(dir: &std::path::Path) {
     }
 }
 
+/// How many LOAD DATA statements the server has run (all sessions).
+fn loads(server: &crate::support::TestServer) -> u64 {
+    use mysql::prelude::Queryable;
+    let row: Option<(String, u64)> = server
+        .conn(None)
+        .query_first("SHOW GLOBAL STATUS LIKE 'Com_load'")
+        .expect("status");
+    row.expect("Com_load").1
+}
+
 fn no_rows_restore(db: &str, file: &std::path::Path, mode: RestoreMode) -> RestoreRequest {
     RestoreRequest {
         file: file.to_path_buf(),
@@ -81,6 +91,7 @@ fn no_rows_restore(db: &str, file: &std::path::Path, mode: RestoreMode) -> Resto
         database: db.into(),
         mode,
         connections: 2,
+        use_inserts: false,
         keys: billora_engine::crypt::Keys::none(),
     }
 }
@@ -178,6 +189,7 @@ async fn full_backup_round_trips_through_the_stock_client_and_our_restore() {
     let ours = format!("{source}_ours");
     server.drop_db(&ours);
     let target = server.target(None);
+    let loads_before = loads(server);
     let report = restore(
         &target,
         &no_rows_restore(&ours, &file.path, RestoreMode::Database { force: false }),
@@ -194,6 +206,27 @@ async fn full_backup_round_trips_through_the_stock_client_and_our_restore() {
         expected,
         "our restore gives an identical database, collation included"
     );
+    assert!(
+        loads(server) > loads_before && report.warnings.is_empty(),
+        "the rows went in with LOAD DATA LOCAL, with no warning: {:?}",
+        report.warnings
+    );
+
+    let by_inserts = format!("{source}_ins");
+    server.drop_db(&by_inserts);
+    let mut request = no_rows_restore(
+        &by_inserts,
+        &file.path,
+        RestoreMode::Database { force: false },
+    );
+    request.use_inserts = true;
+    restore(&target, &request, &|_| {}, &AtomicBool::new(false)).expect("--inserts restores");
+    assert_eq!(
+        server.fingerprint(&by_inserts),
+        expected,
+        "restoring with INSERT statements gives the same database"
+    );
+    server.drop_db(&by_inserts);
 
     let again = restore(
         &target,

@@ -339,6 +339,7 @@ async fn every_kind_holds_a_proven_copy_that_restores_and_verifies_when_the_loca
             database: target_db.clone(),
             mode: RestoreMode::Database { force: false },
             connections: 2,
+            use_inserts: false,
             keys: billora_engine::crypt::Keys::none(),
         };
         let target = server.target(None);
