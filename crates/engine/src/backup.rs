@@ -73,7 +73,7 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        // One zstd thread: a second one was no faster on 2 cores and cost ~40 MB of memory.
+        // One zstd worker thread: a second one was no faster on 2 cores and cost ~40 MB.
         RunOptions {
             readers: 2,
             compression_threads: 1,
