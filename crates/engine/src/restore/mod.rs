@@ -50,7 +50,7 @@ pub struct RestoreRequest {
     pub expected_sha256: Option<String>,
     pub database: String,
     pub mode: RestoreMode,
-    /// Parallel INSERT connections for our own backups (1 for foreign files).
+    /// Parallel connections for the rows of our own backups (foreign files run on one).
     pub connections: usize,
     /// Run the rows' INSERT statements as they are, never as LOAD DATA LOCAL (see `load`).
     pub use_inserts: bool,
