@@ -5,9 +5,10 @@
 //! every `CREATE TABLE` (without secondary and foreign keys), then the rows as multi-row
 //! INSERTs, each table followed by the `ALTER TABLE … ADD KEY` that builds its keys in one
 //! sorted pass, then triggers (after the rows, so a restore does not fire them), views in
-//! dependency order, routines and events, then the footer that restores the session. Because the schema comes first and foreign-key checks are
-//! off, INSERT statements may come in any order: parallel readers hand complete statements to
-//! one writer as they fill, and the file is still a valid script.
+//! dependency order, routines and events, then the footer that restores the session. Because
+//! the schema comes first and foreign-key checks are off, INSERT statements may come in any
+//! order: parallel readers hand complete statements to one writer as they fill, and the file
+//! is still a valid script.
 //!
 //! Consistency: every reader runs in `START TRANSACTION WITH CONSISTENT SNAPSHOT`. With two
 //! readers, their snapshots are opened under a brief `FLUSH TABLES WITH READ LOCK`, as mydumper
