@@ -75,6 +75,17 @@ def shot(driver, name):
     )
 
 
+def tick(driver, css, what):
+    """Ticks a checkbox and waits until it shows ticked. A click that lands while the screen is
+    being replaced is lost, as it would be for a person, who would click again: so does this."""
+    def attempt(d):
+        box = d.find_element(By.CSS_SELECTOR, css)
+        if not box.is_selected():
+            box.click()
+        return box.is_selected()
+    wait_for(driver, what, attempt)
+
+
 def fill(driver, css, value):
     el = driver.find_element(By.CSS_SELECTOR, css)
     el.clear()
@@ -339,8 +350,13 @@ def run(driver):
     assert toggle.is_selected(), "a new schedule should be on"
     toggle.click()
     wait_for(driver, "schedule 1 off", lambda d: not by_testid(d, "toggle-1").is_selected())
-    with sqlite3.connect(DATA_DIR / "billora.db") as db:
-        active = db.execute("SELECT is_active, next_run_at FROM schedules WHERE id = 1").fetchone()
+
+    def stored_state(_):
+        with sqlite3.connect(DATA_DIR / "billora.db") as db:
+            return db.execute("SELECT is_active, next_run_at FROM schedules WHERE id = 1").fetchone()
+    # The switch flips at once; the store follows when the engine has answered.
+    wait_for(driver, "schedule 1 stored as off", lambda d: stored_state(d)[0] == 0)
+    active = stored_state(driver)
     assert active[0] == 0 and active[1] is None, f"a schedule turned off should be inactive with no next run: {active}"
 
     step("add an S3 destination: a wrong bucket is refused next to its field, the right one is tested and saved")
@@ -374,9 +390,7 @@ def run(driver):
     step("the weekly schedule copies to it")
     click(driver, "nav-schedules")
     click(driver, "edit-2")
-    box = wait_for(driver, "the copy_to choices", lambda d: d.find_element(By.CSS_SELECTOR, 'input[name="copy_to"][value="offsite"]'))
-    box.click()
-    wait_for(driver, "the destination ticked", lambda d: d.find_element(By.CSS_SELECTOR, 'input[name="copy_to"][value="offsite"]').is_selected())
+    tick(driver, 'input[name="copy_to"][value="offsite"]', "the destination ticked")
     click(driver, "save-schedule")
     wait_for(driver, "the schedule list", lambda d: by_testid(d, "schedule-row-2"))
     with sqlite3.connect(DATA_DIR / "billora.db") as db:

@@ -38,7 +38,12 @@ export interface Nav {
 
 let current: Screen = "dashboard";
 let options: Parameters<Nav["go"]>[1] = {};
-const main = h("main", { id: "screen", tabindex: "-1" });
+const newScreen = () => h("main", { id: "screen", tabindex: "-1" });
+/** The screen on show. Each render builds a new one and swaps it in only if no later render
+ *  started meanwhile, so a slow answer to an older render (a list refreshed by a run event)
+ *  can never replace a newer screen (the editor the admin just opened). */
+let main = newScreen();
+let renders = 0;
 const navList = h("ul", { role: "list" });
 const toastBox = h("div", { class: "toast", role: "status", "aria-live": "polite", hidden: true });
 
@@ -86,34 +91,40 @@ function renderNav(): void {
 
 async function render(): Promise<void> {
   renderNav();
+  const seq = ++renders;
+  const next = newScreen();
   try {
     switch (current) {
       case "dashboard":
-        await renderDashboard(main, nav);
+        await renderDashboard(next, nav);
         break;
       case "schedules":
-        await renderSchedules(main, nav, options ?? {});
+        await renderSchedules(next, nav, options ?? {});
         break;
       case "history":
-        await renderHistory(main, nav, options ?? {});
+        await renderHistory(next, nav, options ?? {});
         break;
       case "restore":
-        await renderRestore(main, nav, options ?? {});
+        await renderRestore(next, nav, options ?? {});
         break;
       case "connections":
-        await renderConnections(main, nav);
+        await renderConnections(next, nav);
         break;
       case "destinations":
-        await renderDestinations(main, nav);
+        await renderDestinations(next, nav);
         break;
       case "settings":
-        await renderSettings(main, nav);
+        await renderSettings(next, nav);
         break;
     }
   } catch (err) {
     const e = toEngineError(err);
-    mount(main, h("p", { class: "form-error", role: "alert", text: `${t("error")}: ${errorText(e)}` }));
+    mount(next, h("p", { class: "form-error", role: "alert", text: `${t("error")}: ${errorText(e)}` }));
   }
+  if (seq !== renders) return;
+  main.replaceWith(next);
+  main = next;
+  next.querySelector<HTMLElement>("[data-focus]")?.focus();
 }
 
 async function boot(): Promise<void> {

@@ -443,7 +443,8 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
   updatePreviewName();
   refreshCron();
   if (s) refreshRetention();
-  form.querySelector<HTMLInputElement>('[name="name"]')?.focus();
+  // Focused once the screen is on show (main.ts): it is built detached.
+  form.querySelector<HTMLInputElement>('[name="name"]')?.setAttribute("data-focus", "");
 }
 
 function connectionChoice(connections: ConnectionProfile[], chosen: string | null): HTMLSelectElement {
