@@ -37,11 +37,77 @@ impl Compression {
     }
 }
 
+/// How many bytes are written between two background syncs.
+const EARLY_SYNC_BYTES: u64 = 32 << 20;
+
+/// Syncs the file to disk on a thread of its own while it is still being written, every
+/// [`EARLY_SYNC_BYTES`]: the final fsync then has little left to write, where it used to write
+/// the whole file with the CPU idle (the tail of every backup, seen in vmstat). The writer
+/// never waits: a request while a sync runs is skipped. The first error is kept and returned
+/// by [`EarlySync::finish`] (a failed fsync reports its error once per open file, so it must
+/// not be lost on the background thread).
+struct EarlySync {
+    requests: Option<std::sync::mpsc::SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<io::Result<()>>>,
+    since_last: u64,
+}
+
+impl EarlySync {
+    fn start(file: &File) -> io::Result<EarlySync> {
+        let clone = file.try_clone()?;
+        let (requests, asked) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("backup-sync".into())
+            .spawn(move || {
+                let mut first_error = None;
+                for () in asked {
+                    if first_error.is_none() {
+                        first_error = clone.sync_data().err();
+                    }
+                }
+                first_error.map_or(Ok(()), Err)
+            })?;
+        Ok(EarlySync {
+            requests: Some(requests),
+            thread: Some(thread),
+            since_last: 0,
+        })
+    }
+
+    /// Counts written bytes and asks for a sync when enough have gone by.
+    fn wrote(&mut self, n: usize) {
+        self.since_last += n as u64;
+        if self.since_last >= EARLY_SYNC_BYTES {
+            self.since_last = 0;
+            if let Some(requests) = &self.requests {
+                let _ = requests.try_send(());
+            }
+        }
+    }
+
+    /// Stops the thread and returns its first error.
+    fn finish(&mut self) -> io::Result<()> {
+        self.requests = None;
+        match self.thread.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(io::Error::other("the background sync thread panicked")),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for EarlySync {
+    fn drop(&mut self) {
+        let _ = self.finish();
+    }
+}
+
 /// Hashes and counts the bytes that reach the file.
 struct HashingFile {
     file: BufWriter<File>,
     hasher: Sha256,
     bytes: u64,
+    sync: EarlySync,
 }
 
 impl Write for HashingFile {
@@ -49,6 +115,7 @@ impl Write for HashingFile {
         let n = self.file.write(buf)?;
         self.hasher.update(&buf[..n]);
         self.bytes += n as u64;
+        self.sync.wrote(n);
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -171,10 +238,12 @@ impl PendingFile {
                 &format!("cannot create the backup file in {}", dir.display()),
             )
         })?;
+        let sync = EarlySync::start(&file).map_err(|e| io_error(e, "starting the backup file"))?;
         let file = HashingFile {
             file: BufWriter::with_capacity(1 << 20, file),
             hasher: Sha256::new(),
             bytes: 0,
+            sync,
         };
         let sink = match encryption {
             crate::crypt::Encryption::None => Sink::Plain(file),
@@ -231,11 +300,13 @@ impl PendingFile {
             file,
             hasher,
             bytes,
+            mut sync,
         } = sink;
         let file = file
             .into_inner()
             .map_err(|e| io_error(e.into_error(), "writing the backup file"))?;
-        file.sync_all()
+        sync.finish()
+            .and_then(|_| file.sync_all())
             .map_err(|e| io_error(e, "saving the backup file to disk"))?;
         drop(file);
         std::fs::rename(&self.partial, &self.final_path)

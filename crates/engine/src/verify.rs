@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::connection::{db_error, ServerTarget};
 use crate::crypt::keys_for;
 use crate::destination::copies::backup_file;
-use crate::dump::{dump, DumpOptions, DumpScope};
+use crate::dump::{dump, DigestKind, DumpOptions, DumpScope};
 use crate::error::{Error, ErrorCode, Result};
 use crate::manifest::Manifest;
 use crate::restore::{restore, RestoreMode, RestoreRequest};
@@ -197,8 +197,16 @@ fn check(
     let cancel = AtomicBool::new(false);
     restore(target, request, &|_| {}, &cancel)?;
     let scratch = target.for_database(Some(&request.database));
+    // The restored copy is digested with the hash the backup recorded (older ones: SipHash).
+    let digest = manifest
+        .tables
+        .iter()
+        .find_map(|t| t.digest.as_deref())
+        .map(DigestKind::of)
+        .unwrap_or_default();
     let options = DumpOptions {
         scope: DumpScope::Full,
+        digest,
         ..DumpOptions::default()
     };
     let again = dump(&scratch, &options, &mut std::io::sink(), &|_| {}, &cancel)?;

@@ -23,6 +23,9 @@ pub struct Table {
     /// The columns an INSERT lists: all but generated ones.
     pub columns: Vec<String>,
     pub estimated_rows: u64,
+    /// The primary key when it is one integer column (never NULL): a big table is read in
+    /// ranges of it by several readers at once.
+    pub int_key: Option<String>,
 }
 
 impl Table {
@@ -117,15 +120,27 @@ pub fn read(conn: &mut Conn, db: &str, keep_definers: bool) -> Result<Schema> {
             (db,),
         )
         .map_err(err)?;
-    let columns: Vec<(String, String, String)> = conn
+    let columns: Vec<(String, String, String, String, String)> = conn
         .exec(
-            "SELECT TABLE_NAME, COLUMN_NAME, EXTRA FROM information_schema.COLUMNS \
+            "SELECT TABLE_NAME, COLUMN_NAME, EXTRA, COLUMN_KEY, DATA_TYPE FROM information_schema.COLUMNS \
              WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION",
             (db,),
         )
         .map_err(err)?;
     let mut insert_columns: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (table, column, extra) in columns {
+    // Per table: its key columns, and whether each is an integer.
+    let mut key_columns: BTreeMap<String, Vec<(String, bool)>> = BTreeMap::new();
+    for (table, column, extra, key, data_type) in columns {
+        if key.eq_ignore_ascii_case("PRI") {
+            let integer = matches!(
+                data_type.to_ascii_lowercase().as_str(),
+                "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint"
+            );
+            key_columns
+                .entry(table.clone())
+                .or_default()
+                .push((column.clone(), integer));
+        }
         let extra = extra.to_ascii_uppercase();
         schema
             .columns_by_table
@@ -158,6 +173,10 @@ pub fn read(conn: &mut Conn, db: &str, keep_definers: bool) -> Result<Schema> {
             create,
             deferred,
             estimated_rows: rows.unwrap_or(0),
+            int_key: match key_columns.remove(&name).as_deref() {
+                Some([(column, true)]) => Some(column.clone()),
+                _ => None,
+            },
             name,
         });
     }

@@ -952,8 +952,10 @@ fn parallel_readers_share_one_snapshot_under_concurrent_writes() {
     std::thread::sleep(std::time::Duration::from_millis(200));
     let before = commits.load(std::sync::atomic::Ordering::Relaxed);
     let mut sink = Vec::new();
+    // Both tables read in key ranges shared by the two readers (~150,000 rows each).
     let options = billora_engine::dump::DumpOptions {
         readers: 2,
+        range_rows: 20_000,
         ..Default::default()
     };
     let report = billora_engine::dump::dump(
@@ -975,6 +977,11 @@ fn parallel_readers_share_one_snapshot_under_concurrent_writes() {
         during > 0,
         "the writer committed while the dump ran ({during} commits)"
     );
+    assert_eq!(
+        report.split_tables,
+        vec!["accounts".to_owned(), "vault".to_owned()],
+        "both tables are read in ranges"
+    );
 
     let restored = server.fresh_db("consistent_r");
     server.client(&restored, &mut sink.as_slice());
@@ -986,6 +993,100 @@ fn parallel_readers_share_one_snapshot_under_concurrent_writes() {
         total,
         Some(150_000_000),
         "both tables come from the same instant: the transfer invariant holds"
+    );
+    let accounts: Option<(i64, i64)> = server
+        .conn(Some(&restored))
+        .query_first("SELECT COUNT(*), COUNT(DISTINCT id) FROM accounts")
+        .expect("count");
+    assert_eq!(
+        accounts,
+        Some((150_000, 150_000)),
+        "every account row is restored exactly once from the ranges"
+    );
+    let vault_rows = report
+        .tables
+        .iter()
+        .find(|t| t.table == "vault")
+        .map(|t| t.rows);
+    let vault: Option<u64> = server
+        .conn(Some(&restored))
+        .query_first("SELECT COUNT(*) FROM vault")
+        .expect("count");
+    assert_eq!(
+        vault, vault_rows,
+        "the restored vault holds the rows the dump counted"
+    );
+    server.drop_db(&db);
+    server.drop_db(&restored);
+}
+
+#[test]
+fn every_fixture_table_read_in_ranges_gives_the_same_rows_as_whole_reads() {
+    let server = services();
+    let db = server.fixture_db("ranges");
+    let tables: Vec<String> = server.rows(
+        &db,
+        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'",
+    );
+    // Row estimates as the server would have them on a lived-in database.
+    for table in &tables {
+        server
+            .conn(Some(&db))
+            .query_drop(format!("ANALYZE TABLE `{table}`"))
+            .expect("analyze");
+    }
+    let dump = |range_rows| {
+        let mut sql = Vec::new();
+        let options = billora_engine::dump::DumpOptions {
+            range_rows,
+            ..Default::default()
+        };
+        let report = billora_engine::dump::dump(
+            &server.target(Some(&db)),
+            &options,
+            &mut sql,
+            &|_| {},
+            &AtomicBool::new(false),
+        )
+        .expect("the dump works");
+        (report, String::from_utf8(sql).expect("SQL text is UTF-8"))
+    };
+    let (whole, _) = dump(u64::MAX);
+    let (ranged, sql) = dump(1);
+    assert!(
+        whole.split_tables.is_empty(),
+        "no table is split with the threshold out of reach: {:?}",
+        whole.split_tables
+    );
+    assert!(
+        ranged.split_tables.iter().any(|t| t == "invoice_items")
+            && ranged.split_tables.iter().any(|t| t == "invoices"),
+        "tables with an integer key and rows are read in ranges: {:?}",
+        ranged.split_tables
+    );
+    assert_eq!(
+        ranged.tables, whole.tables,
+        "every table has the same row count and content digest read in ranges as read whole"
+    );
+    for table in &ranged.split_tables {
+        let header = format!("-- Keys of `{table}`");
+        assert!(
+            sql.matches(&header).count() <= 1,
+            "the keys of split table {table} are written once, after its last range"
+        );
+    }
+    assert_eq!(
+        sql.matches("-- Keys of `invoice_items`").count(),
+        1,
+        "invoice_items' keys are built once"
+    );
+
+    let restored = server.fresh_db("ranges_r");
+    server.client(&restored, &mut sql.as_bytes());
+    assert_eq!(
+        server.fingerprint(&restored),
+        server.fingerprint(&db),
+        "the stock client's restore of the ranged dump equals the source"
     );
     server.drop_db(&db);
     server.drop_db(&restored);
@@ -1456,6 +1557,52 @@ async fn verification_passes_for_a_good_backup_and_names_the_table_of_a_modified
         Some("verified"),
         "the run is marked verified"
     );
+
+    // A manifest written before XXH3 recorded SipHash digests (bare hex): it verifies too.
+    let good_path = good.file.as_ref().expect("a file").path.clone();
+    let manifest_path = billora_engine::manifest::path_for(&good_path);
+    let original = std::fs::read(&manifest_path).expect("manifest");
+    let mut manifest: serde_json::Value = serde_json::from_slice(&original).expect("json");
+    assert!(
+        manifest["tables"]
+            .as_array()
+            .expect("tables")
+            .iter()
+            .all(|t| t["digest"].as_str().is_some_and(|d| d.starts_with("xxh3:"))),
+        "new backups record XXH3 digests"
+    );
+    let sip = billora_engine::dump::dump(
+        &server.target(Some(&source)),
+        &billora_engine::dump::DumpOptions {
+            digest: billora_engine::dump::DigestKind::SipHash,
+            ..Default::default()
+        },
+        &mut std::io::sink(),
+        &|_| {},
+        &AtomicBool::new(false),
+    )
+    .expect("a SipHash dump of the source");
+    for table in manifest["tables"].as_array_mut().expect("tables") {
+        let name = table["table"].as_str().expect("name").to_owned();
+        let digest = sip
+            .tables
+            .iter()
+            .find(|t| t.table == name)
+            .and_then(|t| t.digest.clone())
+            .expect("a SipHash digest");
+        assert!(!digest.contains(':'), "SipHash digests are bare hex");
+        table["digest"] = json!(digest);
+    }
+    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).expect("json")).expect("write");
+    let report = verify_run(&store, &secrets, good.run_id, target.clone(), None, now())
+        .await
+        .expect("verification runs");
+    assert!(
+        report.verified,
+        "a backup whose manifest has SipHash digests verifies: {:?}",
+        report.mismatches
+    );
+    std::fs::write(&manifest_path, &original).expect("put the manifest back");
 
     // A backup of the modified copy, put in place of the good one with matching checksums:
     // the file is intact, but its content is not what the manifest says was dumped.
