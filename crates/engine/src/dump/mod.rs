@@ -4,8 +4,9 @@
 //! Shape of the output: a header (charset, time zone, checks off, the database's own charset),
 //! every `CREATE TABLE` (without secondary and foreign keys), then the rows as multi-row
 //! INSERTs, each table followed by the `ALTER TABLE … ADD KEY` that builds its keys in one
-//! sorted pass, then triggers (after the rows, so a restore does not fire them), views in
-//! dependency order, routines and events, then the footer that restores the session. Because
+//! sorted pass, then every foreign key (once all rows are in: see [`write_foreign_keys`]),
+//! triggers (after the rows, so a restore does not fire them), views in dependency order,
+//! routines and events, then the footer that restores the session. Because
 //! the schema comes first and foreign-key checks are off, INSERT statements may come in any
 //! order: parallel readers hand complete statements to one writer as they fill, and the file
 //! is still a valid script. A big table with an integer primary key is cut into key ranges
@@ -478,7 +479,6 @@ pub fn dump(
 
     let mut counts: Vec<Option<u64>> = vec![None; schema.tables.len()];
     let mut digests: Vec<RowDigest> = vec![RowDigest::default(); schema.tables.len()];
-    let mut keys_written = vec![false; schema.tables.len()];
     // Jobs still to finish per table: its keys are written after its last range.
     let mut jobs_left = vec![0usize; schema.tables.len()];
     for job in &jobs {
@@ -571,7 +571,6 @@ pub fn dump(
                         state.tables_done += 1;
                         // The table's keys right after its last rows: a restore builds them
                         // while other tables' rows still load.
-                        keys_written[index] = true;
                         write_deferred_keys(w, [&schema.tables[index]])
                             .map_err(|e| io_error(e, "writing the backup"))
                     } else {
@@ -593,13 +592,15 @@ pub fn dump(
     result?;
     check_cancel(cancel)?;
 
-    // Tables whose rows were not dumped (a tenant backup's shared tables) get theirs here.
+    // Every job finished, so every table with rows has its keys. Tables whose rows were not
+    // dumped (a tenant backup's shared tables) get theirs here.
     let rest = schema
         .tables
         .iter()
-        .zip(&keys_written)
-        .filter_map(|(t, written)| (!written).then_some(t));
+        .zip(&counts)
+        .filter_map(|(t, count)| count.is_none().then_some(t));
     write_deferred_keys(w, rest).map_err(|e| io_error(e, "writing the backup"))?;
+    write_foreign_keys(w, &schema.tables).map_err(|e| io_error(e, "writing the backup"))?;
     write_objects(w, &schema).map_err(|e| io_error(e, "writing the backup"))?;
     write_footer(w).map_err(|e| io_error(e, "writing the backup"))?;
     w.flush().map_err(|e| io_error(e, "writing the backup"))?;
@@ -846,19 +847,63 @@ fn write_object(w: &mut dyn Write, object: &StoredObject) -> std::io::Result<()>
     w.write_all(b"SET sql_mode = @saved_sql_mode;;\nDELIMITER ;\n")
 }
 
-/// `ALTER TABLE … ADD KEY …` for tables whose secondary keys and foreign keys were left out
-/// of their CREATE TABLE (one sorted build per table after its rows).
+/// Whether a deferred clause adds a foreign key (the others add secondary keys).
+fn is_foreign_key(clause: &str) -> bool {
+    clause.starts_with("ADD CONSTRAINT ") && clause.contains(" FOREIGN KEY ")
+}
+
+/// `ALTER TABLE … ADD KEY …` for tables whose secondary keys were left out of their CREATE
+/// TABLE (one sorted build per table after its rows). Foreign keys are not among them: see
+/// [`write_foreign_keys`].
 fn write_deferred_keys<'a>(
     w: &mut dyn Write,
     tables: impl IntoIterator<Item = &'a schema::Table>,
 ) -> std::io::Result<()> {
-    for table in tables.into_iter().filter(|t| !t.deferred.is_empty()) {
+    for table in tables {
+        let keys: Vec<&str> = table
+            .deferred
+            .iter()
+            .filter(|c| !is_foreign_key(c))
+            .map(String::as_str)
+            .collect();
+        if !keys.is_empty() {
+            writeln!(
+                w,
+                "\n-- Keys of {}\nALTER TABLE {} {};\n",
+                ident(&table.name),
+                ident(&table.name),
+                keys.join(", ")
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Every table's foreign keys, after all the rows and keys. A restore adds them once nothing
+/// else runs: MariaDB 10.11 crashed (signal 11 in `mysql_alter_table`, seen in this project's
+/// tests) adding a foreign key while another connection loaded a related table, so no foreign
+/// key exists while rows load in parallel. With `FOREIGN_KEY_CHECKS=0` and the key's index
+/// already built, adding one changes only metadata.
+fn write_foreign_keys(w: &mut dyn Write, tables: &[schema::Table]) -> std::io::Result<()> {
+    let mut first = true;
+    for table in tables {
+        let keys: Vec<&str> = table
+            .deferred
+            .iter()
+            .filter(|c| is_foreign_key(c))
+            .map(String::as_str)
+            .collect();
+        if keys.is_empty() {
+            continue;
+        }
+        if std::mem::take(&mut first) {
+            w.write_all(b"\n--\n-- Foreign keys (after every row)\n--\n")?;
+        }
         writeln!(
             w,
-            "\n-- Keys of {}\nALTER TABLE {} {};\n",
+            "\nALTER TABLE {} {};",
             ident(&table.name),
-            ident(&table.name),
-            table.deferred.join(", ")
+            keys.join(", ")
         )?;
     }
     Ok(())

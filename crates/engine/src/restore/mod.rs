@@ -144,15 +144,26 @@ fn prepare(conn: &mut Conn) -> Result<()> {
     .map_err(|e| db_error(e, "preparing the restore session"))
 }
 
+/// Whether the statement starts with `prefix` (12 ASCII bytes), compared as bytes: a Thai
+/// letter across byte 12 must not split a `str`.
+fn starts_with_12(stmt: &Statement, prefix: &[u8; 12]) -> bool {
+    stmt.sql.len() > 12 && stmt.sql.as_bytes()[..12].eq_ignore_ascii_case(prefix)
+}
+
 fn is_insert(stmt: &Statement) -> bool {
-    stmt.sql.len() > 12 && stmt.sql[..12].eq_ignore_ascii_case("INSERT INTO ")
+    starts_with_12(stmt, b"INSERT INTO ")
 }
 
 /// Statements of our own files that may run on any pooled connection, in any order among
 /// themselves: row INSERTs, and the per-table `ALTER TABLE … ADD KEY` after the rows (an ALTER
-/// waits for that table's INSERTs through the server's metadata lock).
+/// waits for that table's INSERTs through the server's metadata lock). An ALTER that adds a
+/// foreign key is not: it runs alone, after a barrier (MariaDB 10.11 crashed adding one while
+/// another connection loaded a related table; `dump::write_foreign_keys`). Older backups carry
+/// their foreign keys in the per-table ALTERs, so those run alone too.
 fn is_pooled(stmt: &Statement) -> bool {
-    is_insert(stmt) || (stmt.sql.len() > 12 && stmt.sql[..12].eq_ignore_ascii_case("ALTER TABLE "))
+    is_insert(stmt)
+        || (starts_with_12(stmt, b"ALTER TABLE ")
+            && !stmt.sql.to_ascii_uppercase().contains("FOREIGN KEY"))
 }
 
 fn exec(conn: &mut Conn, stmt: &Statement) -> Result<()> {
@@ -561,5 +572,49 @@ fn replace_tenant(
             let _ = conn.query_drop("ROLLBACK");
             Err(e)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stmt(sql: &str) -> Statement {
+        Statement {
+            sql: sql.to_owned(),
+            line: 1,
+        }
+    }
+
+    #[test]
+    fn only_rows_and_secondary_keys_run_in_parallel() {
+        assert!(
+            is_pooled(&stmt("INSERT INTO `t` (`a`) VALUES (1)")),
+            "row INSERTs are pooled"
+        );
+        assert!(
+            is_pooled(&stmt("ALTER TABLE `t` ADD KEY `k` (`a`)")),
+            "a table's secondary keys are built beside other loads"
+        );
+        assert!(
+            !is_pooled(&stmt(
+                "ALTER TABLE `t` ADD KEY `k` (`a`), ADD CONSTRAINT `f` FOREIGN KEY (`a`) REFERENCES `p` (`id`)"
+            )),
+            "an ALTER adding a foreign key runs alone (older backups put them with the keys)"
+        );
+        assert!(
+            !is_pooled(&stmt(
+                "alter table t add constraint f foreign key (a) references p (id)"
+            )),
+            "in any letter case"
+        );
+        assert!(
+            !is_pooled(&stmt("CREATE TABLE `t` (`a` INT)")),
+            "other DDL runs in order on the main connection"
+        );
+        assert!(
+            !is_pooled(&stmt("SET @a='กขค'")) && !is_insert(&stmt("SET @a='กขค'")),
+            "a statement with a multi-byte letter across byte 12 is read without panicking"
+        );
     }
 }
