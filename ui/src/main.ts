@@ -44,6 +44,8 @@ const newScreen = () => h("main", { id: "screen", tabindex: "-1" });
  *  can never replace a newer screen (the editor the admin just opened). */
 let main = newScreen();
 let renders = 0;
+/** The screen (and its options) `main` shows: a refresh of the same one keeps its scroll. */
+let shown = "";
 const navList = h("ul", { role: "list" });
 const toastBox = h("div", { class: "toast", role: "status", "aria-live": "polite", hidden: true });
 
@@ -122,9 +124,13 @@ async function render(): Promise<void> {
     mount(next, h("p", { class: "form-error", role: "alert", text: `${t("error")}: ${errorText(e)}` }));
   }
   if (seq !== renders) return;
+  const showing = `${current}:${JSON.stringify(options ?? {})}`;
+  const scrolled = shown === showing ? main.scrollTop : 0;
   main.replaceWith(next);
   main = next;
-  next.querySelector<HTMLElement>("[data-focus]")?.focus();
+  shown = showing;
+  next.scrollTop = scrolled;
+  next.querySelector<HTMLElement>("[data-focus]")?.focus({ preventScroll: scrolled > 0 });
 }
 
 async function boot(): Promise<void> {
