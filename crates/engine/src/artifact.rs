@@ -169,7 +169,6 @@ impl DiskWriter {
         let whole_blocks = self.len / DIRECT_ALIGN * DIRECT_ALIGN;
         self.write_out(0..whole_blocks)?;
         self.write_out(whole_blocks..self.len)?;
-        self.len = 0;
         Ok(self.plain)
     }
 

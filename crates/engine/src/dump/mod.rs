@@ -847,11 +847,6 @@ fn write_object(w: &mut dyn Write, object: &StoredObject) -> std::io::Result<()>
     w.write_all(b"SET sql_mode = @saved_sql_mode;;\nDELIMITER ;\n")
 }
 
-/// Whether a deferred clause adds a foreign key (the others add secondary keys).
-fn is_foreign_key(clause: &str) -> bool {
-    clause.starts_with("ADD CONSTRAINT ") && clause.contains(" FOREIGN KEY ")
-}
-
 /// `ALTER TABLE … ADD KEY …` for tables whose secondary keys were left out of their CREATE
 /// TABLE (one sorted build per table after its rows). Foreign keys are not among them: see
 /// [`write_foreign_keys`].
@@ -859,22 +854,14 @@ fn write_deferred_keys<'a>(
     w: &mut dyn Write,
     tables: impl IntoIterator<Item = &'a schema::Table>,
 ) -> std::io::Result<()> {
-    for table in tables {
-        let keys: Vec<&str> = table
-            .deferred
-            .iter()
-            .filter(|c| !is_foreign_key(c))
-            .map(String::as_str)
-            .collect();
-        if !keys.is_empty() {
-            writeln!(
-                w,
-                "\n-- Keys of {}\nALTER TABLE {} {};\n",
-                ident(&table.name),
-                ident(&table.name),
-                keys.join(", ")
-            )?;
-        }
+    for table in tables.into_iter().filter(|t| !t.deferred.is_empty()) {
+        writeln!(
+            w,
+            "\n-- Keys of {}\nALTER TABLE {} {};\n",
+            ident(&table.name),
+            ident(&table.name),
+            table.deferred.join(", ")
+        )?;
     }
     Ok(())
 }
@@ -886,16 +873,10 @@ fn write_deferred_keys<'a>(
 /// already built, adding one changes only metadata.
 fn write_foreign_keys(w: &mut dyn Write, tables: &[schema::Table]) -> std::io::Result<()> {
     let mut first = true;
-    for table in tables {
-        let keys: Vec<&str> = table
-            .deferred
-            .iter()
-            .filter(|c| is_foreign_key(c))
-            .map(String::as_str)
-            .collect();
-        if keys.is_empty() {
-            continue;
-        }
+    for table in tables
+        .iter()
+        .filter(|t| !t.deferred_foreign_keys.is_empty())
+    {
         if std::mem::take(&mut first) {
             w.write_all(b"\n--\n-- Foreign keys (after every row)\n--\n")?;
         }
@@ -903,7 +884,7 @@ fn write_foreign_keys(w: &mut dyn Write, tables: &[schema::Table]) -> std::io::R
             w,
             "\nALTER TABLE {} {};",
             ident(&table.name),
-            keys.join(", ")
+            table.deferred_foreign_keys.join(", ")
         )?;
     }
     Ok(())

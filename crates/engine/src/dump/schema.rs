@@ -17,9 +17,12 @@ pub struct Table {
     pub name: String,
     pub engine: String,
     pub create: String,
-    /// Secondary keys and foreign keys, as `ADD ...` clauses, taken out of `create` so they are
-    /// built once after the rows are in (a sorted bulk build instead of one insert at a time).
+    /// Secondary keys, as `ADD ...` clauses, taken out of `create` so they are built once after
+    /// the rows are in (a sorted bulk build instead of one insert at a time).
     pub deferred: Vec<String>,
+    /// Foreign keys, as `ADD CONSTRAINT ...` clauses, taken out of `create`: added after every
+    /// table's rows (see `dump::write_foreign_keys`).
+    pub deferred_foreign_keys: Vec<String>,
     /// The columns an INSERT lists: all but generated ones.
     pub columns: Vec<String>,
     pub estimated_rows: u64,
@@ -166,12 +169,14 @@ pub fn read(conn: &mut Conn, db: &str, keep_definers: bool) -> Result<Schema> {
         let create: Option<(String, String)> = conn
             .query_first(format!("SHOW CREATE TABLE {}", ident(&name)))
             .map_err(err)?;
-        let (create, deferred) = split_deferred(&create.map(|(_, c)| c).unwrap_or_default());
+        let (create, deferred, deferred_foreign_keys) =
+            split_deferred(&create.map(|(_, c)| c).unwrap_or_default());
         schema.tables.push(Table {
             columns: insert_columns.remove(&name).unwrap_or_default(),
             engine: engine.unwrap_or_default(),
             create,
             deferred,
+            deferred_foreign_keys,
             estimated_rows: rows.unwrap_or(0),
             int_key: match key_columns.remove(&name).as_deref() {
                 Some([(column, true)]) => Some(column.clone()),
@@ -271,31 +276,33 @@ pub fn read(conn: &mut Conn, db: &str, keep_definers: bool) -> Result<Schema> {
 }
 
 /// Splits `SHOW CREATE TABLE` text into a CREATE without its plain secondary keys and foreign
-/// keys, and those as `ADD ...` clauses. Primary, FULLTEXT and SPATIAL keys and CHECK
-/// constraints stay in the CREATE. `SHOW CREATE TABLE` writes one definition per line.
-pub fn split_deferred(create: &str) -> (String, Vec<String>) {
+/// keys, those keys as `ADD ...` clauses, and the foreign keys as `ADD CONSTRAINT ...` clauses.
+/// Primary, FULLTEXT and SPATIAL keys and CHECK constraints stay in the CREATE. `SHOW CREATE
+/// TABLE` writes one definition per line.
+pub fn split_deferred(create: &str) -> (String, Vec<String>, Vec<String>) {
     let lines: Vec<&str> = create.lines().collect();
     if lines.len() < 3
         || !lines[0].trim_end().ends_with('(')
         || !lines[lines.len() - 1].starts_with(')')
     {
-        return (create.to_owned(), Vec::new());
+        return (create.to_owned(), Vec::new(), Vec::new());
     }
     let body = &lines[1..lines.len() - 1];
     let mut kept: Vec<&str> = Vec::new();
-    let mut deferred = Vec::new();
+    let mut keys = Vec::new();
+    let mut foreign_keys = Vec::new();
     for line in body {
         let def = line.trim().trim_end_matches(',');
-        let is_key = def.starts_with("KEY ") || def.starts_with("UNIQUE KEY ");
-        let is_fk = def.starts_with("CONSTRAINT ") && def.contains(" FOREIGN KEY ");
-        if is_key || is_fk {
-            deferred.push(format!("ADD {def}"));
+        if def.starts_with("KEY ") || def.starts_with("UNIQUE KEY ") {
+            keys.push(format!("ADD {def}"));
+        } else if def.starts_with("CONSTRAINT ") && def.contains(" FOREIGN KEY ") {
+            foreign_keys.push(format!("ADD {def}"));
         } else {
             kept.push(def);
         }
     }
-    if deferred.is_empty() || kept.is_empty() {
-        return (create.to_owned(), Vec::new());
+    if (keys.is_empty() && foreign_keys.is_empty()) || kept.is_empty() {
+        return (create.to_owned(), Vec::new(), Vec::new());
     }
     let mut out = String::with_capacity(create.len());
     out.push_str(lines[0]);
@@ -309,7 +316,7 @@ pub fn split_deferred(create: &str) -> (String, Vec<String>) {
     );
     out.push('\n');
     out.push_str(lines[lines.len() - 1]);
-    (out, deferred)
+    (out, keys, foreign_keys)
 }
 
 /// Reads one trigger, routine or event with `SHOW CREATE {kind}`; `column` holds its text.
@@ -434,7 +441,7 @@ mod tests {
         let create = "CREATE TABLE `t` (\n  `id` int(11) NOT NULL,\n  `p` int(11) DEFAULT NULL,\n  `s` text,\n  \
                       PRIMARY KEY (`id`),\n  UNIQUE KEY `u` (`p`),\n  KEY `k` (`p`),\n  FULLTEXT KEY `f` (`s`),\n  \
                       CONSTRAINT `fk` FOREIGN KEY (`p`) REFERENCES `o` (`id`),\n  CONSTRAINT `c` CHECK (`p` > 0)\n) ENGINE=InnoDB";
-        let (kept, deferred) = split_deferred(create);
+        let (kept, keys, foreign_keys) = split_deferred(create);
         assert_eq!(
             kept,
             "CREATE TABLE `t` (\n  `id` int(11) NOT NULL,\n  `p` int(11) DEFAULT NULL,\n  `s` text,\n  PRIMARY KEY (`id`),\n  \
@@ -442,13 +449,14 @@ mod tests {
             "the CREATE keeps columns, the primary and full-text keys and checks"
         );
         assert_eq!(
-            deferred,
-            [
-                "ADD UNIQUE KEY `u` (`p`)",
-                "ADD KEY `k` (`p`)",
-                "ADD CONSTRAINT `fk` FOREIGN KEY (`p`) REFERENCES `o` (`id`)"
-            ],
-            "secondary and foreign keys are added after the rows"
+            keys,
+            ["ADD UNIQUE KEY `u` (`p`)", "ADD KEY `k` (`p`)"],
+            "secondary keys are added after the rows"
+        );
+        assert_eq!(
+            foreign_keys,
+            ["ADD CONSTRAINT `fk` FOREIGN KEY (`p`) REFERENCES `o` (`id`)"],
+            "foreign keys are added apart from them"
         );
     }
 
