@@ -31,7 +31,7 @@ use mysql::Conn;
 use serde::Serialize;
 
 use self::schema::{Schema, StoredObject};
-use self::sqltext::{ident, push_value, string_literal, ValueStyle};
+use self::sqltext::{ident, push_row, string_literal, ValueStyle};
 use crate::connection::{db_error, ServerTarget};
 use crate::error::{io_error, Error, ErrorCode, Result};
 
@@ -687,32 +687,44 @@ fn read_job(
             .join(",")
     );
     let mut result = conn.query_iter(&job.select).map_err(err)?;
-    let mut styles: Option<Vec<ValueStyle>> = None;
+    let styles: Vec<ValueStyle> = result
+        .columns()
+        .as_ref()
+        .iter()
+        .map(ValueStyle::of)
+        .collect();
+    if styles.len() != job.columns.len() {
+        return Err(Error::new(
+            ErrorCode::DatabaseError,
+            format!(
+                "reading table `{}`: the server sent {} columns, the table has {}",
+                job.table,
+                styles.len(),
+                job.columns.len()
+            ),
+        ));
+    }
     let mut sql: Vec<u8> = buffers.get();
     let mut rows = 0u64;
     let mut digest = RowDigest::default();
-    for row in result.by_ref() {
-        let row = row.map_err(err)?;
-        let styles =
-            styles.get_or_insert_with(|| row.columns_ref().iter().map(ValueStyle::of).collect());
+    // One packet buffer for every row: the values are copied from it into the statement.
+    let mut packet: Vec<u8> = Vec::with_capacity(64 << 10);
+    while result.next_raw_row(&mut packet).map_err(err)? {
         if sql.is_empty() {
             sql.extend_from_slice(prefix.as_bytes());
         } else {
             sql.push(b',');
         }
         let row_start = sql.len();
-        sql.push(b'(');
-        for (i, style) in styles.iter().enumerate() {
-            if i > 0 {
-                sql.push(b',');
-            }
-            push_value(
-                &mut sql,
-                row.as_ref(i).unwrap_or(&mysql::Value::NULL),
-                *style,
-            );
-        }
-        sql.push(b')');
+        push_row(&mut sql, &packet, &styles).map_err(|_| {
+            Error::new(
+                ErrorCode::DatabaseError,
+                format!(
+                    "reading table `{}`: the server sent a row that does not match its columns",
+                    job.table
+                ),
+            )
+        })?;
         digest.add(kind, &sql[row_start..]);
         rows += 1;
         if sql.len() >= max_statement {

@@ -7,7 +7,7 @@
 //! quoted with `mysql_real_escape_string`'s escapes.
 
 use mysql::consts::{ColumnFlags, ColumnType};
-use mysql::{Column, Value};
+use mysql::Column;
 
 /// The charset number the server reports for binary strings (BINARY, VARBINARY, BLOB).
 const BINARY_CHARSET: u16 = 63;
@@ -73,22 +73,84 @@ impl ValueStyle {
     }
 }
 
-const HEX: &[u8; 16] = b"0123456789ABCDEF";
+/// The two hex digits of every byte value, so binary data is written a byte per lookup.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut pairs = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        pairs[b] = [DIGITS[b >> 4], DIGITS[b & 0xF]];
+        b += 1;
+    }
+    pairs
+};
 
-/// Appends one value in `style`.
-pub fn push_value(out: &mut Vec<u8>, value: &Value, style: ValueStyle) {
-    let bytes: &[u8] = match value {
-        Value::NULL => {
-            out.extend_from_slice(b"NULL");
-            return;
+/// A row packet that does not hold one value per column: the connection is out of step, so
+/// the dump must stop rather than write something else than the table holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MalformedRow;
+
+/// Appends one text-protocol row packet (each value a length-encoded string, `0xFB` for
+/// NULL) as `(v1,v2,…)`, each value in its column's style. The values are copied straight
+/// from the packet: nothing is allocated per row or value.
+pub fn push_row(
+    out: &mut Vec<u8>,
+    packet: &[u8],
+    styles: &[ValueStyle],
+) -> Result<(), MalformedRow> {
+    let mut rest = packet;
+    out.push(b'(');
+    for (i, style) in styles.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
-        Value::Bytes(bytes) => bytes,
-        // The text protocol only yields bytes; anything else is formatted by the driver.
-        other => {
-            let text = other.as_sql(false);
-            out.extend_from_slice(text.as_bytes());
-            return;
+        let (value, after) = text_value(rest).ok_or(MalformedRow)?;
+        push_text(out, value, *style);
+        rest = after;
+    }
+    if !rest.is_empty() {
+        return Err(MalformedRow);
+    }
+    out.push(b')');
+    Ok(())
+}
+
+/// Splits the first value off a text-protocol row: `None` for SQL NULL, else its bytes.
+fn text_value(packet: &[u8]) -> Option<(Option<&[u8]>, &[u8])> {
+    let (&first, rest) = packet.split_first()?;
+    let (len, rest): (u64, &[u8]) = match first {
+        0xFB => return Some((None, rest)),
+        0xFC => (
+            u64::from(u16::from_le_bytes(rest.get(..2)?.try_into().ok()?)),
+            &rest[2..],
+        ),
+        0xFD => {
+            let b = rest.get(..3)?;
+            (
+                u64::from(u32::from_le_bytes([b[0], b[1], b[2], 0])),
+                &rest[3..],
+            )
         }
+        0xFE => (
+            u64::from_le_bytes(rest.get(..8)?.try_into().ok()?),
+            &rest[8..],
+        ),
+        0xFF => return None,
+        n => (u64::from(n), rest),
+    };
+    let len = usize::try_from(len).ok()?;
+    if len > rest.len() {
+        return None;
+    }
+    let (value, rest) = rest.split_at(len);
+    Some((Some(value), rest))
+}
+
+/// Appends one value (the server's text of it, `None` for NULL) in `style`.
+pub fn push_text(out: &mut Vec<u8>, value: Option<&[u8]>, style: ValueStyle) {
+    let Some(bytes) = value else {
+        out.extend_from_slice(b"NULL");
+        return;
     };
     match style {
         ValueStyle::Bare => out.extend_from_slice(bytes),
@@ -96,9 +158,8 @@ pub fn push_value(out: &mut Vec<u8>, value: &Value, style: ValueStyle) {
         ValueStyle::Hex => {
             out.reserve(2 + bytes.len() * 2);
             out.extend_from_slice(b"0x");
-            for b in bytes {
-                out.push(HEX[(b >> 4) as usize]);
-                out.push(HEX[(b & 0xF) as usize]);
+            for &b in bytes {
+                out.extend_from_slice(&HEX_PAIRS[usize::from(b)]);
             }
         }
         ValueStyle::Quoted => push_quoted(out, bytes),
@@ -213,11 +274,96 @@ mod tests {
     #[test]
     fn empty_binary_is_an_empty_string_not_0x() {
         let mut out = Vec::new();
-        push_value(&mut out, &Value::Bytes(Vec::new()), ValueStyle::Hex);
+        push_text(&mut out, Some(b""), ValueStyle::Hex);
         assert_eq!(out, b"''", "a bare 0x is a syntax error");
         out.clear();
-        push_value(&mut out, &Value::Bytes(vec![0, 0xAB]), ValueStyle::Hex);
-        assert_eq!(out, b"0x00AB", "binary is written as hex");
+        push_text(&mut out, Some(&[0, 0xAB, 0x5F, 0xFF]), ValueStyle::Hex);
+        assert_eq!(out, b"0x00AB5FFF", "binary is written as hex");
+    }
+
+    /// A value as the server sends it in a text-protocol row.
+    fn length_encoded(value: Option<&[u8]>) -> Vec<u8> {
+        let Some(bytes) = value else {
+            return vec![0xFB];
+        };
+        let n = bytes.len() as u64;
+        let mut out = match n {
+            0..=250 => vec![n as u8],
+            251..=0xFFFF => [&[0xFC][..], &(n as u16).to_le_bytes()].concat(),
+            0x1_0000..=0xFF_FFFF => [&[0xFD][..], &(n as u32).to_le_bytes()[..3]].concat(),
+            _ => [&[0xFE][..], &n.to_le_bytes()].concat(),
+        };
+        out.extend_from_slice(bytes);
+        out
+    }
+
+    #[test]
+    fn a_row_packet_is_written_value_by_value_in_each_columns_style() {
+        let long = "ข".repeat(100); // 300 bytes: a two-byte length
+        let huge = vec![b'x'; 70_000]; // a three-byte length
+        let values: [Option<&[u8]>; 7] = [
+            Some(b"-12.50"),
+            None,
+            Some(b""),
+            Some(b"it's"),
+            Some(long.as_bytes()),
+            Some(&[0x00, 0xFF]),
+            Some(&huge),
+        ];
+        let styles = [
+            ValueStyle::Bare,
+            ValueStyle::Quoted,
+            ValueStyle::Quoted,
+            ValueStyle::Quoted,
+            ValueStyle::Quoted,
+            ValueStyle::Hex,
+            ValueStyle::Bare,
+        ];
+        let packet: Vec<u8> = values.iter().flat_map(|v| length_encoded(*v)).collect();
+        let mut out = b"x".to_vec();
+        push_row(&mut out, &packet, &styles).expect("a well-formed row");
+        let expected = format!(
+            "x(-12.50,NULL,'','it\\'s','{long}',0x00FF,{})",
+            "x".repeat(70_000)
+        );
+        assert_eq!(
+            String::from_utf8(out).expect("text"),
+            expected,
+            "NULL apart from the empty string, lengths of one, two and three bytes"
+        );
+        // An eight-byte length (0xFE) is read the same way.
+        let mut out = Vec::new();
+        let packet = [&[0xFE][..], &3u64.to_le_bytes(), b"abc"].concat();
+        push_row(&mut out, &packet, &[ValueStyle::Quoted]).expect("an eight-byte length");
+        assert_eq!(out, b"('abc')", "the value after an eight-byte length");
+    }
+
+    #[test]
+    fn a_row_packet_that_does_not_match_its_columns_is_refused() {
+        let styles = [ValueStyle::Bare, ValueStyle::Bare];
+        let two = [length_encoded(Some(b"1")), length_encoded(Some(b"2"))].concat();
+        let cases: [(&str, Vec<u8>); 5] = [
+            ("one value short", length_encoded(Some(b"1"))),
+            (
+                "a value too many",
+                [two.clone(), length_encoded(None)].concat(),
+            ),
+            ("a value cut short", two[..two.len() - 1].to_vec()),
+            ("a length past the end", vec![0x01, b'1', 0xFC, 0x10]),
+            ("0xFF is no length", vec![0x01, b'1', 0xFF]),
+        ];
+        for (what, packet) in cases {
+            assert_eq!(
+                push_row(&mut Vec::new(), &packet, &styles),
+                Err(MalformedRow),
+                "{what}"
+            );
+        }
+        assert_eq!(
+            push_row(&mut Vec::new(), &two, &styles),
+            Ok(()),
+            "the well-formed packet the cases are cut from"
+        );
     }
 
     #[test]
