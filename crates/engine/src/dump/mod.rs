@@ -61,9 +61,12 @@ pub struct DumpOptions {
     pub max_statement_bytes: usize,
     /// The hash of the row digests (verification uses the kind of the backup it checks).
     pub digest: DigestKind,
-    /// A full dump reads a table in primary-key ranges, shared by the readers, when it has an
-    /// integer primary key and at least twice this many (estimated) rows.
-    pub range_rows: u64,
+    /// A full dump reads a table in primary-key ranges of about this many (estimated) rows,
+    /// shared by the readers, when it has an integer primary key and at least twice as many.
+    /// `None`: ranges of a quarter of each reader's share of all rows, at least
+    /// [`MIN_RANGE_ROWS`]; with one reader, no ranges. Each range is a scan of its own: many
+    /// short ones cost the server more than the balance they buy (BENCHMARKS.md).
+    pub range_rows: Option<u64>,
 }
 
 impl Default for DumpOptions {
@@ -74,7 +77,7 @@ impl Default for DumpOptions {
             readers: 2,
             max_statement_bytes: 4 << 20,
             digest: DigestKind::default(),
-            range_rows: 250_000,
+            range_rows: None,
         }
     }
 }
@@ -205,6 +208,19 @@ struct Job {
 
 /// The most ranges one table is cut into.
 const MAX_RANGES: u64 = 16;
+/// The fewest rows of a range when the size is chosen automatically.
+pub const MIN_RANGE_ROWS: u64 = 250_000;
+
+/// The rows of one key range: fixed by the options, or a quarter of each reader's share of
+/// the estimated rows, so the biggest tables are cut into a few long scans (enough for the
+/// readers to end close together) instead of many short ones.
+fn rows_per_range(range_rows: Option<u64>, total_rows: u64, readers: usize) -> u64 {
+    match range_rows {
+        Some(rows) => rows.max(1),
+        None if readers > 1 => (total_rows / (2 * readers as u64)).max(MIN_RANGE_ROWS),
+        None => u64::MAX,
+    }
+}
 
 /// Where to cut the keys `min..=max` into `parts` ranges of equal width: the bounds `b1 < b2 <
 /// …` between them (fewer when the keys are too close together).
@@ -237,10 +253,21 @@ fn range_conditions(key: &str, bounds: &[i128]) -> Vec<String> {
     conditions
 }
 
+/// Into how many ranges a table of `estimated_rows` is cut: 1 (read whole) below twice
+/// `range_rows`, else one per `range_rows`, at most [`MAX_RANGES`].
+fn range_count(estimated_rows: u64, range_rows: u64) -> u64 {
+    if estimated_rows >= range_rows.saturating_mul(2) {
+        (estimated_rows / range_rows.max(1)).clamp(2, MAX_RANGES)
+    } else {
+        1
+    }
+}
+
 /// The jobs of a full dump: one per table, or one per key range for a big table with an
 /// integer primary key (its `MIN` and `MAX` read in the snapshot, so the bounds are integers
 /// from the server; no input reaches them).
 fn full_jobs(conn: &mut Conn, schema: &Schema, range_rows: u64) -> Result<Vec<Job>> {
+    let range_rows = range_rows.max(1);
     let mut jobs = Vec::new();
     for (index, t) in schema.tables.iter().enumerate() {
         let select = format!(
@@ -258,9 +285,8 @@ fn full_jobs(conn: &mut Conn, schema: &Schema, range_rows: u64) -> Result<Vec<Jo
             columns: t.columns.clone(),
             select,
         };
-        let range_rows = range_rows.max(1);
         let bounds = match &t.int_key {
-            Some(key) if t.estimated_rows >= range_rows.saturating_mul(2) => {
+            Some(key) if range_count(t.estimated_rows, range_rows) > 1 => {
                 let (min, max): (Option<String>, Option<String>) = conn
                     .query_first(format!(
                         "SELECT MIN({k}), MAX({k}) FROM {t}",
@@ -274,8 +300,7 @@ fn full_jobs(conn: &mut Conn, schema: &Schema, range_rows: u64) -> Result<Vec<Jo
                     max.and_then(|v| v.parse::<i128>().ok()),
                 ) {
                     (Some(min), Some(max)) => {
-                        let parts = (t.estimated_rows / range_rows).clamp(2, MAX_RANGES);
-                        cut_points(min, max, parts)
+                        cut_points(min, max, range_count(t.estimated_rows, range_rows))
                     }
                     _ => Vec::new(),
                 }
@@ -398,6 +423,7 @@ pub fn dump(
         .ok_or_else(|| Error::invalid("database", "no database to dump"))?;
     let mut warnings = Vec::new();
     let (mut readers, snapshot) = open_readers(target, options.readers.max(1), &mut warnings)?;
+    let reader_count = readers.len();
     let main = &mut readers[0];
     let server_version: String = main
         .query_first("SELECT VERSION()")
@@ -424,7 +450,11 @@ pub fn dump(
     }
 
     let (jobs, shared_tables) = match &options.scope {
-        DumpScope::Full => (full_jobs(main, &schema, options.range_rows)?, Vec::new()),
+        DumpScope::Full => {
+            let total_rows = schema.tables.iter().map(|t| t.estimated_rows).sum();
+            let range_rows = rows_per_range(options.range_rows, total_rows, reader_count);
+            (full_jobs(main, &schema, range_rows)?, Vec::new())
+        }
         DumpScope::Tenant {
             tenant_id,
             column,
@@ -981,6 +1011,44 @@ mod tests {
             bounds.windows(2).all(|w| w[0] < w[1]) && bounds[14] < top,
             "the bounds rise and stay under the largest key: {bounds:?}"
         );
+    }
+
+    #[test]
+    fn ranges_are_a_quarter_of_a_readers_share_unless_fixed() {
+        // The benchmark: 7M rows, 4M of them in invoice_items, two readers.
+        let rows = rows_per_range(None, 7_000_000, 2);
+        assert_eq!(rows, 1_750_000, "a quarter of each reader's 3.5M rows");
+        assert_eq!(
+            range_count(4_000_000, rows),
+            2,
+            "the 4M-row table is cut into two long scans, not sixteen short ones"
+        );
+        assert_eq!(
+            range_count(1_000_000, rows),
+            1,
+            "a 1M-row table is read whole"
+        );
+        assert_eq!(
+            range_count(4_000_000, 1),
+            MAX_RANGES,
+            "never more than MAX_RANGES"
+        );
+        assert_eq!(
+            rows_per_range(None, 600_000, 2),
+            MIN_RANGE_ROWS,
+            "small databases are not cut finer than the floor"
+        );
+        assert_eq!(
+            rows_per_range(None, 7_000_000, 1),
+            u64::MAX,
+            "one reader has nothing to balance: no ranges"
+        );
+        assert_eq!(
+            rows_per_range(Some(20_000), 7_000_000, 1),
+            20_000,
+            "a fixed size is kept"
+        );
+        assert_eq!(rows_per_range(Some(0), 10, 2), 1, "never zero rows");
     }
 
     #[test]

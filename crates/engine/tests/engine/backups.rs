@@ -955,7 +955,7 @@ fn parallel_readers_share_one_snapshot_under_concurrent_writes() {
     // Both tables read in key ranges shared by the two readers (~150,000 rows each).
     let options = billora_engine::dump::DumpOptions {
         readers: 2,
-        range_rows: 20_000,
+        range_rows: Some(20_000),
         ..Default::default()
     };
     let report = billora_engine::dump::dump(
@@ -1051,12 +1051,22 @@ fn every_fixture_table_read_in_ranges_gives_the_same_rows_as_whole_reads() {
         .expect("the dump works");
         (report, String::from_utf8(sql).expect("SQL text is UTF-8"))
     };
-    let (whole, _) = dump(u64::MAX);
-    let (ranged, sql) = dump(1);
+    let (whole, _) = dump(Some(u64::MAX));
+    let (ranged, sql) = dump(Some(1));
+    let (automatic, _) = dump(None);
     assert!(
         whole.split_tables.is_empty(),
         "no table is split with the threshold out of reach: {:?}",
         whole.split_tables
+    );
+    assert!(
+        automatic.split_tables.is_empty(),
+        "by default a small database is read a table at a time: {:?}",
+        automatic.split_tables
+    );
+    assert_eq!(
+        automatic.tables, whole.tables,
+        "the default dump reads the same rows"
     );
     assert!(
         ranged.split_tables.iter().any(|t| t == "invoice_items")
