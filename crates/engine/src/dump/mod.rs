@@ -63,8 +63,8 @@ pub struct DumpOptions {
     pub digest: DigestKind,
     /// A full dump reads a table in primary-key ranges of about this many (estimated) rows,
     /// shared by the readers, when it has an integer primary key and at least twice as many.
-    /// `None`: ranges of a quarter of each reader's share of all rows, at least
-    /// [`MIN_RANGE_ROWS`]; with one reader, no ranges. Each range is a scan of its own: many
+    /// `None`: ranges of half of each reader's share of all rows, at least
+    /// [`MIN_RANGE_ROWS`], so only a table of a reader's share or more is cut; with one reader, no ranges. Each range is a scan of its own: many
     /// short ones cost the server more than the balance they buy (BENCHMARKS.md).
     pub range_rows: Option<u64>,
 }
@@ -211,8 +211,8 @@ const MAX_RANGES: u64 = 16;
 /// The fewest rows of a range when the size is chosen automatically.
 pub const MIN_RANGE_ROWS: u64 = 250_000;
 
-/// The rows of one key range: fixed by the options, or a quarter of each reader's share of
-/// the estimated rows, so the biggest tables are cut into a few long scans (enough for the
+/// The rows of one key range: fixed by the options, or half of each reader's share of the
+/// estimated rows, so the biggest tables are cut into a few long scans (enough for the
 /// readers to end close together) instead of many short ones.
 fn rows_per_range(range_rows: Option<u64>, total_rows: u64, readers: usize) -> u64 {
     match range_rows {
@@ -256,8 +256,9 @@ fn range_conditions(key: &str, bounds: &[i128]) -> Vec<String> {
 /// Into how many ranges a table of `estimated_rows` is cut: 1 (read whole) below twice
 /// `range_rows`, else one per `range_rows`, at most [`MAX_RANGES`].
 fn range_count(estimated_rows: u64, range_rows: u64) -> u64 {
+    let range_rows = range_rows.max(1);
     if estimated_rows >= range_rows.saturating_mul(2) {
-        (estimated_rows / range_rows.max(1)).clamp(2, MAX_RANGES)
+        (estimated_rows / range_rows).clamp(2, MAX_RANGES)
     } else {
         1
     }
@@ -267,7 +268,6 @@ fn range_count(estimated_rows: u64, range_rows: u64) -> u64 {
 /// integer primary key (its `MIN` and `MAX` read in the snapshot, so the bounds are integers
 /// from the server; no input reaches them).
 fn full_jobs(conn: &mut Conn, schema: &Schema, range_rows: u64) -> Result<Vec<Job>> {
-    let range_rows = range_rows.max(1);
     let mut jobs = Vec::new();
     for (index, t) in schema.tables.iter().enumerate() {
         let select = format!(
@@ -1014,10 +1014,10 @@ mod tests {
     }
 
     #[test]
-    fn ranges_are_a_quarter_of_a_readers_share_unless_fixed() {
+    fn ranges_are_half_of_a_readers_share_unless_fixed() {
         // The benchmark: 7M rows, 4M of them in invoice_items, two readers.
         let rows = rows_per_range(None, 7_000_000, 2);
-        assert_eq!(rows, 1_750_000, "a quarter of each reader's 3.5M rows");
+        assert_eq!(rows, 1_750_000, "half of each reader's 3.5M rows");
         assert_eq!(
             range_count(4_000_000, rows),
             2,
