@@ -61,7 +61,8 @@ impl Trigger {
 /// Tuning of a run (defaults suit a 2-core office machine).
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    pub readers: usize,
+    /// Reading connections; `None`: by the kind of backup ([`crate::dump::DumpOptions::readers`]).
+    pub readers: Option<usize>,
     pub compression_threads: u32,
     /// The zstd level (1-19); see [`crate::artifact::DEFAULT_ZSTD_LEVEL`].
     pub zstd_level: i32,
@@ -79,7 +80,7 @@ impl Default for RunOptions {
         // two, one of them takes it. ~10% faster with zstd on the benchmark, +4 MB
         // (BENCHMARKS.md).
         RunOptions {
-            readers: 2,
+            readers: None,
             compression_threads: 2,
             zstd_level: crate::artifact::DEFAULT_ZSTD_LEVEL,
             keep_definers: false,

@@ -10,10 +10,11 @@
 //! the schema comes first and foreign-key checks are off, INSERT statements may come in any
 //! order: parallel readers hand complete statements to one writer as they fill, and the file
 //! is still a valid script. A big table with an integer primary key is cut into key ranges
-//! that both readers take from the one queue (one table is most of a billing database); its
-//! keys are written after its last range.
+//! that the readers take from the one queue (one table is most of a billing database); its
+//! keys are written after its last range. A tenant dump cuts its big tables by ranges of the
+//! tenant's own keys, so four readers can wait on the server's scattered page reads at once.
 //!
-//! Consistency: every reader runs in `START TRANSACTION WITH CONSISTENT SNAPSHOT`. With two
+//! Consistency: every reader runs in `START TRANSACTION WITH CONSISTENT SNAPSHOT`. With several
 //! readers, their snapshots are opened under a brief `FLUSH TABLES WITH READ LOCK`, as mydumper
 //! does; without the privilege for that (RELOAD), one reader is used and the run says so.
 
@@ -55,8 +56,11 @@ pub struct DumpOptions {
     pub scope: DumpScope,
     /// Keep `DEFINER=` clauses (off by default, so another account can restore).
     pub keep_definers: bool,
-    /// Parallel readers sharing one snapshot (1 or 2 make sense on small machines).
-    pub readers: usize,
+    /// Parallel readers sharing one snapshot. `None`: [`FULL_READERS`] for a full dump, whose
+    /// readers keep the client's and the server's CPUs busy, and [`TENANT_READERS`] for a tenant
+    /// dump, whose readers mostly wait for the server to fetch scattered pages through an index
+    /// (more reads in flight at once, little CPU).
+    pub readers: Option<usize>,
     /// Upper bound of one INSERT statement in bytes (also kept under max_allowed_packet).
     pub max_statement_bytes: usize,
     /// The hash of the row digests (verification uses the kind of the backup it checks).
@@ -74,7 +78,7 @@ impl Default for DumpOptions {
         DumpOptions {
             scope: DumpScope::Full,
             keep_definers: false,
-            readers: 2,
+            readers: None,
             max_statement_bytes: 4 << 20,
             digest: DigestKind::default(),
             range_rows: None,
@@ -206,6 +210,24 @@ struct Job {
     select: String,
 }
 
+/// Readers of a full dump when not set: the two CPUs of an office machine (BENCHMARKS.md).
+pub const FULL_READERS: usize = 2;
+/// Readers of a tenant dump when not set: a small tenant's rows lie on pages all over each
+/// table, so its dump is thousands of single-page reads on the server; four queries in flight
+/// instead of two finish in ~0.6 of the time on the benchmark (BENCHMARKS.md).
+pub const TENANT_READERS: usize = 4;
+
+impl DumpOptions {
+    /// The readers this dump asks for (before a missing privilege may cut them to one).
+    pub fn reader_count(&self) -> usize {
+        match (self.readers, &self.scope) {
+            (Some(readers), _) => readers.max(1),
+            (None, DumpScope::Full) => FULL_READERS,
+            (None, DumpScope::Tenant { .. }) => TENANT_READERS,
+        }
+    }
+}
+
 /// The most ranges one table is cut into.
 const MAX_RANGES: u64 = 16;
 /// The fewest rows of a range when the size is chosen automatically.
@@ -218,6 +240,18 @@ fn rows_per_range(range_rows: Option<u64>, total_rows: u64, readers: usize) -> u
     match range_rows {
         Some(rows) => rows.max(1),
         None if readers > 1 => (total_rows / (2 * readers as u64)).max(MIN_RANGE_ROWS),
+        None => u64::MAX,
+    }
+}
+
+/// The rows of one range of a tenant dump (counted in the whole table): fixed by the options,
+/// or [`MIN_RANGE_ROWS`]. Unlike a full dump's, a tenant's range is not another scan but one
+/// more descent of the tenant index, so the big tables are cut finely and the readers, each
+/// waiting on the server's page reads, end together.
+fn tenant_rows_per_range(range_rows: Option<u64>, readers: usize) -> u64 {
+    match range_rows {
+        Some(rows) => rows.max(1),
+        None if readers > 1 => MIN_RANGE_ROWS,
         None => u64::MAX,
     }
 }
@@ -235,11 +269,11 @@ fn cut_points(min: i128, max: i128, parts: u64) -> Vec<i128> {
     bounds
 }
 
-/// The WHERE conditions of the ranges that `bounds` cut `key` into: `key < b1`, `b1 <= key <
-/// b2`, …, `key >= bn`. Every value is in exactly one, whatever it is (rows inserted outside
-/// `MIN..MAX` after they were read cannot be in the snapshot, but nothing depends on that).
+/// The WHERE conditions of the ranges that `bounds` cut `key` (a quoted column, maybe with its
+/// table's alias) into: `key < b1`, `b1 <= key < b2`, …, `key >= bn`. Every value is in exactly
+/// one, whatever it is (rows inserted outside `MIN..MAX` after they were read cannot be in the
+/// snapshot, but nothing depends on that).
 fn range_conditions(key: &str, bounds: &[i128]) -> Vec<String> {
-    let key = ident(key);
     let mut conditions = Vec::with_capacity(bounds.len() + 1);
     for (i, bound) in bounds.iter().enumerate() {
         conditions.push(match i.checked_sub(1).map(|p| bounds[p]) {
@@ -286,32 +320,101 @@ fn full_jobs(conn: &mut Conn, schema: &Schema, range_rows: u64) -> Result<Vec<Jo
             select,
         };
         let bounds = match &t.int_key {
-            Some(key) if range_count(t.estimated_rows, range_rows) > 1 => {
-                let (min, max): (Option<String>, Option<String>) = conn
-                    .query_first(format!(
-                        "SELECT MIN({k}), MAX({k}) FROM {t}",
-                        k = ident(key),
-                        t = ident(&t.name)
-                    ))
-                    .map_err(|e| db_error(e, &format!("reading the key range of `{}`", t.name)))?
-                    .unwrap_or((None, None));
-                match (
-                    min.and_then(|v| v.parse::<i128>().ok()),
-                    max.and_then(|v| v.parse::<i128>().ok()),
-                ) {
-                    (Some(min), Some(max)) => {
-                        cut_points(min, max, range_count(t.estimated_rows, range_rows))
-                    }
-                    _ => Vec::new(),
-                }
-            }
+            Some(key) if range_count(t.estimated_rows, range_rows) > 1 => key_bounds(
+                conn,
+                &format!(
+                    "SELECT MIN({k}), MAX({k}) FROM {t}",
+                    k = ident(key),
+                    t = ident(&t.name)
+                ),
+                range_count(t.estimated_rows, range_rows),
+                &t.name,
+            )?,
             _ => Vec::new(),
         };
         match &t.int_key {
             Some(key) if !bounds.is_empty() => jobs.extend(
-                range_conditions(key, &bounds)
+                range_conditions(&ident(key), &bounds)
                     .into_iter()
                     .map(|condition| job(format!("{select} WHERE {condition}"))),
+            ),
+            _ => jobs.push(job(select)),
+        }
+    }
+    Ok(jobs)
+}
+
+/// The bounds that cut the keys `min_max` (a query of `MIN` and `MAX` of an integer key) into
+/// `parts` ranges; none when the query finds no rows.
+fn key_bounds(conn: &mut Conn, min_max: &str, parts: u64, table: &str) -> Result<Vec<i128>> {
+    let (min, max): (Option<String>, Option<String>) = conn
+        .query_first(min_max)
+        .map_err(|e| db_error(e, &format!("reading the key range of `{table}`")))?
+        .unwrap_or((None, None));
+    Ok(
+        match (
+            min.and_then(|v| v.parse::<i128>().ok()),
+            max.and_then(|v| v.parse::<i128>().ok()),
+        ) {
+            (Some(min), Some(max)) => cut_points(min, max, parts),
+            _ => Vec::new(),
+        },
+    )
+}
+
+/// The jobs of a tenant dump: one per table of the plan, or, for a big table, one per range of
+/// the keys of the table its rows are selected by (itself, or the end of its foreign-key chain:
+/// `invoices` for `invoice_items`), when that key is one integer column. The ranges cut the
+/// tenant's own keys (`MIN` and `MAX` over its rows, read in the snapshot through the tenant
+/// index), so each is a part of the tenant's rows, found through the same indexes. A tenant's
+/// rows lie scattered over a whole table, so its dump waits on page reads; ranges let several
+/// readers wait at once on the big tables too.
+fn tenant_jobs(
+    conn: &mut Conn,
+    schema: &Schema,
+    plan: &tenant::TenantPlan,
+    range_rows: u64,
+) -> Result<Vec<Job>> {
+    let mut jobs = Vec::new();
+    for t in &plan.tables {
+        let Some(index) = schema.tables.iter().position(|s| s.name == t.table) else {
+            continue;
+        };
+        let table = &schema.tables[index];
+        let select = t.select(&table.columns);
+        let job = |select: String| Job {
+            index,
+            table: table.name.clone(),
+            columns: table.columns.clone(),
+            select,
+        };
+        let (anchor, alias) = t.anchor();
+        let parts = range_count(table.estimated_rows, range_rows);
+        let key = schema
+            .tables
+            .iter()
+            .find(|s| s.name == anchor)
+            .and_then(|s| s.int_key.as_deref())
+            .filter(|_| parts > 1)
+            .map(|key| format!("{alias}.{}", ident(key)));
+        let bounds = match &key {
+            Some(key) => key_bounds(
+                conn,
+                &format!(
+                    "SELECT MIN({key}), MAX({key}) FROM {} AS {alias} WHERE {alias}.{} = @billora_tenant",
+                    ident(anchor),
+                    ident(&t.anchor_column)
+                ),
+                parts,
+                &table.name,
+            )?,
+            None => Vec::new(),
+        };
+        match key {
+            Some(key) if !bounds.is_empty() => jobs.extend(
+                range_conditions(&key, &bounds)
+                    .into_iter()
+                    .map(|condition| job(format!("{select} AND {condition}"))),
             ),
             _ => jobs.push(job(select)),
         }
@@ -422,7 +525,7 @@ pub fn dump(
         .clone()
         .ok_or_else(|| Error::invalid("database", "no database to dump"))?;
     let mut warnings = Vec::new();
-    let (mut readers, snapshot) = open_readers(target, options.readers.max(1), &mut warnings)?;
+    let (mut readers, snapshot) = open_readers(target, options.reader_count(), &mut warnings)?;
     let reader_count = readers.len();
     let main = &mut readers[0];
     let server_version: String = main
@@ -466,23 +569,8 @@ pub fn dump(
                 conn.exec_drop("SET @billora_tenant = ?", (*tenant_id,))
                     .map_err(|e| db_error(e, "binding the tenant"))?;
             }
-            let jobs = plan
-                .tables
-                .iter()
-                .map(|t| {
-                    let index = schema
-                        .tables
-                        .iter()
-                        .position(|s| s.name == t.table)
-                        .unwrap_or(0);
-                    Job {
-                        index,
-                        table: t.table.clone(),
-                        columns: schema.tables[index].columns.clone(),
-                        select: t.select(&schema.tables[index].columns),
-                    }
-                })
-                .collect();
+            let range_rows = tenant_rows_per_range(options.range_rows, reader_count);
+            let jobs = tenant_jobs(&mut readers[0], &schema, &plan, range_rows)?;
             (jobs, plan.shared)
         }
     };
@@ -1052,8 +1140,70 @@ mod tests {
     }
 
     #[test]
+    fn a_tenants_big_tables_are_cut_at_the_floor_and_by_the_end_of_their_chain() {
+        // The benchmark with four readers: invoice_items (4M) into 16 ranges, the 1M-row
+        // tables into 4, a 200k-row table whole.
+        let rows = tenant_rows_per_range(None, 4);
+        assert_eq!(
+            rows, MIN_RANGE_ROWS,
+            "a tenant's ranges are cut at the floor"
+        );
+        assert_eq!(
+            range_count(4_000_000, rows),
+            MAX_RANGES,
+            "the biggest table"
+        );
+        assert_eq!(range_count(1_000_000, rows), 4, "a 1M-row table");
+        assert_eq!(range_count(200_000, rows), 1, "a small table is read whole");
+        assert_eq!(
+            tenant_rows_per_range(None, 1),
+            u64::MAX,
+            "one reader: no ranges"
+        );
+        assert_eq!(
+            tenant_rows_per_range(Some(10), 1),
+            10,
+            "a fixed size is kept"
+        );
+        let fk = |table: &str, parent: &str| schema::ForeignKey {
+            name: format!("fk_{table}"),
+            table: table.into(),
+            columns: vec![format!("{parent}_id")],
+            parent: parent.into(),
+            parent_columns: vec!["id".into()],
+        };
+        let chained = tenant::TenantTable {
+            table: "allocations".into(),
+            path: vec![fk("allocations", "payments"), fk("payments", "invoices")],
+            anchor_column: "tenant_id".into(),
+        };
+        assert_eq!(
+            chained.anchor(),
+            ("invoices", "t2".to_owned()),
+            "a chained table is cut by the keys of the table at the chain's end, alias t2"
+        );
+        assert!(
+            chained
+                .from_where()
+                .ends_with("WHERE t2.`tenant_id` = @billora_tenant"),
+            "the alias is the one its WHERE compares: {}",
+            chained.from_where()
+        );
+        let direct = tenant::TenantTable {
+            table: "invoices".into(),
+            path: Vec::new(),
+            anchor_column: "tenant_id".into(),
+        };
+        assert_eq!(
+            direct.anchor(),
+            ("invoices", "t0".to_owned()),
+            "a table with the tenant column is cut by its own keys"
+        );
+    }
+
+    #[test]
     fn range_conditions_cover_every_key_exactly_once() {
-        let conditions = range_conditions("id", &[10, 20]);
+        let conditions = range_conditions("`id`", &[10, 20]);
         assert_eq!(
             conditions,
             vec![
@@ -1073,9 +1223,10 @@ mod tests {
         for k in [i128::MIN, -1, 0, 9, 10, 19, 20, i128::MAX] {
             assert_eq!(matches(k), 1, "key {k} is in exactly one range");
         }
-        assert!(
-            range_conditions("a`b", &[1])[0].starts_with("`a``b`"),
-            "the key column is quoted as an identifier"
+        assert_eq!(
+            range_conditions("t1.`id`", &[1]),
+            vec!["t1.`id` < 1".to_owned(), "t1.`id` >= 1".to_owned()],
+            "the key is written as given, with its table's alias"
         );
     }
 

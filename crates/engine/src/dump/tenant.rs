@@ -35,6 +35,16 @@ impl TenantTable {
         format!("SELECT {cols} {}", self.from_where())
     }
 
+    /// The table whose column is compared with the tenant id (the end of the chain), and its
+    /// alias in [`Self::from_where`].
+    pub fn anchor(&self) -> (&str, String) {
+        let table = self
+            .path
+            .last()
+            .map_or(self.table.as_str(), |fk| fk.parent.as_str());
+        (table, format!("t{}", self.path.len()))
+    }
+
     /// The `FROM ... WHERE ...` part, shared by SELECT and DELETE.
     pub fn from_where(&self) -> String {
         let mut sql = format!("FROM {} AS t0", ident(&self.table));

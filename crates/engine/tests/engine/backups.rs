@@ -954,7 +954,7 @@ fn parallel_readers_share_one_snapshot_under_concurrent_writes() {
     let mut sink = Vec::new();
     // Both tables read in key ranges shared by the two readers (~150,000 rows each).
     let options = billora_engine::dump::DumpOptions {
-        readers: 2,
+        readers: Some(2),
         range_rows: Some(20_000),
         ..Default::default()
     };
@@ -1109,6 +1109,99 @@ fn every_fixture_table_read_in_ranges_gives_the_same_rows_as_whole_reads() {
     );
     server.drop_db(&db);
     server.drop_db(&restored);
+}
+
+#[test]
+fn a_tenant_read_in_ranges_of_its_own_keys_gives_the_same_rows_as_whole_reads() {
+    let server = services();
+    let db = server.fixture_db("tenant_ranges");
+    // Tenant 5's invoices are 4 and 5: one more far from them, with its item, payment and
+    // allocation, gives keys to cut.
+    server
+        .conn(Some(&db))
+        .query_drop(
+            "INSERT INTO invoices (id, tenant_id, customer_id, number, issued) VALUES (40, 5, 1004, 'INV-040', '2026-04-01'); \
+             INSERT INTO invoice_items (invoice_id, product_id, qty, line_total) VALUES (40, 4, 1, 1.50); \
+             INSERT INTO payments (id, invoice_id, amount, currency, method) VALUES (40, 40, 1.50, 'THB', 'card'); \
+             INSERT INTO payment_allocations (payment_id, note) VALUES (40, 'ภายหลัง')",
+        )
+        .expect("more rows of tenant 5");
+    let tables: Vec<String> = server.rows(
+        &db,
+        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'",
+    );
+    // Row estimates as the server would have them on a lived-in database.
+    for table in &tables {
+        server
+            .conn(Some(&db))
+            .query_drop(format!("ANALYZE TABLE `{table}`"))
+            .expect("analyze");
+    }
+    let dump = |range_rows, readers| {
+        let mut sql = Vec::new();
+        let options = billora_engine::dump::DumpOptions {
+            scope: billora_engine::dump::DumpScope::Tenant {
+                tenant_id: 5,
+                column: "tenant_id".into(),
+                root_table: "tenants".into(),
+                root_key: "id".into(),
+            },
+            range_rows,
+            readers,
+            ..Default::default()
+        };
+        let report = billora_engine::dump::dump(
+            &server.target(Some(&db)),
+            &options,
+            &mut sql,
+            &|_| {},
+            &AtomicBool::new(false),
+        )
+        .expect("the tenant dump works");
+        (report, String::from_utf8(sql).expect("SQL text is UTF-8"))
+    };
+    let (whole, _) = dump(Some(u64::MAX), None);
+    let (ranged, sql) = dump(Some(1), None);
+    let (one_reader, _) = dump(None, Some(1));
+    assert!(
+        whole.split_tables.is_empty(),
+        "no tenant table is split with the threshold out of reach: {:?}",
+        whole.split_tables
+    );
+    // invoices holds the tenant column; invoice_items reaches it through one foreign key,
+    // payment_allocations through two: all three are cut by ranges of invoice keys.
+    for table in ["invoices", "invoice_items", "payment_allocations"] {
+        assert!(
+            ranged.split_tables.iter().any(|t| t == table),
+            "{table} is read in ranges of the tenant's keys: {:?}",
+            ranged.split_tables
+        );
+    }
+    assert_eq!(
+        ranged.tables, whole.tables,
+        "every table has the same tenant row count and content digest read in ranges as whole"
+    );
+    assert!(
+        ranged
+            .tables
+            .iter()
+            .any(|t| t.table == "payment_allocations" && t.rows == 2),
+        "tenant 5's two allocations, two foreign keys from its invoices, are in: {:?}",
+        ranged.tables
+    );
+    assert!(
+        one_reader.split_tables.is_empty() && one_reader.tables == whole.tables,
+        "one reader reads each table whole, the same rows: {:?}",
+        one_reader.split_tables
+    );
+    for table in &ranged.split_tables {
+        assert_eq!(
+            sql.matches(&format!("-- Keys of `{table}`")).count(),
+            1,
+            "the keys of split table {table} are written once, after its last range"
+        );
+    }
+    server.drop_db(&db);
 }
 
 #[tokio::test]
