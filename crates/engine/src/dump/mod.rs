@@ -214,7 +214,8 @@ struct Job {
 pub const FULL_READERS: usize = 2;
 /// Readers of a tenant dump when not set: a small tenant's rows lie on pages all over each
 /// table, so its dump is thousands of single-page reads on the server; four queries in flight
-/// instead of two finish in ~0.6 of the time on the benchmark (BENCHMARKS.md).
+/// (with the big tables cut, see [`tenant_rows_per_range`]) instead of two finish in ~0.7 of
+/// the time on the benchmark; six or eight gain nothing more there (BENCHMARKS.md).
 pub const TENANT_READERS: usize = 4;
 
 impl DumpOptions {
