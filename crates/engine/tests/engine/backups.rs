@@ -1020,36 +1020,53 @@ fn parallel_readers_share_one_snapshot_under_concurrent_writes() {
     server.drop_db(&restored);
 }
 
+/// `ANALYZE TABLE` of every table of `db`: row estimates as the server would have them on a
+/// lived-in database (range sizes are chosen from them).
+fn analyze_every_table(server: &crate::support::TestServer, db: &str) {
+    let tables: Vec<String> = server.rows(
+        db,
+        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'",
+    );
+    for table in &tables {
+        server
+            .conn(Some(db))
+            .query_drop(format!("ANALYZE TABLE `{table}`"))
+            .expect("analyze");
+    }
+}
+
+/// Dumps `db` with `options` into memory: the report and the SQL text.
+fn dump_to_text(
+    server: &crate::support::TestServer,
+    db: &str,
+    options: billora_engine::dump::DumpOptions,
+) -> (billora_engine::dump::DumpReport, String) {
+    let mut sql = Vec::new();
+    let report = billora_engine::dump::dump(
+        &server.target(Some(db)),
+        &options,
+        &mut sql,
+        &|_| {},
+        &AtomicBool::new(false),
+    )
+    .expect("the dump works");
+    (report, String::from_utf8(sql).expect("SQL text is UTF-8"))
+}
+
 #[test]
 fn every_fixture_table_read_in_ranges_gives_the_same_rows_as_whole_reads() {
     let server = services();
     let db = server.fixture_db("ranges");
-    let tables: Vec<String> = server.rows(
-        &db,
-        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'",
-    );
-    // Row estimates as the server would have them on a lived-in database.
-    for table in &tables {
-        server
-            .conn(Some(&db))
-            .query_drop(format!("ANALYZE TABLE `{table}`"))
-            .expect("analyze");
-    }
+    analyze_every_table(server, &db);
     let dump = |range_rows| {
-        let mut sql = Vec::new();
-        let options = billora_engine::dump::DumpOptions {
-            range_rows,
-            ..Default::default()
-        };
-        let report = billora_engine::dump::dump(
-            &server.target(Some(&db)),
-            &options,
-            &mut sql,
-            &|_| {},
-            &AtomicBool::new(false),
+        dump_to_text(
+            server,
+            &db,
+            billora_engine::dump::DumpOptions {
+                range_rows,
+                ..Default::default()
+            },
         )
-        .expect("the dump works");
-        (report, String::from_utf8(sql).expect("SQL text is UTF-8"))
     };
     let (whole, _) = dump(Some(u64::MAX));
     let (ranged, sql) = dump(Some(1));
@@ -1126,39 +1143,23 @@ fn a_tenant_read_in_ranges_of_its_own_keys_gives_the_same_rows_as_whole_reads() 
              INSERT INTO payment_allocations (payment_id, note) VALUES (40, 'ภายหลัง')",
         )
         .expect("more rows of tenant 5");
-    let tables: Vec<String> = server.rows(
-        &db,
-        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'",
-    );
-    // Row estimates as the server would have them on a lived-in database.
-    for table in &tables {
-        server
-            .conn(Some(&db))
-            .query_drop(format!("ANALYZE TABLE `{table}`"))
-            .expect("analyze");
-    }
+    analyze_every_table(server, &db);
     let dump = |range_rows, readers| {
-        let mut sql = Vec::new();
-        let options = billora_engine::dump::DumpOptions {
-            scope: billora_engine::dump::DumpScope::Tenant {
-                tenant_id: 5,
-                column: "tenant_id".into(),
-                root_table: "tenants".into(),
-                root_key: "id".into(),
+        dump_to_text(
+            server,
+            &db,
+            billora_engine::dump::DumpOptions {
+                scope: billora_engine::dump::DumpScope::Tenant {
+                    tenant_id: 5,
+                    column: "tenant_id".into(),
+                    root_table: "tenants".into(),
+                    root_key: "id".into(),
+                },
+                range_rows,
+                readers,
+                ..Default::default()
             },
-            range_rows,
-            readers,
-            ..Default::default()
-        };
-        let report = billora_engine::dump::dump(
-            &server.target(Some(&db)),
-            &options,
-            &mut sql,
-            &|_| {},
-            &AtomicBool::new(false),
         )
-        .expect("the tenant dump works");
-        (report, String::from_utf8(sql).expect("SQL text is UTF-8"))
     };
     let (whole, _) = dump(Some(u64::MAX), None);
     let (ranged, sql) = dump(Some(1), None);
