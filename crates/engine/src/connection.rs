@@ -613,7 +613,7 @@ pub fn missing_privileges(grants: &[String], database: &str) -> Vec<String> {
         ("EVENT", "scheduled events"),
         (
             "RELOAD",
-            "a shared snapshot for two parallel readers (one reader is used without it)",
+            "a shared snapshot for parallel readers (one reader is used without it)",
         ),
     ];
     let db_scope = format!("ON `{}`.*", database.replace('`', "``"));
