@@ -83,7 +83,7 @@ if [ -n "${BENCH_BACKUPS_ONLY:-}" ]; then printf '%s\n' "${ROWS[@]}"; exit 0; fi
 say "restores (one round each)"
 export MEASURE_ROUNDS=1
 fresh r_ours; "${M[@]}" -e "DROP DATABASE r_ours"
-measure "billora-backup restore (zstd file, 2 connections)" "" "$B" --data-dir "$D" restore "$OURS_ZST" --connection bench --database r_ours --connections 2
+measure "billora-backup restore (zstd file, 3 connections)" "" "$B" --data-dir "$D" restore "$OURS_ZST" --connection bench --database r_ours
 fresh r_client
 measure "mariadb db < dump.sql" "" bash -c "mariadb --no-defaults ${H[*]} r_client < $WORK/dump.sql"
 fresh r_myloader

@@ -1010,7 +1010,7 @@ impl Api {
             } else {
                 RestoreMode::Database { force: form.force }
             },
-            connections: 2,
+            connections: crate::restore::DEFAULT_CONNECTIONS,
             use_inserts: false,
             keys: crate::crypt::keys_for(&file_for_keys, &*self.secrets, None)?,
         };

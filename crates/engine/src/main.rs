@@ -202,7 +202,7 @@ struct RestoreArgs {
     #[arg(long, conflicts_with = "force")]
     replace_tenant: bool,
     /// Parallel connections for the rows (our own backups only).
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = billora_engine::restore::DEFAULT_CONNECTIONS)]
     connections: usize,
     /// Restore rows with their INSERT statements, never with LOAD DATA LOCAL (for a server
     /// or proxy that mishandles LOCAL INFILE; slower).

@@ -87,7 +87,7 @@ pub async fn verify_run(
         expected_sha256,
         database: scratch.clone(),
         mode: RestoreMode::Database { force: false },
-        connections: 2,
+        connections: crate::restore::DEFAULT_CONNECTIONS,
         use_inserts: false,
         keys,
     };
