@@ -68,8 +68,10 @@ pub struct DumpOptions {
     /// A full dump reads a table in primary-key ranges of about this many (estimated) rows,
     /// shared by the readers, when it has an integer primary key and at least twice as many.
     /// `None`: ranges of half of each reader's share of all rows, at least
-    /// [`MIN_RANGE_ROWS`], so only a table of a reader's share or more is cut; with one reader, no ranges. Each range is a scan of its own: many
-    /// short ones cost the server more than the balance they buy (BENCHMARKS.md).
+    /// [`MIN_RANGE_ROWS`], so only a table of a reader's share or more is cut; with one
+    /// reader, no ranges. Each range is a scan of its own: many short ones cost the server
+    /// more than the balance they buy (BENCHMARKS.md). A tenant dump cuts at
+    /// [`MIN_RANGE_ROWS`] instead (see `tenant_rows_per_range`).
     pub range_rows: Option<u64>,
 }
 
@@ -320,29 +322,40 @@ fn full_jobs(conn: &mut Conn, schema: &Schema, range_rows: u64) -> Result<Vec<Jo
             columns: t.columns.clone(),
             select,
         };
-        let bounds = match &t.int_key {
-            Some(key) if range_count(t.estimated_rows, range_rows) > 1 => key_bounds(
+        let parts = range_count(t.estimated_rows, range_rows);
+        let key = t.int_key.as_deref().filter(|_| parts > 1).map(ident);
+        let bounds = match &key {
+            Some(key) => key_bounds(
                 conn,
-                &format!(
-                    "SELECT MIN({k}), MAX({k}) FROM {t}",
-                    k = ident(key),
-                    t = ident(&t.name)
-                ),
-                range_count(t.estimated_rows, range_rows),
+                &format!("SELECT MIN({key}), MAX({key}) FROM {}", ident(&t.name)),
+                parts,
                 &t.name,
             )?,
-            _ => Vec::new(),
+            None => Vec::new(),
         };
-        match &t.int_key {
-            Some(key) if !bounds.is_empty() => jobs.extend(
-                range_conditions(&ident(key), &bounds)
-                    .into_iter()
-                    .map(|condition| job(format!("{select} WHERE {condition}"))),
-            ),
-            _ => jobs.push(job(select)),
-        }
+        jobs.extend(range_selects(&select, "WHERE", key.as_deref(), &bounds).map(job));
     }
     Ok(jobs)
+}
+
+/// The SELECTs of one table's jobs: `select` itself when there are no bounds, else one per
+/// range of `key`, added with `joiner` (`WHERE`, or `AND` after a WHERE clause).
+fn range_selects<'a>(
+    select: &'a str,
+    joiner: &'a str,
+    key: Option<&str>,
+    bounds: &[i128],
+) -> impl Iterator<Item = String> + 'a {
+    let conditions = match key {
+        Some(key) if !bounds.is_empty() => range_conditions(key, bounds),
+        _ => Vec::new(),
+    };
+    let whole = conditions.is_empty().then(|| select.to_owned());
+    whole.into_iter().chain(
+        conditions
+            .into_iter()
+            .map(move |condition| format!("{select} {joiner} {condition}")),
+    )
 }
 
 /// The bounds that cut the keys `min_max` (a query of `MIN` and `MAX` of an integer key) into
@@ -411,14 +424,7 @@ fn tenant_jobs(
             )?,
             None => Vec::new(),
         };
-        match key {
-            Some(key) if !bounds.is_empty() => jobs.extend(
-                range_conditions(&key, &bounds)
-                    .into_iter()
-                    .map(|condition| job(format!("{select} AND {condition}"))),
-            ),
-            _ => jobs.push(job(select)),
-        }
+        jobs.extend(range_selects(&select, "AND", key.as_deref(), &bounds).map(job));
     }
     Ok(jobs)
 }
