@@ -58,6 +58,9 @@ impl Trigger {
     }
 }
 
+/// zstd workers of a run when not chosen (see [`RunOptions::default`]).
+pub const DEFAULT_COMPRESSION_THREADS: u8 = 2;
+
 /// Tuning of a run (defaults suit a 2-core office machine).
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -81,7 +84,7 @@ impl Default for RunOptions {
         // (BENCHMARKS.md).
         RunOptions {
             readers: None,
-            compression_threads: 2,
+            compression_threads: DEFAULT_COMPRESSION_THREADS.into(),
             zstd_level: crate::artifact::DEFAULT_ZSTD_LEVEL,
             keep_definers: false,
             retry_delays: Vec::new(),

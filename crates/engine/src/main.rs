@@ -394,7 +394,7 @@ enum ScheduleCommand {
         #[arg(long, value_parser = clap::value_parser!(u8).range(1..=8))]
         readers: Option<u8>,
         /// Threads compressing with zstd.
-        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=16))]
+        #[arg(long, default_value_t = billora_engine::backup::DEFAULT_COMPRESSION_THREADS, value_parser = clap::value_parser!(u8).range(1..=16))]
         compression_threads: u8,
         /// The zstd level: 1 (fastest) to 19 (smallest).
         #[arg(long, default_value_t = billora_engine::artifact::DEFAULT_ZSTD_LEVEL, value_parser = clap::value_parser!(i32).range(1..=19))]
