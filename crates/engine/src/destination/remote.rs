@@ -17,12 +17,11 @@ use std::time::Duration;
 use opendal::layers::{RetryLayer, TimeoutLayer};
 use opendal::{services, Operator};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::gdrive::{Drive, DriveSecret, Endpoints};
 use super::{secret_key, Destination, DestinationSettings, KnownHosts};
-use crate::artifact::PARTIAL_SUFFIX;
+use crate::artifact::{Sha256, PARTIAL_SUFFIX};
 use crate::error::{Error, ErrorCode, Result};
 use crate::secrets::SecretStore;
 

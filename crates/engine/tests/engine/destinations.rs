@@ -16,7 +16,6 @@ use billora_engine::schedule::{parse_request, NewSchedule};
 use billora_engine::secrets::{MemorySecrets, SecretStore};
 use billora_engine::store::Store;
 use serde_json::json;
-use sha2::Digest;
 
 use crate::support::{add_test_connection, now, services, temp_store, test_secrets};
 
@@ -125,7 +124,7 @@ async fn run_at(
 
 fn sha256_of(path: &Path) -> String {
     let bytes = std::fs::read(path).expect("readable");
-    billora_engine::artifact::hex(&sha2::Sha256::digest(&bytes))
+    billora_engine::artifact::hex(&billora_engine::artifact::Sha256::digest(&bytes))
 }
 
 /// Runs a boto3 snippet (the stock AWS SDK, from the test venv) against the S3 server, so the
@@ -270,7 +269,7 @@ async fn every_kind_holds_a_proven_copy_that_restores_and_verifies_when_the_loca
     let local_sha = sha256_of(&file.path);
     let s3_bytes = s3_object(&tag, &file.filename).expect("the object is in the bucket");
     assert_eq!(
-        billora_engine::artifact::hex(&sha2::Sha256::digest(&s3_bytes)),
+        billora_engine::artifact::hex(&billora_engine::artifact::Sha256::digest(&s3_bytes)),
         local_sha,
         "the S3 object equals the local file"
     );
@@ -612,7 +611,7 @@ async fn a_cancelled_upload_leaves_no_object_and_an_interrupted_one_is_cleaned_u
         *b = x as u8;
     }
     std::fs::write(&big, &bytes).expect("written");
-    let sha = billora_engine::artifact::hex(&sha2::Sha256::digest(&bytes));
+    let sha = billora_engine::artifact::hex(&billora_engine::artifact::Sha256::digest(&bytes));
     secrets.set("destination:s3", "k").expect("secret");
     let remote = Remote::build("s3", &s3(&tag), Some("k")).expect("opens");
     let cancel = AtomicBool::new(false);
@@ -910,7 +909,7 @@ async fn google_drive_connects_with_pkce_uploads_in_chunks_keeps_one_copy_and_re
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
     std::fs::write(&big, &bytes).expect("written");
-    let sha = billora_engine::artifact::hex(&sha2::Sha256::digest(&bytes));
+    let sha = billora_engine::artifact::hex(&billora_engine::artifact::Sha256::digest(&bytes));
     let destination = store.get_destination("drive").await.expect("saved");
     let remote = Remote::open(&destination, &secrets).expect("opens");
     // The stand-in's log outlives test runs: only what this upload added.
