@@ -526,9 +526,9 @@ pub fn partial_in_use(path: &Path) -> bool {
 }
 
 /// SHA-256 by ring (BoringSSL's assembly, already in the tree through rustls). On a CPU
-/// without SHA instructions it hashes twice as fast as the portable `sha2` crate (470 vs
-/// 950 ms for 100 MB, BENCHMARKS.md), and every backup's bytes pass through it on the thread
-/// that feeds the compressor.
+/// without SHA instructions it takes about half the time of the portable `sha2` crate (290
+/// vs 530-620 ms per 100 MB, BENCHMARKS.md), and every byte of a backup file passes through
+/// it: an uncompressed backup spends more CPU here than on reading and writing its rows.
 #[derive(Clone)]
 pub struct Sha256(ring::digest::Context);
 
