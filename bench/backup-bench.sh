@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Measures our backup and restore against mariadb-dump, mydumper/myloader and the mariadb client
-# on the same server, in one run, and prints a Markdown table (wall time, output size, peak RSS).
+# on the same server, in one run, and prints a Markdown table (wall time, output size, peak RSS,
+# the CPU of the command and of the server).
 # Record the results in BENCHMARKS.md with the machine and the date.
 #
 #   bench/backup-bench.sh            # generates billora_bench (~1 GB of dump text) once, then measures
@@ -42,20 +43,29 @@ S_T77=$(mk '{"name":"t77","cron_expression":"@daily","backup_type":"tenant","ten
 
 ROWS=()
 ROUNDS="${BENCH_ROUNDS:-3}"
-# measure NAME OUTPUT_PATH CMD...: median wall seconds over ROUNDS runs (1 with ROUNDS=1 for the
-# slow restores) and the peak RSS of the command and its children.
+TICK=$(getconf CLK_TCK)
+SERVER_PID=$(cat "$SERVICES_DIR/mariadb/mariadb.pid")
+# server_ticks: the CPU (user + system, in clock ticks) the MariaDB server has used so far.
+server_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+# measure NAME OUTPUT_PATH CMD...: over ROUNDS runs (1 with MEASURE_ROUNDS=1 for the slow
+# restores), the run with the median wall time: its seconds, the peak RSS and CPU of the command
+# and its children, and the server's CPU meanwhile. On 2 busy cores wall time follows the CPU
+# of both sides, so the CPU columns say why a ratio moved when the machine's speed did.
 measure() {
     local name="$1" output="$2"; shift 2
-    local t="$WORK/time.txt" walls=() wall rss size="-"
+    local t="$WORK/time.txt" runs=() wall rss user sys s0 s1 cpu ticks size="-"
     for _ in $(seq 1 "${MEASURE_ROUNDS:-$ROUNDS}"); do
-        /usr/bin/time -o "$t" -f "%e %M" "$@" >/dev/null 2>"$WORK/err.txt" || { cat "$WORK/err.txt" >&2; die "$name failed"; }
-        read -r wall rss < <(tail -1 "$t")
-        walls+=("$wall")
+        s0=$(server_ticks)
+        /usr/bin/time -o "$t" -f "%e %M %U %S" "$@" >/dev/null 2>"$WORK/err.txt" || { cat "$WORK/err.txt" >&2; die "$name failed"; }
+        s1=$(server_ticks)
+        read -r wall rss user sys < <(tail -1 "$t")
+        runs+=("$wall $rss $(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.1f", u + s}') $((s1 - s0))")
     done
-    wall=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    read -r wall rss cpu ticks < <(printf '%s\n' "${runs[@]}" | sort -n -k1,1 | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}')
     [ -n "$output" ] && [ -e "$output" ] && size=$(du -sm "$output" | cut -f1)
-    ROWS+=("| $name | $wall | $size | $((rss / 1024)) |")
-    echo "  $name: ${wall}s, ${size} MB, $((rss / 1024)) MB RSS" >&2
+    local server; server=$(awk -v t="$ticks" -v hz="$TICK" 'BEGIN {printf "%.1f", t / hz}')
+    ROWS+=("| $name | $wall | $size | $((rss / 1024)) | $cpu | $server |")
+    echo "  $name: ${wall}s, ${size} MB, $((rss / 1024)) MB RSS, CPU ${cpu}s ours / ${server}s server" >&2
 }
 fresh() { "${M[@]}" -e "DROP DATABASE IF EXISTS $1; CREATE DATABASE $1 CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"; }
 last_file() { ls -t "$D/backups"/$1 | head -1; }
@@ -121,10 +131,14 @@ measure "mariadb-dump --where, tenant 77 (3 invocations)" "$WORK/t77.sql" bash -
 rows=$("${M[@]}" -N -e "SELECT SUM(TABLE_ROWS) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB'")
 echo
 echo "Database: $DB, ~$rows rows (estimate), $(du -sm "$WORK/dump.sql" | cut -f1) MB as mariadb-dump text."
-echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $("${M[@]}" -N -e 'SELECT VERSION()'), $(date -u +%Y-%m-%d)."
+cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)
+sha=$(grep -qw sha_ni /proc/cpuinfo && echo "with" || echo "without")
+echo "Machine: $(nproc) cores ($cpu_model, $sha SHA-NI), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $("${M[@]}" -N -e 'SELECT VERSION()'), $(date -u +%Y-%m-%d)."
 echo
 echo "Wall times are the median of $ROUNDS runs for backups, one run for restores."
 echo
-echo "| what | wall s | output MB | peak RSS MB |"
-echo "|---|---|---|---|"
+echo "Client CPU: user + system of the command and its children; server CPU: mariadbd's meanwhile."
+echo
+echo "| what | wall s | output MB | peak RSS MB | client CPU s | server CPU s |"
+echo "|---|---|---|---|---|---|"
 printf '%s\n' "${ROWS[@]}"
