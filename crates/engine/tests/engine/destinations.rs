@@ -123,8 +123,7 @@ async fn run_at(
 }
 
 fn sha256_of(path: &Path) -> String {
-    let bytes = std::fs::read(path).expect("readable");
-    billora_engine::artifact::hex(&billora_engine::artifact::Sha256::digest(&bytes))
+    billora_engine::artifact::sha256_file(path).expect("readable")
 }
 
 /// Runs a boto3 snippet (the stock AWS SDK, from the test venv) against the S3 server, so the
