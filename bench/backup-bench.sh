@@ -6,6 +6,7 @@
 #
 #   bench/backup-bench.sh            # generates billora_bench (~1 GB of dump text) once, then measures
 #   BENCH_BACKUPS_ONLY=1 BENCH_ZSTD_LEVELS="1 2" bench/backup-bench.sh   # the full backups only
+#   BENCH_ROUNDS=5 (3 by default)   BENCH_BUFFER_POOL=268435456 (the server's pool while measuring; 2 GiB by default)
 #
 # Uses the test MariaDB of scripts/services.sh. Not part of the test command: it takes minutes.
 . "$(dirname "$0")/../scripts/lib.sh"
@@ -27,6 +28,13 @@ if ! "${M[@]}" -N -e "SELECT 1 FROM $DB.bench_ready" >/dev/null 2>&1; then
     "${M[@]}" -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
     "${M[@]}" "$DB" < bench/generate.sql
 fi
+# While measuring, the server's buffer pool holds the whole database, as a database server's
+# usually does: the test server starts with 256 MB (for CI), and with it every full read
+# re-reads every page from the OS cache, 1-2 s more of the server's CPU for every tool alike
+# (BENCHMARKS.md, session 10). Set back when the script ends.
+POOL0=$("${M[@]}" -N -e "SELECT @@innodb_buffer_pool_size")
+"${M[@]}" -e "SET GLOBAL innodb_buffer_pool_size = ${BENCH_BUFFER_POOL:-2147483648}"
+trap '"${M[@]}" -e "SET GLOBAL innodb_buffer_pool_size = $POOL0" 2>/dev/null' EXIT
 "${M[@]}" -e "ANALYZE TABLE $DB.customers, $DB.products, $DB.invoices, $DB.invoice_items, $DB.payments, $DB.audit_log" >/dev/null
 
 say "building billora-backup (release)"
@@ -45,60 +53,104 @@ ROWS=()
 ROUNDS="${BENCH_ROUNDS:-3}"
 TICK=$(getconf CLK_TCK)
 SERVER_PID=$(cat "$SERVICES_DIR/mariadb/mariadb.pid")
+mkdir -p "$WORK/runs"
 # server_ticks: the CPU (user + system, in clock ticks) the MariaDB server has used so far.
 server_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
-# measure NAME OUTPUT_PATH CMD...: over ROUNDS runs (1 with MEASURE_ROUNDS=1 for the slow
-# restores), the run with the median wall time: its seconds, the peak RSS and CPU of the command
-# and its children, and the server's CPU meanwhile. On 2 busy cores wall time follows the CPU
-# of both sides, so the CPU columns say why a ratio moved when the machine's speed did.
-measure() {
-    local name="$1" output="$2"; shift 2
-    local t="$WORK/time.txt" runs=() wall rss user sys s0 s1 cpu ticks size="-"
-    for _ in $(seq 1 "${MEASURE_ROUNDS:-$ROUNDS}"); do
-        s0=$(server_ticks)
-        /usr/bin/time -o "$t" -f "%e %M %U %S" "$@" >/dev/null 2>"$WORK/err.txt" || { cat "$WORK/err.txt" >&2; die "$name failed"; }
-        s1=$(server_ticks)
-        read -r wall rss user sys < <(tail -1 "$t")
-        runs+=("$wall $rss $(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.1f", u + s}') $((s1 - s0))")
+# settle: waits (at most two minutes) until the server is idle, under 5% of a core for a
+# second, so InnoDB's background work after generating or loading data (purge, flushing) is
+# not counted to whichever command runs next.
+settle() {
+    local a b
+    for _ in $(seq 1 120); do
+        a=$(server_ticks); sleep 1; b=$(server_ticks)
+        [ $(((b - a) * 100)) -lt $((5 * TICK)) ] && return 0
     done
-    read -r wall rss cpu ticks < <(printf '%s\n' "${runs[@]}" | sort -n -k1,1 | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}')
+    echo "  (the server was still busy after two minutes)" >&2
+}
+# run_once KEY OUTPUT CMD: one run of the shell command CMD, appended to $WORK/runs/KEY as
+# "wall rss cpu server-ticks size": the wall time, the peak RSS and CPU (user + system) of the
+# command and its children, the server's CPU meanwhile, and the size of OUTPUT in MB
+# (OUTPUT "ours": the newest file in our backup folder, as each of our runs writes one); the
+# path of OUTPUT goes to $WORK/runs/KEY.path.
+run_once() {
+    local key="$1" output="$2" cmd="$3" t="$WORK/time.txt" wall rss user sys s0 s1 size="-"
+    s0=$(server_ticks)
+    /usr/bin/time -o "$t" -f "%e %M %U %S" bash -c "$cmd" >/dev/null 2>"$WORK/err.txt" || { cat "$WORK/err.txt" >&2; die "$cmd failed"; }
+    s1=$(server_ticks)
+    # Untimed: what the command left in the page cache goes to disk now, not while the next
+    # one runs (our backup's fsync would wait for it: ext4 commits the other file's blocks too).
+    # Our own run's time includes the fsync of its file; the others' do not.
+    sync
+    [ "$output" = ours ] && output="$D/backups/$(ls -t "$D/backups" | grep -v '\.json$' | head -1)"
+    echo "$output" >"$WORK/runs/$key.path"
     [ -n "$output" ] && [ -e "$output" ] && size=$(du -sm "$output" | cut -f1)
-    local server; server=$(awk -v t="$ticks" -v hz="$TICK" 'BEGIN {printf "%.1f", t / hz}')
-    ROWS+=("| $name | $wall | $size | $((rss / 1024)) | $cpu | $server |")
-    echo "  $name: ${wall}s, ${size} MB, $((rss / 1024)) MB RSS, CPU ${cpu}s ours / ${server}s server" >&2
+    read -r wall rss user sys < <(tail -1 "$t")
+    echo "$wall $rss $(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.1f", u + s}') $((s1 - s0)) $size" >>"$WORK/runs/$key"
+}
+# Commands queued by `add` for the next `alternate`.
+NAMES=() OUTS=() CMDS=()
+# add NAME OUTPUT CMD...: queues a command (OUTPUT as for run_once, "" for none).
+add() { NAMES+=("$1"); OUTS+=("$2"); shift 2; CMDS+=("$(printf '%q ' "$@")"); }
+# alternate: ROUNDS rounds (MEASURE_ROUNDS for the slow restores) of every queued command in
+# turn, so that a drift in the machine's speed (it is shared and noisy) falls on all of them
+# alike, each round starting one command further on (the first run after the idle wait was
+# often the slowest of its command's); then a row for each, from its run with the median wall
+# time; empties the queue.
+alternate() {
+    local r i j n=${#CMDS[@]} key wall rss cpu ticks size server
+    for r in $(seq 0 $(("${MEASURE_ROUNDS:-$ROUNDS}" - 1))); do
+        settle
+        for j in $(seq 0 $((n - 1))); do
+            i=$(((r + j) % n))
+            run_once "${#ROWS[@]}-$i" "${OUTS[$i]}" "${CMDS[$i]}"
+        done
+    done
+    local base=${#ROWS[@]}
+    for i in "${!CMDS[@]}"; do
+        key="$base-$i"
+        read -r wall rss cpu ticks size < <(sort -n -k1,1 "$WORK/runs/$key" | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}')
+        server=$(awk -v t="$ticks" -v hz="$TICK" 'BEGIN {printf "%.1f", t / hz}')
+        ROWS+=("| ${NAMES[$i]} | $wall | $size | $((rss / 1024)) | $cpu | $server |")
+        echo "  ${NAMES[$i]}: ${wall}s, ${size} MB, $((rss / 1024)) MB RSS, CPU ${cpu}s ours / ${server}s server" >&2
+    done
+    NAMES=() OUTS=() CMDS=()
 }
 fresh() { "${M[@]}" -e "DROP DATABASE IF EXISTS $1; CREATE DATABASE $1 CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"; }
-last_file() { ls -t "$D/backups"/$1 | head -1; }
+HQ=$(printf '%q ' "${H[@]}")
 
-say "full backups"
-measure "billora-backup, zstd" "" "$B" --data-dir "$D" schedule run "$S_ZSTD"
-OURS_ZST=$(last_file 'backup_full_*.zst'); ROWS[-1]="${ROWS[-1]/| - |/| $(du -sm "$OURS_ZST" | cut -f1) |}"
+say "full backups (rounds alternate between the tools)"
+# Unmeasured: one full read fills the buffer pool, or the first command would pay for it.
+mariadb-dump --no-defaults "${H[@]}" --single-transaction --quick "$DB" >/dev/null
+add "billora-backup, zstd" ours "$B" --data-dir "$D" schedule run "$S_ZSTD"
 for level in ${BENCH_ZSTD_LEVELS:-1 2}; do
-    measure "billora-backup, zstd level $level" "" "$B" --data-dir "$D" schedule run "$S_ZSTD" --zstd-level "$level"
-    f=$(last_file 'backup_full_*.zst'); ROWS[-1]="${ROWS[-1]/| - |/| $(du -sm "$f" | cut -f1) |}"
+    add "billora-backup, zstd level $level" ours "$B" --data-dir "$D" schedule run "$S_ZSTD" --zstd-level "$level"
 done
-measure "billora-backup, uncompressed" "" "$B" --data-dir "$D" schedule run "$S_NONE"
-OURS_SQL=$(last_file 'backup_full_*.sql'); ROWS[-1]="${ROWS[-1]/| - |/| $(du -sm "$OURS_SQL" | cut -f1) |}"
-measure "mariadb-dump --single-transaction --quick" "$WORK/dump.sql" \
-    bash -c "mariadb-dump --no-defaults ${H[*]} --single-transaction --quick $DB > $WORK/dump.sql"
-measure "mariadb-dump … | zstd -3" "$WORK/dump.sql.zst" \
-    bash -c "mariadb-dump --no-defaults ${H[*]} --single-transaction --quick $DB | zstd -q -3 > $WORK/dump.sql.zst"
-measure "mariadb-dump … | gzip" "$WORK/dump.sql.gz" \
-    bash -c "mariadb-dump --no-defaults ${H[*]} --single-transaction --quick $DB | gzip > $WORK/dump.sql.gz"
-measure "mydumper -t 2" "$WORK/mydumper" \
+add "billora-backup, uncompressed" ours "$B" --data-dir "$D" schedule run "$S_NONE"
+add "mariadb-dump --single-transaction --quick" "$WORK/dump.sql" \
+    bash -c "mariadb-dump --no-defaults $HQ --single-transaction --quick $DB > $WORK/dump.sql"
+add "mariadb-dump … | zstd -3" "$WORK/dump.sql.zst" \
+    bash -c "mariadb-dump --no-defaults $HQ --single-transaction --quick $DB | zstd -q -3 > $WORK/dump.sql.zst"
+add "mariadb-dump … | gzip" "$WORK/dump.sql.gz" \
+    bash -c "mariadb-dump --no-defaults $HQ --single-transaction --quick $DB | gzip > $WORK/dump.sql.gz"
+add "mydumper -t 2" "$WORK/mydumper" \
     mydumper -h "$BILLORA_TEST_MARIADB_HOST" -P "$BILLORA_TEST_MARIADB_PORT" -u "$BILLORA_TEST_MARIADB_USER" \
     -p "$BILLORA_TEST_MARIADB_PASSWORD" -t 2 -B "$DB" -o "$WORK/mydumper"
+alternate
+OURS_ZST=$(cat "$WORK/runs/0-0.path")  # the default level's file: the first row's command
 
 if [ -n "${BENCH_BACKUPS_ONLY:-}" ]; then printf '%s\n' "${ROWS[@]}"; exit 0; fi
 say "restores (one round each)"
 export MEASURE_ROUNDS=1
 fresh r_ours; "${M[@]}" -e "DROP DATABASE r_ours"
-measure "billora-backup restore (zstd file, 3 connections)" "" "$B" --data-dir "$D" restore "$OURS_ZST" --connection bench --database r_ours
+add "billora-backup restore (zstd file, 3 connections)" "" "$B" --data-dir "$D" restore "$OURS_ZST" --connection bench --database r_ours
+alternate
 fresh r_client
-measure "mariadb db < dump.sql" "" bash -c "mariadb --no-defaults ${H[*]} r_client < $WORK/dump.sql"
+add "mariadb db < dump.sql" "" bash -c "mariadb --no-defaults $HQ r_client < $WORK/dump.sql"
+alternate
 fresh r_myloader
-measure "myloader -t 2" "" myloader -h "$BILLORA_TEST_MARIADB_HOST" -P "$BILLORA_TEST_MARIADB_PORT" \
+add "myloader -t 2" "" myloader -h "$BILLORA_TEST_MARIADB_HOST" -P "$BILLORA_TEST_MARIADB_PORT" \
     -u "$BILLORA_TEST_MARIADB_USER" -p "$BILLORA_TEST_MARIADB_PASSWORD" -t 2 -d "$WORK/mydumper" -B r_myloader -o
+alternate
 for t in customers invoices invoice_items audit_log; do
     a=$("${M[@]}" -N -e "CHECKSUM TABLE $DB.$t" | cut -f2); b=$("${M[@]}" -N -e "CHECKSUM TABLE r_ours.$t" | cut -f2)
     [ "$a" = "$b" ] || die "our restore differs in $t"
@@ -107,7 +159,7 @@ done
 say "tenant backups"
 unset MEASURE_ROUNDS
 # where_dump N: mariadb-dump --where of tenant N's rows (the same tables and rows as ours).
-# Exported, with its connection words, so `measure` can time it in a child shell.
+# Exported, with its connection words, so `run_once` can time it in a child shell.
 where_dump() {
     local n="$1"
     # shellcheck disable=SC2086 # H_WORDS: host, port and user options without spaces.
@@ -123,19 +175,20 @@ for n in 1 77; do
     "$B" --data-dir "$D" schedule run "$s" >/dev/null 2>&1
     where_dump "$n" > "$WORK/t$n.sql"
 done
-measure "billora-backup, tenant 1 (~10% of rows), zstd" "" "$B" --data-dir "$D" schedule run "$S_T1"
-measure "mariadb-dump --where, tenant 1 (3 invocations)" "$WORK/t1.sql" bash -c "where_dump 1 > $WORK/t1.sql"
-measure "billora-backup, tenant 77 (small), zstd" "" "$B" --data-dir "$D" schedule run "$S_T77"
-measure "mariadb-dump --where, tenant 77 (3 invocations)" "$WORK/t77.sql" bash -c "where_dump 77 > $WORK/t77.sql"
+add "billora-backup, tenant 1 (~10% of rows), zstd" ours "$B" --data-dir "$D" schedule run "$S_T1"
+add "mariadb-dump --where, tenant 1 (3 invocations)" "$WORK/t1.sql" bash -c "where_dump 1 > $WORK/t1.sql"
+add "billora-backup, tenant 77 (small), zstd" ours "$B" --data-dir "$D" schedule run "$S_T77"
+add "mariadb-dump --where, tenant 77 (3 invocations)" "$WORK/t77.sql" bash -c "where_dump 77 > $WORK/t77.sql"
+alternate
 
 rows=$("${M[@]}" -N -e "SELECT SUM(TABLE_ROWS) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB'")
 echo
 echo "Database: $DB, ~$rows rows (estimate), $(du -sm "$WORK/dump.sql" | cut -f1) MB as mariadb-dump text."
 cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)
 sha=$(grep -qw sha_ni /proc/cpuinfo && echo "with" || echo "without")
-echo "Machine: $(nproc) cores ($cpu_model, $sha SHA-NI), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $("${M[@]}" -N -e 'SELECT VERSION()'), $(date -u +%Y-%m-%d)."
+echo "Machine: $(nproc) cores ($cpu_model, $sha SHA-NI), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $("${M[@]}" -N -e 'SELECT VERSION()') with a $("${M[@]}" -N -e 'SELECT @@innodb_buffer_pool_size DIV 1048576') MB buffer pool, $(date -u +%Y-%m-%d)."
 echo
-echo "Wall times are the median of $ROUNDS runs for backups, one run for restores."
+echo "Wall times: of the run with the median wall time of $ROUNDS rounds for backups (each round runs every tool in turn once the server is idle, starting one further on each round), one run for restores."
 echo
 echo "Client CPU: user + system of the command and its children; server CPU: mariadbd's meanwhile."
 echo
