@@ -78,8 +78,9 @@ run_once() {
     /usr/bin/time -o "$t" -f "%e %M %U %S" bash -c "$cmd" >/dev/null 2>"$WORK/err.txt" || { cat "$WORK/err.txt" >&2; die "$cmd failed"; }
     s1=$(server_ticks)
     # Untimed: what the command left in the page cache goes to disk now, not while the next
-    # one runs (our backup's fsync would wait for it: ext4 commits the other file's blocks too).
-    # Our own run's time includes the fsync of its file; the others' do not.
+    # one runs (it takes the disk and CPU then, and our backup's fsync can wait for it: on ext4
+    # a commit writes other files' allocated blocks first). Our own run's time includes the
+    # fsync of its file; the others' do not.
     sync
     [ "$output" = ours ] && output="$D/backups/$(ls -t "$D/backups" | grep -v '\.json$' | head -1)"
     echo "$output" >"$WORK/runs/$key.path"
@@ -97,18 +98,17 @@ add() { NAMES+=("$1"); OUTS+=("$2"); shift 2; CMDS+=("$(printf '%q ' "$@")"); }
 # often the slowest of its command's); then a row for each, from its run with the median wall
 # time; empties the queue.
 alternate() {
-    local r i j n=${#CMDS[@]} key wall rss cpu ticks size server
+    # Runs are filed under ROW-INDEX: the row each command's results will take, and its index.
+    local r i j n=${#CMDS[@]} row=${#ROWS[@]} wall rss cpu ticks size server
     for r in $(seq 0 $(("${MEASURE_ROUNDS:-$ROUNDS}" - 1))); do
         settle
         for j in $(seq 0 $((n - 1))); do
             i=$(((r + j) % n))
-            run_once "${#ROWS[@]}-$i" "${OUTS[$i]}" "${CMDS[$i]}"
+            run_once "$row-$i" "${OUTS[$i]}" "${CMDS[$i]}"
         done
     done
-    local base=${#ROWS[@]}
     for i in "${!CMDS[@]}"; do
-        key="$base-$i"
-        read -r wall rss cpu ticks size < <(sort -n -k1,1 "$WORK/runs/$key" | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}')
+        read -r wall rss cpu ticks size < <(sort -n -k1,1 "$WORK/runs/$row-$i" | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}')
         server=$(awk -v t="$ticks" -v hz="$TICK" 'BEGIN {printf "%.1f", t / hz}')
         ROWS+=("| ${NAMES[$i]} | $wall | $size | $((rss / 1024)) | $cpu | $server |")
         echo "  ${NAMES[$i]}: ${wall}s, ${size} MB, $((rss / 1024)) MB RSS, CPU ${cpu}s ours / ${server}s server" >&2
