@@ -181,6 +181,16 @@ pub struct AddConnectionRequest {
     pub password: String,
 }
 
+/// Pins a server certificate for a connection (after its certificate was replaced on purpose).
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct TrustCertificateRequest {
+    pub connection: String,
+    /// The SHA-256 fingerprint (`AA:BB:…`) the refusal showed.
+    pub fingerprint: String,
+}
+
 /// Tests a connection before it is saved (the first-run wizard).
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
@@ -238,9 +248,17 @@ pub struct RestoreForm {
     /// Replace one tenant's rows in a live database (tenant backups only).
     #[serde(default)]
     pub replace_tenant: bool,
-    /// Restore into a database that is not empty.
+    /// Restore into a database that is not empty; with `replace_tenant`, replace although
+    /// live tables are missing from the backup or are not transactional (the first attempt
+    /// without it lists them).
     #[serde(default)]
     pub force: bool,
+    /// Keep routines and views `SQL SECURITY DEFINER` (same server, same accounts).
+    #[serde(default)]
+    pub keep_sql_security: bool,
+    /// Create scheduled events enabled (by default they are created disabled).
+    #[serde(default)]
+    pub enable_events: bool,
     /// Restore the copy on this destination (default: the local file, else any copy).
     #[serde(default)]
     pub from: Option<String>,
@@ -776,11 +794,31 @@ impl Api {
             .await
     }
 
-    /// Connects with a saved profile: server version, tables, missing privileges.
+    /// Connects with a saved profile: server version, tables, the certificate, missing
+    /// privileges. A profile not pinned yet is pinned now (the check's notices say so).
     pub async fn test_connection(&self, name: String) -> Result<ConnectionCheck> {
         let profile = self.store.get_connection(&name).await?;
         let target = ServerTarget::new(&profile, &*self.secrets)?;
-        blocking(move || check_connection(&target)).await
+        let probe = target.clone();
+        let mut check = blocking(move || check_connection(&probe)).await?;
+        if let Some(notice) = self
+            .store
+            .pin_on_first_use(&profile, &target, self.now())
+            .await?
+        {
+            check.notices.push(notice);
+        }
+        Ok(check)
+    }
+
+    /// Accepts a server's new certificate for a profile (pins this fingerprint).
+    pub async fn trust_certificate(
+        &self,
+        request: TrustCertificateRequest,
+    ) -> Result<ConnectionProfile> {
+        self.store
+            .trust_certificate(&request.connection, &request.fingerprint, self.now())
+            .await
     }
 
     /// Connects with a profile that is not saved yet.
@@ -1013,6 +1051,11 @@ impl Api {
             connections: crate::restore::DEFAULT_CONNECTIONS,
             use_inserts: false,
             keys: crate::crypt::keys_for(&file_for_keys, &*self.secrets, None)?,
+            safety: crate::restore::RestoreSafety {
+                keep_sql_security: form.keep_sql_security,
+                enable_events: form.enable_events,
+                force_replace: form.replace_tenant && form.force,
+            },
         };
         self.restore_cancel.store(false, Ordering::Relaxed);
         let cancel = self.restore_cancel.clone();

@@ -385,7 +385,8 @@ async fn attempt_once(
         .await?;
     let options = options.clone();
     let RunControl { progress, cancel } = control;
-    Ok(tokio::task::spawn_blocking(move || {
+    let (profile, target) = (plan.profile.clone(), plan.target.clone());
+    let mut outcome = tokio::task::spawn_blocking(move || {
         execute(plan, &options, &*progress, &cancel, now, started)
     })
     .await
@@ -394,11 +395,19 @@ async fn attempt_once(
             ErrorCode::Io,
             format!("the backup task stopped: {e}"),
         ))
-    }))
+    });
+    // Trust on first use: the certificate of this successful backup is pinned.
+    if let Ok((_, report, _)) = &mut outcome {
+        if let Some(notice) = store.pin_on_first_use(&profile, &target, now).await? {
+            report.warnings.push(notice);
+        }
+    }
+    Ok(outcome)
 }
 
 /// Everything a run needs, resolved before the blocking part.
 struct Plan {
+    profile: crate::connection::ConnectionProfile,
     target: ServerTarget,
     scope: DumpScope,
     dir: PathBuf,
@@ -444,13 +453,14 @@ async fn prepare(
         dir,
         filename,
         schedule: schedule.clone(),
-        tenant_column: profile.tenant_column,
-        tenant_root_table: profile.tenant_root_table,
+        tenant_column: profile.tenant_column.clone(),
+        tenant_root_table: profile.tenant_root_table.clone(),
         encryption: crate::crypt::encryption_for(
             schedule.encrypt_to.as_deref(),
             schedule.id,
             secrets,
         )?,
+        profile,
     })
 }
 

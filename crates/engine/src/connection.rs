@@ -6,6 +6,7 @@
 //! [`ErrorCode`] a person can act on.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -16,39 +17,54 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::secrets::{PasswordSource, SecretStore};
 use crate::store::Store;
 use crate::time;
+use crate::tls::{CertificateCheck, Policy, SeenCertificate};
 
-/// How to use TLS to the database server, as the `mysql` client's `--ssl-mode` names it.
+/// How to use TLS to the database server: the stock clients' `--ssl-mode` names, plus
+/// `pinned` (trust on first use). See `tls.rs`.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TlsMode {
-    /// Never.
+    /// Never (plain text: only for a network you trust; the password is still never sent in
+    /// clear or to an unverified key).
     Disabled,
-    /// Encrypt when the server offers it, without checking its certificate (the default).
-    #[default]
-    Preferred,
-    /// Always encrypt; do not check the certificate.
+    /// Encrypted, but the certificate is not checked (insecure: anyone on the path can
+    /// impersonate the server).
     Required,
-    /// Always encrypt and check the certificate against a CA file.
+    /// Encrypted; the certificate must chain to the CA file (or the system's roots), any host
+    /// name.
     VerifyCa,
+    /// Encrypted; the certificate must chain to the CA file or the system's roots and name the
+    /// host.
+    VerifyIdentity,
+    /// Encrypted; the certificate must be the one recorded on first use (`tls_pin`). The
+    /// default: the first successful connection pins the certificate, or switches to
+    /// verify-identity when the system's roots accept the server. Without TLS on the server
+    /// only a loopback address is reached in plain text. Profiles saved as `preferred`
+    /// (older versions, which accepted any certificate or none) read as this.
+    #[default]
+    #[serde(alias = "preferred")]
+    Pinned,
 }
 
 impl TlsMode {
     pub fn as_str(self) -> &'static str {
         match self {
             TlsMode::Disabled => "disabled",
-            TlsMode::Preferred => "preferred",
             TlsMode::Required => "required",
             TlsMode::VerifyCa => "verify-ca",
+            TlsMode::VerifyIdentity => "verify-identity",
+            TlsMode::Pinned => "pinned",
         }
     }
 
     fn from_stored(text: &str) -> Result<Self> {
         Ok(match text {
             "disabled" => TlsMode::Disabled,
-            "preferred" => TlsMode::Preferred,
+            "preferred" | "pinned" => TlsMode::Pinned,
             "required" => TlsMode::Required,
             "verify-ca" => TlsMode::VerifyCa,
+            "verify-identity" => TlsMode::VerifyIdentity,
             other => {
                 return Err(Error::new(
                     ErrorCode::Store,
@@ -56,6 +72,11 @@ impl TlsMode {
                 ))
             }
         })
+    }
+
+    /// Whether the mode lets a listener read or impersonate (shown as "insecure").
+    pub fn is_insecure(self) -> bool {
+        matches!(self, TlsMode::Disabled | TlsMode::Required)
     }
 }
 
@@ -71,6 +92,9 @@ pub struct ConnectionProfile {
     pub database: String,
     pub tls_mode: TlsMode,
     pub tls_ca_file: Option<PathBuf>,
+    /// With `pinned`: the SHA-256 fingerprint of the server's certificate (`AA:BB:…`), or
+    /// null until the first successful connection records it.
+    pub tls_pin: Option<String>,
     /// The column that holds the tenant id (`tenant_id`).
     pub tenant_column: String,
     /// The table with one row per tenant (`tenants`, key `id`).
@@ -95,6 +119,10 @@ pub struct NewConnection {
     pub tls_mode: Option<TlsMode>,
     #[serde(default)]
     pub tls_ca_file: Option<PathBuf>,
+    /// With `pinned`: the fingerprint the connection test showed (pinned now rather than at
+    /// the first backup).
+    #[serde(default)]
+    pub tls_pin: Option<String>,
     #[serde(default)]
     pub tenant_column: Option<String>,
     #[serde(default)]
@@ -166,26 +194,31 @@ impl NewConnection {
             "tenant_root_table",
             self.tenant_root_table.as_deref().unwrap_or("tenants"),
         )?;
-        match (self.tls_mode.unwrap_or_default(), &self.tls_ca_file) {
-            (TlsMode::VerifyCa, None) => {
-                return Err(Error::invalid(
-                    "tls_ca_file",
-                    "verify-ca needs the CA certificate file",
-                ))
-            }
-            (TlsMode::VerifyCa, Some(path)) if !path.is_file() => {
+        let mode = self.tls_mode.unwrap_or_default();
+        match (mode, &self.tls_ca_file) {
+            (TlsMode::VerifyCa | TlsMode::VerifyIdentity, Some(path)) if !path.is_file() => {
                 return Err(Error::invalid(
                     "tls_ca_file",
                     format!("{} is not a readable file", path.display()),
                 ))
             }
-            (mode, Some(_)) if mode != TlsMode::VerifyCa => {
+            (TlsMode::VerifyCa | TlsMode::VerifyIdentity, _) => {}
+            (_, Some(_)) => {
                 return Err(Error::invalid(
                     "tls_ca_file",
-                    "a CA file is only used with tls_mode verify-ca",
+                    "a CA file is only used with tls_mode verify-ca or verify-identity",
                 ))
             }
             _ => {}
+        }
+        if let Some(pin) = &self.tls_pin {
+            if mode != TlsMode::Pinned {
+                return Err(Error::invalid(
+                    "tls_pin",
+                    "a certificate fingerprint is only used with tls_mode pinned",
+                ));
+            }
+            crate::tls::normalize_fingerprint("tls_pin", pin)?;
         }
         match &self.password_source {
             Some(PasswordSource::Env(var))
@@ -219,6 +252,7 @@ fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ConnectionProfile> {
         tls_ca_file: row
             .try_get::<Option<String>, _>("tls_ca_file")?
             .map(PathBuf::from),
+        tls_pin: row.try_get("tls_pin")?,
         tenant_column: row.try_get("tenant_column")?,
         tenant_root_table: row.try_get("tenant_root_table")?,
         password_source: PasswordSource::from_stored(row.try_get("password_source")?)?,
@@ -265,8 +299,8 @@ impl Store {
         let now_text = time::to_stored(now);
         let result = sqlx::query(
             "INSERT INTO connections (name, host, port, username, database_name, tls_mode, tls_ca_file, \
-             tenant_column, tenant_root_table, password_source, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             tls_pin, tenant_column, tenant_root_table, password_source, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&name)
         .bind(request.host.trim())
@@ -275,6 +309,13 @@ impl Store {
         .bind(&request.database)
         .bind(request.tls_mode.unwrap_or_default().as_str())
         .bind(request.tls_ca_file.as_ref().map(|p| p.display().to_string()))
+        .bind(
+            request
+                .tls_pin
+                .as_deref()
+                .map(|p| crate::tls::normalize_fingerprint("tls_pin", p))
+                .transpose()?,
+        )
         .bind(request.tenant_column.as_deref().unwrap_or("tenant_id"))
         .bind(request.tenant_root_table.as_deref().unwrap_or("tenants"))
         .bind(source.to_stored())
@@ -334,6 +375,80 @@ impl Store {
         }
     }
 
+    /// After a successful connection with `target`: a `pinned` profile without a pin yet
+    /// (new, or saved as `preferred` by an older version) takes the certificate the server
+    /// presented, or switches to verify-identity when the system's roots accept it. Returns
+    /// a sentence saying what was recorded, or `None` when nothing changed.
+    pub async fn pin_on_first_use(
+        &self,
+        profile: &ConnectionProfile,
+        target: &ServerTarget,
+        now: Timestamp,
+    ) -> Result<Option<String>> {
+        if profile.tls_mode != TlsMode::Pinned || profile.tls_pin.is_some() {
+            return Ok(None);
+        }
+        let Some(seen) = target.seen_certificate() else {
+            return Ok(None);
+        };
+        let (mode, pin, notice) = if seen.trusted_by_system {
+            (
+                TlsMode::VerifyIdentity,
+                None,
+                format!(
+                    "connection `{}`: the server's certificate is trusted by this computer for {}; \
+                     its identity is checked from now on (TLS mode verify-identity)",
+                    profile.name, profile.host
+                ),
+            )
+        } else {
+            (
+                TlsMode::Pinned,
+                Some(seen.sha256.clone()),
+                format!(
+                    "connection `{}`: the server's certificate SHA-256 {} is now pinned; a different \
+                     certificate will be refused",
+                    profile.name, seen.sha256
+                ),
+            )
+        };
+        let updated = sqlx::query(
+            "UPDATE connections SET tls_mode = ?, tls_pin = ?, updated_at = ? \
+             WHERE id = ? AND tls_mode = 'pinned' AND tls_pin IS NULL",
+        )
+        .bind(mode.as_str())
+        .bind(pin)
+        .bind(time::to_stored(now))
+        .bind(profile.id)
+        .execute(self.pool())
+        .await?;
+        Ok((updated.rows_affected() > 0).then(|| {
+            tracing::info!("{notice}");
+            notice
+        }))
+    }
+
+    /// Accepts a server certificate for a profile: TLS mode `pinned` with this fingerprint
+    /// (after the server's certificate was replaced on purpose).
+    pub async fn trust_certificate(
+        &self,
+        name: &str,
+        fingerprint: &str,
+        now: Timestamp,
+    ) -> Result<ConnectionProfile> {
+        let pin = crate::tls::normalize_fingerprint("fingerprint", fingerprint)?;
+        let profile = self.get_connection(name).await?;
+        sqlx::query(
+            "UPDATE connections SET tls_mode = 'pinned', tls_pin = ?, tls_ca_file = NULL, updated_at = ? WHERE id = ?",
+        )
+        .bind(&pin)
+        .bind(time::to_stored(now))
+        .bind(profile.id)
+        .execute(self.pool())
+        .await?;
+        self.get_connection(name).await
+    }
+
     /// Removes a profile and its keyring password. Refused while a schedule uses it.
     pub async fn remove_connection(
         &self,
@@ -377,6 +492,14 @@ pub struct ServerTarget {
     pub database: Option<String>,
     pub tls_mode: TlsMode,
     pub tls_ca_file: Option<PathBuf>,
+    pub tls_pin: Option<String>,
+    /// The profile's name, for messages that say how to fix it.
+    pub profile: Option<String>,
+    /// One statement per query (no multi-statements): restore connections, which run text
+    /// from files.
+    pub single_statements: bool,
+    /// The certificate the server presented on the last handshake (shared by clones).
+    seen: Arc<Mutex<Option<SeenCertificate>>>,
 }
 
 impl std::fmt::Debug for ServerTarget {
@@ -403,6 +526,10 @@ impl ServerTarget {
             database: Some(profile.database.clone()),
             tls_mode: profile.tls_mode,
             tls_ca_file: profile.tls_ca_file.clone(),
+            tls_pin: profile.tls_pin.clone(),
+            profile: Some(profile.name.clone()),
+            single_statements: false,
+            seen: Arc::default(),
         })
     }
 
@@ -416,10 +543,17 @@ impl ServerTarget {
             database: Some(draft.database.clone()),
             tls_mode: draft.tls_mode.unwrap_or_default(),
             tls_ca_file: draft.tls_ca_file.clone(),
+            tls_pin: draft
+                .tls_pin
+                .as_deref()
+                .and_then(|p| crate::tls::normalize_fingerprint("tls_pin", p).ok()),
+            profile: None,
+            single_statements: false,
+            seen: Arc::default(),
         }
     }
 
-    /// A target from explicit parts (tests, scratch databases).
+    /// A target from explicit parts (tests, scratch databases): pinned on first use.
     pub fn with_password(
         host: &str,
         port: u16,
@@ -433,8 +567,12 @@ impl ServerTarget {
             username: username.to_owned(),
             password: password.to_owned(),
             database: database.map(str::to_owned),
-            tls_mode: TlsMode::Preferred,
+            tls_mode: TlsMode::Pinned,
             tls_ca_file: None,
+            tls_pin: None,
+            profile: None,
+            single_statements: false,
+            seen: Arc::default(),
         }
     }
 
@@ -446,7 +584,47 @@ impl ServerTarget {
         }
     }
 
-    fn opts(&self, tls: bool) -> mysql::Opts {
+    /// The same server, one statement per query (for running text read from a file).
+    pub fn for_scripts(&self) -> ServerTarget {
+        ServerTarget {
+            single_statements: true,
+            ..self.clone()
+        }
+    }
+
+    /// The certificate the server presented on the last handshake, if any.
+    pub fn seen_certificate(&self) -> Option<SeenCertificate> {
+        self.seen.lock().ok().and_then(|seen| seen.clone())
+    }
+
+    /// The policy of this target's TLS mode, and whether it authenticates the server.
+    fn policy(&self) -> Option<(Policy, bool)> {
+        match self.tls_mode {
+            TlsMode::Disabled => None,
+            TlsMode::Required => Some((Policy::Record, false)),
+            TlsMode::VerifyCa => Some((
+                Policy::Roots {
+                    ca_file: self.tls_ca_file.clone(),
+                    check_name: false,
+                },
+                true,
+            )),
+            TlsMode::VerifyIdentity => Some((
+                Policy::Roots {
+                    ca_file: self.tls_ca_file.clone(),
+                    check_name: true,
+                },
+                true,
+            )),
+            // Trust on first use: the first certificate is taken (and then pinned).
+            TlsMode::Pinned => Some(match &self.tls_pin {
+                Some(pin) => (Policy::Pinned(pin.clone()), true),
+                None => (Policy::Record, true),
+            }),
+        }
+    }
+
+    fn opts(&self, tls: Option<(Policy, bool)>) -> Result<mysql::Opts> {
         let mut builder = mysql::OptsBuilder::new()
             .ip_or_hostname(Some(self.host.clone()))
             .tcp_port(self.port)
@@ -456,38 +634,106 @@ impl ServerTarget {
             .prefer_socket(false)
             .tcp_connect_timeout(Some(Duration::from_secs(10)))
             .tcp_keepalive_time_ms(Some(30_000))
-            .stmt_cache_size(Some(16));
-        if tls {
-            let ssl = mysql::SslOpts::default();
-            let ssl = match (&self.tls_mode, &self.tls_ca_file) {
-                (TlsMode::VerifyCa, Some(ca)) => ssl
-                    .with_root_cert_path(Some(ca.clone()))
-                    .with_danger_skip_domain_validation(true),
-                _ => ssl
-                    .with_danger_accept_invalid_certs(true)
-                    .with_danger_skip_domain_validation(true),
-            };
+            .stmt_cache_size(Some(16))
+            .multi_statements(!self.single_statements)
+            // Plain text to this machine crosses no network; elsewhere the password goes only
+            // through a channel that authenticates the server.
+            .protect_password(!crate::tls::is_loopback(&self.host));
+        if let Some((policy, authenticates)) = tls {
+            let check = CertificateCheck::new(policy, Arc::clone(&self.seen))?;
+            let ssl = mysql::SslOpts::default().with_custom_verifier(Some(mysql::CustomVerifier {
+                verifier: Arc::new(check),
+                authenticates,
+            }));
             builder = builder.ssl_opts(Some(ssl));
         }
-        builder.into()
+        Ok(builder.into())
     }
 
-    /// Opens a connection, following the TLS mode (preferred falls back to plain only when the
-    /// server does not offer TLS).
+    /// Opens a connection, following the TLS mode. Nothing falls back to plain text, except a
+    /// pinned connection to a loopback address whose server has no TLS.
     pub fn connect(&self) -> Result<mysql::Conn> {
         let what = format!("{}:{}", self.host, self.port);
-        match self.tls_mode {
-            TlsMode::Disabled => mysql::Conn::new(self.opts(false)).map_err(|e| db_error(e, &what)),
-            TlsMode::Required | TlsMode::VerifyCa => {
-                mysql::Conn::new(self.opts(true)).map_err(|e| db_error(e, &what))
-            }
-            TlsMode::Preferred => match mysql::Conn::new(self.opts(true)) {
-                Err(mysql::Error::DriverError(mysql::DriverError::TlsNotSupported)) => {
-                    mysql::Conn::new(self.opts(false)).map_err(|e| db_error(e, &what))
-                }
-                other => other.map_err(|e| db_error(e, &what)),
-            },
+        if let Ok(mut seen) = self.seen.lock() {
+            *seen = None;
         }
+        let policy = self.policy();
+        let tls = policy.is_some();
+        match mysql::Conn::new(self.opts(policy)?) {
+            Ok(conn) => Ok(conn),
+            Err(mysql::Error::DriverError(mysql::DriverError::TlsNotSupported))
+                if self.tls_mode == TlsMode::Pinned && crate::tls::is_loopback(&self.host) =>
+            {
+                mysql::Conn::new(self.opts(None)?).map_err(|e| db_error(e, &what))
+            }
+            Err(mysql::Error::DriverError(mysql::DriverError::TlsNotSupported)) if tls => {
+                Err(Error::new(
+                    ErrorCode::TlsFailed,
+                    format!("{what}: the server does not offer TLS, so the password and the data would cross the network readable; nothing was sent"),
+                )
+                .with_field("tls_mode")
+                .with_hint(
+                    "enable TLS on the database server (MariaDB and MySQL: ssl_cert and ssl_key), \
+                     or, only on a network you trust, set the connection's TLS mode to disabled",
+                ))
+            }
+            Err(e) => {
+                let seen = self.seen_certificate();
+                match (&self.tls_mode, &self.tls_pin, &seen) {
+                    (TlsMode::Pinned, Some(pin), Some(seen)) if seen.sha256 != *pin => {
+                        Err(crate::tls::certificate_changed(
+                            &what,
+                            pin,
+                            &seen.sha256,
+                            self.profile.as_deref(),
+                        ))
+                    }
+                    (TlsMode::VerifyIdentity | TlsMode::VerifyCa, _, Some(seen))
+                        if matches!(db_error_code(&e), Some(ErrorCode::TlsFailed)) =>
+                    {
+                        Err(Error::new(
+                            ErrorCode::TlsFailed,
+                            format!(
+                                "{what}: the server's certificate (SHA-256 {}) is not accepted: {}",
+                                seen.sha256,
+                                tls_reason(&e)
+                            ),
+                        )
+                        .with_field("tls_mode")
+                        .with_hint(
+                            "give the CA file that signed the server's certificate, connect by the \
+                             host name the certificate names, or choose TLS mode pinned to trust \
+                             this certificate (compare its fingerprint with the server's first)",
+                        ))
+                    }
+                    _ => Err(db_error(e, &what)),
+                }
+            }
+        }
+    }
+}
+
+/// The code `db_error` would give, without consuming the error.
+fn db_error_code(e: &mysql::Error) -> Option<ErrorCode> {
+    let text = e.to_string();
+    (matches!(e, mysql::Error::TlsError(_))
+        || text.contains("certificate")
+        || text.contains("TLS")
+        || text.contains("InvalidCertificate"))
+    .then_some(ErrorCode::TlsFailed)
+}
+
+/// The certificate problem in a sentence.
+fn tls_reason(e: &mysql::Error) -> &'static str {
+    let text = e.to_string();
+    if text.contains("NotValidForName") {
+        "it does not name this host"
+    } else if text.contains("UnknownIssuer") {
+        "it is not signed by a trusted authority"
+    } else if text.contains("Expired") {
+        "it has expired"
+    } else {
+        "it does not verify"
     }
 }
 
@@ -526,13 +772,25 @@ pub fn db_error(err: mysql::Error, what: &str) -> Error {
             format!("cannot reach the database server at {what}"),
         )
         .with_hint("check that the server is running and the host and port are right"),
+        E::DriverError(mysql::DriverError::PasswordNeedsVerifiedServer) => Error::new(
+            ErrorCode::TlsFailed,
+            format!(
+                "{what}: the server asked for the password in a form a listener could read, \
+                 over a connection that does not verify the server; it was not sent"
+            ),
+        )
+        .with_field("tls_mode")
+        .with_hint(
+            "choose TLS mode pinned, verify-ca or verify-identity, so the server is verified \
+             before the password is sent",
+        ),
         E::DriverError(mysql::DriverError::TlsNotSupported) => Error::new(
             ErrorCode::TlsFailed,
             format!("{what}: the server does not offer TLS"),
         )
-        .with_hint("enable TLS on the server, or set the connection's TLS mode to preferred"),
+        .with_hint("enable TLS on the server, or, only on a network you trust, set the connection's TLS mode to disabled"),
         E::TlsError(e) => Error::new(ErrorCode::TlsFailed, format!("{what}: TLS failed ({e})"))
-            .with_hint("check the CA file, or use TLS mode required to skip certificate checks"),
+            .with_hint("check the CA file and the host name, or choose TLS mode pinned to trust the server's certificate"),
         E::IoError(e) => match e.kind() {
             std::io::ErrorKind::ConnectionRefused
             | std::io::ErrorKind::TimedOut
@@ -552,7 +810,7 @@ pub fn db_error(err: mysql::Error, what: &str) -> Error {
             let text = other.to_string();
             if text.contains("certificate") || text.contains("TLS") {
                 Error::new(ErrorCode::TlsFailed, format!("{what}: TLS failed ({text})")).with_hint(
-                    "check the CA file, or use TLS mode required to skip certificate checks",
+                    "check the CA file and the host name, or choose TLS mode pinned to trust the server's certificate",
                 )
             } else {
                 Error::new(ErrorCode::DatabaseError, format!("{what}: {text}"))
@@ -569,8 +827,18 @@ pub struct ConnectionCheck {
     pub database: String,
     pub tables: u64,
     pub tls: bool,
+    /// The TLS mode the connection used.
+    pub tls_mode: TlsMode,
+    /// The SHA-256 fingerprint of the server's certificate (`AA:BB:…`), to compare with the
+    /// server's and to pin.
+    pub certificate_sha256: Option<String>,
+    /// Whether this computer's trusted roots accept the certificate for the host name.
+    pub certificate_trusted_by_system: bool,
     /// Privileges the dump needs that the user lacks, with what is affected.
     pub missing_privileges: Vec<String>,
+    /// What changed or what to know about the channel ("the certificate is now pinned",
+    /// "not verified: insecure").
+    pub notices: Vec<String>,
 }
 
 /// Connects, reads the version and checks the privileges a full dump needs.
@@ -595,12 +863,28 @@ pub fn check_connection(target: &ServerTarget) -> Result<ConnectionCheck> {
         .map_err(err)?;
     let grants: Vec<String> = conn.query("SHOW GRANTS FOR CURRENT_USER()").map_err(err)?;
     let missing = missing_privileges(&grants, &database);
+    let seen = target.seen_certificate();
+    let tls = tls.map(|(_, cipher)| !cipher.is_empty()).unwrap_or(false);
+    let mut notices = Vec::new();
+    if !tls {
+        notices
+            .push("not encrypted: the password and the data cross the network readable".to_owned());
+    } else if target.tls_mode == TlsMode::Required {
+        notices.push(
+            "encrypted but not verified (TLS mode required): anyone on the path could pose as the server"
+                .to_owned(),
+        );
+    }
     Ok(ConnectionCheck {
         server_version: version,
         database,
         tables,
-        tls: tls.map(|(_, cipher)| !cipher.is_empty()).unwrap_or(false),
+        tls,
+        tls_mode: target.tls_mode,
+        certificate_sha256: seen.as_ref().map(|s| s.sha256.clone()),
+        certificate_trusted_by_system: seen.is_some_and(|s| s.trusted_by_system),
         missing_privileges: missing,
+        notices,
     })
 }
 

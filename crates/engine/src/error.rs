@@ -47,6 +47,11 @@ pub enum ErrorCode {
     Corrupt,
     /// The run was cancelled.
     Cancelled,
+    /// A backup or dump file holds a statement a restore will not run: it would write
+    /// outside the chosen database, change accounts or server settings, or touch server files.
+    UnsafeScript,
+    /// The database server presented another certificate than the one pinned for it.
+    CertificateChanged,
     /// A backup destination (S3, SFTP, WebDAV, a network folder) refused or failed an upload,
     /// a download or a deletion.
     StorageFailed,

@@ -27,6 +27,7 @@ pub mod restore;
 pub mod retention;
 pub mod scheduler;
 pub mod secrets;
+pub mod tls;
 pub mod verify;
 
 /// Logs to stderr with tracing; `BILLORA_LOG` sets the filter (default `info`). For the

@@ -17,7 +17,7 @@ use billora_engine::cron::{CronExpr, Lang};
 use billora_engine::dump::DumpProgress;
 use billora_engine::error::{Error, ErrorCode, Result};
 use billora_engine::notify::{EmailNotifier, Notifier, Outbox, SmtpSettings};
-use billora_engine::restore::{self, RestoreMode, RestoreProgress, RestoreRequest};
+use billora_engine::restore::{self, RestoreMode, RestoreProgress, RestoreRequest, RestoreSafety};
 use billora_engine::schedule::{parse_request, NewSchedule, SchedulePatch};
 use billora_engine::scheduler::{Event, Scheduler, SchedulerConfig, SystemClock};
 use billora_engine::secrets::{OsKeyring, PasswordSource};
@@ -195,12 +195,22 @@ struct RestoreArgs {
     /// The database to restore into (created when missing).
     #[arg(long)]
     database: String,
-    /// Restore into a database that already has tables (they are replaced).
+    /// Restore into a database that already has tables (they are replaced); with
+    /// --replace-tenant, replace although live tables are missing from the backup or are not
+    /// transactional (they are listed first without it).
     #[arg(long)]
     force: bool,
     /// For a tenant backup: replace that tenant's rows in the live database, in one transaction.
-    #[arg(long, conflicts_with = "force")]
+    #[arg(long)]
     replace_tenant: bool,
+    /// Keep routines and views running with their definer's rights (SQL SECURITY DEFINER):
+    /// only when restoring onto the same server with the same accounts. By default they run
+    /// with the caller's rights (SQL SECURITY INVOKER).
+    #[arg(long)]
+    keep_sql_security: bool,
+    /// Create scheduled events enabled, as they were (by default they are created disabled).
+    #[arg(long)]
+    enable_events: bool,
     /// Parallel connections for the rows (our own backups only).
     #[arg(long, default_value_t = billora_engine::restore::DEFAULT_CONNECTIONS)]
     connections: usize,
@@ -308,12 +318,18 @@ struct AddConnection {
     user: String,
     #[arg(long)]
     database: String,
-    /// disabled, preferred, required or verify-ca.
-    #[arg(long, default_value = "preferred")]
+    /// pinned (the default: the server's certificate is pinned on first use, or its identity
+    /// checked when this computer trusts it), verify-identity, verify-ca, required
+    /// (encrypted, not verified: insecure) or disabled (plain text: insecure).
+    #[arg(long, default_value = "pinned")]
     tls_mode: String,
-    /// The CA certificate for verify-ca.
+    /// The CA certificate for verify-ca or verify-identity (default: the system's).
     #[arg(long)]
     tls_ca_file: Option<PathBuf>,
+    /// With pinned: the server certificate's SHA-256 fingerprint to pin now (as `connection
+    /// test` or `openssl x509 -fingerprint -sha256` shows it), instead of on first use.
+    #[arg(long, value_name = "SHA256")]
+    tls_pin: Option<String>,
     #[arg(long, default_value = "tenant_id")]
     tenant_column: String,
     #[arg(long, default_value = "tenants")]
@@ -329,8 +345,16 @@ enum ConnectionCommand {
     Add(Box<AddConnection>),
     /// List the profiles (no passwords).
     List,
-    /// Connect, show the server version and any privilege the backup lacks.
+    /// Connect, show the server version, the certificate's fingerprint and any privilege the
+    /// backup lacks. A connection not pinned yet is pinned now.
     Test { name: String },
+    /// Accept a server's new certificate (after it was replaced on purpose): pin this SHA-256
+    /// fingerprint, as the refusal message or `connection test` showed it.
+    Trust {
+        name: String,
+        #[arg(long, value_name = "SHA256")]
+        fingerprint: String,
+    },
     /// Remove a profile and its keyring password.
     Remove { name: String },
 }
@@ -851,12 +875,13 @@ async fn connection(store: &Store, cmd: ConnectionCommand, now: Timestamp) -> Re
                 database,
                 tls_mode,
                 tls_ca_file,
+                tls_pin,
                 tenant_column,
                 tenant_root_table,
                 password,
             } = *args;
             let tls_mode = serde_json::from_value(serde_json::Value::String(tls_mode.clone())).map_err(|_| {
-                Error::invalid("tls_mode", format!("`{tls_mode}` is not a TLS mode (disabled, preferred, required, verify-ca)"))
+                Error::invalid("tls_mode", format!("`{tls_mode}` is not a TLS mode (pinned, verify-identity, verify-ca, required, disabled)"))
             })?;
             let (source, password) = password.read()?.ok_or_else(|| {
                 Error::invalid("password", "say where the password comes from")
@@ -870,6 +895,7 @@ async fn connection(store: &Store, cmd: ConnectionCommand, now: Timestamp) -> Re
                 database,
                 tls_mode: Some(tls_mode),
                 tls_ca_file,
+                tls_pin,
                 tenant_column: Some(tenant_column),
                 tenant_root_table: Some(tenant_root_table),
                 password_source: Some(source),
@@ -886,10 +912,24 @@ async fn connection(store: &Store, cmd: ConnectionCommand, now: Timestamp) -> Re
         ConnectionCommand::Test { name } => {
             let profile = store.get_connection(&name).await?;
             let target = ServerTarget::new(&profile, &OsKeyring)?;
-            let check = tokio::task::spawn_blocking(move || check_connection(&target))
+            let probe = target.clone();
+            let mut check = tokio::task::spawn_blocking(move || check_connection(&probe))
                 .await
                 .map_err(|e| Error::new(ErrorCode::Io, e.to_string()))??;
+            if let Some(notice) = store.pin_on_first_use(&profile, &target, now).await? {
+                eprintln!("{notice}");
+                check.notices.push(notice);
+            }
             print_json(&check)
+        }
+        ConnectionCommand::Trust { name, fingerprint } => {
+            let profile = store.trust_certificate(&name, &fingerprint, now).await?;
+            eprintln!(
+                "connection `{}`: the certificate {} is pinned; a different one will be refused",
+                profile.name,
+                profile.tls_pin.as_deref().unwrap_or("")
+            );
+            print_json(&profile)
         }
         ConnectionCommand::Remove { name } => {
             let removed = store.remove_connection(&name, &OsKeyring).await?;
@@ -1025,6 +1065,8 @@ async fn restore(store: &Store, args: RestoreArgs) -> Result<()> {
         database,
         force,
         replace_tenant,
+        keep_sql_security,
+        enable_events,
         connections,
         inserts,
         identity,
@@ -1072,6 +1114,11 @@ async fn restore(store: &Store, args: RestoreArgs) -> Result<()> {
         },
         connections: connections.clamp(1, 8),
         use_inserts: inserts,
+        safety: RestoreSafety {
+            keep_sql_security,
+            enable_events,
+            force_replace: replace_tenant && force,
+        },
     };
     let bar = progress_bar();
     let shown = bar.clone();

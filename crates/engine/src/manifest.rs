@@ -57,6 +57,10 @@ pub struct Manifest {
 
 pub const FORMAT: u32 = 1;
 
+/// The largest manifest read (a database of 100,000 tables writes about 10 MB); a bigger file
+/// beside a backup is refused without being read whole.
+pub const MAX_BYTES: u64 = 32 << 20;
+
 /// The manifest path of a backup file.
 pub fn path_for(backup: &Path) -> PathBuf {
     PathBuf::from(format!("{}{MANIFEST_SUFFIX}", backup.display()))
@@ -66,6 +70,16 @@ impl Manifest {
     /// Reads the manifest beside `backup`, if there is one.
     pub fn read_beside(backup: &Path) -> Result<Option<Manifest>> {
         let path = path_for(backup);
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() > MAX_BYTES) {
+            return Err(Error::new(
+                ErrorCode::Corrupt,
+                format!(
+                    "{} is larger than {} MiB: not a manifest of ours",
+                    path.display(),
+                    MAX_BYTES >> 20
+                ),
+            ));
+        }
         match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
                 Error::new(
@@ -75,6 +89,32 @@ impl Manifest {
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io_error(e, &format!("cannot read {}", path.display()))),
+        }
+    }
+
+    /// Checks the manifest beside `backup` against the one the history recorded when the
+    /// backup was made (`recorded`, the JSON of `runs.details`): a manifest fetched from a
+    /// destination, or edited on disk, decides which tenant's rows a replace deletes, so it
+    /// must be the one this app wrote. Histories without a recorded manifest pass (the file's
+    /// own SHA-256 is still checked against the history).
+    pub fn check_recorded(backup: &Path, recorded: Option<&str>) -> Result<()> {
+        let Some(recorded) = recorded.and_then(|r| serde_json::from_str::<Manifest>(r).ok()) else {
+            return Ok(());
+        };
+        match Manifest::read_beside(backup)? {
+            Some(found) if found == recorded => Ok(()),
+            Some(_) => Err(Error::new(
+                ErrorCode::Corrupt,
+                format!(
+                    "the manifest beside {} differs from the one recorded when the backup was made",
+                    backup.display()
+                ),
+            )
+            .with_hint("the manifest was changed after the backup: use the local copy or another destination")),
+            None => Err(Error::new(
+                ErrorCode::Corrupt,
+                format!("the manifest beside {} is missing", backup.display()),
+            )),
         }
     }
 

@@ -90,6 +90,8 @@ pub async fn verify_run(
         connections: crate::restore::DEFAULT_CONNECTIONS,
         use_inserts: false,
         keys,
+        // Events never run in a scratch copy on the production server.
+        safety: crate::restore::RestoreSafety::default(),
     };
     let outcome = tokio::task::spawn_blocking(move || {
         let result = check(&target, &request, &manifest);

@@ -956,6 +956,8 @@ pub use crate::conn::binlog_stream::BinlogStream;
 pub use crate::conn::local_infile::{LocalInfile, LocalInfileHandler};
 #[doc(inline)]
 pub use crate::conn::opts::SslOpts;
+#[cfg(feature = "rustls")]
+pub use crate::conn::opts::CustomVerifier;
 #[doc(inline)]
 pub use crate::conn::opts::{
     pool_opts::{PoolConstraints, PoolOpts},

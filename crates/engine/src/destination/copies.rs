@@ -393,14 +393,20 @@ pub async fn backup_file(
     run_id: i64,
     from: Option<&str>,
 ) -> Result<BackupFile> {
-    type Row = (String, Option<String>, Option<String>, Option<String>);
+    type Row = (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
     let row: Option<Row> = sqlx::query_as(
-        "SELECT status, file_path, checksum_sha256, deleted_at FROM runs WHERE id = ?",
+        "SELECT status, file_path, checksum_sha256, deleted_at, details FROM runs WHERE id = ?",
     )
     .bind(run_id)
     .fetch_optional(store.pool())
     .await?;
-    let (status, path, sha256, deleted_at) =
+    let (status, path, sha256, deleted_at, details) =
         row.ok_or_else(|| Error::not_found(format!("there is no history entry {run_id}")))?;
     if status != "success" {
         return Err(Error::invalid(
@@ -410,6 +416,7 @@ pub async fn backup_file(
     }
     if from.is_none() && deleted_at.is_none() {
         if let Some(path) = path.as_deref().map(PathBuf::from).filter(|p| p.is_file()) {
+            crate::manifest::Manifest::check_recorded(&path, details.as_deref())?;
             return Ok(BackupFile {
                 path,
                 sha256,
@@ -442,7 +449,18 @@ pub async fn backup_file(
     }
     let mut last_error = None;
     for (name, object) in copies {
-        match fetch_one(store, secrets, run_id, &name, &object, sha256.as_deref()).await {
+        let fetched = fetch_one(store, secrets, run_id, &name, &object, sha256.as_deref())
+            .await
+            .and_then(|file| {
+                crate::manifest::Manifest::check_recorded(&file.path, details.as_deref()).map_err(
+                    |e| Error {
+                        message: format!("the copy on `{name}`: {}", e.message),
+                        ..e
+                    },
+                )?;
+                Ok(file)
+            });
+        match fetched {
             Ok(file) => return Ok(file),
             Err(err) => {
                 tracing::warn!(run = run_id, destination = %name, error = %err, "cannot fetch a copy");

@@ -584,9 +584,42 @@ impl Remote {
             .await
     }
 
-    /// Reads a small file (a manifest).
+    /// Reads a small file (a manifest), refusing one over [`crate::manifest::MAX_BYTES`]
+    /// without reading it whole.
     pub async fn get_small(&self, object: &str) -> Result<Vec<u8>> {
-        self.read_bytes(object, "downloading the manifest").await
+        let cap = crate::manifest::MAX_BYTES;
+        let too_big = || {
+            Error::new(
+                ErrorCode::Corrupt,
+                format!(
+                    "the manifest `{object}` on `{}` is larger than {} MiB: not a manifest of ours",
+                    self.name,
+                    cap >> 20
+                ),
+            )
+        };
+        let body = match &self.backend {
+            Backend::Dal(op) => {
+                let size = op
+                    .stat(object)
+                    .await
+                    .map_err(|e| storage_error(e, &self.name, "finding the manifest"))?
+                    .content_length();
+                if size > cap {
+                    return Err(too_big());
+                }
+                op.read_with(object)
+                    .range(0..size.min(cap))
+                    .await
+                    .map(|b| b.to_vec())
+                    .map_err(|e| storage_error(e, &self.name, "downloading the manifest"))?
+            }
+            Backend::Drive(drive) => drive.read_small(object).await?,
+        };
+        if body.len() as u64 > cap {
+            return Err(too_big());
+        }
+        Ok(body)
     }
 
     /// Fetches `object` into the new private file `local`, streaming; returns its SHA-256.

@@ -32,7 +32,7 @@ use mysql::Conn;
 use serde::Serialize;
 
 use self::schema::{Schema, StoredObject};
-use self::sqltext::{ident, push_row, string_literal, ValueStyle};
+use self::sqltext::{comment_name, ident, push_row, string_literal, ValueStyle};
 use crate::connection::{db_error, ServerTarget};
 use crate::error::{io_error, Error, ErrorCode, Result};
 
@@ -593,7 +593,7 @@ pub fn dump(
         write!(
             w,
             "\n--\n-- Table {}\n--\n\nDROP TABLE IF EXISTS {};\n{};\n",
-            ident(&table.name),
+            comment_name(&table.name),
             ident(&table.name),
             table.create
         )
@@ -916,8 +916,8 @@ fn write_header(
         "-- Billora Backup {} dump\n-- Server: {}\n-- Database: {}\n-- Backup: {}\n\
          -- Restore with: mysql DATABASE < this-file (or billora-backup restore)\n\n",
         env!("CARGO_PKG_VERSION"),
-        version.replace('\n', " "),
-        db.replace('\n', " "),
+        comment_name(version),
+        comment_name(db),
         kind
     )?;
     w.write_all(
@@ -955,7 +955,7 @@ fn write_object(w: &mut dyn Write, object: &StoredObject) -> std::io::Result<()>
         w,
         "\n-- {} {}\nDELIMITER ;;\n",
         object.kind,
-        ident(&object.name)
+        comment_name(&object.name)
     )?;
     if object.kind != "TRIGGER" {
         writeln!(
@@ -995,7 +995,7 @@ fn write_deferred_keys<'a>(
         writeln!(
             w,
             "\n-- Keys of {}\nALTER TABLE {} {};\n",
-            ident(&table.name),
+            comment_name(&table.name),
             ident(&table.name),
             table.deferred.join(", ")
         )?;

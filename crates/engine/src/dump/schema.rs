@@ -277,35 +277,36 @@ pub fn read(conn: &mut Conn, db: &str, keep_definers: bool) -> Result<Schema> {
 
 /// Splits `SHOW CREATE TABLE` text into a CREATE without its plain secondary keys and foreign
 /// keys, those keys as `ADD ...` clauses, and the foreign keys as `ADD CONSTRAINT ...` clauses.
-/// Primary, FULLTEXT and SPATIAL keys and CHECK constraints stay in the CREATE. `SHOW CREATE
-/// TABLE` writes one definition per line.
+/// Primary, FULLTEXT and SPATIAL keys and CHECK constraints stay in the CREATE, and so do plain
+/// keys written before a SPATIAL one: the server lists non-unique keys in the order they were
+/// added, so deferring those would move the spatial key ahead of them in the restored table.
+///
+/// The definitions are found by reading the text as SQL (quotes, backticks, parentheses), not
+/// by lines: a column or key name may hold a newline, a comma or a parenthesis.
 pub fn split_deferred(create: &str) -> (String, Vec<String>, Vec<String>) {
-    let lines: Vec<&str> = create.lines().collect();
-    if lines.len() < 3
-        || !lines[0].trim_end().ends_with('(')
-        || !lines[lines.len() - 1].starts_with(')')
-    {
-        return (create.to_owned(), Vec::new(), Vec::new());
-    }
-    let body = &lines[1..lines.len() - 1];
+    let unchanged = || (create.to_owned(), Vec::new(), Vec::new());
+    let Some((open, close, defs)) = definitions(create) else {
+        return unchanged();
+    };
+    let last_spatial = defs.iter().rposition(|d| d.starts_with("SPATIAL KEY "));
     let mut kept: Vec<&str> = Vec::new();
     let mut keys = Vec::new();
     let mut foreign_keys = Vec::new();
-    for line in body {
-        let def = line.trim().trim_end_matches(',');
-        if def.starts_with("KEY ") || def.starts_with("UNIQUE KEY ") {
+    for (i, def) in defs.iter().enumerate() {
+        let before_spatial = last_spatial.is_some_and(|s| i < s);
+        if def.starts_with("UNIQUE KEY ") || (def.starts_with("KEY ") && !before_spatial) {
             keys.push(format!("ADD {def}"));
-        } else if def.starts_with("CONSTRAINT ") && def.contains(" FOREIGN KEY ") {
+        } else if def.starts_with("CONSTRAINT ") && is_foreign_key(def) {
             foreign_keys.push(format!("ADD {def}"));
         } else {
             kept.push(def);
         }
     }
     if (keys.is_empty() && foreign_keys.is_empty()) || kept.is_empty() {
-        return (create.to_owned(), Vec::new(), Vec::new());
+        return unchanged();
     }
     let mut out = String::with_capacity(create.len());
-    out.push_str(lines[0]);
+    out.push_str(&create[..=open]);
     out.push('\n');
     out.push_str(
         &kept
@@ -315,8 +316,73 @@ pub fn split_deferred(create: &str) -> (String, Vec<String>, Vec<String>) {
             .join(",\n"),
     );
     out.push('\n');
-    out.push_str(lines[lines.len() - 1]);
+    out.push_str(&create[close..]);
     (out, keys, foreign_keys)
+}
+
+/// Whether a `CONSTRAINT` definition is a foreign key (the words outside its quoted names).
+fn is_foreign_key(def: &str) -> bool {
+    crate::restore::guard::tokens(def).windows(2).any(|w| {
+        w[0].token == crate::restore::guard::Token::Word
+            && w[1].token == crate::restore::guard::Token::Word
+            && def[w[0].start..w[0].end].eq_ignore_ascii_case("FOREIGN")
+            && def[w[1].start..w[1].end].eq_ignore_ascii_case("KEY")
+    })
+}
+
+/// The table's definitions in a `CREATE TABLE name (def, def, …) options`: the byte index of
+/// the opening and closing parentheses and each definition, trimmed. Commas and parentheses
+/// inside quotes and backticks, and commas inside nested parentheses, do not count.
+fn definitions(create: &str) -> Option<(usize, usize, Vec<&str>)> {
+    let bytes = create.as_bytes();
+    let mut quote: Option<u8> = None;
+    let mut depth = 0usize;
+    let mut open = None;
+    let mut start = 0;
+    let mut defs = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if let Some(q) = quote {
+            if b == b'\\' && q != b'`' {
+                i += 2;
+                continue;
+            }
+            if b == q {
+                if bytes.get(i + 1) == Some(&q) {
+                    i += 2;
+                    continue;
+                }
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        match b {
+            b'\'' | b'"' | b'`' => quote = Some(b),
+            b'(' => {
+                depth += 1;
+                if depth == 1 && open.is_none() {
+                    open = Some(i);
+                    start = i + 1;
+                }
+            }
+            b')' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 && open.is_some() {
+                    defs.push(create[start..i].trim());
+                    return Some((open?, i, defs));
+                }
+            }
+            b',' if depth == 1 => {
+                defs.push(create[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Reads one trigger, routine or event with `SHOW CREATE {kind}`; `column` holds its text.
@@ -457,6 +523,45 @@ mod tests {
             foreign_keys,
             ["ADD CONSTRAINT `fk` FOREIGN KEY (`p`) REFERENCES `o` (`id`)"],
             "foreign keys are added apart from them"
+        );
+    }
+
+    #[test]
+    fn hostile_names_do_not_change_what_is_deferred() {
+        // A column whose name holds a newline, a comma, a parenthesis and what looks like a key.
+        let create = "CREATE TABLE `t(\n` (\n  `a,\n  KEY ``x`` (``a``)) ; DROP DATABASE prod; --` int(11) NOT NULL,\n  \
+                      `b` varchar(10) DEFAULT 'x,\\'),(' COMMENT 'KEY `k` (`b`)',\n  PRIMARY KEY (`a,\n  KEY ``x`` (``a``)) ; DROP DATABASE prod; --`),\n  \
+                      KEY `k,\n  KEY` (`b`)\n) ENGINE=InnoDB";
+        let (kept, keys, foreign_keys) = split_deferred(create);
+        assert_eq!(
+            keys,
+            ["ADD KEY `k,\n  KEY` (`b`)"],
+            "only the real key is deferred, its name whole"
+        );
+        assert!(foreign_keys.is_empty(), "no foreign key: {foreign_keys:?}");
+        assert!(
+            kept.contains("`a,\n  KEY ``x`` (``a``)) ; DROP DATABASE prod; --` int(11) NOT NULL")
+                && kept.contains("DEFAULT 'x,\\'),(' COMMENT 'KEY `k` (`b`)'")
+                && kept.ends_with(") ENGINE=InnoDB"),
+            "columns are kept byte for byte: {kept}"
+        );
+    }
+
+    #[test]
+    fn plain_keys_before_a_spatial_key_stay_in_the_create() {
+        // Sakila's `address`: KEY idx_fk_city_id, then SPATIAL KEY idx_location.
+        let create = "CREATE TABLE `address` (\n  `address_id` smallint(5) unsigned NOT NULL,\n  `city_id` smallint(5) unsigned NOT NULL,\n  \
+                      `location` geometry NOT NULL,\n  PRIMARY KEY (`address_id`),\n  KEY `idx_fk_city_id` (`city_id`),\n  \
+                      SPATIAL KEY `idx_location` (`location`),\n  KEY `later` (`city_id`)\n) ENGINE=InnoDB";
+        let (kept, keys, _) = split_deferred(create);
+        assert!(
+            kept.contains("KEY `idx_fk_city_id` (`city_id`),\n  SPATIAL KEY `idx_location`"),
+            "the key before the spatial one keeps its place: {kept}"
+        );
+        assert_eq!(
+            keys,
+            ["ADD KEY `later` (`city_id`)"],
+            "keys after it are still deferred"
         );
     }
 

@@ -17,6 +17,45 @@ pub fn ident(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
 }
 
+/// A name as it appears in a `-- ` comment line of a dump: quoted like [`ident`], with every
+/// byte that could end the comment or start SQL made visible instead. A newline (or any other
+/// control character, a Unicode line or paragraph separator, a bidirectional or invisible
+/// format character) becomes `\u{…}`; `*/` and `/*` are broken with a backslash; a backslash
+/// is doubled so the escaping reads back unambiguously. So a trigger named
+/// "x⏎DROP DATABASE prod;" is written `x\u{a}DROP DATABASE prod;` on one comment line
+/// (the CVE-2016-5483 class: mysqldump wrote such names raw). The result is one line of
+/// printable text, whatever the name.
+pub fn comment_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 2);
+    out.push('`');
+    let mut previous = '\0';
+    for c in name.chars() {
+        match c {
+            '`' => out.push_str("``"),
+            '\\' => out.push_str("\\\\"),
+            '/' if previous == '*' => out.push_str("\\/"),
+            '*' if previous == '/' => out.push_str("\\*"),
+            c if is_hidden(c) => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+        previous = c;
+    }
+    out.push('`');
+    out
+}
+
+/// Characters that break or hide a line: controls (C0, DEL, C1 with NEL), the line and
+/// paragraph separators, zero-width and bidirectional format characters, the BOM.
+fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{2028}' | '\u{2029}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
+}
+
 /// Quotes a string literal (for names and comments we write, not row data).
 pub fn string_literal(text: &str) -> String {
     let mut out = Vec::with_capacity(text.len() + 2);
@@ -403,5 +442,29 @@ mod tests {
             "`we``ird`",
             "a backtick in a name is doubled"
         );
+    }
+
+    #[test]
+    fn names_in_comment_lines_cannot_end_the_comment() {
+        assert_eq!(
+            comment_name("x\nDROP DATABASE prod;"),
+            "`x\\u{a}DROP DATABASE prod;`",
+            "a newline becomes visible text on the same line"
+        );
+        assert_eq!(
+            comment_name("a*/b/*c`d\\e"),
+            "`a*\\/b/\\*c``d\\\\e`",
+            "comment delimiters are broken, backticks doubled, backslashes doubled"
+        );
+        for hostile in [
+            "\r", "\0", "\u{85}", "\u{2028}", "\u{2029}", "\u{202e}", "\u{feff}", "\u{7f}",
+        ] {
+            let written = comment_name(&format!("a{hostile}b"));
+            assert!(
+                written.chars().all(|c| !c.is_control() && !is_hidden(c)),
+                "{hostile:?} is escaped: {written}"
+            );
+        }
+        assert_eq!(comment_name("ลูกค้า"), "`ลูกค้า`", "Thai names stay readable");
     }
 }

@@ -11,6 +11,7 @@
 //! history when there is one, else, for compressed files, a full decompression pass (a
 //! truncated or altered stream fails there, not half-way through a restore).
 
+pub mod guard;
 pub mod load;
 pub mod split;
 
@@ -24,6 +25,7 @@ use mysql::prelude::Queryable;
 use mysql::Conn;
 use serde::Serialize;
 
+use self::guard::{Guard, Verdict};
 use self::load::{Batch, Loader, TableInput};
 use self::split::{Statement, Statements};
 use crate::artifact::{open_backup, sha256_file};
@@ -62,6 +64,23 @@ pub struct RestoreRequest {
     pub use_inserts: bool,
     /// Keys that open an encrypted backup (from the keyring or a recovery file).
     pub keys: Keys,
+    /// What the restore may do beyond writing rows and schema into the target.
+    pub safety: RestoreSafety,
+}
+
+/// Choices that loosen the restore's least-privilege defaults (all off by default).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RestoreSafety {
+    /// Keep routines and views `SQL SECURITY DEFINER` (restoring onto the same server with
+    /// the same accounts). Off: they become `SQL SECURITY INVOKER`, so they never run with
+    /// the restoring account's rights (often an administrator's).
+    pub keep_sql_security: bool,
+    /// Create scheduled events enabled, as they were. Off: created disabled (an event runs by
+    /// itself the moment it exists).
+    pub enable_events: bool,
+    /// Replace a tenant although some of its live tables are missing from the backup (they
+    /// would be emptied for that tenant) or cannot be rolled back (not transactional).
+    pub force_replace: bool,
 }
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
@@ -83,6 +102,10 @@ pub struct RestoreReport {
     /// Replace-tenant: rows deleted per table before the insert.
     pub deleted_rows: Vec<(String, u64)>,
     pub warnings: Vec<String>,
+    /// What the restore changed to stay inside the target and keep least privilege: database
+    /// names mapped onto the target, routines and views made `SQL SECURITY INVOKER`, events
+    /// created disabled.
+    pub notices: Vec<String>,
 }
 
 fn corrupt(message: impl Into<String>) -> Error {
@@ -227,6 +250,8 @@ fn restore_database(
 ) -> Result<RestoreReport> {
     let db = &request.database;
     let mut admin = target.for_database(None).connect()?;
+    let (mut guard, limit) = containment(&mut admin, db, request)?;
+    let mut notices = prescan(request, &mut guard, limit)?;
     let exists: Option<String> = admin
         .exec_first(
             "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
@@ -277,15 +302,43 @@ fn restore_database(
     }
     drop(admin);
 
-    let db_target = target.for_database(Some(db));
-    let result = run_script(&db_target, request, manifest, progress, cancel);
+    let db_target = target.for_database(Some(db)).for_scripts();
+    let result = run_script(
+        &db_target, request, manifest, &guard, limit, progress, cancel,
+    )
+    .and_then(|(count, warnings, events)| {
+        let mut secured = Vec::new();
+        let mut warnings = warnings;
+        if !request.safety.keep_sql_security {
+            let mut conn = db_target.connect()?;
+            secured = secure_definer_objects(&mut conn, db, &mut warnings)?;
+        }
+        Ok((count, warnings, events, secured))
+    });
     if result.is_err() && created {
         // Leave no half-restored database we created behind.
         if let Ok(mut admin) = target.for_database(None).connect() {
             let _ = admin.query_drop(format!("DROP DATABASE {}", ident(db)));
         }
     }
-    let (statements, warnings) = result?;
+    let (statements, warnings, events, secured) = result?;
+    if !secured.is_empty() {
+        notices.push(format!(
+            "made SQL SECURITY INVOKER (they run with the caller's rights, not the restoring \
+             account's): {}",
+            secured.join(", ")
+        ));
+    }
+    if !events.is_empty() {
+        notices.push(format!(
+            "created disabled (enable them with ALTER EVENT … ENABLE when wanted): {}",
+            events
+                .iter()
+                .map(|e| format!("event `{}`", guard::printable(e)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     Ok(RestoreReport {
         database: db.clone(),
         statements,
@@ -293,7 +346,122 @@ fn restore_database(
         verified_checksum: verified,
         deleted_rows: Vec::new(),
         warnings,
+        notices,
     })
+}
+
+/// The containment rules for restoring into `db` on the server of `admin`, and the largest
+/// statement the server accepts (a longer one in a file is refused without reading it whole).
+fn containment(admin: &mut Conn, db: &str, request: &RestoreRequest) -> Result<(Guard, usize)> {
+    let databases: Vec<String> = admin
+        .query("SHOW DATABASES")
+        .map_err(|e| db_error(e, "listing the server's databases"))?;
+    let packet: Option<u64> = admin
+        .query_first("SELECT @@max_allowed_packet")
+        .map_err(|e| db_error(e, "reading max_allowed_packet"))?;
+    let mut guard = Guard::new(db, &databases);
+    guard.keep_events_enabled = request.safety.enable_events;
+    let limit = usize::try_from(packet.unwrap_or(64 << 20)).unwrap_or(usize::MAX);
+    Ok((guard, limit))
+}
+
+/// Reads the whole file once before anything is written: every statement must pass the guard
+/// (see `guard`), and none may be longer than `limit`. Returns the notices of mapped
+/// statements. A damaged stream fails here too.
+fn prescan(request: &RestoreRequest, guard: &mut Guard, limit: usize) -> Result<Vec<String>> {
+    let reader = BufReader::with_capacity(1 << 20, open_backup(&request.file, &request.keys)?);
+    let mut notices = Vec::new();
+    for stmt in Statements::new(reader).with_limit(limit) {
+        let stmt = stmt.map_err(|e| match e.code {
+            ErrorCode::Io => corrupt(format!(
+                "{} cannot be read to the end: {}",
+                request.file.display(),
+                e.message
+            )),
+            _ => e,
+        })?;
+        if let Verdict::Skip(notice) = guard.check(&stmt.sql, stmt.line)? {
+            notices.push(notice);
+        }
+    }
+    guard.disabled_events.clear();
+    Ok(notices)
+}
+
+/// Makes every routine and view of `db` that runs with its definer's rights run with its
+/// caller's instead. Returns what was changed; a failure is a warning (the restore is done).
+fn secure_definer_objects(
+    conn: &mut Conn,
+    db: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<String>> {
+    let err = |e| db_error(e, "reading the restored routines and views");
+    let routines: Vec<(String, String)> = conn
+        .exec(
+            "SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES \
+             WHERE ROUTINE_SCHEMA = ? AND SECURITY_TYPE = 'DEFINER' ORDER BY ROUTINE_NAME",
+            (db,),
+        )
+        .map_err(err)?;
+    let views: Vec<String> = conn
+        .exec(
+            "SELECT TABLE_NAME FROM information_schema.VIEWS \
+             WHERE TABLE_SCHEMA = ? AND SECURITY_TYPE = 'DEFINER' ORDER BY TABLE_NAME",
+            (db,),
+        )
+        .map_err(err)?;
+    let mut secured = Vec::new();
+    for (kind, name) in routines {
+        let kind = if kind == "FUNCTION" {
+            "FUNCTION"
+        } else {
+            "PROCEDURE"
+        };
+        let label = format!(
+            "{} `{}`",
+            kind.to_ascii_lowercase(),
+            guard::printable(&name)
+        );
+        match conn.query_drop(format!(
+            "ALTER {kind} {} SQL SECURITY INVOKER",
+            ident(&name)
+        )) {
+            Ok(()) => secured.push(label),
+            Err(e) => warnings.push(format!("{label} still runs with its definer's rights: {e}")),
+        }
+    }
+    for name in views {
+        let label = format!("view `{}`", guard::printable(&name));
+        let row: Option<mysql::Row> = conn
+            .query_first(format!("SHOW CREATE VIEW {}", ident(&name)))
+            .map_err(err)?;
+        let Some(create) = row
+            .and_then(|r| r.get_opt::<String, _>(1))
+            .and_then(|r| r.ok())
+        else {
+            continue;
+        };
+        // `CREATE ALGORITHM=… DEFINER=… SQL SECURITY DEFINER VIEW `name` AS …`, as the server
+        // writes it: the head before the name holds the first `SQL SECURITY DEFINER`.
+        let create = schema::strip_definer(&create);
+        let Some(rest) = create.strip_prefix("CREATE ") else {
+            continue;
+        };
+        let head_end = rest.find(" VIEW ").unwrap_or(0);
+        let Some(at) = rest[..head_end].find("SQL SECURITY DEFINER") else {
+            continue;
+        };
+        let alter = format!(
+            "ALTER {}SQL SECURITY INVOKER{}",
+            &rest[..at],
+            &rest[at + "SQL SECURITY DEFINER".len()..]
+        );
+        match conn.query_drop(&alter) {
+            Ok(()) => secured.push(label),
+            Err(e) => warnings.push(format!("{label} still runs with its definer's rights: {e}")),
+        }
+    }
+    Ok(secured)
 }
 
 /// One statement for the pool, with how its table's rows can be loaded (`None`: run it as is).
@@ -332,13 +500,18 @@ fn run_work(conn: &mut Conn, loader: &Loader, work: &Work, refused: &AtomicBool)
 /// our own backups go to a pool of connections that take them from one queue, with a barrier
 /// before each later DDL statement (INSERT order never matters in our files, see `dump`).
 /// Returns the statement count and warnings for the report.
+#[allow(clippy::too_many_arguments)]
 fn run_script(
     target: &ServerTarget,
     request: &RestoreRequest,
     manifest: Option<&Manifest>,
+    guard: &Guard,
+    limit: usize,
     progress: &(dyn Fn(&RestoreProgress) + Sync),
     cancel: &AtomicBool,
-) -> Result<(u64, Vec<String>)> {
+) -> Result<(u64, Vec<String>, Vec<String>)> {
+    // The same checks again, statement by statement (the file is read a second time).
+    let mut guard = guard.replay();
     let workers = if manifest.is_some() {
         request.connections.max(1)
     } else {
@@ -363,7 +536,7 @@ fn run_script(
     let mut tables: HashMap<String, Option<Arc<TableInput>>> = HashMap::new();
     let refused = AtomicBool::new(false);
     let reader = BufReader::with_capacity(1 << 20, open_backup(&request.file, &request.keys)?);
-    let mut statements = Statements::new(reader);
+    let mut statements = Statements::new(reader).with_limit(limit);
     let mut state = RestoreProgress {
         sql_bytes_total: manifest.map(|m| m.sql_bytes),
         ..RestoreProgress::default()
@@ -421,7 +594,12 @@ fn run_script(
         let outcome = (|| -> Result<u64> {
             let mut count = 0u64;
             while let Some(stmt) = statements.next() {
-                let stmt = stmt?;
+                let mut stmt = stmt?;
+                match guard.check(&stmt.sql, stmt.line)? {
+                    Verdict::Run => {}
+                    Verdict::Rewrite(sql) => stmt.sql = sql,
+                    Verdict::Skip(_) => continue,
+                }
                 if cancel.load(Ordering::Relaxed) {
                     return Err(Error::new(
                         ErrorCode::Cancelled,
@@ -474,7 +652,7 @@ fn run_script(
     if refused.load(Ordering::Relaxed) {
         warnings.push(INSERTS_WARNING.to_owned());
     }
-    Ok((count, warnings))
+    Ok((count, warnings, guard.disabled_events))
 }
 
 fn replace_tenant(
@@ -508,19 +686,66 @@ fn replace_tenant(
         .tenant_root_table
         .clone()
         .unwrap_or_else(|| "tenants".into());
-    let db_target = target.for_database(Some(&request.database));
+    let db_target = target.for_database(Some(&request.database)).for_scripts();
     let mut conn = db_target.connect()?;
+    let (mut guard, limit) = containment(&mut conn, &request.database, request)?;
+    prescan(request, &mut guard, limit)?;
     prepare(&mut conn)?;
     let schema = schema::read(&mut conn, &request.database, false)?;
     let plan = tenant::plan(&schema, &column, &root, "id")?;
+    // The delete plan comes from the live schema: every table it empties for the tenant must
+    // be refilled from the backup, and a failure must roll every one of them back.
+    let in_backup = |table: &str| manifest.tables.iter().any(|t| t.table == table);
+    let missing: Vec<String> = plan
+        .tables
+        .iter()
+        .filter(|p| !in_backup(&p.table))
+        .map(|p| format!("`{}`", guard::printable(&p.table)))
+        .collect();
+    let non_transactional: Vec<String> = schema
+        .tables
+        .iter()
+        .filter(|t| !t.is_transactional() && plan.tables.iter().any(|p| p.table == t.name))
+        .map(|t| format!("`{}` ({})", guard::printable(&t.name), t.engine))
+        .collect();
     let mut warnings = Vec::new();
-    for t in &schema.tables {
-        if !t.is_transactional() && plan.tables.iter().any(|p| p.table == t.name) {
-            warnings.push(format!(
-                "table `{}` ({}) is not transactional: a failure cannot roll it back",
-                t.name, t.engine
+    if !request.safety.force_replace && (!missing.is_empty() || !non_transactional.is_empty()) {
+        let mut problems = Vec::new();
+        if !missing.is_empty() {
+            problems.push(format!(
+                "{} not in the backup (added since it was made: the tenant's rows there would be \
+                 deleted and not restored)",
+                missing.join(", ")
             ));
         }
+        if !non_transactional.is_empty() {
+            problems.push(format!(
+                "{} not transactional (a failure half-way could not be undone)",
+                non_transactional.join(", ")
+            ));
+        }
+        return Err(Error::new(
+            ErrorCode::Conflict,
+            format!(
+                "tenant {tenant_id} was not replaced, nothing was changed: {}",
+                problems.join("; ")
+            ),
+        )
+        .with_field("mode")
+        .with_hint(
+            "restore the tenant backup into a new database and copy what you need, or replace \
+             anyway with --force (the app asks first)",
+        ));
+    }
+    for table in missing {
+        warnings.push(format!(
+            "table {table} is not in the backup: tenant {tenant_id}'s rows there were deleted and not restored"
+        ));
+    }
+    for table in non_transactional {
+        warnings.push(format!(
+            "table {table} is not transactional: a failure could not have rolled it back"
+        ));
     }
     let err = |e| db_error(e, "replacing the tenant");
     conn.query_drop("START TRANSACTION").map_err(err)?;
@@ -544,7 +769,7 @@ fn replace_tenant(
             ..RestoreProgress::default()
         };
         let mut count = 0;
-        for stmt in Statements::new(reader) {
+        for stmt in Statements::new(reader).with_limit(limit) {
             let stmt = stmt?;
             if cancel.load(Ordering::Relaxed) {
                 return Err(Error::new(
@@ -553,7 +778,7 @@ fn replace_tenant(
                 ));
             }
             // Only the rows: the schema of the live database stays as it is.
-            if is_insert(&stmt) {
+            if is_insert(&stmt) && guard.check(&stmt.sql, stmt.line)? == Verdict::Run {
                 exec(&mut conn, &stmt)?;
                 count += 1;
                 state.statements = count;
@@ -572,6 +797,7 @@ fn replace_tenant(
                 verified_checksum: verified,
                 deleted_rows,
                 warnings,
+                notices: Vec::new(),
             })
         }
         Err(e) => {

@@ -40,6 +40,9 @@ pub struct Statements<R> {
     done: bool,
     /// Bytes consumed from the input (for progress).
     pub consumed: u64,
+    /// The longest statement accepted (the server's `max_allowed_packet`): a longer one is an
+    /// error as soon as it passes the limit, instead of being read whole into memory.
+    limit: usize,
 }
 
 /// The splitter's state, apart from the input (so a borrowed input chunk can be fed to it).
@@ -85,7 +88,14 @@ impl<R: BufRead> Statements<R> {
             },
             done: false,
             consumed: 0,
+            limit: usize::MAX,
         }
+    }
+
+    /// Refuses statements longer than `limit` bytes.
+    pub fn with_limit(mut self, limit: usize) -> Self {
+        self.limit = limit;
+        self
     }
 }
 
@@ -360,6 +370,20 @@ impl<R: BufRead> Iterator for Statements<R> {
             }
             self.input.consume(i);
             self.consumed += i as u64;
+            if self.core.current.len() > self.limit {
+                self.done = true;
+                return Some(Err(Error::new(
+                    ErrorCode::UnsafeScript,
+                    format!(
+                        "the statement at line {} is longer than the server accepts ({} bytes, its \
+                         max_allowed_packet); it was not read further and nothing was written",
+                        self.core.start_line, self.limit
+                    ),
+                )
+                .with_hint(
+                    "raise max_allowed_packet on the server, or split the statement in the file",
+                )));
+            }
             if ended {
                 match self.core.take() {
                     Ok(Some(stmt)) => return Some(Ok(stmt)),
@@ -374,6 +398,36 @@ impl<R: BufRead> Iterator for Statements<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_statement_longer_than_the_limit_is_refused_without_reading_it_whole() {
+        let long = format!(
+            "SELECT 1;\nINSERT INTO t VALUES ('{}');\nSELECT 2;",
+            "x".repeat(5000)
+        );
+        let mut statements =
+            Statements::new(std::io::BufReader::with_capacity(64, long.as_bytes()))
+                .with_limit(1000);
+        assert_eq!(
+            statements.next().map(|s| s.map(|s| s.sql)),
+            Some(Ok("SELECT 1".to_owned())),
+            "a short statement passes"
+        );
+        let err = statements
+            .next()
+            .and_then(|s| s.err())
+            .expect("the long one is refused");
+        assert!(
+            err.code == ErrorCode::UnsafeScript && err.message.contains("line 2"),
+            "refused with its line: {err:?}"
+        );
+        assert!(
+            statements.consumed < 1200,
+            "reading stopped soon after the limit ({} bytes read)",
+            statements.consumed
+        );
+        assert!(statements.next().is_none(), "nothing follows the refusal");
+    }
 
     fn split(sql: &str) -> Vec<String> {
         Statements::new(sql.as_bytes())

@@ -29,6 +29,7 @@ fn down_profile() -> billora_engine::connection::NewConnection {
         database: "x".into(),
         tls_mode: None,
         tls_ca_file: None,
+        tls_pin: None,
         tenant_column: None,
         tenant_root_table: None,
         password_source: None,
@@ -84,6 +85,8 @@ fn loads(server: &crate::support::TestServer) -> u64 {
     row.expect("Com_load").1
 }
 
+/// A restore that keeps everything as it was (definers' rights, enabled events), so the
+/// restored database can be compared with the source; the defaults are tested in `hostile`.
 fn no_rows_restore(db: &str, file: &std::path::Path, mode: RestoreMode) -> RestoreRequest {
     RestoreRequest {
         file: file.to_path_buf(),
@@ -93,6 +96,11 @@ fn no_rows_restore(db: &str, file: &std::path::Path, mode: RestoreMode) -> Resto
         connections: 2,
         use_inserts: false,
         keys: billora_engine::crypt::Keys::none(),
+        safety: billora_engine::restore::RestoreSafety {
+            keep_sql_security: true,
+            enable_events: true,
+            force_replace: false,
+        },
     }
 }
 
@@ -449,13 +457,39 @@ async fn tenant_backup_holds_exactly_the_tenants_rows_and_replaces_only_them() {
         conn.query_drop("INSERT INTO customers (tenant_id, name) VALUES (5, 'new after backup')")
             .expect("insert");
     }
-    let report = restore(
+    // The fixture's MyISAM table holds tenant rows: a failure there could not be rolled back,
+    // so the replace is refused (listing it) until forced, and nothing changes.
+    let live_before = server.rows(&live, "SELECT * FROM customers ORDER BY id");
+    let refused = restore(
         &server.target(None),
         &no_rows_restore(&live, &file.path, RestoreMode::ReplaceTenant),
         &|_| {},
         &AtomicBool::new(false),
     )
-    .expect("replace-tenant works");
+    .expect_err("a non-transactional tenant table refuses the replace");
+    assert!(
+        refused.code == ErrorCode::Conflict && refused.message.contains("`legacy_notes` (MyISAM)"),
+        "the refusal names the MyISAM table: {refused:?}"
+    );
+    assert_eq!(
+        server.rows(&live, "SELECT * FROM customers ORDER BY id"),
+        live_before,
+        "a refused replace changes nothing"
+    );
+    let mut forced = no_rows_restore(&live, &file.path, RestoreMode::ReplaceTenant);
+    forced.safety.force_replace = true;
+    let report = restore(
+        &server.target(None),
+        &forced,
+        &|_| {},
+        &AtomicBool::new(false),
+    )
+    .expect("replace-tenant works when forced");
+    assert!(
+        report.warnings.iter().any(|w| w.contains("legacy_notes")),
+        "the forced replace still warns about the MyISAM table: {:?}",
+        report.warnings
+    );
     assert!(
         report
             .deleted_rows
@@ -1397,10 +1431,10 @@ fn tls_modes_against_a_tls_server() {
         "disabled: no encryption"
     );
     assert!(
-        check(TlsMode::Preferred, None)
-            .expect("preferred connects")
+        check(TlsMode::Pinned, None)
+            .expect("pinned connects (first use)")
             .tls,
-        "preferred: encrypted when offered"
+        "pinned: encrypted"
     );
     assert!(
         check(TlsMode::Required, None)
@@ -1707,6 +1741,13 @@ async fn verification_passes_for_a_good_backup_and_names_the_table_of_a_modified
         table["digest"] = json!(digest);
     }
     std::fs::write(&manifest_path, serde_json::to_vec(&manifest).expect("json")).expect("write");
+    // As such a backup would have recorded it in its history entry.
+    sqlx::query("UPDATE runs SET details = ? WHERE id = ?")
+        .bind(manifest.to_string())
+        .bind(good.run_id)
+        .execute(store.pool())
+        .await
+        .expect("the history records that manifest");
     let report = verify_run(&store, &secrets, good.run_id, target.clone(), None, now())
         .await
         .expect("verification runs");
@@ -1716,6 +1757,12 @@ async fn verification_passes_for_a_good_backup_and_names_the_table_of_a_modified
         report.mismatches
     );
     std::fs::write(&manifest_path, &original).expect("put the manifest back");
+    sqlx::query("UPDATE runs SET details = ? WHERE id = ?")
+        .bind(String::from_utf8(original.clone()).expect("text"))
+        .bind(good.run_id)
+        .execute(store.pool())
+        .await
+        .expect("and its record");
 
     // A backup of the modified copy, put in place of the good one with matching checksums:
     // the file is intact, but its content is not what the manifest says was dumped.
@@ -1734,8 +1781,9 @@ async fn verification_passes_for_a_good_backup_and_names_the_table_of_a_modified
     manifest["sha256"] = json!(modified_file.sha256);
     manifest["file_size"] = json!(modified_file.size);
     std::fs::write(&manifest_path, serde_json::to_vec(&manifest).expect("json")).expect("write");
-    sqlx::query("UPDATE runs SET checksum_sha256 = ? WHERE id = ?")
+    sqlx::query("UPDATE runs SET checksum_sha256 = ?, details = ? WHERE id = ?")
         .bind(&modified_file.sha256)
+        .bind(manifest.to_string())
         .bind(good.run_id)
         .execute(store.pool())
         .await

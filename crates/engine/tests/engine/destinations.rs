@@ -339,6 +339,12 @@ async fn every_kind_holds_a_proven_copy_that_restores_and_verifies_when_the_loca
             connections: 2,
             use_inserts: false,
             keys: billora_engine::crypt::Keys::none(),
+            // Compared with the source below: keep definers' rights and events as they were.
+            safety: billora_engine::restore::RestoreSafety {
+                keep_sql_security: true,
+                enable_events: true,
+                force_replace: false,
+            },
         };
         let target = server.target(None);
         tokio::task::spawn_blocking(move || {

@@ -168,23 +168,26 @@ impl TestServer {
         for (name, kind) in tables {
             if kind == "VIEW" {
                 let row: Option<(String, String, String, String)> = conn
-                    .query_first(format!("SHOW CREATE VIEW `{name}`"))
+                    .query_first(format!("SHOW CREATE VIEW `{}`", name.replace('`', "``")))
                     .expect("show create view");
                 out.insert(format!("view {name}"), row.map(|r| r.1).unwrap_or_default());
                 continue;
             }
             let create: Option<(String, String)> = conn
-                .query_first(format!("SHOW CREATE TABLE `{name}`"))
+                .query_first(format!("SHOW CREATE TABLE `{}`", name.replace('`', "``")))
                 .expect("create");
             out.insert(
                 format!("table {name}"),
                 create.map(|c| c.1).unwrap_or_default(),
             );
             let sum: Option<(String, Option<u64>)> = conn
-                .query_first(format!("CHECKSUM TABLE `{name}`"))
+                .query_first(format!("CHECKSUM TABLE `{}`", name.replace('`', "``")))
                 .expect("checksum");
             let count: Option<u64> = conn
-                .query_first(format!("SELECT COUNT(*) FROM `{name}`"))
+                .query_first(format!(
+                    "SELECT COUNT(*) FROM `{}`",
+                    name.replace('`', "``")
+                ))
                 .expect("count");
             out.insert(
                 format!("rows {name}"),
@@ -195,7 +198,7 @@ impl TestServer {
         for t in triggers {
             let name: String = t.get(0).expect("name");
             let row: Option<mysql::Row> = conn
-                .query_first(format!("SHOW CREATE TRIGGER `{name}`"))
+                .query_first(format!("SHOW CREATE TRIGGER `{}`", name.replace('`', "``")))
                 .expect("trigger");
             let row = row.expect("trigger row");
             let text: String = row.get(2).expect("statement");
@@ -207,7 +210,7 @@ impl TestServer {
             .expect("routines");
         for (name, kind) in routines {
             let row: Option<mysql::Row> = conn
-                .query_first(format!("SHOW CREATE {kind} `{name}`"))
+                .query_first(format!("SHOW CREATE {kind} `{}`", name.replace('`', "``")))
                 .expect("routine");
             let row = row.expect("routine row");
             let text: Option<String> = row.get(2);
@@ -221,7 +224,7 @@ impl TestServer {
             .expect("events");
         for name in events {
             let row: Option<mysql::Row> = conn
-                .query_first(format!("SHOW CREATE EVENT `{name}`"))
+                .query_first(format!("SHOW CREATE EVENT `{}`", name.replace('`', "``")))
                 .expect("event");
             let row = row.expect("event row");
             let text: String = row.get(3).expect("create event");
@@ -256,6 +259,7 @@ pub async fn add_test_connection(store: &Store, secrets: &MemorySecrets, name: &
         database: db.into(),
         tls_mode: None,
         tls_ca_file: None,
+        tls_pin: None,
         tenant_column: None,
         tenant_root_table: None,
         password_source: Some(PasswordSource::Keyring),

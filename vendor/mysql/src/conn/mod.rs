@@ -59,7 +59,7 @@ use crate::{
     prelude::*,
     ChangeUserOpts,
     DriverError::{
-        CleartextPluginDisabled, MismatchedStmtParams, OldMysqlPasswordDisabled, Protocol41NotSet,
+        CleartextPluginDisabled, MismatchedStmtParams, PasswordNeedsVerifiedServer, OldMysqlPasswordDisabled, Protocol41NotSet,
         ReadOnlyTransNotSupported, SetupError, UnexpectedPacket, UnknownAuthPlugin,
         UnsupportedProtocol,
     },
@@ -780,11 +780,13 @@ impl Conn {
             | CapabilityFlags::CLIENT_LONG_PASSWORD
             | CapabilityFlags::CLIENT_TRANSACTIONS
             | CapabilityFlags::CLIENT_LOCAL_FILES
-            | CapabilityFlags::CLIENT_MULTI_STATEMENTS
             | CapabilityFlags::CLIENT_MULTI_RESULTS
             | CapabilityFlags::CLIENT_PS_MULTI_RESULTS
             | CapabilityFlags::CLIENT_PLUGIN_AUTH
             | (self.0.capability_flags & CapabilityFlags::CLIENT_LONG_FLAG);
+        if self.0.opts.get_multi_statements() {
+            client_flags.insert(CapabilityFlags::CLIENT_MULTI_STATEMENTS);
+        }
         if self.0.opts.get_compress().is_some() {
             client_flags.insert(CapabilityFlags::CLIENT_COMPRESS);
         }
@@ -951,7 +953,24 @@ impl Conn {
                     self.handle_ok::<CommonOkPacket>(&payload).map(drop)
                 }
                 0x04 => {
-                    if !self.is_insecure() || self.is_socket() {
+                    // Billora: with `protect_password`, the password goes in clear only through
+                    // a socket or a channel that authenticates the server, and RSA only to a
+                    // configured key (a key the server sends could be a listener's).
+                    let protect = self.0.opts.get_protect_password();
+                    let authenticated = self.is_socket()
+                        || (!self.is_insecure()
+                            && self
+                                .0
+                                .opts
+                                .get_ssl_opts()
+                                .is_some_and(|ssl| ssl.authenticates_server()));
+                    if protect
+                        && !authenticated
+                        && self.0.opts.get_server_key_path().is_none()
+                    {
+                        return Err(DriverError(PasswordNeedsVerifiedServer));
+                    }
+                    if (!self.is_insecure() || self.is_socket()) && (!protect || authenticated) {
                         let mut pass = self.0.opts.get_pass().map(Vec::from).unwrap_or_default();
                         pass.push(0);
                         self.write_packet(&mut pass.as_slice())?;

@@ -222,6 +222,9 @@ pub enum DriverError {
     UnknownAuthPlugin(String),
     OldMysqlPasswordDisabled,
     CleartextPluginDisabled,
+    /// Billora: the server asked for the password in a form a listener could read, over a
+    /// channel that does not authenticate the server.
+    PasswordNeedsVerifiedServer,
     BulkExecute(BulkExecuteRequestError),
     InvalidParsecSalt,
 }
@@ -303,6 +306,10 @@ impl fmt::Display for DriverError {
                     "`old_mysql_password` plugin is insecure and disabled by default",
                 )
             }
+            DriverError::PasswordNeedsVerifiedServer => write!(
+                f,
+                "the server asked for the password over a connection whose certificate is not verified"
+            ),
             DriverError::CleartextPluginDisabled => {
                 write!(f, "mysql_clear_password must be enabled on the client side")
             }

@@ -47,6 +47,44 @@ pub struct SslOpts {
     accept_invalid_certs: bool,
     #[cfg(feature = "rustls")]
     cipher_suites: Option<Vec<String>>,
+    /// Billora: a certificate verifier of the caller's (pinning, a CA without the host name).
+    #[cfg(feature = "rustls")]
+    custom_verifier: Option<CustomVerifier>,
+}
+
+/// Billora: a caller's rustls certificate verifier, compared and hashed by identity.
+#[cfg(feature = "rustls")]
+#[derive(Clone)]
+pub struct CustomVerifier {
+    pub verifier: std::sync::Arc<dyn rustls::client::danger::ServerCertVerifier>,
+    /// Whether the verifier proves the server's identity (a CA, or a pinned certificate), so
+    /// that a password may be sent through the channel.
+    pub authenticates: bool,
+}
+
+#[cfg(feature = "rustls")]
+impl std::fmt::Debug for CustomVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CustomVerifier({:?}, authenticates: {})", self.verifier, self.authenticates)
+    }
+}
+
+#[cfg(feature = "rustls")]
+impl PartialEq for CustomVerifier {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.verifier, &other.verifier) && self.authenticates == other.authenticates
+    }
+}
+
+#[cfg(feature = "rustls")]
+impl Eq for CustomVerifier {}
+
+#[cfg(feature = "rustls")]
+impl std::hash::Hash for CustomVerifier {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (std::sync::Arc::as_ptr(&self.verifier) as *const () as usize).hash(state);
+        self.authenticates.hash(state);
+    }
 }
 
 impl SslOpts {
@@ -146,6 +184,29 @@ impl SslOpts {
     )]
     pub fn cipher_suites(&self) -> Option<&[String]> {
         self.cipher_suites.as_deref()
+    }
+
+    /// Billora: verify the server's certificate with this verifier instead of the driver's.
+    #[cfg(feature = "rustls")]
+    pub fn with_custom_verifier(mut self, verifier: Option<CustomVerifier>) -> Self {
+        self.custom_verifier = verifier;
+        self
+    }
+
+    /// Billora: the caller's verifier, if any.
+    #[cfg(feature = "rustls")]
+    pub fn custom_verifier(&self) -> Option<&CustomVerifier> {
+        self.custom_verifier.as_ref()
+    }
+
+    /// Billora: whether the channel proves the server's identity (so a password may be sent
+    /// through it as the server asks).
+    pub fn authenticates_server(&self) -> bool {
+        #[cfg(feature = "rustls")]
+        if let Some(custom) = &self.custom_verifier {
+            return custom.authenticates;
+        }
+        !self.accept_invalid_certs && !self.skip_domain_validation
     }
 }
 
@@ -291,6 +352,16 @@ pub(crate) struct InnerOpts {
     /// consider using TLS or encrypted tunnels for server connection.
     enable_cleartext_plugin: bool,
 
+    /// Billora: ask for multi-statements (`CLIENT_MULTI_STATEMENTS`; defaults to `true`, as the
+    /// driver always did). Off, one query is one statement: `a; DROP DATABASE b` is an error.
+    multi_statements: bool,
+
+    /// Billora: never send the password where a listener could read it (defaults to `false`,
+    /// the driver's behaviour). On, `caching_sha2_password`'s full authentication sends the
+    /// password only over a socket or a TLS channel that authenticates the server, or RSA
+    /// encrypts it to a configured server key; it never asks the server for its key.
+    protect_password: bool,
+
     /// Client side `max_allowed_packet` value (defaults to `None`).
     ///
     /// By default `Conn` will query this value from the server. One can avoid this step
@@ -336,6 +407,8 @@ impl Default for InnerOpts {
             connect_attrs: Some(HashMap::new()),
             secure_auth: true,
             enable_cleartext_plugin: false,
+            multi_statements: true,
+            protect_password: false,
             #[cfg(test)]
             injected_socket: None,
         }
@@ -529,6 +602,16 @@ impl Opts {
     /// pointless or may broke the connection, so this option should be used with caution.
     pub fn get_additional_capabilities(&self) -> CapabilityFlags {
         self.0.additional_capabilities
+    }
+
+    /// Billora: whether the connection asks for multi-statements.
+    pub fn get_multi_statements(&self) -> bool {
+        self.0.multi_statements
+    }
+
+    /// Billora: whether the password is only sent where no listener can read it.
+    pub fn get_protect_password(&self) -> bool {
+        self.0.protect_password
     }
 
     /// Connect attributes (the default connect attributes are sent by default).
@@ -1246,6 +1329,18 @@ impl OptsBuilder {
     /// Note that compression level defined here will affect only outgoing packets.
     pub fn compress(mut self, compress: Option<crate::Compression>) -> Self {
         self.opts.0.compress = compress;
+        self
+    }
+
+    /// Billora: ask for multi-statements (defaults to `true`).
+    pub fn multi_statements(mut self, on: bool) -> Self {
+        self.opts.0.multi_statements = on;
+        self
+    }
+
+    /// Billora: send the password only where no listener can read it (defaults to `false`).
+    pub fn protect_password(mut self, on: bool) -> Self {
+        self.opts.0.protect_password = on;
         self
     }
 

@@ -90,7 +90,11 @@ impl Stream {
             ssl_opts.skip_domain_validation(),
             web_pki_verifier,
         );
-        dangerous.set_certificate_verifier(Arc::new(dangerous_verifier));
+        match ssl_opts.custom_verifier() {
+            // Billora: the caller's verifier (pinning, a CA without the host name).
+            Some(custom) => dangerous.set_certificate_verifier(custom.verifier.clone()),
+            None => dangerous.set_certificate_verifier(Arc::new(dangerous_verifier)),
+        }
 
         match self {
             Stream::TcpStream(tcp_stream) => match tcp_stream {
