@@ -21,6 +21,7 @@ const COMMANDS: &[&str] = &[
     "list_connections",
     "add_connection",
     "test_connection",
+    "trust_certificate",
     "test_draft_connection",
     "remove_connection",
     "get_settings",

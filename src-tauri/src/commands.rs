@@ -8,7 +8,7 @@ use std::sync::Arc;
 use billora_engine::api::{
     AddConnectionRequest, CronPreview, CronPreviewRequest, Dashboard, DestinationForm,
     HistoryQuery, RestoreForm, RetentionPreviewRequest, SaveSmtpRequest, Settings,
-    TestDraftRequest,
+    TestDraftRequest, TrustCertificateRequest,
 };
 use billora_engine::connection::{ConnectionCheck, ConnectionProfile};
 use billora_engine::cron::Lang;
@@ -155,6 +155,14 @@ pub async fn add_connection(app: Api<'_>, request: AddConnectionRequest) -> Out<
 #[tauri::command]
 pub async fn test_connection(app: Api<'_>, name: String) -> Out<ConnectionCheck> {
     app.api.test_connection(name).await
+}
+
+#[tauri::command]
+pub async fn trust_certificate(
+    app: Api<'_>,
+    request: TrustCertificateRequest,
+) -> Out<ConnectionProfile> {
+    app.api.trust_certificate(request).await
 }
 
 #[tauri::command]
@@ -346,6 +354,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         list_connections,
         add_connection,
         test_connection,
+        trust_certificate,
         test_draft_connection,
         remove_connection,
         get_settings,

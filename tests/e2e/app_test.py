@@ -294,6 +294,7 @@ def run(driver):
     click(driver, "test-draft")
     result = wait_for(driver, "the test result", lambda d: "Connected" in by_testid(d, "draft-result").text and by_testid(d, "draft-result"))
     assert "MariaDB" in result.text or "-" in result.text, f"the test should show the server version: {result.text}"
+    assert "SHA-256" in result.text, f"the test should show the server certificate's fingerprint: {result.text}"
     shot(driver, "02-connection")
     click(driver, "save-connection")
     wait_for(driver, "the first schedule's editor after saving the connection", lambda d: by_testid(d, "schedule-form"))
@@ -502,6 +503,8 @@ def run(driver):
     wait_for(driver, "the connection list", lambda d: by_testid(d, "connection-billora"))
     click(driver, "test-billora")
     wait_for(driver, "the saved connection's test", lambda d: "Connected" in by_testid(d, "conn-result-billora").text)
+    listed = by_testid(driver, "connection-billora").text
+    assert "certificate pinned" in listed, f"the certificate the test showed is pinned when saved: {listed}"
     shot(driver, "10-connections")
     click(driver, "nav-settings")
     wait_for(driver, "the settings", lambda d: by_testid(d, "smtp-form"))

@@ -689,14 +689,14 @@ impl ServerTarget {
                         ))
                     }
                     (TlsMode::VerifyIdentity | TlsMode::VerifyCa, _, Some(seen))
-                        if matches!(db_error_code(&e), Some(ErrorCode::TlsFailed)) =>
+                        if seen.refused_because.is_some() =>
                     {
                         Err(Error::new(
                             ErrorCode::TlsFailed,
                             format!(
                                 "{what}: the server's certificate (SHA-256 {}) is not accepted: {}",
                                 seen.sha256,
-                                tls_reason(&e)
+                                seen.refused_because.as_deref().unwrap_or("it does not verify")
                             ),
                         )
                         .with_field("tls_mode")
@@ -710,30 +710,6 @@ impl ServerTarget {
                 }
             }
         }
-    }
-}
-
-/// The code `db_error` would give, without consuming the error.
-fn db_error_code(e: &mysql::Error) -> Option<ErrorCode> {
-    let text = e.to_string();
-    (matches!(e, mysql::Error::TlsError(_))
-        || text.contains("certificate")
-        || text.contains("TLS")
-        || text.contains("InvalidCertificate"))
-    .then_some(ErrorCode::TlsFailed)
-}
-
-/// The certificate problem in a sentence.
-fn tls_reason(e: &mysql::Error) -> &'static str {
-    let text = e.to_string();
-    if text.contains("NotValidForName") {
-        "it does not name this host"
-    } else if text.contains("UnknownIssuer") {
-        "it is not signed by a trusted authority"
-    } else if text.contains("Expired") {
-        "it has expired"
-    } else {
-        "it does not verify"
     }
 }
 

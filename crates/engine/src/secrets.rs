@@ -54,9 +54,20 @@ impl SecretStore for OsKeyring {
 
     fn set(&self, key: &str, secret: &str) -> Result<()> {
         let entry = keyring::Entry::new(KEYRING_SERVICE, key).map_err(keyring_error)?;
+        // The keyring crate falls back silently to an in-memory mock store when no platform
+        // backend was compiled in (or chosen): a secret "saved" there is gone at exit, and a
+        // read-back in the same process would still find it. Recognise it by its type.
+        if is_mock(&entry) {
+            return Err(Error::new(
+                ErrorCode::SecretStoreUnavailable,
+                "no OS keyring is available to this build (only an in-memory stand-in): the password would be lost",
+            )
+            .with_hint(
+                "give the password through an environment variable or a private file (--password-env / --password-file)",
+            ));
+        }
         entry.set_password(secret).map_err(keyring_error)?;
-        // The keyring crate falls back silently to a mock store when no platform backend was
-        // compiled in; read back to prove the secret really landed.
+        // And read it back, to prove the backend kept it.
         match entry.get_password() {
             Ok(read) if read == secret => Ok(()),
             _ => Err(Error::new(
@@ -73,6 +84,14 @@ impl SecretStore for OsKeyring {
             Err(err) => Err(keyring_error(err)),
         }
     }
+}
+
+/// Whether the keyring crate gave `entry` its in-memory mock credential.
+fn is_mock(entry: &keyring::Entry) -> bool {
+    entry
+        .get_credential()
+        .downcast_ref::<keyring::mock::MockCredential>()
+        .is_some()
 }
 
 /// An in-memory secret store for tests.
@@ -174,5 +193,18 @@ impl PasswordSource {
                 Ok(text.trim_end_matches(['\r', '\n']).to_owned())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod mock_tests {
+    #[test]
+    fn the_mock_keyring_is_recognised_by_its_type() {
+        let mock = keyring::Entry::new_with_credential(
+            keyring::mock::default_credential_builder()
+                .build(None, "billora-test", "x")
+                .expect("a mock credential"),
+        );
+        assert!(super::is_mock(&mock), "the mock credential is recognised");
     }
 }

@@ -31,6 +31,8 @@ pub struct SeenCertificate {
     pub sha256: String,
     /// Whether the system's roots accept it for the host name the connection used.
     pub trusted_by_system: bool,
+    /// Why the connection's policy refused it, in words ("it does not name this host").
+    pub refused_because: Option<String>,
 }
 
 /// The fingerprint of a DER certificate.
@@ -196,13 +198,7 @@ impl ServerCertVerifier for CertificateCheck {
                     ..
                 }
             );
-        if let Ok(mut seen) = self.seen.lock() {
-            *seen = Some(SeenCertificate {
-                sha256: sha256.clone(),
-                trusted_by_system,
-            });
-        }
-        match &self.policy {
+        let verdict = match &self.policy {
             Policy::Record => Ok(ServerCertVerified::assertion()),
             Policy::Pinned(pin) if *pin == sha256 => Ok(ServerCertVerified::assertion()),
             Policy::Pinned(_) => Err(rustls::Error::InvalidCertificate(
@@ -218,7 +214,28 @@ impl ServerCertVerifier for CertificateCheck {
                     CertificateError::UnknownIssuer,
                 )),
             },
+        };
+        let refused_because = verdict.as_ref().err().map(|e| match e {
+            e if name_error(e) => "it does not name this host".to_owned(),
+            rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
+                "it is not signed by a trusted authority".to_owned()
+            }
+            rustls::Error::InvalidCertificate(
+                CertificateError::Expired | CertificateError::ExpiredContext { .. },
+            ) => "it has expired".to_owned(),
+            rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure) => {
+                "it is not the pinned certificate".to_owned()
+            }
+            other => format!("it does not verify ({other})"),
+        });
+        if let Ok(mut seen) = self.seen.lock() {
+            *seen = Some(SeenCertificate {
+                sha256,
+                trusted_by_system,
+                refused_because,
+            });
         }
+        verdict
     }
 
     fn verify_tls12_signature(

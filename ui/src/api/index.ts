@@ -28,6 +28,7 @@ import type { SaveSmtpRequest } from "./bindings/SaveSmtpRequest";
 import type { Schedule } from "./bindings/Schedule";
 import type { SchedulePatch } from "./bindings/SchedulePatch";
 import type { Settings } from "./bindings/Settings";
+import type { TrustCertificateRequest } from "./bindings/TrustCertificateRequest";
 import type { TestDraftRequest } from "./bindings/TestDraftRequest";
 import type { VerifyReport } from "./bindings/VerifyReport";
 
@@ -57,6 +58,7 @@ export interface Commands {
   list_connections: [Record<string, never>, ConnectionProfile[]];
   add_connection: [{ request: AddConnectionRequest }, ConnectionProfile];
   test_connection: [{ name: string }, ConnectionCheck];
+  trust_certificate: [{ request: TrustCertificateRequest }, ConnectionProfile];
   test_draft_connection: [{ request: TestDraftRequest }, ConnectionCheck];
   remove_connection: [{ name: string }, ConnectionProfile];
   get_settings: [Record<string, never>, Settings];
@@ -101,6 +103,7 @@ export const COMMAND_NAMES = [
   "list_connections",
   "add_connection",
   "test_connection",
+  "trust_certificate",
   "test_draft_connection",
   "remove_connection",
   "get_settings",

@@ -3,6 +3,7 @@
 // says so, and it shows next to the password field.
 import { call, toEngineError } from "../api";
 import type { ConnectionCheck } from "../api/bindings/ConnectionCheck";
+import type { ConnectionProfile } from "../api/bindings/ConnectionProfile";
 import type { NewConnection } from "../api/bindings/NewConnection";
 import { h, mount } from "../dom";
 import { clearErrors, clearFieldError, confirmDialog, field, formError, inputValue, showError } from "../forms";
@@ -10,8 +11,23 @@ import { errorText, t } from "../i18n";
 import type { Nav } from "../main";
 
 export function checkText(check: ConnectionCheck): string {
-  const ok = t("conn_ok", { version: check.server_version, tables: check.tables, tls: check.tls ? t("conn_tls") : "" });
-  return check.missing_privileges.length ? `${ok} ${t("conn_missing", { list: check.missing_privileges.join("; ") })}` : ok;
+  const parts = [t("conn_ok", { version: check.server_version, tables: check.tables, tls: check.tls ? t("conn_tls") : "" })];
+  if (check.certificate_sha256) parts.push(t("conn_cert", { fp: check.certificate_sha256 }));
+  if (check.missing_privileges.length) parts.push(t("conn_missing", { list: check.missing_privileges.join("; ") }));
+  parts.push(...check.notices);
+  return parts.join(" ");
+}
+
+/** What a profile's TLS line says: the mode in words, and whether its certificate is pinned. */
+function tlsText(c: ConnectionProfile): string {
+  const mode = t(`tls_${c.tls_mode}`);
+  if (c.tls_mode !== "pinned") return mode;
+  return `${mode} · ${c.tls_pin ? t("conn_pinned") : t("conn_pin_pending")}`;
+}
+
+/** The new fingerprint in a CertificateChanged message ("…, now AA:BB:…)"). */
+function changedFingerprint(message: string): string | null {
+  return /now ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})/.exec(message)?.[1] ?? null;
 }
 
 export async function renderConnections(root: HTMLElement, nav: Nav): Promise<void> {
@@ -21,7 +37,13 @@ export async function renderConnections(root: HTMLElement, nav: Nav): Promise<vo
     return h(
       "li",
       { class: "conn", "data-testid": `connection-${c.name}` },
-      h("div", {}, h("strong", { text: c.name }), h("div", { class: "muted", text: `${c.username}@${c.host}:${c.port} / ${c.database} · TLS ${c.tls_mode}` })),
+      h(
+        "div",
+        {},
+        h("strong", { text: c.name }),
+        h("div", { class: "muted", text: `${c.username}@${c.host}:${c.port} / ${c.database} · ${tlsText(c)}` }),
+        c.tls_mode === "required" || c.tls_mode === "disabled" ? h("span", { class: "badge failed", text: t("conn_insecure") }) : null,
+      ),
       h(
         "div",
         { class: "row-actions" },
@@ -39,6 +61,23 @@ export async function renderConnections(root: HTMLElement, nav: Nav): Promise<vo
               const e = toEngineError(err);
               result.textContent = e.hint ? `${errorText(e)} — ${e.hint}` : errorText(e);
               result.classList.add("error-text");
+              const fp = e.code === "CertificateChanged" ? changedFingerprint(e.message) : null;
+              if (fp) {
+                result.append(
+                  h("button", {
+                    type: "button",
+                    text: t("conn_trust_new"),
+                    "data-testid": `trust-${c.name}`,
+                    onclick: async () => {
+                      if (!(await confirmDialog(t("conn_trust_confirm", { name: c.name, fp }), t("conn_trust_yes"), true))) return;
+                      await call("trust_certificate", { request: { connection: c.name, fingerprint: fp } }).catch((err2) =>
+                        nav.toast(errorText(toEngineError(err2))),
+                      );
+                      nav.refresh();
+                    },
+                  }),
+                );
+              }
             }
           },
         }),
@@ -89,9 +128,12 @@ function addForm(nav: Nav, first: boolean): HTMLFormElement {
   const tls = h(
     "select",
     {},
-    (["preferred", "required", "verify-ca", "disabled"] as const).map((m) => h("option", { value: m, text: t(`tls_${m}`) })),
+    (["pinned", "verify-identity", "verify-ca", "required", "disabled"] as const).map((m) => h("option", { value: m, text: t(`tls_${m}`) })),
   );
   const password = h("input", { type: "password", autocomplete: "new-password", "data-testid": "conn-password" });
+  // The certificate the last test showed, pinned on save when the form still says the same.
+  let tested: { key: string; check: ConnectionCheck } | null = null;
+  const formKey = () => JSON.stringify(readConnection(form));
   const form: HTMLFormElement = h(
     "form",
     {
@@ -101,7 +143,10 @@ function addForm(nav: Nav, first: boolean): HTMLFormElement {
         ev.preventDefault();
         clearErrors(form);
         try {
-          await call("add_connection", { request: { connection: readConnection(form), password: password.value } });
+          const connection = readConnection(form);
+          const fp = tested && tested.key === formKey() && !tested.check.certificate_trusted_by_system ? tested.check.certificate_sha256 : null;
+          if (fp && (connection.tls_mode ?? "pinned") === "pinned") connection.tls_pin = fp;
+          await call("add_connection", { request: { connection, password: password.value } });
           nav.toast(t("saved"));
           if (first) nav.go("schedules", { newSchedule: true });
           else nav.refresh();
@@ -125,7 +170,7 @@ function addForm(nav: Nav, first: boolean): HTMLFormElement {
       "details",
       {},
       h("summary", { text: t("c_advanced") }),
-      field("tls_mode", t("c_tls_mode"), tls),
+      field("tls_mode", t("c_tls_mode"), tls, t("c_tls_help")),
       field("tls_ca_file", t("c_tls_ca_file"), h("input", { type: "text" })),
       field("tenant_column", t("c_tenant_column"), h("input", { type: "text", placeholder: "tenant_id" })),
       field("tenant_root_table", t("c_tenant_root_table"), h("input", { type: "text", placeholder: "tenants" })),
@@ -143,7 +188,9 @@ function addForm(nav: Nav, first: boolean): HTMLFormElement {
           result.className = "result";
           result.textContent = t("loading");
           try {
-            result.textContent = checkText(await call("test_draft_connection", { request: { connection: readConnection(form), password: password.value } }));
+            const check = await call("test_draft_connection", { request: { connection: readConnection(form), password: password.value } });
+            tested = { key: formKey(), check };
+            result.textContent = checkText(check);
             result.classList.add("ok");
           } catch (err) {
             result.textContent = "";

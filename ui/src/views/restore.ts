@@ -87,13 +87,29 @@ export async function renderRestore(root: HTMLElement, nav: Nav, opts: { runId?:
           if (p.sql_bytes_total) bar.value = (100 * p.sql_bytes_done) / p.sql_bytes_total;
           status.textContent = t("rest_progress", { statements: p.statements.toLocaleString() });
         });
-        try {
-          const report = await call("restore_backup", {
-            form: { run_id: run.id, connection: target.value, database: database.value, replace_tenant: replace, force: force.checked, from: from.value || null },
+        const restoreWith = (forceIt: boolean) =>
+          call("restore_backup", {
+            form: { run_id: run.id, connection: target.value, database: database.value, replace_tenant: replace, force: forceIt, keep_sql_security: false, enable_events: false, from: from.value || null },
           });
+        try {
+          let report;
+          try {
+            report = await restoreWith(force.checked);
+          } catch (err) {
+            // A replace the engine finds risky (tables added since the backup, tables that
+            // cannot be rolled back) is listed first and only done when confirmed.
+            const e = toEngineError(err);
+            if (!(replace && e.code === "Conflict" && e.field === "mode")) throw err;
+            if (!(await confirmDialog(t("rest_replace_problems", { problems: e.message }), t("rest_replace_anyway"), true))) {
+              status.textContent = "";
+              return;
+            }
+            report = await restoreWith(true);
+          }
           status.className = "result ok";
           status.textContent = t("rest_done", { db: report.database, statements: report.statements.toLocaleString() });
-          if (report.warnings.length) status.append(h("ul", {}, report.warnings.map((w) => h("li", { text: w }))));
+          const notes = [...report.warnings, ...report.notices];
+          if (notes.length) status.append(h("ul", {}, notes.map((w) => h("li", { text: w }))));
         } catch (err) {
           status.textContent = "";
           showError(form, toEngineError(err));

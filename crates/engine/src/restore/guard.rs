@@ -448,7 +448,10 @@ impl Guard {
                 toks.get(i + 2).map(|n| &n.token),
                 Some(Token::Ident(_) | Token::DoubleQuoted(_) | Token::Word | Token::Punct(b'*'))
             );
-            if !qualifies || name == self.target {
+            // information_schema is read-only views of what the account may already see
+            // (MySQL 8's mysqldump reads it); every other database is off limits.
+            if !qualifies || name == self.target || name.eq_ignore_ascii_case("information_schema")
+            {
                 continue;
             }
             let mapped_source = self.source.as_deref() == Some(name);

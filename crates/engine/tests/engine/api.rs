@@ -741,3 +741,179 @@ async fn a_copy_that_did_not_arrive_turns_the_schedule_amber_and_the_notice_name
     );
     server.drop_db(&db);
 }
+
+/// Every file under `dir`, read whole (the store, its WAL, manifests, backups).
+fn files_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                out.push((path, bytes));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn no_secret_reaches_the_store_the_history_a_file_or_a_notification() {
+    use billora_engine::api::{DestinationForm, SaveSmtpRequest};
+    use billora_engine::destination::{DestinationSettings, NewDestination};
+    use billora_engine::notify::{SmtpSecurity, SmtpSettings};
+    use billora_engine::secrets::PasswordSource;
+
+    let server = services();
+    let db = server.fixture_db("secret_scan");
+    let h = harness("2026-02-03T01:00:00Z").await;
+    let s3_secret = "S3-SECRET-7f3a9c1e";
+    let smtp_secret = "SMTP-SECRET-19be42";
+    let passphrase = "AGE-PASS-SECRET-4411-correct-horse";
+    add_test_connection(&h.store, &h.secrets, "office", &db).await;
+    // A second connection to a database that does not exist: a failed run with an error text.
+    h.api
+        .add_connection(AddConnectionRequest {
+            connection: NewConnection {
+                name: "broken".into(),
+                host: server.host.clone(),
+                port: Some(server.port),
+                username: server.user.clone(),
+                database: "t_no_such_database".into(),
+                tls_mode: None,
+                tls_ca_file: None,
+                tls_pin: None,
+                tenant_column: None,
+                tenant_root_table: None,
+                password_source: None,
+            },
+            password: server.password.clone(),
+        })
+        .await
+        .expect("added");
+    h.api
+        .add_destination(
+            DestinationForm {
+                destination: NewDestination {
+                    name: "cloud".into(),
+                    settings: DestinationSettings::S3 {
+                        endpoint: Some(server.env["BILLORA_TEST_S3_ENDPOINT"].clone()),
+                        region: None,
+                        bucket: server.env["BILLORA_TEST_S3_BUCKET"].clone(),
+                        prefix: format!("secret-scan-{}", std::process::id()),
+                        path_style: true,
+                        access_key_id: "billora-test-key".into(),
+                    },
+                    retention_days: None,
+                    max_backups: None,
+                },
+                secret: Some(s3_secret.into()),
+            },
+            &|_| {},
+        )
+        .await
+        .expect("the S3 destination is saved");
+    // The mail settings' password is stored too (no schedule mails here: a server that is down
+    // would hold each run's slot through the retries).
+    h.api
+        .save_smtp(SaveSmtpRequest {
+            smtp: SmtpSettings {
+                host: "127.0.0.1".into(),
+                port: 9,
+                security: SmtpSecurity::None,
+                username: Some("mailer".into()),
+                from: "backup@example.com".into(),
+                ca_file: None,
+                password_source: PasswordSource::Keyring,
+            },
+            password: Some(smtp_secret.into()),
+        })
+        .await
+        .expect("smtp saved");
+    let good = h
+        .api
+        .create_schedule(schedule(
+            r#"{"name":"Encrypted","cron_expression":"0 2 * * *","backup_type":"full","connection":"office",
+                "encrypt_to":"passphrase","copy_to":["cloud"],"notify_on_success":true,
+                "verify_after_backup":true}"#,
+        ))
+        .await
+        .expect("created");
+    h.api
+        .set_schedule_passphrase(good.id, passphrase.into())
+        .await
+        .expect("passphrase saved");
+    let bad = h
+        .api
+        .create_schedule(schedule(
+            r#"{"name":"Broken","cron_expression":"0 3 * * *","backup_type":"full","connection":"broken",
+                "notify_on_failure":true}"#,
+        ))
+        .await
+        .expect("created");
+    h.api.run_schedule_now(good.id).await.expect("starts");
+    wait_for(&h.store, "the encrypted backup", |runs| {
+        runs.iter().any(|r| r.status == "success")
+    })
+    .await;
+    h.api.run_schedule_now(bad.id).await.expect("starts");
+    let runs = wait_for(&h.store, "both runs to end", |runs| {
+        runs.iter().any(|r| r.status == "success") && runs.iter().any(|r| r.status == "failed")
+    })
+    .await;
+    // Let the notifications go out (they follow the history entry).
+    for _ in 0..100 {
+        if h.desktop.0.lock().expect("lock").len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let secrets = [server.password.as_str(), s3_secret, smtp_secret, passphrase];
+    for secret in secrets {
+        assert_eq!(
+            h.secrets
+                .get(match secret {
+                    s if s == s3_secret => "destination:cloud",
+                    s if s == smtp_secret => "smtp",
+                    s if s == passphrase => "passphrase:schedule:1",
+                    _ => "connection:office",
+                })
+                .expect("keyring")
+                .as_deref(),
+            Some(secret),
+            "the secret is in the keyring (so the scan below looks for something real)"
+        );
+    }
+    let history = serde_json::to_string(&runs).expect("json");
+    let notices = format!("{:?}", h.desktop.0.lock().expect("lock"));
+    assert!(
+        history.contains("t_no_such_database") && !notices.is_empty(),
+        "the failure's reason and the notices are there to scan: {history}"
+    );
+    let files = files_under(h._dir.path());
+    assert!(
+        files.iter().any(|(p, _)| p.ends_with("billora.db")),
+        "the store is among the files scanned"
+    );
+    for secret in secrets {
+        assert!(
+            !history.contains(secret),
+            "the history holds no secret ({secret})"
+        );
+        assert!(
+            !notices.contains(secret),
+            "no notification holds a secret ({secret})"
+        );
+        for (path, bytes) in &files {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{} holds no secret ({secret})",
+                path.display()
+            );
+        }
+    }
+    server.drop_db(&db);
+}

@@ -7,6 +7,11 @@ import type { TlsMode } from "./TlsMode";
  */
 export type ConnectionProfile = { id: number, name: string, host: string, port: number, username: string, database: string, tls_mode: TlsMode, tls_ca_file: string | null, 
 /**
+ * With `pinned`: the SHA-256 fingerprint of the server's certificate (`AA:BB:…`), or
+ * null until the first successful connection records it.
+ */
+tls_pin: string | null, 
+/**
  * The column that holds the tenant id (`tenant_id`).
  */
 tenant_column: string, 

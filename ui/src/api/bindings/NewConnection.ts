@@ -5,4 +5,9 @@ import type { TlsMode } from "./TlsMode";
 /**
  * A request to add a profile.
  */
-export type NewConnection = { name: string, host: string, port?: number, username: string, database: string, tls_mode?: TlsMode, tls_ca_file?: string, tenant_column?: string, tenant_root_table?: string, password_source?: PasswordSource, };
+export type NewConnection = { name: string, host: string, port?: number, username: string, database: string, tls_mode?: TlsMode, tls_ca_file?: string, 
+/**
+ * With `pinned`: the fingerprint the connection test showed (pinned now rather than at
+ * the first backup).
+ */
+tls_pin?: string, tenant_column?: string, tenant_root_table?: string, password_source?: PasswordSource, };

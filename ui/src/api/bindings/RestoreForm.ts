@@ -13,9 +13,19 @@ run_id: number, connection: string, database: string,
  */
 replace_tenant: boolean, 
 /**
- * Restore into a database that is not empty.
+ * Restore into a database that is not empty; with `replace_tenant`, replace although
+ * live tables are missing from the backup or are not transactional (the first attempt
+ * without it lists them).
  */
 force: boolean, 
+/**
+ * Keep routines and views `SQL SECURITY DEFINER` (same server, same accounts).
+ */
+keep_sql_security: boolean, 
+/**
+ * Create scheduled events enabled (by default they are created disabled).
+ */
+enable_events: boolean, 
 /**
  * Restore the copy on this destination (default: the local file, else any copy).
  */

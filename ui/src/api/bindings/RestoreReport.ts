@@ -4,4 +4,10 @@ export type RestoreReport = { database: string, statements: number, created_data
 /**
  * Replace-tenant: rows deleted per table before the insert.
  */
-deleted_rows: Array<[string, number]>, warnings: Array<string>, };
+deleted_rows: Array<[string, number]>, warnings: Array<string>, 
+/**
+ * What the restore changed to stay inside the target and keep least privilege: database
+ * names mapped onto the target, routines and views made `SQL SECURITY INVOKER`, events
+ * created disabled.
+ */
+notices: Array<string>, };
