@@ -92,13 +92,22 @@ pub fn tokens(sql: &str) -> Vec<Spanned> {
                 // The end of an executable comment.
                 i += 2;
             }
-            b'\'' | b'"' | b'`' => {
+            b'\'' => {
+                // A string's text is never looked at: skip to its closing quote.
+                i = skip_string(bytes, i);
+                out.push(Spanned {
+                    token: Token::Str,
+                    start,
+                    end: i,
+                });
+            }
+            b'"' | b'`' => {
                 let (text, end) = quoted(bytes, i);
                 i = end;
-                let token = match b {
-                    b'\'' => Token::Str,
-                    b'"' => Token::DoubleQuoted(text),
-                    _ => Token::Ident(text),
+                let token = if b == b'"' {
+                    Token::DoubleQuoted(text)
+                } else {
+                    Token::Ident(text)
                 };
                 out.push(Spanned {
                     token,
@@ -146,6 +155,25 @@ fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
         .windows(needle.len())
         .position(|w| w == needle)
         .map(|p| from + p)
+}
+
+/// The index after the `'…'` string starting at `at` (backslash escapes, doubled quotes).
+fn skip_string(bytes: &[u8], at: usize) -> usize {
+    let mut i = at + 1;
+    while let Some(p) = bytes[i..].iter().position(|&b| b == b'\'' || b == b'\\') {
+        i += p;
+        if bytes[i] == b'\\' {
+            i += 2;
+        } else if bytes.get(i + 1) == Some(&b'\'') {
+            i += 2;
+        } else {
+            return i + 1;
+        }
+        if i >= bytes.len() {
+            return bytes.len();
+        }
+    }
+    bytes.len()
 }
 
 /// Reads a quoted string or identifier starting at `at`: its text (quotes undoubled, escapes
@@ -607,6 +635,8 @@ mod tests {
             "/*!50001 CREATE VIEW v AS SELECT * FROM prod.t */",
             "CHANGE MASTER TO MASTER_HOST='x'",
             "BINLOG 'AAAA'",
+            "INSERT INTO t VALUES ('a\\\\', prod.f())",
+            "INSERT INTO t VALUES ('it''s', prod.f())",
         ] {
             assert!(refused(sql), "refused with its line: {sql}");
         }
@@ -673,6 +703,7 @@ mod tests {
             "START TRANSACTION",
             "CREATE ALGORITHM=UNDEFINED SQL SECURITY DEFINER VIEW `v` AS select `t`.`id` AS `id` from `t`",
             "INSERT INTO t VALUES (1.5, 2.25)",
+            "INSERT INTO t VALUES ('it''s prod.t', 'x\\' prod.t', '\\\\')",
             "-- prod.t in a comment\nINSERT INTO t VALUES (1)",
         ] {
             assert_eq!(g.check(sql, 1), Ok(Verdict::Run), "runs as is: {sql}");
