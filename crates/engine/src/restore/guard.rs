@@ -162,9 +162,8 @@ fn skip_string(bytes: &[u8], at: usize) -> usize {
     let mut i = at + 1;
     while let Some(p) = bytes[i..].iter().position(|&b| b == b'\'' || b == b'\\') {
         i += p;
-        if bytes[i] == b'\\' {
-            i += 2;
-        } else if bytes.get(i + 1) == Some(&b'\'') {
+        // A backslash escapes the next byte; a doubled quote is a quote.
+        if bytes[i] == b'\\' || bytes.get(i + 1) == Some(&b'\'') {
             i += 2;
         } else {
             return i + 1;
