@@ -705,3 +705,137 @@ fn a_statement_longer_than_max_allowed_packet_is_refused_without_reading_it_whol
     );
     assert!(!database_exists(server, &target_db), "nothing was created");
 }
+
+#[tokio::test]
+async fn a_manifest_tampered_on_a_destination_is_refused() {
+    use billora_engine::destination::{DestinationSettings, NewDestination};
+    let server = services();
+    let source = server.fixture_db("remote_manifest");
+    let (_dir, store) = temp_store().await;
+    let secrets = test_secrets();
+    add_test_connection(&store, &secrets, "office", &source).await;
+    let usb = tempfile::tempdir().expect("a folder destination");
+    store
+        .add_destination(
+            NewDestination {
+                name: "usb".into(),
+                settings: DestinationSettings::Folder {
+                    path: usb.path().display().to_string(),
+                },
+                retention_days: None,
+                max_backups: None,
+            },
+            None,
+            &secrets,
+            now(),
+        )
+        .await
+        .expect("destination");
+    let id = schedule(
+        &store,
+        json!({"name": "Tenant 5", "cron_expression": "0 2 * * *", "backup_type": "tenant",
+               "tenant_id": 5, "copy_to": ["usb"]}),
+    )
+    .await;
+    let outcome = backup(&store, &secrets, id).await;
+    assert_eq!(
+        outcome.copies.first().map(|c| c.status.as_str()),
+        Some("uploaded"),
+        "the copy is on the destination: {:?}",
+        outcome.copies
+    );
+    let file = outcome.file.expect("file");
+    let name = file.filename.clone();
+    // The local backup is gone: a restore must fetch the copy and its manifest.
+    std::fs::remove_file(&file.path).expect("remove local");
+    std::fs::remove_file(billora_engine::manifest::path_for(&file.path))
+        .expect("remove local manifest");
+    let remote_manifest = usb.path().join(format!("{name}.manifest.json"));
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&remote_manifest).expect("remote manifest"))
+            .expect("json");
+    let fetched =
+        billora_engine::destination::copies::backup_file(&store, &secrets, outcome.run_id, None)
+            .await
+            .expect("an untouched copy is fetched");
+    assert_eq!(
+        fetched.fetched_from.as_deref(),
+        Some("usb"),
+        "from the destination"
+    );
+    drop(fetched);
+    manifest["tenant_id"] = json!(1);
+    std::fs::write(
+        &remote_manifest,
+        serde_json::to_vec(&manifest).expect("json"),
+    )
+    .expect("tamper");
+    let err =
+        billora_engine::destination::copies::backup_file(&store, &secrets, outcome.run_id, None)
+            .await
+            .expect_err("a tampered remote manifest is refused");
+    assert_eq!(err.code, ErrorCode::Corrupt, "{err:?}");
+    assert!(
+        err.message.contains("`usb`") && err.message.contains("differs from the one recorded"),
+        "it names the destination and says why: {}",
+        err.message
+    );
+    server.drop_db(&source);
+}
+
+#[tokio::test]
+async fn keys_keep_their_order_around_a_spatial_key() {
+    // Sakila's `address` on MySQL: a plain key, then a spatial one, then (here) another plain
+    // key. Our dump adds plain keys after the rows; the restored table must list them as the
+    // source does (the server orders non-unique keys by when they were added).
+    let server = services();
+    let source = server.fresh_db("key_order");
+    server
+        .conn(Some(&source))
+        .query_drop(
+            "CREATE TABLE address (address_id SMALLINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, \
+             city_id SMALLINT UNSIGNED NOT NULL, phone VARCHAR(20) NOT NULL, location POINT NOT NULL, \
+             KEY idx_fk_city_id (city_id), SPATIAL KEY idx_location (location), KEY idx_phone (phone)) ENGINE=InnoDB; \
+             INSERT INTO address (city_id, phone, location) VALUES (1, '555', POINT(1, 2)), (2, '556', POINT(3, 4))",
+        )
+        .expect("the table");
+    let (_dir, store) = temp_store().await;
+    let secrets = test_secrets();
+    add_test_connection(&store, &secrets, "office", &source).await;
+    let id = schedule(
+        &store,
+        json!({"name": "Full", "cron_expression": "0 2 * * *", "backup_type": "full"}),
+    )
+    .await;
+    let file = backup(&store, &secrets, id).await.file.expect("file");
+    let expected = server.fingerprint(&source);
+    let by_client = server.fresh_db("key_order_client");
+    restore_with_client(server, &file.path, &by_client);
+    assert_eq!(
+        server.fingerprint(&by_client),
+        expected,
+        "the stock client's restore lists the keys as the source"
+    );
+    let ours = format!("{source}_ours");
+    server.drop_db(&ours);
+    let req = request(&ours, &file.path, faithful());
+    tokio::task::spawn_blocking(move || {
+        restore(
+            &services().target(None),
+            &req,
+            &|_| {},
+            &AtomicBool::new(false),
+        )
+    })
+    .await
+    .expect("task")
+    .expect("restore");
+    assert_eq!(
+        server.fingerprint(&ours),
+        expected,
+        "our restore lists the keys as the source"
+    );
+    for db in [&source, &by_client, &ours] {
+        server.drop_db(db);
+    }
+}
