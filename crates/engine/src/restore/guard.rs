@@ -343,6 +343,22 @@ impl Guard {
                 _ => {}
             }
         }
+        // Storage engines that read files of the server or reach other servers.
+        if matches!(first, "CREATE" | "ALTER") {
+            for i in 1..words.len() {
+                if word(i) == Some("ENGINE")
+                    && matches!(
+                        word(i + 1).or_else(|| word(i + 2)),
+                        Some("CONNECT" | "FEDERATED" | "FEDERATEDX" | "SPIDER")
+                    )
+                {
+                    return Err(self.refuse(
+                        line,
+                        "makes a table of an engine that reads server files or other servers (CONNECT, FEDERATED, SPIDER)",
+                    ));
+                }
+            }
+        }
         // Accounts and server-wide settings.
         let mut at = 1;
         if first == "CREATE" || first == "DROP" || first == "ALTER" || first == "RENAME" {
@@ -384,7 +400,19 @@ impl Guard {
         }
         // Statements about a database.
         let database_kw = |i: usize| matches!(word(i), Some("DATABASE" | "SCHEMA"));
-        if first == "USE" || (matches!(first, "CREATE" | "DROP" | "ALTER") && database_kw(1)) {
+        // `CREATE OR REPLACE DATABASE x` drops x first: the same rules as `CREATE DATABASE`.
+        let db_at = if first == "CREATE" && word(1) == Some("OR") && word(2) == Some("REPLACE") {
+            3
+        } else {
+            1
+        };
+        if first == "USE" || (matches!(first, "CREATE" | "DROP" | "ALTER") && database_kw(db_at)) {
+            if db_at == 3 {
+                return Err(self.refuse(
+                    line,
+                    "replaces a whole database (CREATE OR REPLACE DATABASE)",
+                ));
+            }
             let mut i = if first == "USE" { 1 } else { 2 };
             while matches!(word(i), Some("IF" | "NOT" | "EXISTS")) {
                 i += 1;
@@ -636,6 +664,11 @@ mod tests {
             "BINLOG 'AAAA'",
             "INSERT INTO t VALUES ('a\\\\', prod.f())",
             "INSERT INTO t VALUES ('it''s', prod.f())",
+            "CREATE OR REPLACE DATABASE prod",
+            "CREATE OR REPLACE SCHEMA restored",
+            "CREATE TABLE t (a INT) ENGINE=CONNECT TABLE_TYPE=CSV FILE_NAME='/etc/passwd'",
+            "CREATE TABLE t (a INT) ENGINE = FEDERATED CONNECTION='mysql://u@evil/db/t'",
+            "ALTER TABLE t ENGINE=SPIDER",
         ] {
             assert!(refused(sql), "refused with its line: {sql}");
         }
