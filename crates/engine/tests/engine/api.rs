@@ -854,9 +854,16 @@ async fn no_secret_reaches_the_store_the_history_a_file_or_a_notification() {
         .await
         .expect("created");
     h.api.run_schedule_now(good.id).await.expect("starts");
-    wait_for(&h.store, "the encrypted backup", |runs| {
-        runs.iter().any(|r| r.status == "success")
-    })
+    // Until its test restore is recorded: the scratch database is dropped before that, and a
+    // test that ended earlier would leave it on the shared server.
+    wait_for(
+        &h.store,
+        "the encrypted backup and its test restore",
+        |runs| {
+            runs.iter()
+                .any(|r| r.status == "success" && r.verification.is_some())
+        },
+    )
     .await;
     h.api.run_schedule_now(bad.id).await.expect("starts");
     let runs = wait_for(&h.store, "both runs to end", |runs| {
@@ -871,6 +878,11 @@ async fn no_secret_reaches_the_store_the_history_a_file_or_a_notification() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
+    assert!(
+        runs.iter()
+            .any(|r| r.verification.as_deref() == Some("verified")),
+        "the encrypted backup was test-restored (its passphrase was used): {runs:?}"
+    );
     let secrets = [server.password.as_str(), s3_secret, smtp_secret, passphrase];
     for secret in secrets {
         assert_eq!(
