@@ -52,90 +52,103 @@ pub struct Spanned {
 
 /// Splits one statement into tokens. Never fails: an unterminated quote ends at the end.
 pub fn tokens(sql: &str) -> Vec<Spanned> {
-    let bytes = sql.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let start = i;
-        match b {
-            b if b.is_ascii_whitespace() => i += 1,
-            b'#' => i = line_end(bytes, i),
-            b'-' if bytes.get(i + 1) == Some(&b'-')
-                && bytes.get(i + 2).is_none_or(|c| c.is_ascii_whitespace()) =>
-            {
-                i = line_end(bytes, i);
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                // `/*!NNNNN` and `/*M!NNNNNN` are code (the server runs them); others are not.
-                let rest = &bytes[i + 2..];
-                let marker = if rest.starts_with(b"!") {
-                    Some(1)
-                } else if rest.starts_with(b"M!") {
-                    Some(2)
-                } else {
-                    None
-                };
-                match marker {
-                    Some(len) => {
-                        i += 2 + len;
-                        while i < bytes.len() && bytes[i].is_ascii_digit() {
-                            i += 1;
+    Tokens { sql, i: 0 }.collect()
+}
+
+/// The tokens of a statement, one at a time (rows' INSERTs are checked without a list).
+#[derive(Debug)]
+struct Tokens<'a> {
+    sql: &'a str,
+    i: usize,
+}
+
+impl Iterator for Tokens<'_> {
+    type Item = Spanned;
+
+    fn next(&mut self) -> Option<Spanned> {
+        let bytes = self.sql.as_bytes();
+        let mut i = self.i;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let start = i;
+            let token = match b {
+                b if b.is_ascii_whitespace() => {
+                    i += 1;
+                    continue;
+                }
+                b'#' => {
+                    i = line_end(bytes, i);
+                    continue;
+                }
+                b'-' if bytes.get(i + 1) == Some(&b'-')
+                    && bytes.get(i + 2).is_none_or(|c| c.is_ascii_whitespace()) =>
+                {
+                    i = line_end(bytes, i);
+                    continue;
+                }
+                b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                    // `/*!NNNNN` and `/*M!NNNNNN` are code (the server runs them); others are not.
+                    let rest = &bytes[i + 2..];
+                    let marker = if rest.starts_with(b"!") {
+                        Some(1)
+                    } else if rest.starts_with(b"M!") {
+                        Some(2)
+                    } else {
+                        None
+                    };
+                    match marker {
+                        Some(len) => {
+                            i += 2 + len;
+                            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                                i += 1;
+                            }
+                        }
+                        None => {
+                            i = find(bytes, i + 2, b"*/").map_or(bytes.len(), |end| end + 2);
                         }
                     }
-                    None => {
-                        i = find(bytes, i + 2, b"*/").map_or(bytes.len(), |end| end + 2);
+                    continue;
+                }
+                b'*' if bytes.get(i + 1) == Some(&b'/') => {
+                    // The end of an executable comment.
+                    i += 2;
+                    continue;
+                }
+                b'\'' => {
+                    // A string's text is never looked at: skip to its closing quote.
+                    i = skip_string(bytes, i);
+                    Token::Str
+                }
+                b'"' | b'`' => {
+                    let (text, end) = quoted(bytes, i);
+                    i = end;
+                    if b == b'"' {
+                        Token::DoubleQuoted(text)
+                    } else {
+                        Token::Ident(text)
                     }
                 }
-            }
-            b'*' if bytes.get(i + 1) == Some(&b'/') => {
-                // The end of an executable comment.
-                i += 2;
-            }
-            b'\'' => {
-                // A string's text is never looked at: skip to its closing quote.
-                i = skip_string(bytes, i);
-                out.push(Spanned {
-                    token: Token::Str,
-                    start,
-                    end: i,
-                });
-            }
-            b'"' | b'`' => {
-                let (text, end) = quoted(bytes, i);
-                i = end;
-                let token = if b == b'"' {
-                    Token::DoubleQuoted(text)
-                } else {
-                    Token::Ident(text)
-                };
-                out.push(Spanned {
-                    token,
-                    start,
-                    end: i,
-                });
-            }
-            b if is_word_byte(b) => {
-                while i < bytes.len() && is_word_byte(bytes[i]) {
-                    i += 1;
+                b if is_word_byte(b) => {
+                    while i < bytes.len() && is_word_byte(bytes[i]) {
+                        i += 1;
+                    }
+                    Token::Word
                 }
-                out.push(Spanned {
-                    token: Token::Word,
-                    start,
-                    end: i,
-                });
-            }
-            _ => {
-                i += 1;
-                out.push(Spanned {
-                    token: Token::Punct(b),
-                    start,
-                    end: i,
-                });
-            }
+                _ => {
+                    i += 1;
+                    Token::Punct(b)
+                }
+            };
+            self.i = i;
+            return Some(Spanned {
+                token,
+                start,
+                end: i,
+            });
         }
+        self.i = i;
+        None
     }
-    out
 }
 
 fn is_word_byte(b: u8) -> bool {
@@ -227,6 +240,8 @@ pub struct Guard {
     pub keep_events_enabled: bool,
     /// Events whose CREATE was rewritten to DISABLE.
     pub disabled_events: Vec<String>,
+    /// Whether this is the pass before anything is written (the refusal says so).
+    pub before_writing: bool,
 }
 
 impl Guard {
@@ -238,6 +253,7 @@ impl Guard {
             source: None,
             keep_events_enabled: false,
             disabled_events: Vec::new(),
+            before_writing: true,
         }
     }
 
@@ -245,6 +261,7 @@ impl Guard {
     pub fn replay(&self) -> Guard {
         Guard {
             disabled_events: Vec::new(),
+            before_writing: false,
             ..self.clone()
         }
     }
@@ -252,9 +269,16 @@ impl Guard {
     fn refuse(&self, line: u64, what: impl std::fmt::Display) -> Error {
         Error::new(
             ErrorCode::UnsafeScript,
-            format!(
-                "the file was not restored: the statement at line {line} {what}; nothing was written"
-            ),
+            if self.before_writing {
+                format!(
+                    "the file was not restored: the statement at line {line} {what}; nothing was written"
+                )
+            } else {
+                format!(
+                    "the restore stopped: the statement at line {line} {what}; it was not run \
+                     (a database the restore created is removed again)"
+                )
+            },
         )
         .with_hint(
             "a restore writes only into the database you chose; remove that statement from the \
@@ -279,6 +303,107 @@ impl Guard {
 
     /// Checks one statement; `line` is where it starts in the file.
     pub fn check(&mut self, sql: &str, line: u64) -> Result<Verdict, Error> {
+        if sql.len() > 12 && sql.as_bytes()[..12].eq_ignore_ascii_case(b"INSERT INTO ") {
+            return self.check_insert(sql, line);
+        }
+        self.check_any(sql, line)
+    }
+
+    /// An `INSERT INTO …` (most of a dump's bytes): only names qualified by another database,
+    /// `LOAD_FILE` and `INTO OUTFILE/DUMPFILE` can make one reach outside the target, so it is
+    /// read token by token without keeping them (the same rules as [`Guard::check_any`]).
+    fn check_insert(&mut self, sql: &str, line: u64) -> Result<Verdict, Error> {
+        let mut at_sign = false; // an `@` right before `before_prev`
+        let mut before_prev: Option<Spanned> = None;
+        let mut prev: Option<Spanned> = None;
+        let mut last_word_into = false;
+        for t in (Tokens { sql, i: 0 }) {
+            if t.token == Token::Word {
+                let text = &sql[t.start..t.end];
+                if text.len() <= 9 && !text.as_bytes()[0].is_ascii_digit() {
+                    if text.eq_ignore_ascii_case("LOAD_FILE") {
+                        return Err(self.refuse(line, "reads a file on the server (LOAD_FILE)"));
+                    }
+                    if last_word_into
+                        && (text.eq_ignore_ascii_case("OUTFILE")
+                            || text.eq_ignore_ascii_case("DUMPFILE"))
+                    {
+                        return Err(self.refuse(line, "writes a file on the server (INTO OUTFILE)"));
+                    }
+                    last_word_into = text.eq_ignore_ascii_case("INTO");
+                } else {
+                    last_word_into = false;
+                }
+            }
+            // `name . name`: `before_prev` qualifies the token after the dot.
+            if let (Some(q), Some(dot)) = (&before_prev, &prev) {
+                if dot.token == Token::Punct(b'.')
+                    && matches!(
+                        t.token,
+                        Token::Ident(_) | Token::DoubleQuoted(_) | Token::Word | Token::Punct(b'*')
+                    )
+                {
+                    self.check_qualifier(sql, q, Some(at_sign), line)?;
+                }
+            }
+            at_sign = before_prev
+                .as_ref()
+                .is_some_and(|b| b.token == Token::Punct(b'@'));
+            before_prev = prev.take();
+            prev = Some(t);
+        }
+        Ok(Verdict::Run)
+    }
+
+    /// Refuses `q.` when `q` names another database (see the qualifier rule of `check_any`);
+    /// `at_sign` is whether an `@` comes right before it (`@@session.x` is not a name).
+    fn check_qualifier(
+        &self,
+        sql: &str,
+        q: &Spanned,
+        at_sign: Option<bool>,
+        line: u64,
+    ) -> Result<(), Error> {
+        if at_sign == Some(true) {
+            return Ok(());
+        }
+        let name = match &q.token {
+            Token::Ident(n) | Token::DoubleQuoted(n) => n.as_str(),
+            Token::Word => {
+                let w = &sql[q.start..q.end];
+                if w.bytes().all(|b| b.is_ascii_digit()) {
+                    return Ok(());
+                }
+                w
+            }
+            _ => return Ok(()),
+        };
+        // information_schema is read-only views of what the account may already see
+        // (MySQL 8's mysqldump reads it); every other database is off limits.
+        if name == self.target || name.eq_ignore_ascii_case("information_schema") {
+            return Ok(());
+        }
+        let mapped_source = self.source.as_deref() == Some(name);
+        let other = self
+            .others
+            .iter()
+            .any(|d| d == name || d.eq_ignore_ascii_case(name));
+        if mapped_source || other {
+            return Err(self.refuse(
+                line,
+                format!(
+                    "names the database `{}` (`{}.…`): only `{}` may be written",
+                    printable(name),
+                    printable(name),
+                    printable(&self.target)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Any statement other than a rows' INSERT.
+    fn check_any(&mut self, sql: &str, line: u64) -> Result<Verdict, Error> {
         let toks = tokens(sql);
         // Keywords are short: words of up to 16 bytes upper-cased, longer ones never match.
         let words: Vec<Option<KeyWord>> = toks
@@ -484,46 +609,13 @@ impl Guard {
             if toks.get(i + 1).map(|n| &n.token) != Some(&Token::Punct(b'.')) {
                 continue;
             }
-            // `@@session.x`, `@var.x` are not names.
-            if i > 0 && toks[i - 1].token == Token::Punct(b'@') {
-                continue;
-            }
-            let name = match &t.token {
-                Token::Ident(n) | Token::DoubleQuoted(n) => n.as_str(),
-                Token::Word => {
-                    let w = &sql[t.start..t.end];
-                    if w.bytes().all(|b| b.is_ascii_digit()) {
-                        continue;
-                    }
-                    w
-                }
-                _ => continue,
-            };
             let qualifies = matches!(
                 toks.get(i + 2).map(|n| &n.token),
                 Some(Token::Ident(_) | Token::DoubleQuoted(_) | Token::Word | Token::Punct(b'*'))
             );
-            // information_schema is read-only views of what the account may already see
-            // (MySQL 8's mysqldump reads it); every other database is off limits.
-            if !qualifies || name == self.target || name.eq_ignore_ascii_case("information_schema")
-            {
-                continue;
-            }
-            let mapped_source = self.source.as_deref() == Some(name);
-            let other = self
-                .others
-                .iter()
-                .any(|d| d == name || d.eq_ignore_ascii_case(name));
-            if mapped_source || other {
-                return Err(self.refuse(
-                    line,
-                    format!(
-                        "names the database `{}` (`{}.…`): only `{}` may be written",
-                        printable(name),
-                        printable(name),
-                        printable(&self.target)
-                    ),
-                ));
+            if qualifies {
+                let at_sign = i > 0 && toks[i - 1].token == Token::Punct(b'@');
+                self.check_qualifier(sql, t, Some(at_sign), line)?;
             }
         }
         // Events start running the moment they exist: create them disabled.
@@ -664,6 +756,10 @@ mod tests {
             "BINLOG 'AAAA'",
             "INSERT INTO t VALUES ('a\\\\', prod.f())",
             "INSERT INTO t VALUES ('it''s', prod.f())",
+            "insert into `prod`.`t` values (1)",
+            "INSERT INTO t SELECT * FROM `mysql` . `user`",
+            "INSERT INTO t VALUES (1) /*!50000 , (LOAD_FILE('/etc/passwd')) */",
+            "INSERT INTO t SELECT 1 INTO OUTFILE '/tmp/x'",
             "CREATE OR REPLACE DATABASE prod",
             "CREATE OR REPLACE SCHEMA restored",
             "CREATE TABLE t (a INT) ENGINE=CONNECT TABLE_TYPE=CSV FILE_NAME='/etc/passwd'",
@@ -736,6 +832,7 @@ mod tests {
             "CREATE ALGORITHM=UNDEFINED SQL SECURITY DEFINER VIEW `v` AS select `t`.`id` AS `id` from `t`",
             "INSERT INTO t VALUES (1.5, 2.25)",
             "INSERT INTO t VALUES ('it''s prod.t', 'x\\' prod.t', '\\\\')",
+            "INSERT INTO t VALUES (@@session.prod, @prod.x)",
             "-- prod.t in a comment\nINSERT INTO t VALUES (1)",
         ] {
             assert_eq!(g.check(sql, 1), Ok(Verdict::Run), "runs as is: {sql}");

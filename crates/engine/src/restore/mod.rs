@@ -251,7 +251,16 @@ fn restore_database(
     let db = &request.database;
     let mut admin = target.for_database(None).connect()?;
     let (mut guard, limit) = containment(&mut admin, db, request)?;
-    let mut notices = prescan(request, &mut guard, limit)?;
+    // A file whose SHA-256 equals the one the history recorded is byte for byte what our dump
+    // wrote: its statements are checked as they run (below), without reading it twice. Any
+    // other file (another tool's, or ours from a path, whose manifest could have been
+    // rewritten with it) is read whole first, so a refusal comes before anything is written.
+    let recorded_by_us = verified && request.expected_sha256.is_some();
+    let mut notices = if recorded_by_us {
+        Vec::new()
+    } else {
+        prescan(request, &mut guard, limit)?
+    };
     let exists: Option<String> = admin
         .exec_first(
             "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
@@ -306,14 +315,19 @@ fn restore_database(
     let result = run_script(
         &db_target, request, manifest, &guard, limit, progress, cancel,
     )
-    .and_then(|(count, warnings, events)| {
+    .and_then(|done| {
+        let ScriptOutcome {
+            statements: count,
+            mut warnings,
+            disabled_events: events,
+            skipped,
+        } = done;
         let mut secured = Vec::new();
-        let mut warnings = warnings;
         if !request.safety.keep_sql_security {
             let mut conn = db_target.connect()?;
             secured = secure_definer_objects(&mut conn, db, &mut warnings)?;
         }
-        Ok((count, warnings, events, secured))
+        Ok((count, warnings, events, secured, skipped))
     });
     if result.is_err() && created {
         // Leave no half-restored database we created behind.
@@ -321,7 +335,10 @@ fn restore_database(
             let _ = admin.query_drop(format!("DROP DATABASE {}", ident(db)));
         }
     }
-    let (statements, warnings, events, secured) = result?;
+    let (statements, warnings, events, secured, skipped) = result?;
+    if recorded_by_us {
+        notices.extend(skipped);
+    }
     if !secured.is_empty() {
         notices.push(format!(
             "made SQL SECURITY INVOKER (they run with the caller's rights, not the restoring \
@@ -509,9 +526,10 @@ fn run_script(
     limit: usize,
     progress: &(dyn Fn(&RestoreProgress) + Sync),
     cancel: &AtomicBool,
-) -> Result<(u64, Vec<String>, Vec<String>)> {
+) -> Result<ScriptOutcome> {
     // The same checks again, statement by statement (the file is read a second time).
     let mut guard = guard.replay();
+    let mut skipped = Vec::new();
     let workers = if manifest.is_some() {
         request.connections.max(1)
     } else {
@@ -598,7 +616,10 @@ fn run_script(
                 match guard.check(&stmt.sql, stmt.line)? {
                     Verdict::Run => {}
                     Verdict::Rewrite(sql) => stmt.sql = sql,
-                    Verdict::Skip(_) => continue,
+                    Verdict::Skip(notice) => {
+                        skipped.push(notice);
+                        continue;
+                    }
                 }
                 if cancel.load(Ordering::Relaxed) {
                     return Err(Error::new(
@@ -652,7 +673,22 @@ fn run_script(
     if refused.load(Ordering::Relaxed) {
         warnings.push(INSERTS_WARNING.to_owned());
     }
-    Ok((count, warnings, guard.disabled_events))
+    Ok(ScriptOutcome {
+        statements: count,
+        warnings,
+        disabled_events: guard.disabled_events,
+        skipped,
+    })
+}
+
+/// What running a script did, for the report.
+struct ScriptOutcome {
+    statements: u64,
+    warnings: Vec<String>,
+    /// Events created disabled.
+    disabled_events: Vec<String>,
+    /// Notices of statements mapped onto the target and not run.
+    skipped: Vec<String>,
 }
 
 fn replace_tenant(

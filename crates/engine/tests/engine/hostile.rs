@@ -839,3 +839,62 @@ async fn keys_keep_their_order_around_a_spatial_key() {
         server.drop_db(db);
     }
 }
+
+#[tokio::test]
+async fn our_own_backup_naming_another_database_is_refused_and_leaves_nothing() {
+    // A source whose view reads another database of its server: restoring it would create a
+    // view onto that database on the target server, so it is refused, and the database the
+    // restore created is dropped again. From the history (the file is the one we wrote) the
+    // statement is refused as it comes; from a path, before anything is written.
+    let server = services();
+    let canary = canary(server);
+    let source = server.fresh_db("cross_db");
+    server
+        .conn(Some(&source))
+        .query_drop(format!(
+            "CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1); \
+             CREATE VIEW peek AS SELECT id FROM {}.alive",
+            q(&canary)
+        ))
+        .expect("source");
+    let (_dir, store) = temp_store().await;
+    let secrets = test_secrets();
+    add_test_connection(&store, &secrets, "office", &source).await;
+    let id = schedule(
+        &store,
+        json!({"name": "Full", "cron_expression": "0 2 * * *", "backup_type": "full"}),
+    )
+    .await;
+    let file = backup(&store, &secrets, id).await.file.expect("file");
+    for from_history in [true, false] {
+        let target_db = format!("{source}_restored");
+        server.drop_db(&target_db);
+        let mut req = request(&target_db, &file.path, RestoreSafety::default());
+        if from_history {
+            req.expected_sha256 = Some(file.sha256.clone());
+        }
+        let err = tokio::task::spawn_blocking(move || {
+            restore(
+                &services().target(None),
+                &req,
+                &|_| {},
+                &AtomicBool::new(false),
+            )
+        })
+        .await
+        .expect("task")
+        .expect_err("a view onto another database is refused");
+        assert!(
+            err.code == ErrorCode::UnsafeScript && err.message.contains(&canary),
+            "from_history={from_history}: refused, naming the database: {err:?}"
+        );
+        assert!(
+            !database_exists(server, &target_db),
+            "from_history={from_history}: the database the restore made is gone"
+        );
+        assert_alive(server, &canary, "the refused restore");
+    }
+    for db in [&source, &canary] {
+        server.drop_db(db);
+    }
+}
