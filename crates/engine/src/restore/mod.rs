@@ -386,10 +386,7 @@ fn containment(admin: &mut Conn, db: &str, request: &RestoreRequest) -> Result<(
 /// (see `guard`), and none may be longer than `limit`. Returns the notices of mapped
 /// statements. A damaged stream fails here too.
 fn prescan(request: &RestoreRequest, guard: &mut Guard, limit: usize) -> Result<Vec<String>> {
-    let reader = BufReader::with_capacity(
-        1 << 20,
-        ReadAhead::new(open_backup(&request.file, &request.keys)?),
-    );
+    let reader = BufReader::with_capacity(1 << 20, open_backup(&request.file, &request.keys)?);
     let mut notices = Vec::new();
     for stmt in Statements::new(reader).with_limit(limit) {
         let stmt = stmt.map_err(|e| match e.code {
@@ -556,10 +553,7 @@ fn run_script(
     let database = target.database.clone().unwrap_or_default();
     let mut tables: HashMap<String, Option<Arc<TableInput>>> = HashMap::new();
     let refused = AtomicBool::new(false);
-    let reader = BufReader::with_capacity(
-        1 << 20,
-        ReadAhead::new(open_backup(&request.file, &request.keys)?),
-    );
+    let reader = BufReader::with_capacity(1 << 20, open_backup(&request.file, &request.keys)?);
     let mut statements = Statements::new(reader).with_limit(limit);
     let mut state = RestoreProgress {
         sql_bytes_total: manifest.map(|m| m.sql_bytes),
@@ -685,64 +679,6 @@ fn run_script(
         disabled_events: guard.disabled_events,
         skipped,
     })
-}
-
-/// Decompression (and decryption) on a thread of its own, a few MiB ahead of the reader: the
-/// splitter and the checks of the pre-scan, and the main restore thread, then run beside it
-/// instead of after it. Dropping the reader stops the thread at its next chunk.
-struct ReadAhead {
-    chunks: mpsc::Receiver<std::io::Result<Vec<u8>>>,
-    chunk: Vec<u8>,
-    at: usize,
-}
-
-impl ReadAhead {
-    const CHUNK: usize = 1 << 20;
-
-    fn new(mut source: Box<dyn Read + Send>) -> ReadAhead {
-        let (tx, chunks) = mpsc::sync_channel(4);
-        std::thread::spawn(move || loop {
-            let mut chunk = vec![0u8; Self::CHUNK];
-            let next = match source.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => {
-                    chunk.truncate(n);
-                    Ok(chunk)
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => Err(e),
-            };
-            let failed = next.is_err();
-            if tx.send(next).is_err() || failed {
-                break;
-            }
-        });
-        ReadAhead {
-            chunks,
-            chunk: Vec::new(),
-            at: 0,
-        }
-    }
-}
-
-impl Read for ReadAhead {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        if self.at == self.chunk.len() {
-            match self.chunks.recv() {
-                Ok(Ok(chunk)) => {
-                    self.chunk = chunk;
-                    self.at = 0;
-                }
-                Ok(Err(e)) => return Err(e),
-                // The thread ended: the source is exhausted.
-                Err(_) => return Ok(0),
-            }
-        }
-        let n = out.len().min(self.chunk.len() - self.at);
-        out[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
-        self.at += n;
-        Ok(n)
-    }
 }
 
 /// What running a script did, for the report.
