@@ -390,3 +390,77 @@ fn the_password_is_not_sent_in_clear_to_a_server_that_is_not_verified() {
         "the server got neither the password nor a request for its key: {after:?}"
     );
 }
+
+#[tokio::test]
+async fn a_profile_saved_as_preferred_by_an_older_version_is_pinned_on_its_next_connection() {
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+    let server = services();
+    let db = server.fixture_db("legacy_tls");
+    let dir = tempfile::tempdir().expect("temp");
+    // The store as the previous version left it: every migration before the TLS one, and a
+    // profile whose TLS mode is `preferred` (any certificate, or none).
+    {
+        let pool = SqlitePoolOptions::new()
+            .connect_with(
+                SqliteConnectOptions::new()
+                    .filename(dir.path().join("billora.db"))
+                    .create_if_missing(true),
+            )
+            .await
+            .expect("sqlite");
+        let mut older = sqlx::migrate!("../../migrations");
+        older.migrations = std::borrow::Cow::Owned(
+            older
+                .migrations
+                .iter()
+                .filter(|m| m.version < 20261206000010)
+                .cloned()
+                .collect(),
+        );
+        older.run(&pool).await.expect("the older migrations");
+        sqlx::query(
+            "INSERT INTO connections (name, host, port, username, database_name, tls_mode, created_at, updated_at) \
+             VALUES ('old', ?, ?, ?, ?, 'preferred', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        )
+        .bind(&server.host)
+        .bind(i64::from(server.port))
+        .bind(&server.user)
+        .bind(&db)
+        .execute(&pool)
+        .await
+        .expect("a preferred profile");
+        pool.close().await;
+    }
+    let store = Store::open(dir.path()).await.expect("the store migrates");
+    let old = profile(&store, "old").await;
+    assert_eq!(
+        (old.tls_mode, old.tls_pin.as_deref()),
+        (TlsMode::Pinned, None),
+        "`preferred` reads as pinned on first use, nothing pinned yet"
+    );
+    let secrets = test_secrets();
+    billora_engine::secrets::SecretStore::set(&secrets, "connection:old", &server.password)
+        .expect("password");
+    let target = ServerTarget::new(&old, &secrets).expect("target");
+    let probe = target.clone();
+    tokio::task::spawn_blocking(move || check_connection(&probe))
+        .await
+        .expect("task")
+        .expect("it connects over TLS");
+    let notice = store
+        .pin_on_first_use(&old, &target, now())
+        .await
+        .expect("store")
+        .expect("the first connection pins");
+    let server_pin = openssl_fingerprint(&tls_dir().join("server.pem"));
+    assert!(
+        notice.contains("now pinned") && notice.contains(&server_pin),
+        "the notice says what was pinned: {notice}"
+    );
+    assert_eq!(
+        profile(&store, "old").await.tls_pin.as_deref(),
+        Some(server_pin.as_str()),
+        "the certificate is pinned"
+    );
+    server.drop_db(&db);
+}
