@@ -522,6 +522,9 @@ impl Guard {
             if let Some("PASSWORD" | "ROLE" | "DEFAULT") = word(1) {
                 return Err(self.refuse(line, "changes an account (SET PASSWORD/ROLE)"));
             }
+            if sets_unsafe_charset(sql, &toks) {
+                return Err(self.refuse(line, UNSAFE_CHARSET));
+            }
         }
         // Statements about a database.
         let database_kw = |i: usize| matches!(word(i), Some("DATABASE" | "SCHEMA"));
@@ -674,6 +677,51 @@ impl Guard {
     }
 }
 
+/// Client character sets in which the second byte of a letter can be a backslash or a quote
+/// (the CVE-2006-2753 class): after `SET NAMES gbk`, the server would read a string's end where
+/// this check reads an escaped quote, and the rest of the statement differently.
+const UNSAFE_CHARSETS: [&str; 5] = ["big5", "cp932", "gbk", "gb18030", "sjis"];
+
+pub(crate) const UNSAFE_CHARSET: &str =
+    "switches the connection to a character set (big5, cp932, gbk, \
+gb18030, sjis) in which a quote or backslash can hide inside a letter";
+
+/// Whether `is_unsafe_charset` holds for a charset name.
+pub(crate) fn is_unsafe_charset(name: &str) -> bool {
+    UNSAFE_CHARSETS.iter().any(|c| name.eq_ignore_ascii_case(c))
+}
+
+/// A `SET` that changes the client's character set (`NAMES`, `CHARACTER SET`, `CHARSET`,
+/// `character_set_client`/`_connection`) to an unsafe one by name, or by a number (a
+/// collation id). A value from a variable is checked as the restore runs (`restore::mod`).
+fn sets_unsafe_charset(sql: &str, toks: &[Spanned]) -> bool {
+    let text = |t: &Spanned| -> &str {
+        match t.token {
+            Token::Word => &sql[t.start..t.end],
+            Token::Str | Token::DoubleQuoted(_) | Token::Ident(_) => {
+                sql.get(t.start + 1..t.end.saturating_sub(1)).unwrap_or("")
+            }
+            Token::Punct(_) => "",
+        }
+    };
+    let is = |i: usize, w: &str| toks.get(i).is_some_and(|t| text(t).eq_ignore_ascii_case(w));
+    let about_charset = (0..toks.len()).any(|i| {
+        is(i, "NAMES")
+            || is(i, "CHARSET")
+            || is(i, "CHARACTER_SET_CLIENT")
+            || is(i, "CHARACTER_SET_CONNECTION")
+            || (is(i, "CHARACTER") && is(i + 1, "SET"))
+    });
+    about_charset
+        && toks.iter().any(|t| {
+            let value = text(t);
+            is_unsafe_charset(value)
+                || (t.token == Token::Word
+                    && !value.is_empty()
+                    && value.bytes().all(|b| b.is_ascii_digit()))
+        })
+}
+
 /// A word upper-cased for keyword comparison (words longer than any keyword stay empty).
 #[derive(Debug, Clone, Copy)]
 struct KeyWord {
@@ -765,6 +813,11 @@ mod tests {
             "CREATE TABLE t (a INT) ENGINE=CONNECT TABLE_TYPE=CSV FILE_NAME='/etc/passwd'",
             "CREATE TABLE t (a INT) ENGINE = FEDERATED CONNECTION='mysql://u@evil/db/t'",
             "ALTER TABLE t ENGINE=SPIDER",
+            "SET NAMES gbk",
+            "/*!40101 SET NAMES 'sjis' */",
+            "SET @@session.character_set_client = 'big5'",
+            "SET CHARACTER SET cp932",
+            "SET character_set_client = 28",
         ] {
             assert!(refused(sql), "refused with its line: {sql}");
         }
@@ -822,6 +875,10 @@ mod tests {
             "/*!40014 SET @OLD_FOREIGN_KEY_CHECKS=@@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS=0 */",
             "SET @saved_sql_mode = @@sql_mode",
             "SET @@SESSION.SQL_LOG_BIN= 0",
+            "/*!40101 SET NAMES utf8mb4 */",
+            "SET NAMES latin1 COLLATE latin1_swedish_ci",
+            "/*!40101 SET CHARACTER_SET_CLIENT=@OLD_CHARACTER_SET_CLIENT */",
+            "/*!40101 SET character_set_client = utf8 */",
             "CREATE TABLE `t` (`id` int NOT NULL, `x` varchar(10) COMMENT 'prod.t is fine here')",
             "INSERT INTO `t` VALUES (1,'a'),(2,'b.c')",
             "SELECT t.id FROM t",

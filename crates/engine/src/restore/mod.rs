@@ -656,6 +656,9 @@ fn run_script(
                 } else {
                     wait_all(&mut in_flight)?;
                     exec(&mut main, &stmt)?;
+                    if changes_charset(&stmt) {
+                        check_client_charset(&mut main, &stmt)?;
+                    }
                 }
                 state.statements = count;
                 state.sql_bytes_done = statements.consumed;
@@ -679,6 +682,43 @@ fn run_script(
         disabled_events: guard.disabled_events,
         skipped,
     })
+}
+
+/// Whether a statement may have changed the session's character set (`SET NAMES …`,
+/// `SET character_set_client = @saved`, …).
+fn changes_charset(stmt: &Statement) -> bool {
+    let upper = stmt.sql.to_ascii_uppercase();
+    upper.contains("SET")
+        && (upper.contains("NAMES")
+            || upper.contains("CHARSET")
+            || upper.contains("CHARACTER SET")
+            || upper.contains("CHARACTER_SET_C"))
+}
+
+/// After a statement that set the client's character set from a value the guard could not
+/// see (a variable): refuses a character set in which the guard would read the rest of the
+/// file differently from the server (`guard::UNSAFE_CHARSET`).
+fn check_client_charset(conn: &mut Conn, stmt: &Statement) -> Result<()> {
+    let now: Option<(String, String)> = conn
+        .query_first("SELECT @@character_set_client, @@character_set_connection")
+        .map_err(|e| db_error(e, "reading the session's character set"))?;
+    match now {
+        Some((client, connection))
+            if guard::is_unsafe_charset(&client) || guard::is_unsafe_charset(&connection) =>
+        {
+            Err(Error::new(
+                ErrorCode::UnsafeScript,
+                format!(
+                    "the restore stopped: the statement at line {} {}; nothing after it was \
+                     run (a database the restore created is removed again)",
+                    stmt.line,
+                    guard::UNSAFE_CHARSET
+                ),
+            )
+            .with_hint("convert the file to utf8mb4 (for example with iconv) and restore it again"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// What running a script did, for the report.

@@ -898,3 +898,44 @@ async fn our_own_backup_naming_another_database_is_refused_and_leaves_nothing() 
         server.drop_db(db);
     }
 }
+
+#[test]
+fn a_file_that_switches_to_a_charset_hiding_quotes_in_letters_is_stopped() {
+    // In gbk, 0xbf 0x5c is one letter: the server would end the string at the next quote,
+    // where a reader of bytes sees an escaped quote. Named outright, the switch is refused
+    // before anything is written; through a variable, it is caught as soon as it ran.
+    let server = services();
+    let dir = tempfile::tempdir().expect("temp");
+    for (switch, before_writing) in [
+        ("SET NAMES gbk", true),
+        ("SET @cs = 'gbk';\nSET character_set_client = @cs", false),
+    ] {
+        let target_db = format!("t_charset_{}", std::process::id());
+        server.drop_db(&target_db);
+        let file = foreign_file(
+            dir.path(),
+            &format!("CREATE TABLE t (a TEXT);\n{switch};\nINSERT INTO t VALUES ('x');\n"),
+        );
+        let err = restore(
+            &server.target(None),
+            &request(&target_db, &file, RestoreSafety::default()),
+            &|_| {},
+            &AtomicBool::new(false),
+        )
+        .expect_err("refused");
+        assert!(
+            err.code == ErrorCode::UnsafeScript && err.message.contains("gbk"),
+            "{switch:?}: refused as unsafe: {err:?}"
+        );
+        assert_eq!(
+            err.message.contains("nothing was written"),
+            before_writing,
+            "{switch:?}: said when it was found: {}",
+            err.message
+        );
+        assert!(
+            !database_exists(server, &target_db),
+            "{switch:?}: no database is left"
+        );
+    }
+}
