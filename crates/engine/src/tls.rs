@@ -338,6 +338,26 @@ mod tests {
     }
 
     #[test]
+    fn a_ca_file_that_holds_no_certificate_is_refused_on_its_field() {
+        let path =
+            std::env::temp_dir().join(format!("billora-not-a-ca-{}.pem", std::process::id()));
+        std::fs::write(&path, b"-----BEGIN NOTHING-----\nhello\n").expect("write");
+        let err = ca_file_verifier(&path).expect_err("not a certificate: refused");
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(
+            (err.code, err.field.as_deref()),
+            (ErrorCode::InvalidInput, Some("tls_ca_file")),
+            "the error points at the CA file field: {err:?}"
+        );
+        let missing = ca_file_verifier(std::path::Path::new("/nonexistent/ca.pem"))
+            .expect_err("a missing file is refused");
+        assert!(
+            missing.message.contains("/nonexistent/ca.pem"),
+            "the message names the file: {missing:?}"
+        );
+    }
+
+    #[test]
     fn only_loopback_hosts_count_as_local() {
         for host in ["localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]"] {
             assert!(is_loopback(host), "{host} is loopback");

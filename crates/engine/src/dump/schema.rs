@@ -331,56 +331,37 @@ fn is_foreign_key(def: &str) -> bool {
 }
 
 /// The table's definitions in a `CREATE TABLE name (def, def, …) options`: the byte index of
-/// the opening and closing parentheses and each definition, trimmed. Commas and parentheses
-/// inside quotes and backticks, and commas inside nested parentheses, do not count.
+/// the opening and closing parentheses and each definition, trimmed. Read with the restore's
+/// tokenizer, so commas and parentheses inside quotes and backticks, and commas inside nested
+/// parentheses, do not count.
 fn definitions(create: &str) -> Option<(usize, usize, Vec<&str>)> {
-    let bytes = create.as_bytes();
-    let mut quote: Option<u8> = None;
+    use crate::restore::guard::{tokens_of, Token};
     let mut depth = 0usize;
     let mut open = None;
     let mut start = 0;
     let mut defs = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if let Some(q) = quote {
-            if b == b'\\' && q != b'`' {
-                i += 2;
-                continue;
-            }
-            if b == q {
-                if bytes.get(i + 1) == Some(&q) {
-                    i += 2;
-                    continue;
-                }
-                quote = None;
-            }
-            i += 1;
-            continue;
-        }
-        match b {
-            b'\'' | b'"' | b'`' => quote = Some(b),
-            b'(' => {
+    for t in tokens_of(create) {
+        match t.token {
+            Token::Punct(b'(') => {
                 depth += 1;
                 if depth == 1 && open.is_none() {
-                    open = Some(i);
-                    start = i + 1;
+                    open = Some(t.start);
+                    start = t.end;
                 }
             }
-            b')' => {
+            Token::Punct(b')') => {
                 depth = depth.checked_sub(1)?;
                 if depth == 0 && open.is_some() {
-                    defs.push(create[start..i].trim());
-                    return Some((open?, i, defs));
+                    defs.push(create[start..t.start].trim());
+                    return Some((open?, t.start, defs));
                 }
             }
-            b',' if depth == 1 => {
-                defs.push(create[start..i].trim());
-                start = i + 1;
+            Token::Punct(b',') if depth == 1 => {
+                defs.push(create[start..t.start].trim());
+                start = t.end;
             }
             _ => {}
         }
-        i += 1;
     }
     None
 }

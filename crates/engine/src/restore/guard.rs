@@ -52,7 +52,12 @@ pub struct Spanned {
 
 /// Splits one statement into tokens. Never fails: an unterminated quote ends at the end.
 pub fn tokens(sql: &str) -> Vec<Spanned> {
-    Tokens { sql, i: 0 }.collect()
+    tokens_of(sql).collect()
+}
+
+/// The tokens of `sql` one at a time, without a list.
+pub fn tokens_of(sql: &str) -> impl Iterator<Item = Spanned> + '_ {
+    Tokens { sql, i: 0 }
 }
 
 /// The tokens of a statement, one at a time (rows' INSERTs are checked without a list).
@@ -317,18 +322,18 @@ impl Guard {
         let mut before_prev: Option<Spanned> = None;
         let mut prev: Option<Spanned> = None;
         let mut last_word_into = false;
-        for t in (Tokens { sql, i: 0 }) {
+        for t in tokens_of(sql) {
             if t.token == Token::Word {
                 let text = &sql[t.start..t.end];
                 if text.len() <= 9 && !text.as_bytes()[0].is_ascii_digit() {
                     if text.eq_ignore_ascii_case("LOAD_FILE") {
-                        return Err(self.refuse(line, "reads a file on the server (LOAD_FILE)"));
+                        return Err(self.refuse(line, READS_SERVER_FILE));
                     }
                     if last_word_into
                         && (text.eq_ignore_ascii_case("OUTFILE")
                             || text.eq_ignore_ascii_case("DUMPFILE"))
                     {
-                        return Err(self.refuse(line, "writes a file on the server (INTO OUTFILE)"));
+                        return Err(self.refuse(line, WRITES_SERVER_FILE));
                     }
                     last_word_into = text.eq_ignore_ascii_case("INTO");
                 } else {
@@ -454,10 +459,10 @@ impl Guard {
         for i in 0..words.len() {
             match word(i) {
                 Some("OUTFILE" | "DUMPFILE") if word(i.wrapping_sub(1)) == Some("INTO") => {
-                    return Err(self.refuse(line, "writes a file on the server (INTO OUTFILE)"));
+                    return Err(self.refuse(line, WRITES_SERVER_FILE));
                 }
                 Some("LOAD_FILE") => {
-                    return Err(self.refuse(line, "reads a file on the server (LOAD_FILE)"));
+                    return Err(self.refuse(line, READS_SERVER_FILE));
                 }
                 Some("DIRECTORY") if matches!(word(i.wrapping_sub(1)), Some("DATA" | "INDEX")) => {
                     return Err(self.refuse(
@@ -677,6 +682,9 @@ impl Guard {
     }
 }
 
+const READS_SERVER_FILE: &str = "reads a file on the server (LOAD_FILE)";
+const WRITES_SERVER_FILE: &str = "writes a file on the server (INTO OUTFILE)";
+
 /// Client character sets in which the second byte of a letter can be a backslash or a quote
 /// (the CVE-2006-2753 class): after `SET NAMES gbk`, the server would read a string's end where
 /// this check reads an escaped quote, and the rest of the statement differently.
@@ -691,35 +699,54 @@ pub(crate) fn is_unsafe_charset(name: &str) -> bool {
     UNSAFE_CHARSETS.iter().any(|c| name.eq_ignore_ascii_case(c))
 }
 
-/// A `SET` that changes the client's character set (`NAMES`, `CHARACTER SET`, `CHARSET`,
-/// `character_set_client`/`_connection`) to an unsafe one by name, or by a number (a
-/// collation id). A value from a variable is checked as the restore runs (`restore::mod`).
-fn sets_unsafe_charset(sql: &str, toks: &[Spanned]) -> bool {
-    let text = |t: &Spanned| -> &str {
-        match t.token {
-            Token::Word => &sql[t.start..t.end],
-            Token::Str | Token::DoubleQuoted(_) | Token::Ident(_) => {
-                sql.get(t.start + 1..t.end.saturating_sub(1)).unwrap_or("")
-            }
-            Token::Punct(_) => "",
+/// A token's text: a word as written, a quoted string or name without its quotes.
+fn token_text<'a>(sql: &'a str, t: &Spanned) -> &'a str {
+    match t.token {
+        Token::Word => &sql[t.start..t.end],
+        Token::Str | Token::DoubleQuoted(_) | Token::Ident(_) => {
+            sql.get(t.start + 1..t.end.saturating_sub(1)).unwrap_or("")
         }
+        Token::Punct(_) => "",
+    }
+}
+
+/// Whether a statement's tokens set the client's character set (`NAMES`, `CHARACTER SET`,
+/// `CHARSET`, `character_set_client`/`_connection`).
+fn about_charset(sql: &str, toks: &[Spanned]) -> bool {
+    let is = |i: usize, w: &str| {
+        toks.get(i)
+            .is_some_and(|t| token_text(sql, t).eq_ignore_ascii_case(w))
     };
-    let is = |i: usize, w: &str| toks.get(i).is_some_and(|t| text(t).eq_ignore_ascii_case(w));
-    let about_charset = (0..toks.len()).any(|i| {
+    (0..toks.len()).any(|i| {
         is(i, "NAMES")
             || is(i, "CHARSET")
             || is(i, "CHARACTER_SET_CLIENT")
             || is(i, "CHARACTER_SET_CONNECTION")
             || (is(i, "CHARACTER") && is(i + 1, "SET"))
-    });
-    about_charset
+    })
+}
+
+/// A `SET` that changes the client's character set to an unsafe one by name, or by a number
+/// (a collation id). A value from a variable is checked as the restore runs
+/// ([`may_change_charset`]).
+fn sets_unsafe_charset(sql: &str, toks: &[Spanned]) -> bool {
+    about_charset(sql, toks)
         && toks.iter().any(|t| {
-            let value = text(t);
+            let value = token_text(sql, t);
             is_unsafe_charset(value)
                 || (t.token == Token::Word
                     && !value.is_empty()
                     && value.bytes().all(|b| b.is_ascii_digit()))
         })
+}
+
+/// Whether running `sql` may have changed the session's character set (a `SET` about it), so
+/// the restore reads the result back. Rows' INSERTs answer at their first word.
+pub(crate) fn may_change_charset(sql: &str) -> bool {
+    let starts_with_set = tokens_of(sql)
+        .next()
+        .is_some_and(|t| t.token == Token::Word && token_text(sql, &t).eq_ignore_ascii_case("SET"));
+    starts_with_set && about_charset(sql, &tokens(sql))
 }
 
 /// A word upper-cased for keyword comparison (words longer than any keyword stay empty).
@@ -893,6 +920,24 @@ mod tests {
             "-- prod.t in a comment\nINSERT INTO t VALUES (1)",
         ] {
             assert_eq!(g.check(sql, 1), Ok(Verdict::Run), "runs as is: {sql}");
+        }
+    }
+
+    #[test]
+    fn a_charset_change_is_told_apart_from_text_that_mentions_one() {
+        for sql in [
+            "SET character_set_client = @cs",
+            "/*!40101 SET NAMES utf8mb4 */",
+            "set character set latin1",
+        ] {
+            assert!(may_change_charset(sql), "read back after: {sql}");
+        }
+        for sql in [
+            "INSERT INTO t VALUES ('SET NAMES gbk')",
+            "SET @a = 1",
+            "SELECT 'character_set_client'",
+        ] {
+            assert!(!may_change_charset(sql), "not a charset change: {sql}");
         }
     }
 

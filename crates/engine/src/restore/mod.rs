@@ -8,15 +8,15 @@
 //!   are deleted (children first) and the backed-up rows inserted; other tenants are untouched.
 //!
 //! Nothing is executed before the file is verified: its SHA-256 against the manifest or the
-//! history when there is one, else, for compressed files, a full decompression pass (a
-//! truncated or altered stream fails there, not half-way through a restore).
+//! history when there is one, else, for another tool's file, the pre-scan's full read (a
+//! truncated or altered compressed stream fails there, not half-way through a restore).
 
 pub mod guard;
 pub mod load;
 pub mod split;
 
 use std::collections::HashMap;
-use std::io::{BufReader, Read};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -144,22 +144,10 @@ pub fn verify_file(
         open_backup(file, keys)?;
         return Ok(true);
     }
-    // Without a recorded checksum (another tool's file), a compressed stream is checked end
-    // to end (zstd carries its own checksum, gzip a CRC).
-    let mut reader = open_backup(file, keys)?;
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => {
-                return Err(corrupt(format!(
-                    "{} cannot be read to the end: {e}",
-                    file.display()
-                )))
-            }
-        }
-    }
+    // Without a recorded checksum (another tool's file, no manifest), the pre-scan
+    // reads the stream to its end before anything is written (zstd carries its own
+    // checksum, gzip a CRC): a damaged one is `Corrupt` there. Opening it checks the key.
+    open_backup(file, keys)?;
     Ok(false)
 }
 
@@ -315,19 +303,14 @@ fn restore_database(
     let result = run_script(
         &db_target, request, manifest, &guard, limit, progress, cancel,
     )
-    .and_then(|done| {
-        let ScriptOutcome {
-            statements: count,
-            mut warnings,
-            disabled_events: events,
-            skipped,
-        } = done;
-        let mut secured = Vec::new();
-        if !request.safety.keep_sql_security {
+    .and_then(|mut done| {
+        let secured = if request.safety.keep_sql_security {
+            Vec::new()
+        } else {
             let mut conn = db_target.connect()?;
-            secured = secure_definer_objects(&mut conn, db, &mut warnings)?;
-        }
-        Ok((count, warnings, events, secured, skipped))
+            secure_definer_objects(&mut conn, db, &mut done.warnings)?
+        };
+        Ok((done, secured))
     });
     if result.is_err() && created {
         // Leave no half-restored database we created behind.
@@ -335,9 +318,9 @@ fn restore_database(
             let _ = admin.query_drop(format!("DROP DATABASE {}", ident(db)));
         }
     }
-    let (statements, warnings, events, secured, skipped) = result?;
+    let (done, secured) = result?;
     if recorded_by_us {
-        notices.extend(skipped);
+        notices.extend(done.skipped);
     }
     if !secured.is_empty() {
         notices.push(format!(
@@ -346,10 +329,10 @@ fn restore_database(
             secured.join(", ")
         ));
     }
-    if !events.is_empty() {
+    if !done.disabled_events.is_empty() {
         notices.push(format!(
             "created disabled (enable them with ALTER EVENT … ENABLE when wanted): {}",
-            events
+            done.disabled_events
                 .iter()
                 .map(|e| format!("event `{}`", guard::printable(e)))
                 .collect::<Vec<_>>()
@@ -358,11 +341,11 @@ fn restore_database(
     }
     Ok(RestoreReport {
         database: db.clone(),
-        statements,
+        statements: done.statements,
         created_database: created,
         verified_checksum: verified,
         deleted_rows: Vec::new(),
-        warnings,
+        warnings: done.warnings,
         notices,
     })
 }
@@ -401,7 +384,6 @@ fn prescan(request: &RestoreRequest, guard: &mut Guard, limit: usize) -> Result<
             notices.push(notice);
         }
     }
-    guard.disabled_events.clear();
     Ok(notices)
 }
 
@@ -656,7 +638,7 @@ fn run_script(
                 } else {
                     wait_all(&mut in_flight)?;
                     exec(&mut main, &stmt)?;
-                    if changes_charset(&stmt) {
+                    if guard::may_change_charset(&stmt.sql) {
                         check_client_charset(&mut main, &stmt)?;
                     }
                 }
@@ -682,17 +664,6 @@ fn run_script(
         disabled_events: guard.disabled_events,
         skipped,
     })
-}
-
-/// Whether a statement may have changed the session's character set (`SET NAMES …`,
-/// `SET character_set_client = @saved`, …).
-fn changes_charset(stmt: &Statement) -> bool {
-    let upper = stmt.sql.to_ascii_uppercase();
-    upper.contains("SET")
-        && (upper.contains("NAMES")
-            || upper.contains("CHARSET")
-            || upper.contains("CHARACTER SET")
-            || upper.contains("CHARACTER_SET_C"))
 }
 
 /// After a statement that set the client's character set from a value the guard could not
