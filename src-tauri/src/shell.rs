@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use billora_engine::api::{Api, TrayIcon, TrayStatus};
-use billora_engine::backup::RunOutcome;
 use billora_engine::cron::Lang;
 use billora_engine::dump::DumpProgress;
 use billora_engine::notify::{Notice, Notifier};
+use billora_engine::run::RunOutcome;
 use billora_engine::scheduler::RunObserver;
 use billora_engine::{Error, ErrorCode};
 use serde::Serialize;

@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::backup::{run_file, RunOutcome};
 use crate::connection::{
     check_connection, ConnectionCheck, ConnectionProfile, NewConnection, ServerTarget,
 };
@@ -23,9 +22,11 @@ use crate::cron::{CronExpr, Lang};
 use crate::dump::DumpProgress;
 use crate::error::{Error, ErrorCode, Result};
 use crate::history::Run;
-use crate::notify::{Notifier, Outbox, SmtpSettings, SMTP_SECRET_KEY};
+use crate::notify::{Notifier, SmtpSettings, SMTP_SECRET_KEY};
+use crate::outbox::Outbox;
 use crate::restore::{RestoreMode, RestoreProgress, RestoreReport, RestoreRequest};
 use crate::retention::AppliedDeletion;
+use crate::run::RunOutcome;
 use crate::schedule::{NewSchedule, Schedule, SchedulePatch};
 use crate::scheduler::{
     overdue_since, Clock, Event, RunObserver, Scheduler, SchedulerConfig, SchedulerHandle,
@@ -543,7 +544,7 @@ impl Api {
 
     /// The backup file of a history entry, for "show in folder".
     pub async fn backup_file(&self, run_id: i64) -> Result<PathBuf> {
-        let (file, _) = run_file(&self.store, run_id).await?;
+        let (file, _) = self.store.run_file(run_id).await?;
         Ok(file)
     }
 
@@ -894,7 +895,8 @@ impl Api {
         &self,
         name: String,
     ) -> Result<crate::destination::remote::DestinationCheck> {
-        crate::destination::test_destination(&self.store, &*self.secrets, &name).await
+        let destination = self.store.get_destination(&name).await?;
+        crate::destination::test_destination(&destination, &*self.secrets).await
     }
 
     pub async fn remove_destination(
@@ -1015,7 +1017,7 @@ impl Api {
         progress: Arc<dyn Fn(&RestoreProgress) + Send + Sync>,
     ) -> Result<RestoreReport> {
         // Held to the end: a copy fetched from a destination is deleted when this drops.
-        let backup = crate::destination::copies::backup_file(
+        let backup = crate::copies::backup_file(
             &self.store,
             &*self.secrets,
             form.run_id,

@@ -22,8 +22,6 @@ pub const PARTIAL_SUFFIX: &str = ".partial";
 
 /// The zstd level of backups: 3, zstd's own default (measured in BENCHMARKS.md).
 pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
-/// The suffix of the JSON manifest written beside each backup.
-pub const MANIFEST_SUFFIX: &str = ".manifest.json";
 
 impl Compression {
     /// The file extension after `.sql`.

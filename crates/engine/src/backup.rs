@@ -13,13 +13,13 @@ use std::time::Instant;
 
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
-use serde::Serialize;
 
 use crate::artifact::{unique_name, write_json_atomically, FinishedFile, PendingFile};
 use crate::connection::ServerTarget;
 use crate::dump::{dump, DumpOptions, DumpProgress, DumpReport, DumpScope};
 use crate::error::{Error, ErrorCode, Result};
 use crate::manifest::{self, Manifest};
+use crate::run::{RunOutcome, Trigger};
 use crate::schedule::{BackupType, Schedule};
 use crate::secrets::SecretStore;
 use crate::store::Store;
@@ -27,36 +27,6 @@ use crate::time;
 
 /// The key of the tenant root table.
 pub const TENANT_ROOT_KEY: &str = "id";
-
-/// Why a run started.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Trigger {
-    Manual,
-    Scheduled,
-    /// A slot missed while the machine was off or asleep, run once afterwards.
-    CatchUp {
-        slot: String,
-    },
-}
-
-impl Trigger {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Trigger::Manual => "manual",
-            Trigger::Scheduled => "scheduled",
-            Trigger::CatchUp { .. } => "catch-up",
-        }
-    }
-
-    /// What the history says about it ("catch-up of the 02:00 on 2026-02-03 slot").
-    pub fn note(&self) -> Option<String> {
-        match self {
-            Trigger::CatchUp { slot } => Some(format!("catch-up of the {slot} slot")),
-            _ => None,
-        }
-    }
-}
 
 /// zstd workers of a run when not chosen (see [`RunOptions::default`]).
 pub const DEFAULT_COMPRESSION_THREADS: u8 = 2;
@@ -117,23 +87,6 @@ impl std::fmt::Debug for RunControl {
     }
 }
 
-/// The outcome of a run, as recorded.
-#[derive(Debug, Clone, Serialize)]
-pub struct RunOutcome {
-    pub run_id: i64,
-    pub status: String,
-    pub file: Option<FinishedFile>,
-    pub error: Option<Error>,
-    pub duration_seconds: f64,
-    pub report: Option<DumpReport>,
-    /// Old backups retention deleted after this success.
-    pub retention: Vec<crate::retention::AppliedDeletion>,
-    /// With `verify_after_backup`: `verified` or `verify_failed: …`.
-    pub verification: Option<String>,
-    /// One per destination in the schedule's `copy_to`, in order.
-    pub copies: Vec<crate::destination::copies::CopyOutcome>,
-}
-
 /// The file name the spec uses: `backup_full_2026-02-03T02-00-00` (+ `.sql.zst`), or
 /// `backup_tenant_5_…`, in the schedule's local time.
 pub fn file_stem(
@@ -176,21 +129,9 @@ pub async fn run_schedule(
     let started = Instant::now();
     // Held until this function returns: proves to start-up recovery that the run is alive.
     let (lock_path, _run_lock) = crate::paths::run_lock(store.data_dir())?;
-    let run_id = sqlx::query(
-        "INSERT INTO runs (schedule_id, schedule_name, backup_type, tenant_id, trigger, note, status, created_at, lock_path) \
-         VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
-    )
-    .bind(schedule.id)
-    .bind(&schedule.name)
-    .bind(schedule.backup_type.as_str())
-    .bind(schedule.tenant_id)
-    .bind(trigger.as_str())
-    .bind(trigger.note())
-    .bind(time::to_stored(now))
-    .bind(lock_path.display().to_string())
-    .execute(store.pool())
-    .await?
-    .last_insert_rowid();
+    let run_id = store
+        .start_run(&schedule, trigger.as_str(), trigger.note(), now, &lock_path)
+        .await?;
 
     let mut attempt = 0;
     let result = loop {
@@ -209,14 +150,11 @@ pub async fn run_schedule(
             Err(err) if is_transient(&err) && attempt < options.retry_delays.len() => {
                 let delay = options.retry_delays[attempt];
                 attempt += 1;
-                sqlx::query("UPDATE runs SET note = ? WHERE id = ?")
-                    .bind(format!(
-                        "try {} failed ({}: {}); retrying",
-                        attempt, err.code, err.message
-                    ))
-                    .bind(run_id)
-                    .execute(store.pool())
-                    .await?;
+                let note = format!(
+                    "try {} failed ({}: {}); retrying",
+                    attempt, err.code, err.message
+                );
+                store.set_run_note(run_id, &note).await?;
                 // Wait, but stop promptly when cancelled.
                 let until = Instant::now() + delay;
                 while Instant::now() < until
@@ -239,29 +177,19 @@ pub async fn run_schedule(
         Ok((file, report, manifest)) => {
             let details = serde_json::to_string(&manifest).unwrap_or_else(|_| "{}".into());
             let warnings = serde_json::to_string(&report.warnings).unwrap_or_else(|_| "[]".into());
-            sqlx::query(
-                "UPDATE runs SET status = 'success', filename = ?, file_path = ?, file_size = ?, checksum_sha256 = ?, \
-                 duration_seconds = ?, finished_at = ?, warnings = ?, details = ?, lock_path = NULL WHERE id = ?",
-            )
-            .bind(&file.filename)
-            .bind(file.path.display().to_string())
-            .bind(file.size as i64)
-            .bind(&file.sha256)
-            .bind(duration)
-            .bind(time::to_stored(finished_at))
-            .bind(warnings)
-            .bind(details)
-            .bind(run_id)
-            .execute(store.pool())
-            .await?;
-            sqlx::query("UPDATE schedules SET last_run_at = ?, success_count = success_count + 1 WHERE id = ?")
-                .bind(time::to_stored(now))
-                .bind(schedule.id)
-                .execute(store.pool())
+            store
+                .finish_run_success(
+                    run_id,
+                    schedule.id,
+                    &file,
+                    (duration, finished_at),
+                    (&warnings, &details),
+                    now,
+                )
                 .await?;
             // Copies to the schedule's destinations, each proven whole; a failed copy is
             // reported with the run, which stays a success (the local backup is good).
-            let copies = crate::destination::copies::send_copies(
+            let copies = crate::copies::send_copies(
                 store,
                 secrets,
                 &schedule,
@@ -287,10 +215,8 @@ pub async fn run_schedule(
                     Vec::new()
                 }
             };
-            retention.extend(
-                crate::destination::copies::apply_copy_retention(store, secrets, &schedule, now)
-                    .await,
-            );
+            retention
+                .extend(crate::copies::apply_copy_retention(store, secrets, &schedule, now).await);
             Ok(RunOutcome {
                 run_id,
                 status: "success".into(),
@@ -309,31 +235,16 @@ pub async fn run_schedule(
             } else {
                 "failed"
             };
-            sqlx::query(
-                "UPDATE runs SET status = ?, file_path = NULL, file_size = NULL, duration_seconds = ?, finished_at = ?, \
-                 error_code = ?, error_message = ?, error_hint = ?, lock_path = NULL WHERE id = ?",
-            )
-            .bind(status)
-            .bind(duration)
-            .bind(time::to_stored(finished_at))
-            .bind(err.code.to_string())
-            .bind(&err.message)
-            .bind(&err.hint)
-            .bind(run_id)
-            .execute(store.pool())
-            .await?;
-            let column = if status == "failed" {
-                "failed_count = failed_count + 1,"
-            } else {
-                ""
-            };
-            sqlx::query(&format!(
-                "UPDATE schedules SET {column} last_run_at = ? WHERE id = ?"
-            ))
-            .bind(time::to_stored(now))
-            .bind(schedule.id)
-            .execute(store.pool())
-            .await?;
+            store
+                .finish_run_failed(
+                    run_id,
+                    schedule.id,
+                    status,
+                    (duration, finished_at),
+                    &err,
+                    now,
+                )
+                .await?;
             Ok(RunOutcome {
                 run_id,
                 status: status.into(),
@@ -377,12 +288,7 @@ async fn attempt_once(
         plan.filename,
         crate::artifact::PARTIAL_SUFFIX
     ));
-    sqlx::query("UPDATE runs SET filename = ?, file_path = ? WHERE id = ?")
-        .bind(&plan.filename)
-        .bind(partial.display().to_string())
-        .bind(run_id)
-        .execute(store.pool())
-        .await?;
+    store.set_run_file(run_id, &plan.filename, &partial).await?;
     let options = options.clone();
     let RunControl { progress, cancel } = control;
     let (profile, target) = (plan.profile.clone(), plan.target.clone());
@@ -533,35 +439,6 @@ fn execute(
         return Err(err);
     }
     Ok((finished, report, manifest))
-}
-
-/// The backup file and checksum a history entry recorded, for restore.
-pub async fn run_file(store: &Store, run_id: i64) -> Result<(PathBuf, Option<String>)> {
-    type Row = (String, Option<String>, Option<String>, Option<String>);
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT status, file_path, checksum_sha256, deleted_at FROM runs WHERE id = ?",
-    )
-    .bind(run_id)
-    .fetch_optional(store.pool())
-    .await?;
-    match row {
-        None => Err(Error::not_found(format!(
-            "there is no history entry {run_id}"
-        ))),
-        Some((status, _, _, _)) if status != "success" => Err(Error::invalid(
-            "history_id",
-            format!("history entry {run_id} is `{status}`, not a successful backup"),
-        )),
-        Some((_, _, _, Some(_))) => Err(Error::invalid(
-            "history_id",
-            format!("the backup of entry {run_id} was deleted"),
-        )),
-        Some((_, Some(path), checksum, None)) => Ok((PathBuf::from(path), checksum)),
-        Some(_) => Err(Error::invalid(
-            "history_id",
-            format!("history entry {run_id} has no file"),
-        )),
-    }
 }
 
 /// Whether `path` is a file this app wrote (has our manifest beside it).

@@ -11,13 +11,15 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use billora_engine::backup::{run_schedule, RunControl, RunOptions, Trigger};
+use billora_engine::backup::{run_schedule, RunControl, RunOptions};
 use billora_engine::connection::{check_connection, NewConnection, ServerTarget};
 use billora_engine::cron::{CronExpr, Lang};
 use billora_engine::dump::DumpProgress;
 use billora_engine::error::{Error, ErrorCode, Result};
-use billora_engine::notify::{EmailNotifier, Notifier, Outbox, SmtpSettings};
+use billora_engine::notify::{EmailNotifier, Notifier, SmtpSettings};
+use billora_engine::outbox::Outbox;
 use billora_engine::restore::{self, RestoreMode, RestoreProgress, RestoreRequest, RestoreSafety};
+use billora_engine::run::Trigger;
 use billora_engine::schedule::{parse_request, NewSchedule, SchedulePatch};
 use billora_engine::scheduler::{Event, Scheduler, SchedulerConfig, SystemClock};
 use billora_engine::secrets::{OsKeyring, PasswordSource};
@@ -1026,9 +1028,9 @@ async fn destination(store: &Store, cmd: DestinationCommand, now: Timestamp) -> 
         DestinationCommand::List => {
             print_json(&json!({ "destinations": store.list_destinations().await? }))
         }
-        DestinationCommand::Test { name } => {
-            print_json(&dest::test_destination(store, &OsKeyring, &name).await?)
-        }
+        DestinationCommand::Test { name } => print_json(
+            &dest::test_destination(&store.get_destination(&name).await?, &OsKeyring).await?,
+        ),
         DestinationCommand::Remove { name } => {
             let removed = store.remove_destination(&name, &OsKeyring).await?;
             print_json(&json!({ "success": true, "removed": removed }))
@@ -1075,15 +1077,9 @@ async fn restore(store: &Store, args: RestoreArgs) -> Result<()> {
     } = args;
     // Held to the end: a copy fetched from a destination is deleted when this drops.
     let fetched = match source.parse::<i64>() {
-        Ok(id) => Some(
-            billora_engine::destination::copies::backup_file(
-                store,
-                &OsKeyring,
-                id,
-                from.as_deref(),
-            )
-            .await?,
-        ),
+        Ok(id) => {
+            Some(billora_engine::copies::backup_file(store, &OsKeyring, id, from.as_deref()).await?)
+        }
         Err(_) if from.is_some() => {
             return Err(Error::invalid(
                 "from",

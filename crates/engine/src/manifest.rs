@@ -9,9 +9,23 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::artifact::MANIFEST_SUFFIX;
-use crate::dump::TableCount;
 use crate::error::{io_error, Error, ErrorCode, Result};
+
+/// The suffix of the JSON manifest written beside each backup.
+pub const MANIFEST_SUFFIX: &str = ".manifest.json";
+
+/// Rows dumped from one table, and a digest of their content.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TableCount {
+    pub table: String,
+    pub rows: u64,
+    /// The sum (mod 2^64, in hex) of a hash of each row's SQL text: it does not depend on the
+    /// row order, so a restored copy dumped again must give the same digest (verification).
+    /// `xxh3:` before the hex names XXH3; bare hex is SipHash-2-4 (backups made before XXH3).
+    /// Absent in manifests written before verification existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {

@@ -19,7 +19,6 @@ use crate::cron::Lang;
 use crate::error::{Error, ErrorCode, Result};
 use crate::schedule::is_email;
 use crate::secrets::{PasswordSource, SecretStore};
-use crate::store::Store;
 
 /// What happened, in words for people, in the app's language.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -49,80 +48,6 @@ pub trait Notifier: Send + Sync {
     fn send_attempt(&self, notice: &Notice, attempt: u32) -> Result<()> {
         let _ = attempt;
         self.send(notice)
-    }
-}
-
-/// Every channel a notice goes to, with the email settings read when it is sent, so a change
-/// in Settings applies to the next notice without a restart: the desktop popup (the app's
-/// [`Notifier`], if any) and email to the schedule's `notification_email` when SMTP is set up.
-pub struct Outbox {
-    store: Store,
-    secrets: std::sync::Arc<dyn SecretStore>,
-    runtime: tokio::runtime::Handle,
-    desktop: Option<std::sync::Arc<dyn Notifier>>,
-}
-
-impl std::fmt::Debug for Outbox {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Outbox")
-            .field("desktop", &self.desktop.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
-impl Outbox {
-    /// Call from inside the tokio runtime; sends must then run on blocking threads.
-    pub fn new(
-        store: Store,
-        secrets: std::sync::Arc<dyn SecretStore>,
-        desktop: Option<std::sync::Arc<dyn Notifier>>,
-    ) -> Outbox {
-        Outbox {
-            store,
-            secrets,
-            runtime: tokio::runtime::Handle::current(),
-            desktop,
-        }
-    }
-
-    fn send_email(&self, notice: &Notice) -> Result<()> {
-        if notice.recipients.is_empty() {
-            return Ok(());
-        }
-        let settings = self
-            .runtime
-            .block_on(self.store.smtp_settings())?
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorCode::InvalidInput,
-                    "email is not set up, so the notification email was not sent",
-                )
-                .with_hint(
-                    "set up the mail server in Settings (or `billora-backup settings smtp set`)",
-                )
-            })?;
-        EmailNotifier::new(settings, &*self.secrets)?.send(notice)
-    }
-}
-
-impl Notifier for Outbox {
-    fn send(&self, notice: &Notice) -> Result<()> {
-        self.send_attempt(notice, 0)
-    }
-
-    fn send_attempt(&self, notice: &Notice, attempt: u32) -> Result<()> {
-        let mut result = Ok(());
-        if attempt == 0 {
-            if let Some(desktop) = &self.desktop {
-                if let Err(e) = desktop.send(notice) {
-                    tracing::warn!(error = %e, "the desktop notification failed");
-                }
-            }
-        }
-        if let Err(e) = self.send_email(notice) {
-            result = Err(e);
-        }
-        result
     }
 }
 
@@ -174,7 +99,7 @@ fn keyring_source() -> PasswordSource {
 
 /// The keyring key of the SMTP password.
 pub const SMTP_SECRET_KEY: &str = "smtp";
-const SMTP_SETTING: &str = "smtp";
+pub(crate) const SMTP_SETTING: &str = "smtp";
 
 fn is_loopback(host: &str) -> bool {
     host == "localhost"
@@ -213,73 +138,6 @@ impl SmtpSettings {
                 ));
             }
         }
-        Ok(())
-    }
-}
-
-impl Store {
-    pub async fn smtp_settings(&self) -> Result<Option<SmtpSettings>> {
-        let text: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-            .bind(SMTP_SETTING)
-            .fetch_optional(self.pool())
-            .await?;
-        text.map(|t| {
-            serde_json::from_str(&t)
-                .map_err(|e| Error::new(ErrorCode::Store, format!("bad SMTP settings: {e}")))
-        })
-        .transpose()
-    }
-
-    /// Saves SMTP settings; with the keyring source, `password` goes to the keyring first.
-    pub async fn set_smtp_settings(
-        &self,
-        settings: &SmtpSettings,
-        password: Option<&str>,
-        secrets: &dyn SecretStore,
-    ) -> Result<()> {
-        settings.validate()?;
-        if settings.password_source == PasswordSource::Keyring {
-            match password {
-                Some(p) => secrets.set(SMTP_SECRET_KEY, p)?,
-                None if settings.username.is_some() => {
-                    return Err(Error::invalid(
-                        "password",
-                        "a password is needed for the SMTP user",
-                    )
-                    .with_hint("pass it on stdin with --password-stdin"))
-                }
-                None => {}
-            }
-        }
-        let text = serde_json::to_string(settings)
-            .map_err(|e| Error::new(ErrorCode::Store, e.to_string()))?;
-        sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-            .bind(SMTP_SETTING)
-            .bind(text)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
-    /// The app's language for notices (`en` unless set).
-    pub async fn language(&self) -> Result<Lang> {
-        Ok(self.language_choice().await?.unwrap_or_default())
-    }
-
-    /// The language chosen in the settings, if any (the app then follows the system's).
-    pub async fn language_choice(&self) -> Result<Option<Lang>> {
-        Ok(self.setting("language").await?.and_then(|t| t.parse().ok()))
-    }
-
-    pub async fn set_language(&self, lang: Lang) -> Result<()> {
-        let value = match lang {
-            Lang::En => "en",
-            Lang::Th => "th",
-        };
-        sqlx::query("INSERT INTO settings (key, value) VALUES ('language', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-            .bind(value)
-            .execute(self.pool())
-            .await?;
         Ok(())
     }
 }
@@ -481,7 +339,7 @@ pub struct RunFacts<'a> {
     /// The test restore's result, when the schedule verifies its backups.
     pub verification: Option<&'a str>,
     /// The copies to the schedule's destinations.
-    pub copies: &'a [crate::destination::copies::CopyOutcome],
+    pub copies: &'a [crate::run::CopyOutcome],
 }
 
 /// The notice for a finished run, or `None` when the schedule does not ask for one.

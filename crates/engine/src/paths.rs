@@ -122,3 +122,16 @@ pub fn lock_held(path: &Path) -> bool {
         Err(_) => false,
     }
 }
+
+/// Eight hex digits from the OS's randomness (the scratch name must not clash).
+pub fn random_suffix() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    format!("{:08x}", h.finish() as u32)
+}

@@ -7,11 +7,9 @@
 use jiff::{Timestamp, ZonedDateTime};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
-use sqlx::Row;
 
 use crate::cron::CronExpr;
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::Store;
 use crate::time;
 
 /// What a schedule backs up.
@@ -33,7 +31,7 @@ impl BackupType {
         }
     }
 
-    fn from_stored(text: &str) -> Result<Self> {
+    pub(crate) fn from_stored(text: &str) -> Result<Self> {
         match text {
             "full" => Ok(BackupType::Full),
             "tenant" => Ok(BackupType::Tenant),
@@ -65,7 +63,7 @@ impl Compression {
         }
     }
 
-    fn from_stored(text: &str) -> Result<Self> {
+    pub(crate) fn from_stored(text: &str) -> Result<Self> {
         match text {
             "zstd" => Ok(Compression::Zstd),
             "gzip" => Ok(Compression::Gzip),
@@ -603,245 +601,4 @@ pub fn next_run(
     }
     let tz = time::zone(&fields.timezone)?;
     Ok(cron.next_after(now, &tz))
-}
-
-const SELECT: &str = "SELECT id, name, description, cron_expression, timezone, backup_type, tenant_id, connection, \
-     destination, compression, retention_days, max_backups, notify_on_success, notify_on_failure, \
-     notification_email, catch_up, is_active, last_run_at, next_run_at, success_count, failed_count, \
-     created_at, updated_at, encrypt_to, verify_after_backup, copy_to FROM schedules";
-
-fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Schedule> {
-    let timezone: String = row.try_get("timezone")?;
-    // A zone that vanished from the tz database must not hide the schedule; show it in UTC.
-    let tz = time::zone(&timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let zoned = |col: &str| -> Result<Option<ZonedDateTime>> {
-        let text: Option<String> = row.try_get(col)?;
-        text.map(|t| time::from_stored(&t).map(|ts| ts.to_zoned_datetime(tz.clone())))
-            .transpose()
-    };
-    let required = |col: &str| -> Result<ZonedDateTime> {
-        zoned(col)?
-            .ok_or_else(|| Error::new(ErrorCode::Store, format!("schedule {col} is missing")))
-    };
-    Ok(Schedule {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        cron_expression: row.try_get("cron_expression")?,
-        backup_type: BackupType::from_stored(row.try_get("backup_type")?)?,
-        tenant_id: row.try_get("tenant_id")?,
-        connection: row.try_get("connection")?,
-        destination: row.try_get("destination")?,
-        compression: Compression::from_stored(row.try_get("compression")?)?,
-        retention_days: row.try_get("retention_days")?,
-        max_backups: row.try_get("max_backups")?,
-        notify_on_success: row.try_get("notify_on_success")?,
-        notify_on_failure: row.try_get("notify_on_failure")?,
-        notification_email: row.try_get("notification_email")?,
-        catch_up: row.try_get("catch_up")?,
-        encrypt_to: row.try_get("encrypt_to")?,
-        verify_after_backup: row.try_get("verify_after_backup")?,
-        copy_to: serde_json::from_str(&row.try_get::<String, _>("copy_to")?).map_err(|e| {
-            Error::new(
-                ErrorCode::Store,
-                format!("a schedule's copy_to is not a list: {e}"),
-            )
-        })?,
-        is_active: row.try_get("is_active")?,
-        last_run_at: zoned("last_run_at")?,
-        next_run_at: zoned("next_run_at")?,
-        success_count: row.try_get("success_count")?,
-        failed_count: row.try_get("failed_count")?,
-        created_at: required("created_at")?,
-        updated_at: required("updated_at")?,
-        timezone,
-    })
-}
-
-fn is_unique_violation(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
-}
-
-fn name_taken(name: &str) -> Error {
-    Error::new(
-        ErrorCode::Conflict,
-        format!("a schedule named `{name}` already exists"),
-    )
-    .with_field("name")
-    .with_hint("choose another name")
-}
-
-impl Store {
-    /// Every schedule, oldest first.
-    pub async fn list_schedules(&self) -> Result<Vec<Schedule>> {
-        let rows = sqlx::query(&format!("{SELECT} ORDER BY id"))
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter().map(from_row).collect()
-    }
-
-    pub async fn get_schedule(&self, id: i64) -> Result<Schedule> {
-        let row = sqlx::query(&format!("{SELECT} WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
-        match row {
-            Some(row) => from_row(&row),
-            None => Err(
-                Error::not_found(format!("there is no schedule with id {id}"))
-                    .with_hint("`billora-backup schedule list` shows the ids"),
-            ),
-        }
-    }
-
-    /// Checks the rules that need the store: a referenced connection profile must exist.
-    async fn validate_references(&self, fields: &ScheduleFields) -> Result<()> {
-        if let Some(name) = &fields.connection {
-            let found: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM connections WHERE name = ?")
-                    .bind(name)
-                    .fetch_optional(self.pool())
-                    .await?;
-            if found.is_none() {
-                return Err(Error::invalid(
-                    "connection",
-                    format!("there is no connection profile named `{name}`"),
-                )
-                .with_hint(
-                    "add it first with `billora-backup connection add`, or leave connection empty",
-                ));
-            }
-        }
-        for name in &fields.copy_to {
-            let found: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM destinations WHERE name = ?")
-                    .bind(name)
-                    .fetch_optional(self.pool())
-                    .await?;
-            if found.is_none() {
-                return Err(Error::invalid(
-                    "copy_to",
-                    format!("there is no destination named `{name}`"),
-                )
-                .with_hint("add it first (Destinations, or `billora-backup destination add`)"));
-            }
-        }
-        Ok(())
-    }
-
-    /// Creates a schedule after checking every rule; computes `next_run_at` from `now`.
-    pub async fn create_schedule(&self, request: NewSchedule, now: Timestamp) -> Result<Schedule> {
-        let fields = request.into_fields();
-        let cron = fields.validate()?;
-        self.validate_references(&fields).await?;
-        let next = next_run(&fields, &cron, now)?;
-        let now_text = time::to_stored(now);
-        let result = sqlx::query(
-            "INSERT INTO schedules (name, description, cron_expression, timezone, backup_type, tenant_id, \
-             connection, destination, compression, retention_days, max_backups, notify_on_success, \
-             notify_on_failure, notification_email, catch_up, is_active, next_run_at, created_at, updated_at, \
-             encrypt_to, verify_after_backup, copy_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&fields.name)
-        .bind(&fields.description)
-        .bind(cron.as_str())
-        .bind(&fields.timezone)
-        .bind(fields.backup_type.as_str())
-        .bind(fields.tenant_id)
-        .bind(&fields.connection)
-        .bind(&fields.destination)
-        .bind(fields.compression.as_str())
-        .bind(fields.retention_days)
-        .bind(fields.max_backups)
-        .bind(fields.notify_on_success)
-        .bind(fields.notify_on_failure)
-        .bind(&fields.notification_email)
-        .bind(fields.catch_up)
-        .bind(fields.is_active)
-        .bind(next.map(time::to_stored))
-        .bind(&now_text)
-        .bind(&now_text)
-        .bind(&fields.encrypt_to)
-        .bind(fields.verify_after_backup)
-        .bind(serde_json::to_string(&fields.copy_to).unwrap_or_else(|_| "[]".into()))
-        .execute(self.pool())
-        .await;
-        match result {
-            Ok(done) => self.get_schedule(done.last_insert_rowid()).await,
-            Err(err) if is_unique_violation(&err) => Err(name_taken(&fields.name)),
-            Err(err) => Err(err.into()),
-        }
-    }
-
-    /// Applies a partial update after checking the whole result; recomputes `next_run_at`.
-    pub async fn update_schedule(
-        &self,
-        id: i64,
-        patch: SchedulePatch,
-        now: Timestamp,
-    ) -> Result<Schedule> {
-        let current = self.get_schedule(id).await?;
-        let fields = patch.apply(current.fields());
-        let cron = fields.validate()?;
-        self.validate_references(&fields).await?;
-        let next = next_run(&fields, &cron, now)?;
-        let result = sqlx::query(
-            "UPDATE schedules SET name = ?, description = ?, cron_expression = ?, timezone = ?, backup_type = ?, \
-             tenant_id = ?, connection = ?, destination = ?, compression = ?, retention_days = ?, max_backups = ?, \
-             notify_on_success = ?, notify_on_failure = ?, notification_email = ?, catch_up = ?, is_active = ?, \
-             next_run_at = ?, updated_at = ?, encrypt_to = ?, verify_after_backup = ?, copy_to = ? WHERE id = ?",
-        )
-        .bind(&fields.name)
-        .bind(&fields.description)
-        .bind(cron.as_str())
-        .bind(&fields.timezone)
-        .bind(fields.backup_type.as_str())
-        .bind(fields.tenant_id)
-        .bind(&fields.connection)
-        .bind(&fields.destination)
-        .bind(fields.compression.as_str())
-        .bind(fields.retention_days)
-        .bind(fields.max_backups)
-        .bind(fields.notify_on_success)
-        .bind(fields.notify_on_failure)
-        .bind(&fields.notification_email)
-        .bind(fields.catch_up)
-        .bind(fields.is_active)
-        .bind(next.map(time::to_stored))
-        .bind(time::to_stored(now))
-        .bind(&fields.encrypt_to)
-        .bind(fields.verify_after_backup)
-        .bind(serde_json::to_string(&fields.copy_to).unwrap_or_else(|_| "[]".into()))
-        .bind(id)
-        .execute(self.pool())
-        .await;
-        match result {
-            Ok(done) if done.rows_affected() == 1 => self.get_schedule(id).await,
-            Ok(_) => Err(Error::not_found(format!(
-                "there is no schedule with id {id}"
-            ))),
-            Err(err) if is_unique_violation(&err) => Err(name_taken(&fields.name)),
-            Err(err) => Err(err.into()),
-        }
-    }
-
-    /// Enables a disabled schedule or disables an enabled one.
-    pub async fn toggle_schedule(&self, id: i64, now: Timestamp) -> Result<Schedule> {
-        let current = self.get_schedule(id).await?;
-        let patch = SchedulePatch {
-            is_active: Some(!current.is_active),
-            ..SchedulePatch::default()
-        };
-        self.update_schedule(id, patch, now).await
-    }
-
-    /// Deletes a schedule. Its history and backup files stay.
-    pub async fn delete_schedule(&self, id: i64) -> Result<Schedule> {
-        let current = self.get_schedule(id).await?;
-        sqlx::query("DELETE FROM schedules WHERE id = ?")
-            .bind(id)
-            .execute(self.pool())
-            .await?;
-        Ok(current)
-    }
 }

@@ -20,11 +20,12 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::backup::{run_schedule, RunControl, RunOptions, RunOutcome, Trigger};
+use crate::backup::{run_schedule, RunControl, RunOptions};
 use crate::cron::CronExpr;
 use crate::dump::DumpProgress;
 use crate::error::{Error, ErrorCode, Result};
 use crate::notify::{run_notice, send_with_retries, Notice, NoticeKind, Notifier, RunFacts};
+use crate::run::{RunOutcome, Trigger};
 use crate::schedule::Schedule;
 use crate::secrets::SecretStore;
 use crate::store::Store;
@@ -375,12 +376,7 @@ impl Scheduler {
     }
 
     async fn set_next_run(&self, id: i64, next: Option<Timestamp>) -> Result<()> {
-        sqlx::query("UPDATE schedules SET next_run_at = ? WHERE id = ?")
-            .bind(next.map(time::to_stored))
-            .bind(id)
-            .execute(self.store.pool())
-            .await?;
-        Ok(())
+        self.store.set_next_run(id, next).await
     }
 
     async fn process_due(&mut self) -> Result<()> {
@@ -502,32 +498,18 @@ impl Scheduler {
     async fn check_missing_backups(&self) -> Result<()> {
         let now = self.clock.now();
         for s in self.store.list_schedules().await? {
-            let newest: Option<String> = sqlx::query_scalar(
-                "SELECT MAX(created_at) FROM runs WHERE schedule_id = ? AND status = 'success'",
-            )
-            .bind(s.id)
-            .fetch_one(self.store.pool())
-            .await?;
-            let newest = newest.map(|t| time::from_stored(&t)).transpose()?;
+            let newest = self.store.newest_success(s.id).await?;
             let Some(since) = overdue_since(&s, newest, now, self.config.missing_after_intervals)
             else {
                 continue;
             };
             let key = format!("missing_alert:{}", s.id);
             let marker = time::to_stored(since);
-            let already: Option<String> =
-                sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-                    .bind(&key)
-                    .fetch_optional(self.store.pool())
-                    .await?;
+            let already = self.store.setting(&key).await?;
             if already.as_deref() == Some(marker.as_str()) {
                 continue;
             }
-            sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-                .bind(&key)
-                .bind(&marker)
-                .execute(self.store.pool())
-                .await?;
+            self.store.set_setting(&key, &marker).await?;
             let lang = self.store.language().await.unwrap_or_default();
             let notice = missing_notice(&s, newest, lang);
             let notifier = self.notifier.clone();
@@ -628,9 +610,5 @@ pub async fn notify_outcome(
         Ok(()) => "sent".to_owned(),
         Err(e) => format!("failed: {}", e.message),
     };
-    let _ = sqlx::query("UPDATE runs SET notification = ? WHERE id = ?")
-        .bind(status)
-        .bind(outcome.run_id)
-        .execute(store.pool())
-        .await;
+    let _ = store.set_notification(outcome.run_id, &status).await;
 }

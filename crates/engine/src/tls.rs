@@ -287,7 +287,7 @@ pub fn certificate_changed(what: &str, pinned: &str, seen: &str, profile: Option
     let accept = match profile {
         Some(name) => format!(
             "`billora-backup connection trust {} --fingerprint {seen}` (or Connections → Trust the new certificate in the app)",
-            crate::dump::sqltext::comment_name(name).trim_matches('`')
+            crate::sql::text::comment_name(name).trim_matches('`')
         ),
         None => "the connection's Trust the new certificate action".to_owned(),
     };

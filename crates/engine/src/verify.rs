@@ -15,8 +15,8 @@ use mysql::prelude::Queryable;
 use serde::Serialize;
 
 use crate::connection::{db_error, ServerTarget};
+use crate::copies::backup_file;
 use crate::crypt::keys_for;
-use crate::destination::copies::backup_file;
 use crate::dump::{dump, DigestKind, DumpOptions, DumpScope};
 use crate::error::{Error, ErrorCode, Result};
 use crate::manifest::Manifest;
@@ -80,7 +80,7 @@ pub async fn verify_run(
         ));
     }
     let keys = keys_for(&file, secrets, None)?;
-    let scratch = format!("billora_verify_{run_id}_{}", random_suffix());
+    let scratch = format!("billora_verify_{run_id}_{}", crate::paths::random_suffix());
     let started = std::time::Instant::now();
     let request = RestoreRequest {
         file,
@@ -172,12 +172,7 @@ pub async fn target_for_run(
     let profile = match connection {
         Some(name) => store.get_connection(name).await?,
         None => {
-            let schedule_id: Option<i64> =
-                sqlx::query_scalar("SELECT schedule_id FROM runs WHERE id = ?")
-                    .bind(run_id)
-                    .fetch_optional(store.pool())
-                    .await?
-                    .flatten();
+            let schedule_id = store.run_schedule_id(run_id).await?;
             let schedule = match schedule_id {
                 Some(id) => store.get_schedule(id).await.ok(),
                 None => None,
@@ -250,24 +245,5 @@ fn drop_scratch(target: &ServerTarget, database: &str) -> Result<()> {
 }
 
 async fn record(store: &Store, run_id: i64, status: &str, now: Timestamp) -> Result<()> {
-    sqlx::query("UPDATE runs SET verification = ?, verified_at = ? WHERE id = ?")
-        .bind(status)
-        .bind(crate::time::to_stored(now))
-        .bind(run_id)
-        .execute(store.pool())
-        .await?;
-    Ok(())
-}
-
-/// Eight hex digits from the OS's randomness (the scratch name must not clash).
-pub(crate) fn random_suffix() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    format!("{:08x}", h.finish() as u32)
+    store.set_verification(run_id, status, now).await
 }

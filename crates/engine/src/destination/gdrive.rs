@@ -641,7 +641,7 @@ impl Drive {
     /// Writes a small file (replacing one of the same name).
     pub async fn write_small(&self, name: &str, body: Vec<u8>) -> Result<()> {
         let dir =
-            std::env::temp_dir().join(format!("billora-drive-{}", crate::verify::random_suffix()));
+            std::env::temp_dir().join(format!("billora-drive-{}", crate::paths::random_suffix()));
         crate::paths::create_private_dir(&dir)?;
         let path = dir.join("small");
         let written = tokio::fs::write(&path, body)

@@ -330,7 +330,7 @@ impl Remote {
     /// secret, the network and the right to write, without touching any backup.
     pub async fn check(&self, location: String) -> Result<DestinationCheck> {
         let started = std::time::Instant::now();
-        let probe = format!(".billora-check-{}", crate::verify::random_suffix());
+        let probe = format!(".billora-check-{}", crate::paths::random_suffix());
         let body = format!("Billora Backup checks it can write here: {probe}\n").into_bytes();
         self.write_bytes(&probe, body.clone(), "writing a test file")
             .await?;

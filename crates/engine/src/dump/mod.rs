@@ -19,7 +19,6 @@
 //! does; without the privilege for that (RELOAD), one reader is used and the run says so.
 
 pub mod schema;
-pub mod sqltext;
 pub mod tenant;
 
 use std::collections::VecDeque;
@@ -32,9 +31,10 @@ use mysql::Conn;
 use serde::Serialize;
 
 use self::schema::{Schema, StoredObject};
-use self::sqltext::{comment_name, ident, push_row, string_literal, ValueStyle};
 use crate::connection::{db_error, ServerTarget};
 use crate::error::{io_error, Error, ErrorCode, Result};
+use crate::manifest::TableCount;
+use crate::sql::text::{comment_name, ident, push_row, string_literal, ValueStyle};
 
 /// What to dump.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,19 +100,6 @@ pub struct DumpProgress {
     pub rows_estimated: u64,
     /// SQL bytes produced (before compression).
     pub bytes_done: u64,
-}
-
-/// Rows dumped from one table, and a digest of their content.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct TableCount {
-    pub table: String,
-    pub rows: u64,
-    /// The sum (mod 2^64, in hex) of a hash of each row's SQL text: it does not depend on the
-    /// row order, so a restored copy dumped again must give the same digest (verification).
-    /// `xxh3:` before the hex names XXH3; bare hex is SipHash-2-4 (backups made before XXH3).
-    /// Absent in manifests written before verification existed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub digest: Option<String>,
 }
 
 /// The hash a row digest sums. Verification dumps the restored copy with the kind its

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use mysql::prelude::Queryable;
 use mysql::{Conn, Row};
 
-use super::sqltext::ident;
 use crate::connection::db_error;
 use crate::error::Result;
+use crate::sql::text::ident;
 
 /// A base table.
 #[derive(Debug, Clone)]
@@ -322,9 +322,9 @@ pub fn split_deferred(create: &str) -> (String, Vec<String>, Vec<String>) {
 
 /// Whether a `CONSTRAINT` definition is a foreign key (the words outside its quoted names).
 fn is_foreign_key(def: &str) -> bool {
-    crate::restore::guard::tokens(def).windows(2).any(|w| {
-        w[0].token == crate::restore::guard::Token::Word
-            && w[1].token == crate::restore::guard::Token::Word
+    crate::sql::lex::tokens(def).windows(2).any(|w| {
+        w[0].token == crate::sql::lex::Token::Word
+            && w[1].token == crate::sql::lex::Token::Word
             && def[w[0].start..w[0].end].eq_ignore_ascii_case("FOREIGN")
             && def[w[1].start..w[1].end].eq_ignore_ascii_case("KEY")
     })
@@ -335,7 +335,7 @@ fn is_foreign_key(def: &str) -> bool {
 /// tokenizer, so commas and parentheses inside quotes and backticks, and commas inside nested
 /// parentheses, do not count.
 fn definitions(create: &str) -> Option<(usize, usize, Vec<&str>)> {
-    use crate::restore::guard::{tokens_of, Token};
+    use crate::sql::lex::{tokens_of, Token};
     let mut depth = 0usize;
     let mut open = None;
     let mut start = 0;

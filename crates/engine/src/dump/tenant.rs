@@ -10,8 +10,8 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use super::schema::{ForeignKey, Schema};
-use super::sqltext::ident;
 use crate::error::{Error, Result};
+use crate::sql::text::ident;
 
 /// How one table's tenant rows are selected.
 #[derive(Debug, Clone, PartialEq, Eq)]

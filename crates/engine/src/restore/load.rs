@@ -18,8 +18,8 @@ use mysql::prelude::Queryable;
 use mysql::{Conn, LocalInfileHandler};
 
 use crate::connection::db_error;
-use crate::dump::sqltext::ident;
 use crate::error::{Error, ErrorCode, Result};
+use crate::sql::text::ident;
 
 /// How one column's values are sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

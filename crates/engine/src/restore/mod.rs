@@ -31,10 +31,10 @@ use self::split::{Statement, Statements};
 use crate::artifact::{open_backup, sha256_file};
 use crate::connection::{check_identifier, db_error, ServerTarget};
 use crate::crypt::Keys;
-use crate::dump::sqltext::ident;
 use crate::dump::{schema, tenant};
 use crate::error::{Error, ErrorCode, Result};
 use crate::manifest::Manifest;
+use crate::sql::text::ident;
 
 /// How to restore.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -36,7 +36,7 @@ impl RunObserver for Seen {
     fn progress(&self, _id: i64, _p: &DumpProgress) {
         *self.progress.lock().expect("lock") += 1;
     }
-    fn finished(&self, id: i64, outcome: Option<&billora_engine::backup::RunOutcome>) {
+    fn finished(&self, id: i64, outcome: Option<&billora_engine::run::RunOutcome>) {
         let status = outcome.map(|o| o.status.clone()).unwrap_or_default();
         self.finished.lock().expect("lock").push((id, status));
     }

@@ -5,10 +5,11 @@
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use billora_engine::backup::{run_schedule, RunControl, RunOptions, Trigger};
+use billora_engine::backup::{run_schedule, RunControl, RunOptions};
 use billora_engine::error::ErrorCode;
 use billora_engine::manifest::Manifest;
 use billora_engine::restore::{restore, RestoreMode, RestoreRequest};
+use billora_engine::run::Trigger;
 use billora_engine::schedule::{parse_request, NewSchedule};
 use billora_engine::secrets::MemorySecrets;
 use billora_engine::store::Store;
@@ -45,11 +46,7 @@ async fn schedule(store: &Store, body: serde_json::Value) -> i64 {
         .id
 }
 
-async fn run(
-    store: &Store,
-    secrets: &MemorySecrets,
-    id: i64,
-) -> billora_engine::backup::RunOutcome {
+async fn run(store: &Store, secrets: &MemorySecrets, id: i64) -> billora_engine::run::RunOutcome {
     run_schedule(
         store,
         secrets,

@@ -6,12 +6,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use billora_engine::backup::{run_schedule, RunControl, RunOptions, Trigger};
-use billora_engine::destination::copies::backup_file;
+use billora_engine::backup::{run_schedule, RunControl, RunOptions};
+use billora_engine::copies::backup_file;
 use billora_engine::destination::remote::Remote;
 use billora_engine::destination::{DestinationSettings, KnownHosts, NewDestination};
 use billora_engine::error::ErrorCode;
 use billora_engine::restore::{restore, RestoreMode, RestoreRequest};
+use billora_engine::run::Trigger;
 use billora_engine::schedule::{parse_request, NewSchedule};
 use billora_engine::secrets::{MemorySecrets, SecretStore};
 use billora_engine::store::Store;
@@ -108,7 +109,7 @@ async fn run_at(
     secrets: &MemorySecrets,
     id: i64,
     at: &str,
-) -> billora_engine::backup::RunOutcome {
+) -> billora_engine::run::RunOutcome {
     run_schedule(
         store,
         secrets,

@@ -6,9 +6,10 @@
 use std::io::Write;
 use std::sync::atomic::AtomicBool;
 
-use billora_engine::backup::{run_schedule, RunControl, RunOptions, Trigger};
+use billora_engine::backup::{run_schedule, RunControl, RunOptions};
 use billora_engine::error::ErrorCode;
 use billora_engine::restore::{restore, RestoreMode, RestoreRequest, RestoreSafety};
+use billora_engine::run::Trigger;
 use billora_engine::schedule::{parse_request, NewSchedule};
 use billora_engine::secrets::MemorySecrets;
 use billora_engine::store::Store;
@@ -41,7 +42,7 @@ async fn backup(
     store: &Store,
     secrets: &MemorySecrets,
     id: i64,
-) -> billora_engine::backup::RunOutcome {
+) -> billora_engine::run::RunOutcome {
     let outcome = run_schedule(
         store,
         secrets,
@@ -652,10 +653,9 @@ async fn replace_tenant_refuses_a_table_the_backup_does_not_have_and_a_tampered_
         serde_json::from_slice(&std::fs::read(&manifest_path).expect("manifest")).expect("json");
     manifest["tenant_id"] = json!(1);
     std::fs::write(&manifest_path, serde_json::to_vec(&manifest).expect("json")).expect("tamper");
-    let err =
-        billora_engine::destination::copies::backup_file(&store, &secrets, outcome.run_id, None)
-            .await
-            .expect_err("a tampered manifest is refused");
+    let err = billora_engine::copies::backup_file(&store, &secrets, outcome.run_id, None)
+        .await
+        .expect_err("a tampered manifest is refused");
     assert_eq!(
         err.code,
         ErrorCode::Corrupt,
@@ -754,10 +754,9 @@ async fn a_manifest_tampered_on_a_destination_is_refused() {
     let mut manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&remote_manifest).expect("remote manifest"))
             .expect("json");
-    let fetched =
-        billora_engine::destination::copies::backup_file(&store, &secrets, outcome.run_id, None)
-            .await
-            .expect("an untouched copy is fetched");
+    let fetched = billora_engine::copies::backup_file(&store, &secrets, outcome.run_id, None)
+        .await
+        .expect("an untouched copy is fetched");
     assert_eq!(
         fetched.fetched_from.as_deref(),
         Some("usb"),
@@ -770,10 +769,9 @@ async fn a_manifest_tampered_on_a_destination_is_refused() {
         serde_json::to_vec(&manifest).expect("json"),
     )
     .expect("tamper");
-    let err =
-        billora_engine::destination::copies::backup_file(&store, &secrets, outcome.run_id, None)
-            .await
-            .expect_err("a tampered remote manifest is refused");
+    let err = billora_engine::copies::backup_file(&store, &secrets, outcome.run_id, None)
+        .await
+        .expect_err("a tampered remote manifest is refused");
     assert_eq!(err.code, ErrorCode::Corrupt, "{err:?}");
     assert!(
         err.message.contains("`usb`") && err.message.contains("differs from the one recorded"),

@@ -190,7 +190,7 @@ async fn failing_schedule_notice(lang: Lang) -> billora_engine::notify::Notice {
 
 #[tokio::test]
 async fn a_good_backup_whose_copy_failed_is_reported_to_the_failure_list_per_destination() {
-    use billora_engine::destination::copies::CopyOutcome;
+    use billora_engine::run::CopyOutcome;
     let (_dir, store) = temp_store().await;
     let body = r#"{"name":"Nightly","cron_expression":"0 2 * * *","backup_type":"full","notify_on_failure":true}"#;
     let schedule = store

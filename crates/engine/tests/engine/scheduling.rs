@@ -5,8 +5,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use billora_engine::backup::Trigger;
 use billora_engine::notify::{NoticeKind, RecordingNotifier};
+use billora_engine::run::Trigger;
 use billora_engine::schedule::{parse_request, NewSchedule, Schedule};
 use billora_engine::scheduler::{
     decide, next_slot, overdue_since, Clock, Decision, Event, Scheduler, SchedulerConfig,

@@ -70,7 +70,7 @@ async fn a_new_connection_pins_the_certificate_on_first_use_and_refuses_another(
         &store,
         &secrets,
         id,
-        billora_engine::backup::Trigger::Manual,
+        billora_engine::run::Trigger::Manual,
         now(),
         &Default::default(),
         Default::default(),

@@ -9,6 +9,14 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+mod connections;
+mod copies;
+mod destinations;
+mod retention;
+mod runs;
+mod schedules;
+mod settings;
+
 use crate::error::Result;
 use crate::paths::create_private_dir;
 

@@ -12,107 +12,18 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use jiff::Timestamp;
-use serde::Serialize;
-use sqlx::Row;
 
-use super::remote::Remote;
-use super::Destination;
-use crate::artifact::{FinishedFile, MANIFEST_SUFFIX};
+use crate::artifact::FinishedFile;
+use crate::destination::remote::Remote;
+use crate::destination::Destination;
 use crate::error::{Error, ErrorCode, Result};
-use crate::history::RunError;
+use crate::manifest::MANIFEST_SUFFIX;
 use crate::retention::{plan, AppliedDeletion, RetentionPolicy, RunRecord};
+use crate::run::CopyOutcome;
 use crate::schedule::Schedule;
 use crate::secrets::SecretStore;
 use crate::store::Store;
 use crate::time;
-
-/// One copy of a run's backup on a destination, as the history shows it.
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CopyRecord {
-    pub id: i64,
-    pub run_id: i64,
-    pub destination: String,
-    /// The object's name on the destination (under its folder or prefix).
-    pub object_path: String,
-    /// `uploading`, `uploaded`, `failed`, `interrupted` or `cancelled`.
-    pub status: String,
-    pub size: Option<i64>,
-    pub duration_seconds: Option<f64>,
-    pub error: Option<RunError>,
-    pub created_at: String,
-    pub finished_at: Option<String>,
-    pub deleted_at: Option<String>,
-    pub deletion_reason: Option<String>,
-}
-
-/// What happened to one copy in a run (for the run's outcome and its notification).
-#[derive(Debug, Clone, Serialize)]
-pub struct CopyOutcome {
-    pub destination: String,
-    /// `uploaded`, `failed` or `cancelled`.
-    pub status: String,
-    pub size: Option<u64>,
-    pub error: Option<Error>,
-}
-
-fn record_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<CopyRecord> {
-    Ok(CopyRecord {
-        id: row.try_get("id")?,
-        run_id: row.try_get("run_id")?,
-        destination: row.try_get("destination_name")?,
-        object_path: row.try_get("object_path")?,
-        status: row.try_get("status")?,
-        size: row.try_get("size")?,
-        duration_seconds: row.try_get("duration_seconds")?,
-        error: RunError::from_row(row)?,
-        created_at: row.try_get("created_at")?,
-        finished_at: row.try_get("finished_at")?,
-        deleted_at: row.try_get("deleted_at")?,
-        deletion_reason: row.try_get("deletion_reason")?,
-    })
-}
-
-impl Store {
-    /// The copies of the given runs (all runs when `runs` is None), oldest first.
-    pub async fn copies(&self, run_id: Option<i64>) -> Result<Vec<CopyRecord>> {
-        let rows =
-            sqlx::query("SELECT * FROM copies WHERE (?1 IS NULL OR run_id = ?1) ORDER BY id")
-                .bind(run_id)
-                .fetch_all(self.pool())
-                .await?;
-        rows.iter().map(record_from_row).collect()
-    }
-
-    /// Start-up recovery of copies: an upload left `uploading` by a killed process becomes
-    /// `interrupted` (its partial object is removed at the next upload to that destination).
-    pub(crate) async fn recover_interrupted_copies(&self, now: Timestamp) -> Result<usize> {
-        let rows: Vec<(i64, Option<String>)> =
-            sqlx::query_as("SELECT id, lock_path FROM copies WHERE status = 'uploading'")
-                .fetch_all(self.pool())
-                .await?;
-        let mut changed = 0;
-        for (id, lock) in rows {
-            if lock
-                .as_deref()
-                .is_some_and(|l| crate::paths::lock_held(Path::new(l)))
-            {
-                continue;
-            }
-            changed += sqlx::query(
-                "UPDATE copies SET status = 'interrupted', finished_at = ?, error_code = 'Interrupted', \
-                 error_message = 'the upload was interrupted (the app or computer stopped during it)', \
-                 error_hint = 'the next run sends a new copy', lock_path = NULL WHERE id = ? AND status = 'uploading'",
-            )
-            .bind(time::to_stored(now))
-            .bind(id)
-            .execute(self.pool())
-            .await?
-            .rows_affected() as usize;
-        }
-        Ok(changed)
-    }
-}
 
 /// Sends a finished backup (and its manifest) to each destination of `schedule`, in order,
 /// recording each copy. Never fails the run: a destination's failure is its copy's outcome.
@@ -135,41 +46,28 @@ pub async fn send_copies(
             Ok(d) => (d.id, d.name.clone()),
             Err(_) => (0, name.clone()),
         };
-        let copy_id = sqlx::query(
-            "INSERT INTO copies (run_id, schedule_id, destination_id, destination_name, object_path, status, lock_path, created_at) \
-             VALUES (?, ?, ?, ?, ?, 'uploading', ?, ?)",
-        )
-        .bind(run_id)
-        .bind(schedule.id)
-        .bind(destination_id)
-        .bind(&destination_name)
-        .bind(&file.filename)
-        .bind(lock_path.display().to_string())
-        .bind(time::to_stored(now))
-        .execute(store.pool())
-        .await?
-        .last_insert_rowid();
+        let copy_id = store
+            .start_copy(
+                (run_id, schedule.id),
+                (destination_id, &destination_name),
+                &file.filename,
+                lock_path,
+                now,
+            )
+            .await?;
         let result = match destination {
             Ok(destination) => send_one(store, secrets, &destination, copy_id, file, cancel).await,
             Err(e) => Err(e),
         };
         let duration = started.elapsed().as_secs_f64();
-        let finished = time::to_stored(
-            now.checked_add(jiff::SignedDuration::from_secs_f64(duration))
-                .unwrap_or(now),
-        );
+        let finished = now
+            .checked_add(jiff::SignedDuration::from_secs_f64(duration))
+            .unwrap_or(now);
         let outcome = match result {
             Ok(size) => {
-                sqlx::query(
-                    "UPDATE copies SET status = 'uploaded', size = ?, duration_seconds = ?, finished_at = ?, \
-                     partial_path = NULL, lock_path = NULL WHERE id = ?",
-                )
-                .bind(size as i64)
-                .bind(duration)
-                .bind(&finished)
-                .bind(copy_id)
-                .execute(store.pool())
-                .await?;
+                store
+                    .finish_copy(copy_id, "uploaded", Some(size), (duration, finished), None)
+                    .await?;
                 CopyOutcome {
                     destination: destination_name,
                     status: "uploaded".into(),
@@ -184,19 +82,9 @@ pub async fn send_copies(
                     "failed"
                 };
                 tracing::warn!(run = run_id, destination = %destination_name, error = %err, "a copy failed");
-                sqlx::query(
-                    "UPDATE copies SET status = ?, duration_seconds = ?, finished_at = ?, error_code = ?, \
-                     error_message = ?, error_hint = ?, lock_path = NULL WHERE id = ?",
-                )
-                .bind(status)
-                .bind(duration)
-                .bind(&finished)
-                .bind(err.code.to_string())
-                .bind(&err.message)
-                .bind(&err.hint)
-                .bind(copy_id)
-                .execute(store.pool())
-                .await?;
+                store
+                    .finish_copy(copy_id, status, None, (duration, finished), Some(&err))
+                    .await?;
                 CopyOutcome {
                     destination: destination_name,
                     status: status.into(),
@@ -221,11 +109,7 @@ async fn send_one(
     let remote = Remote::open(destination, secrets)?;
     clean_leftovers(store, &remote, destination.id).await;
     if let Some(partial) = remote.partial_path(&file.filename) {
-        sqlx::query("UPDATE copies SET partial_path = ? WHERE id = ?")
-            .bind(partial)
-            .bind(copy_id)
-            .execute(store.pool())
-            .await?;
+        store.set_copy_partial(copy_id, Some(&partial)).await?;
     }
     let size = remote
         .send(&file.path, &file.filename, &file.sha256, cancel, &|_| {})
@@ -246,24 +130,17 @@ async fn send_one(
 /// Removes partial objects that interrupted uploads left on this destination (only the paths
 /// the history recorded). Best effort: a failure is retried at the next upload.
 async fn clean_leftovers(store: &Store, remote: &Remote, destination_id: i64) {
-    let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT id, partial_path FROM copies WHERE destination_id = ? AND partial_path IS NOT NULL \
-         AND status IN ('interrupted', 'failed', 'cancelled')",
-    )
-    .bind(destination_id)
-    .fetch_all(store.pool())
-    .await
-    .unwrap_or_default();
+    let rows = store
+        .partial_uploads(destination_id)
+        .await
+        .unwrap_or_default();
     for (id, partial) in rows {
         let deleted = remote.delete(&partial).await;
         if let Err(err) = &deleted {
             tracing::warn!(copy = id, error = %err, "cannot remove a partial upload yet");
         }
         if deleted.is_ok() {
-            let _ = sqlx::query("UPDATE copies SET partial_path = NULL WHERE id = ?")
-                .bind(id)
-                .execute(store.pool())
-                .await;
+            let _ = store.set_copy_partial(id, None).await;
         }
     }
 }
@@ -303,16 +180,7 @@ async fn retention_on(
         max_backups: destination.max_backups.or(schedule.max_backups),
         verified_only: schedule.verify_after_backup,
     };
-    type Row = (i64, i64, String, Option<String>, String, Option<String>);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT c.id, c.run_id, c.status, c.deleted_at, r.created_at, r.verification \
-         FROM copies c JOIN runs r ON r.id = c.run_id \
-         WHERE c.schedule_id = ? AND c.destination_id = ? ORDER BY c.id",
-    )
-    .bind(schedule.id)
-    .bind(destination.id)
-    .fetch_all(store.pool())
-    .await?;
+    let rows = store.copies_on(schedule.id, destination.id).await?;
     let mut records = Vec::with_capacity(rows.len());
     for (id, _, status, deleted_at, created_at, verification) in &rows {
         records.push(RunRecord {
@@ -337,10 +205,7 @@ async fn retention_on(
         let Some((_, run_id, ..)) = rows.iter().find(|r| r.0 == d.run_id) else {
             continue;
         };
-        let object: String = sqlx::query_scalar("SELECT object_path FROM copies WHERE id = ?")
-            .bind(d.run_id)
-            .fetch_one(store.pool())
-            .await?;
+        let object = store.copy_object(d.run_id).await?;
         let existed = remote.delete(&object).await?;
         let _ = remote.delete(&format!("{object}{MANIFEST_SUFFIX}")).await;
         let reason = if existed {
@@ -348,12 +213,7 @@ async fn retention_on(
         } else {
             format!("{} (the copy was already gone)", d.reason)
         };
-        sqlx::query("UPDATE copies SET deleted_at = ?, deletion_reason = ? WHERE id = ?")
-            .bind(time::to_stored(now))
-            .bind(&reason)
-            .bind(d.run_id)
-            .execute(store.pool())
-            .await?;
+        store.mark_copy_deleted(d.run_id, &reason, now).await?;
         out.push(AppliedDeletion {
             run_id: *run_id,
             filename: Some(object),
@@ -393,19 +253,7 @@ pub async fn backup_file(
     run_id: i64,
     from: Option<&str>,
 ) -> Result<BackupFile> {
-    type Row = (
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    );
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT status, file_path, checksum_sha256, deleted_at, details FROM runs WHERE id = ?",
-    )
-    .bind(run_id)
-    .fetch_optional(store.pool())
-    .await?;
+    let row = store.run_backup(run_id).await?;
     let (status, path, sha256, deleted_at, details) =
         row.ok_or_else(|| Error::not_found(format!("there is no history entry {run_id}")))?;
     if status != "success" {
@@ -425,14 +273,7 @@ pub async fn backup_file(
             });
         }
     }
-    let copies: Vec<(String, String)> = sqlx::query_as(
-        "SELECT destination_name, object_path FROM copies WHERE run_id = ? AND status = 'uploaded' \
-         AND deleted_at IS NULL AND (?2 IS NULL OR destination_name = ?2 COLLATE NOCASE) ORDER BY id",
-    )
-    .bind(run_id)
-    .bind(from)
-    .fetch_all(store.pool())
-    .await?;
+    let copies = store.uploaded_copies(run_id, from).await?;
     if copies.is_empty() {
         return Err(match from {
             Some(name) => Error::invalid(
@@ -484,7 +325,7 @@ async fn fetch_one(
     let dir = store
         .data_dir()
         .join("fetched")
-        .join(format!("{run_id}-{}", crate::verify::random_suffix()));
+        .join(format!("{run_id}-{}", crate::paths::random_suffix()));
     crate::paths::create_private_dir(&dir)?;
     // From here the folder is removed when `file` is dropped, on every path.
     let mut file = BackupFile {

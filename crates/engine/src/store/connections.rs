@@ -1,0 +1,254 @@
+//! The connection profiles table; passwords stay in the keyring, pinned certificates here.
+
+#[allow(unused_imports)]
+use crate::connection::*;
+use crate::error::{Error, ErrorCode, Result};
+use crate::secrets::{PasswordSource, SecretStore};
+use crate::store::Store;
+use crate::time;
+use jiff::Timestamp;
+use sqlx::Row;
+use std::path::PathBuf;
+
+fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ConnectionProfile> {
+    let port: i64 = row.try_get("port")?;
+    Ok(ConnectionProfile {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        host: row.try_get("host")?,
+        port: u16::try_from(port).unwrap_or(3306),
+        username: row.try_get("username")?,
+        database: row.try_get("database_name")?,
+        tls_mode: TlsMode::from_stored(row.try_get("tls_mode")?)?,
+        tls_ca_file: row
+            .try_get::<Option<String>, _>("tls_ca_file")?
+            .map(PathBuf::from),
+        tls_pin: row.try_get("tls_pin")?,
+        tenant_column: row.try_get("tenant_column")?,
+        tenant_root_table: row.try_get("tenant_root_table")?,
+        password_source: PasswordSource::from_stored(row.try_get("password_source")?)?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+impl Store {
+    /// Adds a profile. With the keyring source, `password` goes to `secrets` first: if the
+    /// keyring refuses, nothing is stored.
+    pub async fn add_connection(
+        &self,
+        request: NewConnection,
+        password: Option<&str>,
+        secrets: &dyn SecretStore,
+        now: Timestamp,
+    ) -> Result<ConnectionProfile> {
+        request.validate()?;
+        let name = request.name.trim().to_owned();
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM connections WHERE name = ?")
+            .bind(&name)
+            .fetch_optional(self.pool())
+            .await?;
+        if exists.is_some() {
+            return Err(Error::new(
+                ErrorCode::Conflict,
+                format!("a connection named `{name}` already exists"),
+            )
+            .with_field("name")
+            .with_hint("remove it first, or choose another name"));
+        }
+        let source = request
+            .password_source
+            .clone()
+            .unwrap_or(PasswordSource::Keyring);
+        if source == PasswordSource::Keyring {
+            let password = password.ok_or_else(|| {
+                Error::invalid("password", "a password is needed")
+                    .with_hint("pass it on stdin with --password-stdin")
+            })?;
+            secrets.set(&secret_key(&name), password)?;
+        }
+        let now_text = time::to_stored(now);
+        let result = sqlx::query(
+            "INSERT INTO connections (name, host, port, username, database_name, tls_mode, tls_ca_file, \
+             tls_pin, tenant_column, tenant_root_table, password_source, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&name)
+        .bind(request.host.trim())
+        .bind(i64::from(request.port.unwrap_or(3306)))
+        .bind(&request.username)
+        .bind(&request.database)
+        .bind(request.tls_mode.unwrap_or_default().as_str())
+        .bind(request.tls_ca_file.as_ref().map(|p| p.display().to_string()))
+        .bind(
+            request
+                .tls_pin
+                .as_deref()
+                .map(|p| crate::tls::normalize_fingerprint("tls_pin", p))
+                .transpose()?,
+        )
+        .bind(request.tenant_column.as_deref().unwrap_or("tenant_id"))
+        .bind(request.tenant_root_table.as_deref().unwrap_or("tenants"))
+        .bind(source.to_stored())
+        .bind(&now_text)
+        .bind(&now_text)
+        .execute(self.pool())
+        .await;
+        if let Err(err) = result {
+            if source == PasswordSource::Keyring {
+                let _ = secrets.delete(&secret_key(&name));
+            }
+            return Err(err.into());
+        }
+        self.get_connection(&name).await
+    }
+
+    pub async fn list_connections(&self) -> Result<Vec<ConnectionProfile>> {
+        let rows = sqlx::query("SELECT * FROM connections ORDER BY id")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    pub async fn get_connection(&self, name: &str) -> Result<ConnectionProfile> {
+        let row = sqlx::query("SELECT * FROM connections WHERE name = ?")
+            .bind(name)
+            .fetch_optional(self.pool())
+            .await?;
+        match row {
+            Some(row) => from_row(&row),
+            None => Err(
+                Error::not_found(format!("there is no connection named `{name}`"))
+                    .with_field("connection")
+                    .with_hint("`billora-backup connection list` shows them"),
+            ),
+        }
+    }
+
+    /// The profile a schedule uses: the named one, or the only one when it names none.
+    pub async fn resolve_connection(&self, name: Option<&str>) -> Result<ConnectionProfile> {
+        if let Some(name) = name {
+            return self.get_connection(name).await;
+        }
+        let mut all = self.list_connections().await?;
+        match all.len() {
+            1 => Ok(all.remove(0)),
+            0 => Err(Error::new(
+                ErrorCode::NotFound,
+                "no database connection has been added yet",
+            )
+            .with_field("connection")
+            .with_hint("add one with `billora-backup connection add`")),
+            _ => Err(Error::invalid(
+                "connection",
+                "there are several connections; the schedule must name one",
+            )),
+        }
+    }
+
+    /// After a successful connection with `target`: a `pinned` profile without a pin yet
+    /// (new, or saved as `preferred` by an older version) takes the certificate the server
+    /// presented, or switches to verify-identity when the system's roots accept it. Returns
+    /// a sentence saying what was recorded, or `None` when nothing changed.
+    pub async fn pin_on_first_use(
+        &self,
+        profile: &ConnectionProfile,
+        target: &ServerTarget,
+        now: Timestamp,
+    ) -> Result<Option<String>> {
+        if profile.tls_mode != TlsMode::Pinned || profile.tls_pin.is_some() {
+            return Ok(None);
+        }
+        let Some(seen) = target.seen_certificate() else {
+            return Ok(None);
+        };
+        let (mode, pin, notice) = if seen.trusted_by_system {
+            (
+                TlsMode::VerifyIdentity,
+                None,
+                format!(
+                    "connection `{}`: the server's certificate is trusted by this computer for {}; \
+                     its identity is checked from now on (TLS mode verify-identity)",
+                    profile.name, profile.host
+                ),
+            )
+        } else {
+            (
+                TlsMode::Pinned,
+                Some(seen.sha256.clone()),
+                format!(
+                    "connection `{}`: the server's certificate SHA-256 {} is now pinned; a different \
+                     certificate will be refused",
+                    profile.name, seen.sha256
+                ),
+            )
+        };
+        let updated = sqlx::query(
+            "UPDATE connections SET tls_mode = ?, tls_pin = ?, updated_at = ? \
+             WHERE id = ? AND tls_mode = 'pinned' AND tls_pin IS NULL",
+        )
+        .bind(mode.as_str())
+        .bind(pin)
+        .bind(time::to_stored(now))
+        .bind(profile.id)
+        .execute(self.pool())
+        .await?;
+        Ok((updated.rows_affected() > 0).then(|| {
+            tracing::info!("{notice}");
+            notice
+        }))
+    }
+
+    /// Accepts a server certificate for a profile: TLS mode `pinned` with this fingerprint
+    /// (after the server's certificate was replaced on purpose).
+    pub async fn trust_certificate(
+        &self,
+        name: &str,
+        fingerprint: &str,
+        now: Timestamp,
+    ) -> Result<ConnectionProfile> {
+        let pin = crate::tls::normalize_fingerprint("fingerprint", fingerprint)?;
+        let profile = self.get_connection(name).await?;
+        sqlx::query(
+            "UPDATE connections SET tls_mode = 'pinned', tls_pin = ?, tls_ca_file = NULL, updated_at = ? WHERE id = ?",
+        )
+        .bind(&pin)
+        .bind(time::to_stored(now))
+        .bind(profile.id)
+        .execute(self.pool())
+        .await?;
+        self.get_connection(name).await
+    }
+
+    /// Removes a profile and its keyring password. Refused while a schedule uses it.
+    pub async fn remove_connection(
+        &self,
+        name: &str,
+        secrets: &dyn SecretStore,
+    ) -> Result<ConnectionProfile> {
+        let profile = self.get_connection(name).await?;
+        let users: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM schedules WHERE connection = ? ORDER BY id")
+                .bind(&profile.name)
+                .fetch_all(self.pool())
+                .await?;
+        if !users.is_empty() {
+            return Err(Error::new(
+                ErrorCode::Conflict,
+                format!(
+                    "the connection `{name}` is used by the schedule(s) {}",
+                    users.join(", ")
+                ),
+            )
+            .with_hint("change or delete those schedules first"));
+        }
+        if profile.password_source == PasswordSource::Keyring {
+            secrets.delete(&secret_key(&profile.name))?;
+        }
+        sqlx::query("DELETE FROM connections WHERE id = ?")
+            .bind(profile.id)
+            .execute(self.pool())
+            .await?;
+        Ok(profile)
+    }
+}

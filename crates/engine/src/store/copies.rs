@@ -1,0 +1,201 @@
+//! The copies table: which run was sent to which destination, and where it is now.
+
+use crate::error::{Error, Result};
+#[allow(unused_imports)]
+use crate::history::CopyRecord;
+use crate::store::Store;
+use crate::time;
+use jiff::Timestamp;
+use sqlx::Row;
+use std::path::Path;
+
+fn record_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<CopyRecord> {
+    Ok(CopyRecord {
+        id: row.try_get("id")?,
+        run_id: row.try_get("run_id")?,
+        destination: row.try_get("destination_name")?,
+        object_path: row.try_get("object_path")?,
+        status: row.try_get("status")?,
+        size: row.try_get("size")?,
+        duration_seconds: row.try_get("duration_seconds")?,
+        error: super::runs::run_error(row)?,
+        created_at: row.try_get("created_at")?,
+        finished_at: row.try_get("finished_at")?,
+        deleted_at: row.try_get("deleted_at")?,
+        deletion_reason: row.try_get("deletion_reason")?,
+    })
+}
+
+impl Store {
+    /// The copies of the given runs (all runs when `runs` is None), oldest first.
+    pub async fn copies(&self, run_id: Option<i64>) -> Result<Vec<CopyRecord>> {
+        let rows =
+            sqlx::query("SELECT * FROM copies WHERE (?1 IS NULL OR run_id = ?1) ORDER BY id")
+                .bind(run_id)
+                .fetch_all(self.pool())
+                .await?;
+        rows.iter().map(record_from_row).collect()
+    }
+
+    /// Start-up recovery of copies: an upload left `uploading` by a killed process becomes
+    /// `interrupted` (its partial object is removed at the next upload to that destination).
+    pub(crate) async fn recover_interrupted_copies(&self, now: Timestamp) -> Result<usize> {
+        let rows: Vec<(i64, Option<String>)> =
+            sqlx::query_as("SELECT id, lock_path FROM copies WHERE status = 'uploading'")
+                .fetch_all(self.pool())
+                .await?;
+        let mut changed = 0;
+        for (id, lock) in rows {
+            if lock
+                .as_deref()
+                .is_some_and(|l| crate::paths::lock_held(Path::new(l)))
+            {
+                continue;
+            }
+            changed += sqlx::query(
+                "UPDATE copies SET status = 'interrupted', finished_at = ?, error_code = 'Interrupted', \
+                 error_message = 'the upload was interrupted (the app or computer stopped during it)', \
+                 error_hint = 'the next run sends a new copy', lock_path = NULL WHERE id = ? AND status = 'uploading'",
+            )
+            .bind(time::to_stored(now))
+            .bind(id)
+            .execute(self.pool())
+            .await?
+            .rows_affected() as usize;
+        }
+        Ok(changed)
+    }
+
+    /// Records a copy as started (`uploading`), with the run's lock file.
+    pub async fn start_copy(
+        &self,
+        (run_id, schedule_id): (i64, i64),
+        (destination_id, destination_name): (i64, &str),
+        object_path: &str,
+        lock_path: &Path,
+        now: Timestamp,
+    ) -> Result<i64> {
+        Ok(sqlx::query(
+            "INSERT INTO copies (run_id, schedule_id, destination_id, destination_name, object_path, status, lock_path, created_at) \
+             VALUES (?, ?, ?, ?, ?, 'uploading', ?, ?)",
+        )
+        .bind(run_id)
+        .bind(schedule_id)
+        .bind(destination_id)
+        .bind(destination_name)
+        .bind(object_path)
+        .bind(lock_path.display().to_string())
+        .bind(time::to_stored(now))
+        .execute(self.pool())
+        .await?
+        .last_insert_rowid())
+    }
+
+    /// A copy's end: `uploaded` with its size, or `failed`/`cancelled` with the error.
+    pub async fn finish_copy(
+        &self,
+        copy_id: i64,
+        status: &str,
+        size: Option<u64>,
+        (duration, finished): (f64, Timestamp),
+        err: Option<&Error>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE copies SET status = ?, size = COALESCE(?, size), duration_seconds = ?, finished_at = ?, \
+             error_code = ?, error_message = ?, error_hint = ?, lock_path = NULL, \
+             partial_path = CASE WHEN ?1 = 'uploaded' THEN NULL ELSE partial_path END WHERE id = ?",
+        )
+        .bind(status)
+        .bind(size.map(|s| s as i64))
+        .bind(duration)
+        .bind(time::to_stored(finished))
+        .bind(err.map(|e| e.code.to_string()))
+        .bind(err.map(|e| e.message.clone()))
+        .bind(err.and_then(|e| e.hint.clone()))
+        .bind(copy_id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Where an unfinished upload may have left a partial object (None once it is gone).
+    pub async fn set_copy_partial(&self, copy_id: i64, partial: Option<&str>) -> Result<()> {
+        sqlx::query("UPDATE copies SET partial_path = ? WHERE id = ?")
+            .bind(partial)
+            .bind(copy_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Partial objects that interrupted uploads left on a destination: (copy id, path).
+    pub async fn partial_uploads(&self, destination_id: i64) -> Result<Vec<(i64, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, partial_path FROM copies WHERE destination_id = ? AND partial_path IS NOT NULL \
+             AND status IN ('interrupted', 'failed', 'cancelled')",
+        )
+        .bind(destination_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// A schedule's copies on one destination, for retention: (copy id, run id, status,
+    /// deleted at, the run's created at, the run's verification).
+    #[allow(clippy::type_complexity)]
+    pub async fn copies_on(
+        &self,
+        schedule_id: i64,
+        destination_id: i64,
+    ) -> Result<Vec<(i64, i64, String, Option<String>, String, Option<String>)>> {
+        Ok(sqlx::query_as(
+            "SELECT c.id, c.run_id, c.status, c.deleted_at, r.created_at, r.verification \
+             FROM copies c JOIN runs r ON r.id = c.run_id \
+             WHERE c.schedule_id = ? AND c.destination_id = ? ORDER BY c.id",
+        )
+        .bind(schedule_id)
+        .bind(destination_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn copy_object(&self, copy_id: i64) -> Result<String> {
+        Ok(
+            sqlx::query_scalar("SELECT object_path FROM copies WHERE id = ?")
+                .bind(copy_id)
+                .fetch_one(self.pool())
+                .await?,
+        )
+    }
+
+    pub async fn mark_copy_deleted(
+        &self,
+        copy_id: i64,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        sqlx::query("UPDATE copies SET deleted_at = ?, deletion_reason = ? WHERE id = ?")
+            .bind(time::to_stored(now))
+            .bind(reason)
+            .bind(copy_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// A run's uploaded copies that still exist (on `from` only, when given): (destination,
+    /// object path), oldest first.
+    pub async fn uploaded_copies(
+        &self,
+        run_id: i64,
+        from: Option<&str>,
+    ) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT destination_name, object_path FROM copies WHERE run_id = ? AND status = 'uploaded' \
+             AND deleted_at IS NULL AND (?2 IS NULL OR destination_name = ?2 COLLATE NOCASE) ORDER BY id",
+        )
+        .bind(run_id)
+        .bind(from)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}

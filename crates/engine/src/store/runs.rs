@@ -1,0 +1,390 @@
+//! The runs table (history): what ran, when, how it ended.
+
+use crate::error::{Error, Result};
+#[allow(unused_imports)]
+use crate::history::*;
+use crate::run::RunError;
+use crate::schedule::Schedule;
+use crate::store::Store;
+use crate::time;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ZonedDateTime};
+use sqlx::Row;
+use std::path::{Path, PathBuf};
+
+fn from_row(row: &sqlx::sqlite::SqliteRow, tz: &TimeZone) -> Result<Run> {
+    let zoned = |col: &str| -> Result<Option<ZonedDateTime>> {
+        let text: Option<String> = row.try_get(col)?;
+        text.map(|t| time::from_stored(&t).map(|ts| ts.to_zoned_datetime(tz.clone())))
+            .transpose()
+    };
+    let error = run_error(row)?;
+    Ok(Run {
+        id: row.try_get("id")?,
+        schedule_id: row.try_get("schedule_id")?,
+        schedule_name: row.try_get("schedule_name")?,
+        backup_type: row.try_get("backup_type")?,
+        tenant_id: row.try_get("tenant_id")?,
+        trigger: row.try_get("trigger")?,
+        status: row.try_get("status")?,
+        filename: row.try_get("filename")?,
+        file_size: row.try_get("file_size")?,
+        checksum_sha256: row.try_get("checksum_sha256")?,
+        duration_seconds: row.try_get("duration_seconds")?,
+        error,
+        created_at: zoned("created_at")?
+            .ok_or_else(|| Error::new(crate::ErrorCode::Store, "run without created_at"))?,
+        finished_at: zoned("finished_at")?,
+        deleted_at: zoned("deleted_at")?,
+        deletion_reason: row.try_get("deletion_reason")?,
+        note: row.try_get("note")?,
+        notification: row.try_get("notification")?,
+        verification: row.try_get("verification")?,
+        copies: Vec::new(),
+    })
+}
+
+impl Store {
+    /// Records a slot that did not run (still running, or missed with catch-up off).
+    pub async fn record_skipped(
+        &self,
+        schedule: &crate::schedule::Schedule,
+        now: jiff::Timestamp,
+        reason: &str,
+    ) -> Result<i64> {
+        let done = sqlx::query(
+            "INSERT INTO runs (schedule_id, schedule_name, backup_type, tenant_id, trigger, status, note, created_at, finished_at) \
+             VALUES (?, ?, ?, ?, 'scheduled', 'skipped', ?, ?, ?)",
+        )
+        .bind(schedule.id)
+        .bind(&schedule.name)
+        .bind(schedule.backup_type.as_str())
+        .bind(schedule.tenant_id)
+        .bind(reason)
+        .bind(time::to_stored(now))
+        .bind(time::to_stored(now))
+        .execute(self.pool())
+        .await?;
+        Ok(done.last_insert_rowid())
+    }
+
+    /// Start-up recovery: runs left `running` by a crash, a power loss or `kill -9` become
+    /// `interrupted`, and their partial files are removed. A run whose partial file is still
+    /// locked belongs to a live process and is left alone. Returns the ids it changed.
+    pub async fn recover_interrupted(&self, now: jiff::Timestamp) -> Result<Vec<i64>> {
+        type Running = (i64, Option<String>, Option<i64>, Option<String>);
+        let running: Vec<Running> = sqlx::query_as(
+            "SELECT id, file_path, schedule_id, lock_path FROM runs WHERE status = 'running'",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut changed = Vec::new();
+        for (id, path, schedule_id, lock) in running {
+            // A live run holds its lock from start to end (and its partial file while writing).
+            if lock
+                .as_deref()
+                .is_some_and(|l| crate::paths::lock_held(std::path::Path::new(l)))
+            {
+                continue;
+            }
+            if let Some(path) = &path {
+                let path = std::path::Path::new(path);
+                if crate::artifact::partial_in_use(path) {
+                    continue;
+                }
+                if path
+                    .to_string_lossy()
+                    .ends_with(crate::artifact::PARTIAL_SUFFIX)
+                {
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+            if let Some(lock) = &lock {
+                let _ = std::fs::remove_file(lock);
+            }
+            let done = sqlx::query(
+                "UPDATE runs SET status = 'interrupted', file_path = NULL, file_size = NULL, finished_at = ?, \
+                 error_code = 'Interrupted', error_message = 'the backup was interrupted (the app or computer stopped during the run)', \
+                 error_hint = 'the next scheduled run will make a new backup', lock_path = NULL WHERE id = ? AND status = 'running'",
+            )
+            .bind(time::to_stored(now))
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+            if done.rows_affected() == 1 {
+                changed.push(id);
+                if let Some(schedule_id) = schedule_id {
+                    sqlx::query(
+                        "UPDATE schedules SET failed_count = failed_count + 1 WHERE id = ?",
+                    )
+                    .bind(schedule_id)
+                    .execute(self.pool())
+                    .await?;
+                }
+            }
+        }
+        self.recover_interrupted_copies(now).await?;
+        Ok(changed)
+    }
+
+    /// The history, newest first, optionally only one schedule's runs (deleted schedules too).
+    pub async fn list_history(&self, schedule_id: Option<i64>) -> Result<Vec<Run>> {
+        if let Some(id) = schedule_id {
+            if id <= 0 {
+                return Err(Error::invalid(
+                    "schedule_id",
+                    format!("schedule_id must be a positive number, not {id}"),
+                ));
+            }
+        }
+        let rows = sqlx::query(
+            "SELECT * FROM runs WHERE (?1 IS NULL OR schedule_id = ?1) ORDER BY created_at DESC, id DESC",
+        )
+        .bind(schedule_id)
+        .fetch_all(self.pool())
+        .await?;
+        let tz = TimeZone::try_system().unwrap_or(TimeZone::UTC);
+        let mut runs: Vec<Run> = rows
+            .iter()
+            .map(|row| from_row(row, &tz))
+            .collect::<Result<_>>()?;
+        let mut copies = self.copies(None).await?;
+        if !copies.is_empty() {
+            for run in &mut runs {
+                let (mine, rest): (Vec<_>, Vec<_>) =
+                    copies.into_iter().partition(|c| c.run_id == run.id);
+                run.copies = mine;
+                copies = rest;
+            }
+        }
+        Ok(runs)
+    }
+
+    /// Records a run as started (`running`), with the lock file that proves it alive.
+    pub async fn start_run(
+        &self,
+        schedule: &Schedule,
+        trigger: &str,
+        note: Option<String>,
+        now: Timestamp,
+        lock_path: &Path,
+    ) -> Result<i64> {
+        Ok(sqlx::query(
+            "INSERT INTO runs (schedule_id, schedule_name, backup_type, tenant_id, trigger, note, status, created_at, lock_path) \
+             VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+        )
+        .bind(schedule.id)
+        .bind(&schedule.name)
+        .bind(schedule.backup_type.as_str())
+        .bind(schedule.tenant_id)
+        .bind(trigger)
+        .bind(note)
+        .bind(time::to_stored(now))
+        .bind(lock_path.display().to_string())
+        .execute(self.pool())
+        .await?
+        .last_insert_rowid())
+    }
+
+    pub async fn set_run_note(&self, run_id: i64, note: &str) -> Result<()> {
+        sqlx::query("UPDATE runs SET note = ? WHERE id = ?")
+            .bind(note)
+            .bind(run_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// The file a running backup writes (its partial name until it is whole).
+    pub async fn set_run_file(&self, run_id: i64, filename: &str, path: &Path) -> Result<()> {
+        sqlx::query("UPDATE runs SET filename = ?, file_path = ? WHERE id = ?")
+            .bind(filename)
+            .bind(path.display().to_string())
+            .bind(run_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// A run that ended with its backup whole; the schedule's success count and last run.
+    pub async fn finish_run_success(
+        &self,
+        run_id: i64,
+        schedule_id: i64,
+        file: &crate::artifact::FinishedFile,
+        (duration, finished_at): (f64, Timestamp),
+        (warnings, details): (&str, &str),
+        now: Timestamp,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE runs SET status = 'success', filename = ?, file_path = ?, file_size = ?, checksum_sha256 = ?, \
+             duration_seconds = ?, finished_at = ?, warnings = ?, details = ?, lock_path = NULL WHERE id = ?",
+        )
+        .bind(&file.filename)
+        .bind(file.path.display().to_string())
+        .bind(file.size as i64)
+        .bind(&file.sha256)
+        .bind(duration)
+        .bind(time::to_stored(finished_at))
+        .bind(warnings)
+        .bind(details)
+        .bind(run_id)
+        .execute(self.pool())
+        .await?;
+        sqlx::query(
+            "UPDATE schedules SET last_run_at = ?, success_count = success_count + 1 WHERE id = ?",
+        )
+        .bind(time::to_stored(now))
+        .bind(schedule_id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// A run that failed or was cancelled (`status`); only failures count as failed.
+    pub async fn finish_run_failed(
+        &self,
+        run_id: i64,
+        schedule_id: i64,
+        status: &str,
+        (duration, finished_at): (f64, Timestamp),
+        err: &Error,
+        now: Timestamp,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE runs SET status = ?, file_path = NULL, file_size = NULL, duration_seconds = ?, finished_at = ?, \
+             error_code = ?, error_message = ?, error_hint = ?, lock_path = NULL WHERE id = ?",
+        )
+        .bind(status)
+        .bind(duration)
+        .bind(time::to_stored(finished_at))
+        .bind(err.code.to_string())
+        .bind(&err.message)
+        .bind(&err.hint)
+        .bind(run_id)
+        .execute(self.pool())
+        .await?;
+        let column = if status == "failed" {
+            "failed_count = failed_count + 1,"
+        } else {
+            ""
+        };
+        sqlx::query(&format!(
+            "UPDATE schedules SET {column} last_run_at = ? WHERE id = ?"
+        ))
+        .bind(time::to_stored(now))
+        .bind(schedule_id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The backup file and checksum a history entry recorded, for restore.
+    pub async fn run_file(&self, run_id: i64) -> Result<(PathBuf, Option<String>)> {
+        type Row = (String, Option<String>, Option<String>, Option<String>);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT status, file_path, checksum_sha256, deleted_at FROM runs WHERE id = ?",
+        )
+        .bind(run_id)
+        .fetch_optional(self.pool())
+        .await?;
+        match row {
+            None => Err(Error::not_found(format!(
+                "there is no history entry {run_id}"
+            ))),
+            Some((status, _, _, _)) if status != "success" => Err(Error::invalid(
+                "history_id",
+                format!("history entry {run_id} is `{status}`, not a successful backup"),
+            )),
+            Some((_, _, _, Some(_))) => Err(Error::invalid(
+                "history_id",
+                format!("the backup of entry {run_id} was deleted"),
+            )),
+            Some((_, Some(path), checksum, None)) => Ok((PathBuf::from(path), checksum)),
+            Some(_) => Err(Error::invalid(
+                "history_id",
+                format!("history entry {run_id} has no file"),
+            )),
+        }
+    }
+
+    /// The schedule a run belonged to (None when the schedule was deleted).
+    pub async fn run_schedule_id(&self, run_id: i64) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT schedule_id FROM runs WHERE id = ?")
+                .bind(run_id)
+                .fetch_optional(self.pool())
+                .await?
+                .flatten(),
+        )
+    }
+
+    /// The outcome of a run's test restore.
+    pub async fn set_verification(&self, run_id: i64, status: &str, now: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE runs SET verification = ?, verified_at = ? WHERE id = ?")
+            .bind(status)
+            .bind(time::to_stored(now))
+            .bind(run_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// When the schedule's newest successful backup was made.
+    pub async fn newest_success(&self, schedule_id: i64) -> Result<Option<Timestamp>> {
+        let newest: Option<String> = sqlx::query_scalar(
+            "SELECT MAX(created_at) FROM runs WHERE schedule_id = ? AND status = 'success'",
+        )
+        .bind(schedule_id)
+        .fetch_one(self.pool())
+        .await?;
+        newest.map(|t| time::from_stored(&t)).transpose()
+    }
+
+    /// How the run's notification went (`sent`, or `failed: …`).
+    pub async fn set_notification(&self, run_id: i64, status: &str) -> Result<()> {
+        sqlx::query("UPDATE runs SET notification = ? WHERE id = ?")
+            .bind(status)
+            .bind(run_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// What a restore needs of a run: (status, file path, SHA-256, deleted at, manifest).
+    #[allow(clippy::type_complexity)]
+    pub async fn run_backup(
+        &self,
+        run_id: i64,
+    ) -> Result<
+        Option<(
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        )>,
+    > {
+        Ok(sqlx::query_as(
+            "SELECT status, file_path, checksum_sha256, deleted_at, details FROM runs WHERE id = ?",
+        )
+        .bind(run_id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+}
+
+/// The error a row records in `error_code`, `error_message`, `error_hint` (runs, copies).
+pub(crate) fn run_error(row: &sqlx::sqlite::SqliteRow) -> Result<Option<RunError>> {
+    let code: Option<String> = row.try_get("error_code")?;
+    Ok(match code {
+        Some(code) => Some(RunError {
+            code,
+            message: row
+                .try_get::<Option<String>, _>("error_message")?
+                .unwrap_or_default(),
+            hint: row.try_get("error_hint")?,
+        }),
+        None => None,
+    })
+}
