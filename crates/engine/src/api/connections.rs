@@ -1,0 +1,105 @@
+//! Database connection profiles: add, test (and pin on first use), trust, remove.
+
+use serde::Deserialize;
+
+use super::{blocking, Api};
+use crate::connection::{
+    check_connection, ConnectionCheck, ConnectionProfile, NewConnection, ServerTarget,
+};
+use crate::error::{Error, ErrorCode, Result};
+
+/// Adds a connection profile; the password goes to the OS keyring only.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct AddConnectionRequest {
+    pub connection: NewConnection,
+    pub password: String,
+}
+
+/// Pins a server certificate for a connection (after its certificate was replaced on purpose).
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct TrustCertificateRequest {
+    pub connection: String,
+    /// The SHA-256 fingerprint (`AA:BB:…`) the refusal showed.
+    pub fingerprint: String,
+}
+
+/// Tests a connection before it is saved (the first-run wizard).
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct TestDraftRequest {
+    pub connection: NewConnection,
+    pub password: String,
+}
+
+impl Api {
+    pub async fn list_connections(&self) -> Result<Vec<ConnectionProfile>> {
+        self.store.list_connections().await
+    }
+
+    pub async fn add_connection(&self, request: AddConnectionRequest) -> Result<ConnectionProfile> {
+        if request.password.is_empty() {
+            return Err(Error::invalid(
+                "password",
+                "enter the database user's password",
+            ));
+        }
+        self.store
+            .add_connection(
+                request.connection,
+                Some(&request.password),
+                &*self.secrets,
+                self.now(),
+            )
+            .await
+    }
+
+    /// Connects with a saved profile: server version, tables, the certificate, missing
+    /// privileges. A profile not pinned yet is pinned now (the check's notices say so).
+    pub async fn test_connection(&self, name: String) -> Result<ConnectionCheck> {
+        let profile = self.store.get_connection(&name).await?;
+        let target = ServerTarget::new(&profile, &*self.secrets)?;
+        let probe = target.clone();
+        let mut check = blocking(move || check_connection(&probe)).await?;
+        if let Some(notice) = self
+            .store
+            .pin_on_first_use(&profile, &target, self.now())
+            .await?
+        {
+            check.notices.push(notice);
+        }
+        Ok(check)
+    }
+
+    /// Accepts a server's new certificate for a profile (pins this fingerprint).
+    pub async fn trust_certificate(
+        &self,
+        request: TrustCertificateRequest,
+    ) -> Result<ConnectionProfile> {
+        self.store
+            .trust_certificate(&request.connection, &request.fingerprint, self.now())
+            .await
+    }
+
+    /// Connects with a profile that is not saved yet.
+    pub async fn test_draft(&self, request: TestDraftRequest) -> Result<ConnectionCheck> {
+        request.connection.validate()?;
+        let target = ServerTarget::from_draft(&request.connection, request.password);
+        // Point the form at the field to fix.
+        blocking(move || check_connection(&target))
+            .await
+            .map_err(|e| match e.code {
+                ErrorCode::AuthFailed => e.with_field("password"),
+                ErrorCode::Unreachable => e.with_field("host"),
+                _ => e,
+            })
+    }
+
+    pub async fn remove_connection(&self, name: String) -> Result<ConnectionProfile> {
+        self.store.remove_connection(&name, &*self.secrets).await
+    }
+}

@@ -1,0 +1,59 @@
+//! The history screen: runs filtered by schedule and status, and a run's backup file.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::Api;
+use crate::error::{Error, Result};
+use crate::history::Run;
+
+/// Filters of the history screen.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub schedule_id: Option<i64>,
+    /// `success`, `failed`, `interrupted`, `cancelled`, `skipped` or `running`.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub status: Option<String>,
+}
+
+impl Api {
+    pub async fn list_history(&self, query: HistoryQuery) -> Result<Vec<Run>> {
+        const STATUSES: [&str; 7] = [
+            "running",
+            "success",
+            "failed",
+            "interrupted",
+            "cancelled",
+            "skipped",
+            "deleted",
+        ];
+        if let Some(status) = &query.status {
+            if !STATUSES.contains(&status.as_str()) {
+                return Err(Error::invalid(
+                    "status",
+                    format!(
+                        "unknown status `{status}`; use one of {}",
+                        STATUSES.join(", ")
+                    ),
+                ));
+            }
+        }
+        let runs = self.store.list_history(query.schedule_id).await?;
+        Ok(match query.status {
+            None => runs,
+            Some(status) => runs.into_iter().filter(|r| r.status == status).collect(),
+        })
+    }
+
+    /// The backup file of a history entry, for "show in folder".
+    pub async fn backup_file(&self, run_id: i64) -> Result<PathBuf> {
+        let (file, _) = self.store.run_file(run_id).await?;
+        Ok(file)
+    }
+}

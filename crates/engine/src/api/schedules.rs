@@ -1,0 +1,162 @@
+//! The original spec's schedule operations (list, create, update, delete, toggle, run now),
+//! pausing, the editor's previews, and a schedule's passphrase.
+
+use serde::{Deserialize, Serialize};
+
+use super::Api;
+use crate::cron::{CronExpr, Lang};
+use crate::error::{Error, Result};
+use crate::retention::AppliedDeletion;
+use crate::schedule::{NewSchedule, Schedule, SchedulePatch};
+use crate::scheduler::Event;
+use crate::time;
+
+/// The schedule editor's live preview of a cron expression.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct CronPreviewRequest {
+    pub cron_expression: String,
+    /// IANA zone; the machine's zone when absent.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub timezone: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub count: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct CronPreview {
+    pub description: String,
+    /// RFC 3339 in the zone asked for.
+    pub next_runs: Vec<String>,
+    pub timezone: String,
+}
+
+/// What retention would delete with the given policy (the editor's preview).
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct RetentionPreviewRequest {
+    pub schedule_id: i64,
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub retention_days: Option<i64>,
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub max_backups: Option<i64>,
+}
+
+impl Api {
+    pub async fn list_schedules(&self) -> Result<Vec<Schedule>> {
+        self.store.list_schedules().await
+    }
+
+    pub async fn create_schedule(&self, request: NewSchedule) -> Result<Schedule> {
+        let created = self.store.create_schedule(request, self.now()).await?;
+        self.changed();
+        Ok(created)
+    }
+
+    pub async fn update_schedule(&self, id: i64, patch: SchedulePatch) -> Result<Schedule> {
+        let updated = self.store.update_schedule(id, patch, self.now()).await?;
+        self.changed();
+        Ok(updated)
+    }
+
+    /// Deletes a schedule (a running backup of it is cancelled first). Its history and files
+    /// stay.
+    pub async fn delete_schedule(&self, id: i64) -> Result<Schedule> {
+        let deleted = self.store.delete_schedule(id).await?;
+        if let Some(s) = &self.scheduler {
+            s.send(Event::Cancel(id));
+        }
+        self.changed();
+        Ok(deleted)
+    }
+
+    pub async fn toggle_schedule(&self, id: i64) -> Result<Schedule> {
+        let toggled = self.store.toggle_schedule(id, self.now()).await?;
+        self.changed();
+        Ok(toggled)
+    }
+
+    /// Starts a backup now, in the background; progress comes through the watcher.
+    pub async fn run_schedule_now(&self, id: i64) -> Result<()> {
+        self.store.get_schedule(id).await?;
+        self.scheduler()?.run_now(id).await
+    }
+
+    pub async fn cancel_run(&self, id: i64) -> Result<()> {
+        self.scheduler()?.send(Event::Cancel(id));
+        Ok(())
+    }
+
+    /// Pauses or resumes every schedule.
+    pub async fn set_paused(&self, paused: bool) -> Result<()> {
+        self.store.set_paused(paused).await?;
+        self.changed();
+        Ok(())
+    }
+
+    pub async fn cron_preview(
+        &self,
+        request: CronPreviewRequest,
+        lang: Lang,
+    ) -> Result<CronPreview> {
+        let count = request.count.unwrap_or(5);
+        if !(1..=50).contains(&count) {
+            return Err(Error::invalid("count", "ask for 1 to 50 next runs"));
+        }
+        let expr = CronExpr::parse(&request.cron_expression)
+            .map_err(|e| e.with_field("cron_expression"))?;
+        let zone_name = request
+            .timezone
+            .filter(|z| !z.trim().is_empty())
+            .unwrap_or_else(time::system_zone_name);
+        let zone = time::zone(&zone_name).map_err(|e| e.with_field("timezone"))?;
+        let next_runs = expr
+            .iter_after(self.now(), &zone)
+            .take(count)
+            .map(|t| time::rfc3339(&t.to_zoned_datetime(zone.clone())))
+            .collect();
+        Ok(CronPreview {
+            description: expr.describe(lang),
+            next_runs,
+            timezone: zone_name,
+        })
+    }
+
+    pub async fn retention_preview(
+        &self,
+        request: RetentionPreviewRequest,
+    ) -> Result<Vec<AppliedDeletion>> {
+        let verified_only = self
+            .store
+            .get_schedule(request.schedule_id)
+            .await?
+            .verify_after_backup;
+        let policy = crate::retention::RetentionPolicy {
+            retention_days: request.retention_days,
+            max_backups: request.max_backups,
+            verified_only,
+        };
+        crate::schedule::check_retention(policy.retention_days, policy.max_backups)?;
+        self.store
+            .preview_retention_with(request.schedule_id, Some(policy), self.now())
+            .await
+    }
+
+    /// Checks a passphrase before a schedule is saved with it (nothing is stored).
+    pub fn check_passphrase(&self, passphrase: &str) -> Result<()> {
+        crate::crypt::check_passphrase(passphrase)
+    }
+
+    /// Saves the passphrase of a schedule that encrypts with one (in the keyring only).
+    pub async fn set_schedule_passphrase(&self, id: i64, passphrase: String) -> Result<()> {
+        self.store.get_schedule(id).await?;
+        crate::crypt::set_passphrase(id, &passphrase, &*self.secrets)
+    }
+}

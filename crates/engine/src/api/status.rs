@@ -1,0 +1,346 @@
+//! The read models of the dashboard and the tray: each schedule's health, what runs now,
+//! and one line for the tray. Computed from the store and the scheduler's live state.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::Api;
+use crate::cron::{CronExpr, Lang};
+use crate::dump::DumpProgress;
+use crate::error::Result;
+use crate::history::Run;
+use crate::run::RunOutcome;
+use crate::schedule::Schedule;
+use crate::scheduler::{overdue_since, RunObserver};
+use crate::time;
+
+/// How a schedule is doing, as the dashboard colours it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "kebab-case")]
+pub enum Health {
+    /// The newest backup is recent and the last run succeeded (green).
+    Good,
+    /// New: no run has happened yet, and none is overdue (neutral).
+    Pending,
+    /// The newest good backup is older than one interval: a slot was missed (amber).
+    Late,
+    /// The last run failed, or there has been no good backup for two intervals (red).
+    Failing,
+    /// The schedule is turned off.
+    Off,
+}
+
+/// A running backup, as the dashboard and the tray show it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct LiveRun {
+    pub schedule_id: i64,
+    /// RFC 3339.
+    pub started_at: String,
+    pub progress: DumpProgress,
+    /// Seconds left, from rows done against the server's estimate (None until it is known).
+    pub eta_seconds: Option<f64>,
+    pub elapsed_seconds: f64,
+}
+
+/// One schedule with its health and what is happening to it now.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct ScheduleState {
+    pub schedule: Schedule,
+    /// The cron expression in words, in the app's language.
+    pub summary: String,
+    pub health: Health,
+    /// Why the health is not good, in words (the last error, or how late).
+    pub health_reason: Option<String>,
+    /// RFC 3339 in the schedule's zone.
+    pub newest_success_at: Option<String>,
+    pub last_run: Option<Run>,
+    pub running: Option<LiveRun>,
+    pub queued: bool,
+}
+
+/// The first screen.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct Dashboard {
+    pub paused: bool,
+    /// False when another process (the CLI daemon) runs the schedules of this data directory.
+    pub scheduler_here: bool,
+    pub schedules: Vec<ScheduleState>,
+    /// The latest failed or interrupted runs (newest first, at most 5).
+    pub recent_failures: Vec<Run>,
+    pub connections: usize,
+}
+
+/// What the tray shows: one line of status and the state of its icon.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct TrayStatus {
+    pub icon: TrayIcon,
+    /// "Last backup: ✓ Daily full, 02:00" (in the app's language).
+    pub last_line: String,
+    /// "Next: 02:00 Daily full" (in the app's language).
+    pub next_line: String,
+    pub paused: bool,
+    /// Active schedules, for the "Run now" submenu: (id, name).
+    pub schedules: Vec<(i64, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "kebab-case")]
+pub enum TrayIcon {
+    Idle,
+    Running,
+    Failed,
+    Paused,
+}
+
+/// What `RunObserver` calls the API keeps, and passes on to the shell (events, tray).
+#[derive(Default)]
+pub(super) struct LiveRuns {
+    pub(super) runs: Mutex<HashMap<i64, (Timestamp, std::time::Instant, DumpProgress)>>,
+    pub(super) forward: Option<Arc<dyn RunObserver>>,
+}
+
+impl RunObserver for LiveRuns {
+    fn started(&self, schedule_id: i64) {
+        self.runs.lock().expect("not poisoned").insert(
+            schedule_id,
+            (
+                Timestamp::now(),
+                std::time::Instant::now(),
+                DumpProgress::default(),
+            ),
+        );
+        if let Some(f) = &self.forward {
+            f.started(schedule_id);
+        }
+    }
+
+    fn progress(&self, schedule_id: i64, progress: &DumpProgress) {
+        if let Some(entry) = self
+            .runs
+            .lock()
+            .expect("not poisoned")
+            .get_mut(&schedule_id)
+        {
+            entry.2 = progress.clone();
+        }
+        if let Some(f) = &self.forward {
+            f.progress(schedule_id, progress);
+        }
+    }
+
+    fn finished(&self, schedule_id: i64, outcome: Option<&RunOutcome>) {
+        self.runs.lock().expect("not poisoned").remove(&schedule_id);
+        if let Some(f) = &self.forward {
+            f.finished(schedule_id, outcome);
+        }
+    }
+}
+
+impl LiveRuns {
+    fn get(&self, schedule_id: i64) -> Option<LiveRun> {
+        let runs = self.runs.lock().expect("not poisoned");
+        let (started, instant, progress) = runs.get(&schedule_id)?;
+        let elapsed = instant.elapsed().as_secs_f64();
+        let eta_seconds = (progress.rows_done > 0 && progress.rows_estimated > progress.rows_done)
+            .then(|| {
+                elapsed * (progress.rows_estimated - progress.rows_done) as f64
+                    / progress.rows_done as f64
+            });
+        Some(LiveRun {
+            schedule_id,
+            started_at: started.to_string(),
+            progress: progress.clone(),
+            eta_seconds,
+            elapsed_seconds: elapsed,
+        })
+    }
+}
+
+impl std::fmt::Debug for LiveRuns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveRuns").finish_non_exhaustive()
+    }
+}
+
+impl Api {
+    pub async fn dashboard(&self, lang: Lang) -> Result<Dashboard> {
+        let now = self.now();
+        let status = match &self.scheduler {
+            Some(s) => s.status().await.unwrap_or_default(),
+            None => Default::default(),
+        };
+        let history = self.store.list_history(None).await?;
+        let mut schedules = Vec::new();
+        for schedule in self.store.list_schedules().await? {
+            schedules.push(self.schedule_state(schedule, &history, &status.queued, now, lang)?);
+        }
+        let recent_failures = history
+            .iter()
+            .filter(|r| r.status == "failed" || r.status == "interrupted")
+            .take(5)
+            .cloned()
+            .collect();
+        Ok(Dashboard {
+            paused: self.store.paused().await?,
+            scheduler_here: self.scheduler.is_some(),
+            schedules,
+            recent_failures,
+            connections: self.store.list_connections().await?.len(),
+        })
+    }
+
+    fn schedule_state(
+        &self,
+        schedule: Schedule,
+        history: &[Run],
+        queued: &[i64],
+        now: Timestamp,
+        lang: Lang,
+    ) -> Result<ScheduleState> {
+        let th = lang == Lang::Th;
+        let own: Vec<&Run> = history
+            .iter()
+            .filter(|r| r.schedule_id == Some(schedule.id))
+            .collect();
+        let newest_success = own.iter().find(|r| r.status == "success");
+        let last_run = own
+            .iter()
+            .find(|r| matches!(r.status.as_str(), "success" | "failed" | "interrupted"))
+            .map(|r| (*r).clone());
+        let newest_ts = newest_success.map(|r| r.created_at.timestamp());
+        let zone = time::zone(&schedule.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let summary = CronExpr::parse(&schedule.cron_expression)
+            .map(|c| c.describe(lang))
+            .unwrap_or_default();
+        let (health, reason) = if !schedule.is_active {
+            (Health::Off, None)
+        } else if let Some(failed) = last_run.as_ref().filter(|r| r.status != "success") {
+            let why = failed
+                .error
+                .as_ref()
+                .map(|e| e.message.clone())
+                .unwrap_or_else(|| failed.status.clone());
+            (Health::Failing, Some(why))
+        } else if let Some(since) = overdue_since(&schedule, newest_ts, now, 2) {
+            let when = time::rfc3339(&since.to_zoned_datetime(zone.clone()));
+            let why = if th {
+                format!("ไม่มีการสำรองข้อมูลที่สำเร็จตั้งแต่ {when}")
+            } else {
+                format!("no good backup since {when}")
+            };
+            (Health::Failing, Some(why))
+        } else if newest_ts.is_none() {
+            (Health::Pending, None)
+        } else if let Some(copy) = newest_success.and_then(|r| {
+            r.copies
+                .iter()
+                .find(|c| matches!(c.status.as_str(), "failed" | "interrupted"))
+        }) {
+            // The backup is good here but did not reach one of its destinations.
+            let why = if th {
+                format!("ส่งสำเนาล่าสุดไป {} ไม่สำเร็จ", copy.destination)
+            } else {
+                format!("the newest copy to {} failed", copy.destination)
+            };
+            (Health::Late, Some(why))
+        } else if overdue_since(&schedule, newest_ts, now, 1).is_some() {
+            let why = if th {
+                "ข้อมูลสำรองล่าสุดเก่ากว่ารอบเวลาที่ตั้งไว้"
+            } else {
+                "the newest backup is older than one interval: a run was missed"
+            };
+            (Health::Late, Some(why.to_owned()))
+        } else {
+            (Health::Good, None)
+        };
+        Ok(ScheduleState {
+            newest_success_at: newest_success
+                .map(|r| time::rfc3339(&r.created_at.timestamp().to_zoned_datetime(zone.clone()))),
+            running: self.live.get(schedule.id),
+            queued: queued.contains(&schedule.id),
+            summary,
+            health,
+            health_reason: reason,
+            last_run,
+            schedule,
+        })
+    }
+
+    pub async fn tray_status(&self, lang: Lang) -> Result<TrayStatus> {
+        let th = lang == Lang::Th;
+        let board = self.dashboard(lang).await?;
+        let running = board.schedules.iter().any(|s| s.running.is_some());
+        let failing = board.schedules.iter().any(|s| s.health == Health::Failing);
+        let icon = if running {
+            TrayIcon::Running
+        } else if board.paused {
+            TrayIcon::Paused
+        } else if failing {
+            TrayIcon::Failed
+        } else {
+            TrayIcon::Idle
+        };
+        let last = board
+            .schedules
+            .iter()
+            .filter_map(|s| s.last_run.as_ref().map(|r| (r, &s.schedule)))
+            .max_by_key(|(r, _)| r.created_at.timestamp());
+        let last_line = match last {
+            None if th => "ยังไม่มีการสำรองข้อมูล".to_owned(),
+            None => "No backup yet".to_owned(),
+            Some((run, schedule)) => {
+                let ok = run.status == "success";
+                let when = run.created_at.strftime("%Y-%m-%d %H:%M");
+                match (th, ok) {
+                    (true, true) => format!("ล่าสุด: ✓ {} เมื่อ {when}", schedule.name),
+                    (true, false) => format!("ล่าสุด: ✗ ล้มเหลว {} เมื่อ {when}", schedule.name),
+                    (false, true) => format!("Last: ✓ {} at {when}", schedule.name),
+                    (false, false) => format!("Last: ✗ {} failed at {when}", schedule.name),
+                }
+            }
+        };
+        let next = board
+            .schedules
+            .iter()
+            .filter_map(|s| s.schedule.next_run_at.as_ref().map(|n| (n, &s.schedule)))
+            .min_by_key(|(n, _)| n.timestamp());
+        let next_line = match (board.paused, next) {
+            (true, _) if th => "หยุดตารางเวลาทั้งหมดชั่วคราว".to_owned(),
+            (true, _) => "All schedules paused".to_owned(),
+            (false, None) if th => "ไม่มีตารางเวลาที่เปิดอยู่".to_owned(),
+            (false, None) => "Nothing scheduled".to_owned(),
+            (false, Some((at, s))) => {
+                let when = at
+                    .timestamp()
+                    .to_zoned_datetime(jiff::tz::TimeZone::system())
+                    .strftime("%a %H:%M");
+                if th {
+                    format!("ถัดไป: {when} {}", s.name)
+                } else {
+                    format!("Next: {when} {}", s.name)
+                }
+            }
+        };
+        Ok(TrayStatus {
+            icon,
+            last_line,
+            next_line,
+            paused: board.paused,
+            schedules: board
+                .schedules
+                .iter()
+                .filter(|s| s.schedule.is_active)
+                .map(|s| (s.schedule.id, s.schedule.name.clone()))
+                .collect(),
+        })
+    }
+}
