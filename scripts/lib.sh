@@ -49,6 +49,17 @@ need_rust() {
     fi
 }
 
+# need_cargo_deny: cargo-deny (licenses, bans, sources of the dependency tree) in
+# .test-services/tools, built from crates.io once.
+CARGO_DENY_VERSION="0.20.2"
+need_cargo_deny() {
+    CARGO_DENY="$ROOT/.test-services/tools/bin/cargo-deny"
+    if [ ! -x "$CARGO_DENY" ] || ! "$CARGO_DENY" --version | grep -q "$CARGO_DENY_VERSION"; then
+        say "installing cargo-deny $CARGO_DENY_VERSION (built once, into .test-services/tools)"
+        cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked --root "$ROOT/.test-services/tools"
+    fi
+}
+
 # The system packages the build needs: a C compiler (SQLite, zstd), D-Bus headers (the Secret
 # Service keyring backend).
 need_build_deps() {

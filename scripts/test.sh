@@ -3,7 +3,7 @@
 # small file systems for fault tests), and runs every gate: rustfmt, clippy (warnings are
 # errors), the engine-is-headless check, the Rust tests (unit + integration, with a fresh cron
 # oracle), the UI's type check and tests, the Rust/TypeScript contract check, and the end-to-end
-# test of the built app under Xvfb. Fails on the first gate that fails.
+# test of the built app under Xvfb, and the supply-chain check (cargo deny). Fails on the first gate that fails.
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -18,6 +18,7 @@ need_python_venv
 need_apt gnome-keyring dbus-daemon dbus-bin libsecret-tools mariadb-client python3-aiosmtpd openssl \
     xvfb webkit2gtk-driver dunst imagemagick libglib2.0-bin age zstd
 need_ui
+need_cargo_deny
 
 say "starting the test services (MariaDB, fault file systems)"
 "$ROOT/scripts/services.sh" start
@@ -28,10 +29,13 @@ cargo fmt --all --check
 say "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-say "the engine never depends on tauri"
-if cargo tree -p billora-engine --edges normal --prefix none | grep -q '^tauri'; then
-    die "crates/engine depends on tauri; keep the engine headless"
+say "the engine is headless: no tauri, clap or indicatif in its dependencies"
+if cargo tree -p billora-engine --edges normal --prefix none | grep -Eq '^(tauri|clap|indicatif) '; then
+    die "crates/engine depends on tauri, clap or indicatif; keep the engine headless (front ends own them)"
 fi
+
+say "the supply chain: licenses, banned and duplicated crates, sources (cargo deny)"
+"$CARGO_DENY" --log-level error check bans licenses sources
 
 say "the TypeScript types are generated from the Rust ones and up to date"
 bindings="$(mktemp -d -t billora-bindings.XXXXXX)"

@@ -6,20 +6,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use billora_engine::api::{
-    AddConnectionRequest, CronPreview, CronPreviewRequest, Dashboard, DestinationForm,
+    AddConnectionRequest, AppInfo, CronPreview, CronPreviewRequest, Dashboard, DestinationForm,
     HistoryQuery, RestoreForm, RetentionPreviewRequest, SaveSmtpRequest, Settings,
     TestDraftRequest, TrustCertificateRequest,
 };
-use billora_engine::connection::{ConnectionCheck, ConnectionProfile};
-use billora_engine::cron::Lang;
-use billora_engine::destination::remote::DestinationCheck;
-use billora_engine::destination::Destination;
-use billora_engine::history::Run;
-use billora_engine::restore::{RestoreProgress, RestoreReport};
-use billora_engine::retention::AppliedDeletion;
-use billora_engine::schedule::{NewSchedule, Schedule, SchedulePatch};
+use billora_engine::api::{
+    AppliedDeletion, ConnectionCheck, ConnectionProfile, Destination, DestinationCheck, Lang,
+    NewSchedule, RestoreProgress, RestoreReport, Run, Schedule, SchedulePatch, VerifyReport,
+    VerifyRequest,
+};
 use billora_engine::{Error, ErrorCode};
-use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
 use tauri_plugin_autostart::ManagerExt;
 use tauri_plugin_dialog::DialogExt;
@@ -27,179 +23,162 @@ use tauri_plugin_opener::OpenerExt;
 
 use crate::shell::{lang, refresh_tray, App};
 
-type Api<'a> = State<'a, Arc<App>>;
+/// What every command gets: the app's handle (windows, dialogs, events) and its state.
+pub struct Cx<'a> {
+    pub handle: AppHandle,
+    pub app: State<'a, Arc<App>>,
+}
+
+// The Tauri commands and their handler, one per line of `command_table.rs`: each takes the
+// handle and the state and calls the function of the same name below.
+macro_rules! command_table {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {
+        pub mod handlers {
+            use super::*;
+            $(
+                #[tauri::command]
+                pub async fn $name(
+                    handle: AppHandle,
+                    app: State<'_, Arc<App>>,
+                    $($arg: $ty),*
+                ) -> Out<$out> {
+                    super::$name(&Cx { handle, app }, $($arg),*).await
+                }
+            )*
+        }
+
+        /// The handler of every command in the table.
+        pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$(handlers::$name),*]
+        }
+    };
+}
+include!("command_table.rs");
 type Out<T> = Result<T, Error>;
 
 fn os_error(what: &str, e: impl std::fmt::Display) -> Error {
     Error::new(ErrorCode::Io, format!("{what}: {e}"))
 }
 
-/// The app's version and the language it starts in.
-#[derive(Debug, Serialize)]
-pub struct AppInfo {
-    version: &'static str,
-    language: Lang,
-    data_dir: String,
+/// The app's version, the language it starts in, its data folder.
+pub async fn app_info(cx: &Cx<'_>) -> Out<AppInfo> {
+    Ok(cx.app.api.app_info(lang(&cx.app).await))
 }
 
-#[tauri::command]
-pub async fn app_info(app: Api<'_>) -> Out<AppInfo> {
-    Ok(AppInfo {
-        version: env!("CARGO_PKG_VERSION"),
-        language: lang(&app).await,
-        data_dir: app.api.store().data_dir().display().to_string(),
-    })
+pub async fn dashboard(cx: &Cx<'_>) -> Out<Dashboard> {
+    cx.app.api.dashboard(lang(&cx.app).await).await
 }
 
-#[tauri::command]
-pub async fn dashboard(app: Api<'_>) -> Out<Dashboard> {
-    app.api.dashboard(lang(&app).await).await
+pub async fn list_schedules(cx: &Cx<'_>) -> Out<Vec<Schedule>> {
+    cx.app.api.list_schedules().await
 }
 
-#[tauri::command]
-pub async fn list_schedules(app: Api<'_>) -> Out<Vec<Schedule>> {
-    app.api.list_schedules().await
-}
-
-#[tauri::command]
-pub async fn create_schedule(
-    handle: AppHandle,
-    app: Api<'_>,
-    request: NewSchedule,
-) -> Out<Schedule> {
-    let created = app.api.create_schedule(request).await;
-    refresh_tray(&handle);
+pub async fn create_schedule(cx: &Cx<'_>, request: NewSchedule) -> Out<Schedule> {
+    let created = cx.app.api.create_schedule(request).await;
+    refresh_tray(&cx.handle);
     created
 }
 
-#[tauri::command]
-pub async fn update_schedule(
-    handle: AppHandle,
-    app: Api<'_>,
-    id: i64,
-    patch: SchedulePatch,
-) -> Out<Schedule> {
-    let updated = app.api.update_schedule(id, patch).await;
-    refresh_tray(&handle);
+pub async fn update_schedule(cx: &Cx<'_>, id: i64, patch: SchedulePatch) -> Out<Schedule> {
+    let updated = cx.app.api.update_schedule(id, patch).await;
+    refresh_tray(&cx.handle);
     updated
 }
 
-#[tauri::command]
-pub async fn delete_schedule(handle: AppHandle, app: Api<'_>, id: i64) -> Out<Schedule> {
-    let deleted = app.api.delete_schedule(id).await;
-    refresh_tray(&handle);
+pub async fn delete_schedule(cx: &Cx<'_>, id: i64) -> Out<Schedule> {
+    let deleted = cx.app.api.delete_schedule(id).await;
+    refresh_tray(&cx.handle);
     deleted
 }
 
-#[tauri::command]
-pub async fn toggle_schedule(handle: AppHandle, app: Api<'_>, id: i64) -> Out<Schedule> {
-    let toggled = app.api.toggle_schedule(id).await;
-    refresh_tray(&handle);
+pub async fn toggle_schedule(cx: &Cx<'_>, id: i64) -> Out<Schedule> {
+    let toggled = cx.app.api.toggle_schedule(id).await;
+    refresh_tray(&cx.handle);
     toggled
 }
 
-#[tauri::command]
-pub async fn run_schedule_now(app: Api<'_>, id: i64) -> Out<()> {
-    app.api.run_schedule_now(id).await
+pub async fn run_schedule_now(cx: &Cx<'_>, id: i64) -> Out<()> {
+    cx.app.api.run_schedule_now(id).await
 }
 
-#[tauri::command]
-pub async fn cancel_run(app: Api<'_>, id: i64) -> Out<()> {
-    app.api.cancel_run(id).await
+pub async fn cancel_run(cx: &Cx<'_>, id: i64) -> Out<()> {
+    cx.app.api.cancel_run(id).await
 }
 
-#[tauri::command]
-pub async fn set_paused(handle: AppHandle, app: Api<'_>, paused: bool) -> Out<()> {
-    let result = app.api.set_paused(paused).await;
-    refresh_tray(&handle);
+pub async fn set_paused(cx: &Cx<'_>, paused: bool) -> Out<()> {
+    let result = cx.app.api.set_paused(paused).await;
+    refresh_tray(&cx.handle);
     result
 }
 
-#[tauri::command]
-pub async fn list_history(app: Api<'_>, query: HistoryQuery) -> Out<Vec<Run>> {
-    app.api.list_history(query).await
+pub async fn list_history(cx: &Cx<'_>, query: HistoryQuery) -> Out<Vec<Run>> {
+    cx.app.api.list_history(query).await
 }
 
-#[tauri::command]
-pub async fn show_in_folder(handle: AppHandle, app: Api<'_>, run_id: i64) -> Out<()> {
-    let file = app.api.backup_file(run_id).await?;
-    handle
+pub async fn show_in_folder(cx: &Cx<'_>, run_id: i64) -> Out<()> {
+    let file = cx.app.api.backup_file(run_id).await?;
+    cx.handle
         .opener()
         .reveal_item_in_dir(&file)
         .map_err(|e| os_error("cannot open the file manager", e))
 }
 
-#[tauri::command]
-pub async fn cron_preview(app: Api<'_>, request: CronPreviewRequest) -> Out<CronPreview> {
-    app.api.cron_preview(request, lang(&app).await).await
+pub async fn cron_preview(cx: &Cx<'_>, request: CronPreviewRequest) -> Out<CronPreview> {
+    cx.app.api.cron_preview(request, lang(&cx.app).await).await
 }
 
-#[tauri::command]
 pub async fn retention_preview(
-    app: Api<'_>,
+    cx: &Cx<'_>,
     request: RetentionPreviewRequest,
 ) -> Out<Vec<AppliedDeletion>> {
-    app.api.retention_preview(request).await
+    cx.app.api.retention_preview(request).await
 }
 
-#[tauri::command]
-pub async fn list_connections(app: Api<'_>) -> Out<Vec<ConnectionProfile>> {
-    app.api.list_connections().await
+pub async fn list_connections(cx: &Cx<'_>) -> Out<Vec<ConnectionProfile>> {
+    cx.app.api.list_connections().await
 }
 
-#[tauri::command]
-pub async fn add_connection(app: Api<'_>, request: AddConnectionRequest) -> Out<ConnectionProfile> {
-    app.api.add_connection(request).await
+pub async fn add_connection(cx: &Cx<'_>, request: AddConnectionRequest) -> Out<ConnectionProfile> {
+    cx.app.api.add_connection(request).await
 }
 
-#[tauri::command]
-pub async fn test_connection(app: Api<'_>, name: String) -> Out<ConnectionCheck> {
-    app.api.test_connection(name).await
+pub async fn test_connection(cx: &Cx<'_>, name: String) -> Out<ConnectionCheck> {
+    cx.app.api.test_connection(name).await
 }
 
-#[tauri::command]
 pub async fn trust_certificate(
-    app: Api<'_>,
+    cx: &Cx<'_>,
     request: TrustCertificateRequest,
 ) -> Out<ConnectionProfile> {
-    app.api.trust_certificate(request).await
+    cx.app.api.trust_certificate(request).await
 }
 
-#[tauri::command]
-pub async fn test_draft_connection(
-    app: Api<'_>,
-    request: TestDraftRequest,
-) -> Out<ConnectionCheck> {
-    app.api.test_draft(request).await
+pub async fn test_draft_connection(cx: &Cx<'_>, request: TestDraftRequest) -> Out<ConnectionCheck> {
+    cx.app.api.test_draft(request).await
 }
 
-#[tauri::command]
-pub async fn remove_connection(app: Api<'_>, name: String) -> Out<ConnectionProfile> {
-    app.api.remove_connection(name).await
+pub async fn remove_connection(cx: &Cx<'_>, name: String) -> Out<ConnectionProfile> {
+    cx.app.api.remove_connection(name).await
 }
 
-#[tauri::command]
-pub async fn get_settings(app: Api<'_>) -> Out<Settings> {
-    app.api.settings().await
+pub async fn get_settings(cx: &Cx<'_>) -> Out<Settings> {
+    cx.app.api.settings().await
 }
 
-#[tauri::command]
-pub async fn set_language(handle: AppHandle, app: Api<'_>, language: Lang) -> Out<()> {
-    let result = app.api.set_language(language).await;
-    refresh_tray(&handle);
+pub async fn set_language(cx: &Cx<'_>, language: Lang) -> Out<()> {
+    let result = cx.app.api.set_language(language).await;
+    refresh_tray(&cx.handle);
     result
 }
 
-#[tauri::command]
-pub async fn set_default_folder(app: Api<'_>, folder: Option<String>) -> Out<()> {
-    app.api.set_default_folder(folder).await
+pub async fn set_default_folder(cx: &Cx<'_>, folder: Option<String>) -> Out<()> {
+    cx.app.api.set_default_folder(folder).await
 }
 
 /// The OS folder picker; `None` when the admin cancels.
-#[tauri::command]
-pub async fn pick_folder(handle: AppHandle) -> Out<Option<String>> {
+pub async fn pick_folder(cx: &Cx<'_>) -> Out<Option<String>> {
     let (tx, rx) = tokio::sync::oneshot::channel();
-    handle.dialog().file().pick_folder(move |folder| {
+    cx.handle.dialog().file().pick_folder(move |folder| {
         let _ = tx.send(folder.and_then(|f| f.into_path().ok()));
     });
     let folder: Option<PathBuf> = rx
@@ -210,10 +189,9 @@ pub async fn pick_folder(handle: AppHandle) -> Out<Option<String>> {
 
 /// Asks where to save the recovery file (the OS save dialog), then creates the key pair.
 /// `None` when the admin cancels.
-#[tauri::command]
-pub async fn create_encryption_key(handle: AppHandle, app: Api<'_>) -> Out<Option<String>> {
+pub async fn create_encryption_key(cx: &Cx<'_>) -> Out<Option<String>> {
     let (tx, rx) = tokio::sync::oneshot::channel();
-    handle
+    cx.handle
         .dialog()
         .file()
         .set_file_name("billora-recovery-key.txt")
@@ -225,7 +203,8 @@ pub async fn create_encryption_key(handle: AppHandle, app: Api<'_>) -> Out<Optio
         .map_err(|e| os_error("the save dialog failed", e))?;
     match file {
         None => Ok(None),
-        Some(path) => app
+        Some(path) => cx
+            .app
             .api
             .create_encryption_key(path.display().to_string())
             .await
@@ -233,27 +212,23 @@ pub async fn create_encryption_key(handle: AppHandle, app: Api<'_>) -> Out<Optio
     }
 }
 
-#[tauri::command]
-pub async fn save_smtp(app: Api<'_>, request: SaveSmtpRequest) -> Out<()> {
-    app.api.save_smtp(request).await
+pub async fn save_smtp(cx: &Cx<'_>, request: SaveSmtpRequest) -> Out<()> {
+    cx.app.api.save_smtp(request).await
 }
 
-#[tauri::command]
-pub async fn send_test_email(app: Api<'_>, to: String) -> Out<()> {
-    app.api.send_test_email(to, lang(&app).await).await
+pub async fn send_test_email(cx: &Cx<'_>, to: String) -> Out<()> {
+    cx.app.api.send_test_email(to, lang(&cx.app).await).await
 }
 
-#[tauri::command]
-pub async fn get_autostart(handle: AppHandle) -> Out<bool> {
-    handle
+pub async fn get_autostart(cx: &Cx<'_>) -> Out<bool> {
+    cx.handle
         .autolaunch()
         .is_enabled()
         .map_err(|e| os_error("cannot read the start-at-login setting", e))
 }
 
-#[tauri::command]
-pub async fn set_autostart(handle: AppHandle, enabled: bool) -> Out<()> {
-    let launcher = handle.autolaunch();
+pub async fn set_autostart(cx: &Cx<'_>, enabled: bool) -> Out<()> {
+    let launcher = cx.handle.autolaunch();
     if enabled {
         launcher.enable()
     } else {
@@ -262,119 +237,60 @@ pub async fn set_autostart(handle: AppHandle, enabled: bool) -> Out<()> {
     .map_err(|e| os_error("cannot change the start-at-login setting", e))
 }
 
-#[tauri::command]
-pub async fn restore_backup(
-    handle: AppHandle,
-    app: Api<'_>,
-    form: RestoreForm,
-) -> Out<RestoreReport> {
+pub async fn restore_backup(cx: &Cx<'_>, form: RestoreForm) -> Out<RestoreReport> {
+    let handle = cx.handle.clone();
     let emit = move |p: &RestoreProgress| {
         let _ = handle.emit("restore-progress", p);
     };
-    app.api.restore(form, Arc::new(emit)).await
+    cx.app.api.restore(form, Arc::new(emit)).await
 }
 
-#[tauri::command]
-pub async fn check_passphrase(app: Api<'_>, passphrase: String) -> Out<()> {
-    app.api.check_passphrase(&passphrase)
+pub async fn check_passphrase(cx: &Cx<'_>, passphrase: String) -> Out<()> {
+    cx.app.api.check_passphrase(&passphrase)
 }
 
-#[tauri::command]
-pub async fn set_schedule_passphrase(app: Api<'_>, id: i64, passphrase: String) -> Out<()> {
-    app.api.set_schedule_passphrase(id, passphrase).await
+pub async fn set_schedule_passphrase(cx: &Cx<'_>, id: i64, passphrase: String) -> Out<()> {
+    cx.app.api.set_schedule_passphrase(id, passphrase).await
 }
 
-#[tauri::command]
-pub async fn verify_backup(
-    app: Api<'_>,
-    run_id: i64,
-    from: Option<String>,
-) -> Out<billora_engine::verify::VerifyReport> {
-    app.api.verify_backup(run_id, from).await
+pub async fn verify_backup(cx: &Cx<'_>, run_id: i64, from: Option<String>) -> Out<VerifyReport> {
+    cx.app
+        .api
+        .verify_backup(VerifyRequest {
+            run_id,
+            from,
+            on: None,
+        })
+        .await
 }
 
-#[tauri::command]
-pub async fn cancel_restore(app: Api<'_>) -> Out<()> {
-    app.api.cancel_restore();
+pub async fn cancel_restore(cx: &Cx<'_>) -> Out<()> {
+    cx.app.api.cancel_restore();
     Ok(())
 }
 
-#[tauri::command]
-pub async fn list_destinations(app: Api<'_>) -> Out<Vec<Destination>> {
-    app.api.list_destinations().await
+pub async fn list_destinations(cx: &Cx<'_>) -> Out<Vec<Destination>> {
+    cx.app.api.list_destinations().await
 }
 
-#[tauri::command]
-pub async fn add_destination(
-    handle: AppHandle,
-    app: Api<'_>,
-    form: DestinationForm,
-) -> Out<Destination> {
+pub async fn add_destination(cx: &Cx<'_>, form: DestinationForm) -> Out<Destination> {
     // Google Drive's consent page opens in the default browser.
     let open = |url: &str| {
-        if let Err(e) = handle.opener().open_url(url, None::<&str>) {
+        if let Err(e) = cx.handle.opener().open_url(url, None::<&str>) {
             tracing::warn!(error = %e, "cannot open the browser for Google's consent page");
         }
     };
-    app.api.add_destination(form, &open).await
+    cx.app.api.add_destination(form, &open).await
 }
 
-#[tauri::command]
-pub async fn test_destination(app: Api<'_>, name: String) -> Out<DestinationCheck> {
-    app.api.test_destination(name).await
+pub async fn test_destination(cx: &Cx<'_>, name: String) -> Out<DestinationCheck> {
+    cx.app.api.test_destination(name).await
 }
 
-#[tauri::command]
-pub async fn test_destination_draft(app: Api<'_>, form: DestinationForm) -> Out<DestinationCheck> {
-    app.api.test_destination_draft(form).await
+pub async fn test_destination_draft(cx: &Cx<'_>, form: DestinationForm) -> Out<DestinationCheck> {
+    cx.app.api.test_destination_draft(form).await
 }
 
-#[tauri::command]
-pub async fn remove_destination(app: Api<'_>, name: String) -> Out<Destination> {
-    app.api.remove_destination(name).await
-}
-
-/// The handler for every command above (the list in `build.rs` names the same ones).
-pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
-    tauri::generate_handler![
-        app_info,
-        dashboard,
-        list_schedules,
-        create_schedule,
-        update_schedule,
-        delete_schedule,
-        toggle_schedule,
-        run_schedule_now,
-        cancel_run,
-        set_paused,
-        list_history,
-        show_in_folder,
-        cron_preview,
-        retention_preview,
-        list_connections,
-        add_connection,
-        test_connection,
-        trust_certificate,
-        test_draft_connection,
-        remove_connection,
-        get_settings,
-        set_language,
-        set_default_folder,
-        pick_folder,
-        create_encryption_key,
-        save_smtp,
-        send_test_email,
-        get_autostart,
-        set_autostart,
-        restore_backup,
-        check_passphrase,
-        set_schedule_passphrase,
-        verify_backup,
-        cancel_restore,
-        list_destinations,
-        add_destination,
-        test_destination,
-        test_destination_draft,
-        remove_destination,
-    ]
+pub async fn remove_destination(cx: &Cx<'_>, name: String) -> Out<Destination> {
+    cx.app.api.remove_destination(name).await
 }

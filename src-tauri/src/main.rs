@@ -10,11 +10,9 @@ mod shell;
 
 use std::sync::Arc;
 
-use billora_engine::api::{Api, ApiHost};
-use billora_engine::notify::{Notice, NoticeKind, Notifier};
-use billora_engine::scheduler::{SchedulerConfig, SystemClock};
-use billora_engine::secrets::OsKeyring;
-use billora_engine::store::Store;
+use billora_engine::api::{
+    Api, ApiHost, Notice, NoticeKind, Notifier, OsKeyring, SchedulerConfig, SystemClock,
+};
 use tauri::{Manager, WindowEvent};
 
 use shell::{App, DesktopNotifier, Watcher};
@@ -73,9 +71,6 @@ fn main() {
 
 /// Opens the store and starts the API with its scheduler (unless another process runs it).
 async fn start(handle: tauri::AppHandle) -> Result<Arc<App>, Box<dyn std::error::Error>> {
-    let dir = billora_engine::paths::resolve_data_dir(None)?;
-    let store = Store::open(&dir).await?;
-    store.recover_interrupted(jiff::Timestamp::now()).await?;
     let host = ApiHost {
         secrets: Arc::new(OsKeyring),
         clock: Arc::new(SystemClock),
@@ -83,8 +78,8 @@ async fn start(handle: tauri::AppHandle) -> Result<Arc<App>, Box<dyn std::error:
         watcher: Some(Arc::new(Watcher::new(handle.clone()))),
         config: SchedulerConfig::default(),
     };
-    let (api, scheduler) = Api::start(store, host);
-    if let Some((scheduler, lock)) = scheduler {
+    let (api, scheduler) = Api::launch(None, host).await?;
+    if let Ok((scheduler, lock)) = scheduler {
         tauri::async_runtime::spawn(async move {
             let _lock = lock; // Held as long as the scheduler runs.
             if let Err(e) = scheduler.run().await {
@@ -111,7 +106,7 @@ fn first_hide_notice(app: &tauri::AppHandle) {
             return;
         }
         let _ = store.set_setting("tray_hint_shown", "1").await;
-        let th = shell::lang(&state).await == billora_engine::cron::Lang::Th;
+        let th = shell::lang(&state).await == billora_engine::api::Lang::Th;
         let notice = Notice {
             kind: NoticeKind::Test,
             recipients: Vec::new(),

@@ -6,12 +6,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use billora_engine::api::{Api, TrayIcon, TrayStatus};
-use billora_engine::cron::Lang;
-use billora_engine::dump::DumpProgress;
-use billora_engine::notify::{Notice, Notifier};
-use billora_engine::run::RunOutcome;
-use billora_engine::scheduler::RunObserver;
+use billora_engine::api::{
+    Api, DumpProgress, Lang, Notice, Notifier, RunObserver, RunOutcome, TrayIcon, TrayStatus,
+};
 use billora_engine::{Error, ErrorCode};
 use serde::Serialize;
 use tauri::image::Image;
@@ -287,7 +284,7 @@ fn on_menu(app: &AppHandle, id: &str) {
                 tauri::async_runtime::spawn(async move {
                     if let Err(e) = state.api.run_schedule_now(schedule_id).await {
                         let notice = Notice {
-                            kind: billora_engine::notify::NoticeKind::Failure,
+                            kind: billora_engine::api::NoticeKind::Failure,
                             recipients: Vec::new(),
                             subject: "Billora Backup".into(),
                             body: e.message,

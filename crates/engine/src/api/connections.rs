@@ -48,13 +48,19 @@ impl Api {
                 "enter the database user's password",
             ));
         }
+        self.add_connection_with(request.connection, Some(request.password))
+            .await
+    }
+
+    /// Adds a profile whose password is given (kept in the keyring), or read from where
+    /// its `password_source` says (an environment variable or a file).
+    pub async fn add_connection_with(
+        &self,
+        connection: NewConnection,
+        password: Option<String>,
+    ) -> Result<ConnectionProfile> {
         self.store
-            .add_connection(
-                request.connection,
-                Some(&request.password),
-                &*self.secrets,
-                self.now(),
-            )
+            .add_connection(connection, password.as_deref(), &*self.secrets, self.now())
             .await
     }
 

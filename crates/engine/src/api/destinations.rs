@@ -28,13 +28,30 @@ impl Api {
         form: DestinationForm,
         open: &(dyn Fn(&str) + Sync),
     ) -> Result<crate::destination::Destination> {
+        self.add_destination_with(form, open, true).await
+    }
+
+    /// [`Api::add_destination`], where `test: false` saves without the test write (the CLI's
+    /// `--no-test`; Google Drive is always tested, as connecting it proves nothing yet).
+    pub async fn add_destination_with(
+        &self,
+        form: DestinationForm,
+        open: &(dyn Fn(&str) + Sync),
+        test: bool,
+    ) -> Result<crate::destination::Destination> {
         let given = form.secret.filter(|s| !s.is_empty());
         let secret = crate::destination::connect(&form.destination, given.as_deref(), open)
             .await
             .map_err(|e| destination_field(&form.destination.settings, e))?;
-        crate::destination::test_draft(&form.destination, secret.as_deref())
-            .await
-            .map_err(|e| destination_field(&form.destination.settings, e))?;
+        let is_drive = matches!(
+            form.destination.settings,
+            crate::destination::DestinationSettings::Gdrive { .. }
+        );
+        if test || is_drive {
+            crate::destination::test_draft(&form.destination, secret.as_deref())
+                .await
+                .map_err(|e| destination_field(&form.destination.settings, e))?;
+        }
         self.store
             .add_destination(
                 form.destination,

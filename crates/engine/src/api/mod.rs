@@ -7,17 +7,15 @@
 //! The API also keeps what only a long-running process knows: the live progress of running
 //! backups (fed by the scheduler through [`RunObserver`]) and the cancel flag of a restore.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 
-use crate::cron::Lang;
 use crate::error::{Error, ErrorCode, Result};
-use crate::notify::Notifier;
 use crate::outbox::Outbox;
-use crate::scheduler::{Clock, Event, RunObserver, Scheduler, SchedulerConfig, SchedulerHandle};
-use crate::secrets::SecretStore;
+use crate::scheduler::{Event, SchedulerHandle};
 use crate::store::Store;
 
 mod connections;
@@ -34,8 +32,31 @@ pub use destinations::DestinationForm;
 pub use history::HistoryQuery;
 pub use restore::RestoreForm;
 pub use schedules::{CronPreview, CronPreviewRequest, RetentionPreviewRequest};
-pub use settings::{SaveSmtpRequest, Settings};
+pub use settings::{AppInfo, SaveSmtpRequest, Settings};
 use status::LiveRuns;
+pub use verify::VerifyRequest;
+
+// The engine's types the front ends name, re-exported so that the CLI, the HTTP API and the
+// Tauri shell reach the engine through this module only.
+pub use crate::artifact::DEFAULT_ZSTD_LEVEL;
+pub use crate::backup::DEFAULT_COMPRESSION_THREADS;
+pub use crate::connection::{ConnectionCheck, ConnectionProfile, NewConnection, TlsMode};
+pub use crate::cron::{CronExpr, Lang};
+pub use crate::destination::remote::DestinationCheck;
+pub use crate::destination::{Destination, DestinationSettings, KnownHosts, NewDestination};
+pub use crate::dump::DumpProgress;
+pub use crate::history::{CopyRecord, Run};
+pub use crate::notify::{Notice, NoticeKind, Notifier, SmtpSecurity, SmtpSettings};
+pub use crate::paths::{resolve_data_dir, SchedulerLock};
+pub use crate::restore::{RestoreProgress, RestoreReport, DEFAULT_CONNECTIONS};
+pub use crate::retention::AppliedDeletion;
+pub use crate::run::{CopyOutcome, RunError, RunOutcome, Trigger};
+pub use crate::schedule::{parse_request, NewSchedule, Schedule, SchedulePatch};
+pub use crate::scheduler::{Clock, RunObserver, Scheduler, SchedulerConfig, SystemClock};
+pub use crate::secrets::{OsKeyring, PasswordSource, SecretStore};
+pub use crate::verify::VerifyReport;
+pub use restore::{BackupSource, RestoreJob};
+pub use schedules::RunHere;
 pub use status::{Dashboard, Health, LiveRun, ScheduleState, TrayIcon, TrayStatus};
 
 /// The app's operations; see the module docs.
@@ -74,13 +95,41 @@ impl std::fmt::Debug for ApiHost {
 }
 
 impl Api {
-    /// The API and its scheduler, which the caller spawns (`scheduler.run()`). `None` for the
-    /// scheduler when another process holds this data directory's scheduler lock: the API then
-    /// still works, but backups and "run now" belong to that process.
+    /// The API alone, for one-shot commands (the CLI): the data folder's store opened (`None`:
+    /// the default folder), runs a crash left `running` marked interrupted, no scheduler.
+    /// Backups started here run in this process ([`Api::run_here`]).
+    pub async fn open(data_dir: Option<&Path>, secrets: Arc<dyn SecretStore>) -> Result<Api> {
+        let store = Store::open(&resolve_data_dir(data_dir)?).await?;
+        store.recover_interrupted(Timestamp::now()).await?;
+        Ok(Api {
+            store,
+            secrets,
+            clock: Arc::new(SystemClock),
+            scheduler: None,
+            live: Arc::default(),
+            restore_cancel: Arc::default(),
+        })
+    }
+
+    /// Opens the data folder (`None`: the default one), marks runs a crash left `running`
+    /// as interrupted, and [starts](Api::start) the API with its scheduler: the desktop app's
+    /// and the daemon's start-up.
+    pub async fn launch(
+        data_dir: Option<&Path>,
+        host: ApiHost,
+    ) -> Result<(Api, Result<(Scheduler, crate::paths::SchedulerLock)>)> {
+        let store = Store::open(&resolve_data_dir(data_dir)?).await?;
+        store.recover_interrupted(host.clock.now()).await?;
+        Ok(Api::start(store, host))
+    }
+
+    /// The API and its scheduler, which the caller spawns (`scheduler.run()`). An error for the
+    /// scheduler when another process holds this data directory's scheduler lock (it says
+    /// which): the API then still works, but backups and "run now" belong to that process.
     pub fn start(
         store: Store,
         host: ApiHost,
-    ) -> (Api, Option<(Scheduler, crate::paths::SchedulerLock)>) {
+    ) -> (Api, Result<(Scheduler, crate::paths::SchedulerLock)>) {
         let live = Arc::new(LiveRuns {
             runs: Mutex::default(),
             forward: host.watcher,
@@ -100,11 +149,11 @@ impl Api {
                     host.clock.clone(),
                     host.config,
                 );
-                (Some(handle), Some((scheduler.observe(live.clone()), lock)))
+                (Some(handle), Ok((scheduler.observe(live.clone()), lock)))
             }
             Err(e) => {
                 tracing::warn!(error = %e, "not running schedules here");
-                (None, None)
+                (None, Err(e))
             }
         };
         (
@@ -122,6 +171,16 @@ impl Api {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Closes the store (waits for its connections to finish).
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+
+    /// The data folder this API works on.
+    pub fn data_dir(&self) -> &Path {
+        self.store.data_dir()
     }
 
     fn now(&self) -> Timestamp {

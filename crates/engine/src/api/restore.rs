@@ -1,6 +1,7 @@
 //! Restoring a backup from the app, and cancelling it.
 
-use std::sync::atomic::Ordering;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -38,58 +39,123 @@ pub struct RestoreForm {
     pub from: Option<String>,
 }
 
+/// Where a restore reads its backup.
+#[derive(Debug, Clone)]
+pub enum BackupSource {
+    /// A history entry's backup: its local file, or the copy on `from` (a destination).
+    Run { id: i64, from: Option<String> },
+    /// A file: one of ours (encrypted or not) or a mysqldump file.
+    File(PathBuf),
+}
+
+/// A restore, as the CLI and the app's form ask for it.
+#[derive(Debug, Clone)]
+pub struct RestoreJob {
+    pub source: BackupSource,
+    pub connection: String,
+    pub database: String,
+    pub replace_tenant: bool,
+    pub force: bool,
+    pub keep_sql_security: bool,
+    pub enable_events: bool,
+    /// Loading connections (clamped to 1-8).
+    pub connections: usize,
+    /// Rows as INSERT statements instead of LOAD DATA LOCAL.
+    pub use_inserts: bool,
+    /// An age identity file (a recovery file) for an encrypted backup.
+    pub identity: Option<PathBuf>,
+    /// The passphrase of a backup encrypted with one.
+    pub passphrase: Option<String>,
+}
+
 impl Api {
-    /// Restores a backup from the history (checked first); `progress` is called as it goes.
+    /// Restores a backup from the history (checked first); `progress` is called as it goes,
+    /// and [`Api::cancel_restore`] stops it.
     pub async fn restore(
         &self,
         form: RestoreForm,
         progress: Arc<dyn Fn(&RestoreProgress) + Send + Sync>,
     ) -> Result<RestoreReport> {
-        // Held to the end: a copy fetched from a destination is deleted when this drops.
-        let backup = crate::copies::backup_file(
-            &self.store,
-            &*self.secrets,
-            form.run_id,
-            form.from.as_deref().filter(|f| !f.is_empty()),
-        )
-        .await
-        .map_err(|e| {
-            let field = if e.field.as_deref() == Some("from") {
-                "from"
-            } else {
-                "run_id"
-            };
-            e.with_field(field)
-        })?;
-        let (file, expected_sha256) = (backup.path.clone(), backup.sha256.clone());
-        let profile = self
-            .store
-            .get_connection(&form.connection)
-            .await
-            .map_err(|e| e.with_field("connection"))?;
         crate::connection::check_identifier("database", &form.database)?;
-        let target = ServerTarget::new(&profile, &*self.secrets)?;
-        let file_for_keys = file.clone();
-        let request = RestoreRequest {
-            file,
-            expected_sha256,
-            database: form.database,
-            mode: if form.replace_tenant {
-                RestoreMode::ReplaceTenant
-            } else {
-                RestoreMode::Database { force: form.force }
+        let job = RestoreJob {
+            source: BackupSource::Run {
+                id: form.run_id,
+                from: form.from,
             },
+            connection: form.connection,
+            database: form.database,
+            replace_tenant: form.replace_tenant,
+            force: form.force,
+            keep_sql_security: form.keep_sql_security,
+            enable_events: form.enable_events,
             connections: crate::restore::DEFAULT_CONNECTIONS,
             use_inserts: false,
-            keys: crate::crypt::keys_for(&file_for_keys, &*self.secrets, None)?,
-            safety: crate::restore::RestoreSafety {
-                keep_sql_security: form.keep_sql_security,
-                enable_events: form.enable_events,
-                force_replace: form.replace_tenant && form.force,
-            },
+            identity: None,
+            passphrase: None,
         };
         self.restore_cancel.store(false, Ordering::Relaxed);
         let cancel = self.restore_cancel.clone();
+        self.restore_job(job, progress, cancel).await
+    }
+
+    /// Restores a backup from the history or a file into `job.database`; `cancel` stops it.
+    pub async fn restore_job(
+        &self,
+        job: RestoreJob,
+        progress: Arc<dyn Fn(&RestoreProgress) + Send + Sync>,
+        cancel: Arc<AtomicBool>,
+    ) -> Result<RestoreReport> {
+        // Held to the end: a copy fetched from a destination is deleted when this drops.
+        let (backup, file, expected_sha256) = match job.source {
+            BackupSource::Run { id, from } => {
+                let backup = crate::copies::backup_file(
+                    &self.store,
+                    &*self.secrets,
+                    id,
+                    from.as_deref().filter(|f| !f.is_empty()),
+                )
+                .await
+                .map_err(|e| {
+                    let field = if e.field.as_deref() == Some("from") {
+                        "from"
+                    } else {
+                        "run_id"
+                    };
+                    e.with_field(field)
+                })?;
+                let (file, sha256) = (backup.path.clone(), backup.sha256.clone());
+                (Some(backup), file, sha256)
+            }
+            BackupSource::File(path) => (None, path, None),
+        };
+        let profile = self
+            .store
+            .get_connection(&job.connection)
+            .await
+            .map_err(|e| e.with_field("connection"))?;
+        let target = ServerTarget::new(&profile, &*self.secrets)?;
+        let mut keys = crate::crypt::keys_for(&file, &*self.secrets, job.identity.as_deref())?;
+        if let Some(passphrase) = &job.passphrase {
+            keys.add_passphrase(passphrase);
+        }
+        let request = RestoreRequest {
+            file,
+            expected_sha256,
+            database: job.database,
+            mode: if job.replace_tenant {
+                RestoreMode::ReplaceTenant
+            } else {
+                RestoreMode::Database { force: job.force }
+            },
+            connections: job.connections.clamp(1, 8),
+            use_inserts: job.use_inserts,
+            keys,
+            safety: crate::restore::RestoreSafety {
+                keep_sql_security: job.keep_sql_security,
+                enable_events: job.enable_events,
+                force_replace: job.replace_tenant && job.force,
+            },
+        };
         let restored = blocking(move || {
             crate::restore::restore(
                 &target,

@@ -1,6 +1,8 @@
 //! The original spec's schedule operations (list, create, update, delete, toggle, run now),
 //! pausing, the editor's previews, and a schedule's passphrase.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::Api;
@@ -159,4 +161,89 @@ impl Api {
         self.store.get_schedule(id).await?;
         crate::crypt::set_passphrase(id, &passphrase, &*self.secrets)
     }
+
+    pub async fn get_schedule(&self, id: i64) -> Result<Schedule> {
+        self.store.get_schedule(id).await
+    }
+
+    /// Runs a backup of the schedule in this process and waits for it (the CLI's `schedule
+    /// run`), with the schedule's notification as the scheduler would send it.
+    pub async fn run_here(
+        &self,
+        id: i64,
+        tuning: RunHere,
+        progress: Arc<dyn Fn(&crate::dump::DumpProgress) + Send + Sync>,
+        cancel: Arc<std::sync::atomic::AtomicBool>,
+    ) -> Result<crate::run::RunOutcome> {
+        let defaults = crate::backup::RunOptions::default();
+        let options = crate::backup::RunOptions {
+            readers: tuning.readers,
+            compression_threads: tuning
+                .compression_threads
+                .unwrap_or(defaults.compression_threads),
+            zstd_level: tuning.zstd_level.unwrap_or(defaults.zstd_level),
+            ..defaults
+        };
+        let trigger = crate::run::Trigger::Manual;
+        let outcome = crate::backup::run_schedule(
+            &self.store,
+            &*self.secrets,
+            id,
+            trigger.clone(),
+            self.now(),
+            &options,
+            crate::backup::RunControl { progress, cancel },
+        )
+        .await?;
+        if self.store.smtp_settings().await.ok().flatten().is_some() {
+            let outbox = Arc::new(crate::outbox::Outbox::new(
+                self.store.clone(),
+                self.secrets.clone(),
+                None,
+            ));
+            crate::scheduler::notify_outcome(&self.store, outbox, id, &trigger, &outcome).await;
+        }
+        Ok(outcome)
+    }
+
+    /// What retention would delete now with the schedule's own policy.
+    pub async fn schedule_retention_preview(&self, id: i64) -> Result<Vec<AppliedDeletion>> {
+        self.store.preview_retention(id, self.now()).await
+    }
+
+    /// The next `count` (1-1000) runs of a cron expression after `after` (default: now), in
+    /// `timezone` (default: the system's), as RFC 3339 times.
+    pub fn cron_next(
+        &self,
+        expression: &str,
+        after: Option<&str>,
+        count: usize,
+        timezone: Option<&str>,
+    ) -> Result<Vec<String>> {
+        if !(1..=1000).contains(&count) {
+            return Err(Error::invalid(
+                "count",
+                format!("--count must be 1-1000, not {count}"),
+            ));
+        }
+        let expr = CronExpr::parse(expression)?;
+        let zone = time::zone(&timezone.map_or_else(time::system_zone_name, str::to_owned))?;
+        let after = match after {
+            Some(text) => time::parse_user_instant("after", text)?,
+            None => self.now(),
+        };
+        Ok(expr
+            .iter_after(after, &zone)
+            .take(count)
+            .map(|ts| time::rfc3339(&ts.to_zoned_datetime(zone.clone())))
+            .collect())
+    }
+}
+
+/// The tuning of a backup run here (None: the defaults).
+#[derive(Debug, Clone, Default)]
+pub struct RunHere {
+    pub readers: Option<usize>,
+    pub compression_threads: Option<u32>,
+    pub zstd_level: Option<i32>,
 }

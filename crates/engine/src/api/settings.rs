@@ -138,3 +138,23 @@ impl Api {
         blocking(move || notifier.send(&notice)).await
     }
 }
+
+/// The app's version, the language it starts in, and its data folder.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct AppInfo {
+    pub version: String,
+    pub language: Lang,
+    pub data_dir: String,
+}
+
+impl Api {
+    /// `language` is the one the app starts in (the saved choice, else the system's).
+    pub fn app_info(&self, language: Lang) -> AppInfo {
+        AppInfo {
+            version: env!("CARGO_PKG_VERSION").into(),
+            language,
+            data_dir: self.store.data_dir().display().to_string(),
+        }
+    }
+}

@@ -1,23 +1,42 @@
 //! Test-restoring a backup into a scratch database and comparing it.
 
+use serde::Deserialize;
+
 use super::Api;
 use crate::error::Result;
 
+/// Which backup to test-restore, and where.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    pub run_id: i64,
+    /// The destination whose copy to check (None: the local file, else any copy).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// The connection whose server holds the scratch database (None: the schedule's).
+    #[serde(default)]
+    pub on: Option<String>,
+}
+
 impl Api {
     /// Test-restores a backup into a scratch database and compares it (see [`crate::verify`]).
-    /// `from` names the destination whose copy to check (None: the local file, else any copy).
     pub async fn verify_backup(
         &self,
-        run_id: i64,
-        from: Option<String>,
+        request: VerifyRequest,
     ) -> Result<crate::verify::VerifyReport> {
-        let target =
-            crate::verify::target_for_run(&self.store, &*self.secrets, run_id, None).await?;
-        let from = from.filter(|f| !f.is_empty());
+        let on = request.on.filter(|c| !c.is_empty());
+        let target = crate::verify::target_for_run(
+            &self.store,
+            &*self.secrets,
+            request.run_id,
+            on.as_deref(),
+        )
+        .await?;
+        let from = request.from.filter(|f| !f.is_empty());
         crate::verify::verify_run(
             &self.store,
             &*self.secrets,
-            run_id,
+            request.run_id,
             target,
             from.as_deref(),
             self.now(),

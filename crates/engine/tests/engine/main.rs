@@ -1,13 +1,11 @@
 //! The engine's integration tests: one binary, a module per feature.
 
 mod api;
+mod architecture;
 mod backups;
-mod cli;
 mod cron_oracle;
-mod daemon;
 mod destinations;
 mod hostile;
-mod keyring;
 mod notifications;
 mod schedules;
 mod scheduling;

@@ -1,0 +1,11 @@
+//! The `billora-backup` binary's integration tests: one binary, a module per feature, against
+//! the real services (MariaDB, the keyring) that scripts/services.sh starts.
+
+mod cli;
+mod daemon;
+mod keyring;
+mod killed;
+// The engine tests' helpers (services, a test server), shared by path; not all are used here.
+#[allow(dead_code)]
+#[path = "../../../engine/tests/engine/support.rs"]
+mod support;

@@ -1,0 +1,46 @@
+// Every command of the app, once: its name, its arguments and its result. This file is the
+// single definition: `commands.rs` expands it into the Tauri commands and the handler, and
+// `build.rs` reads it (include!) to write the capability's permissions
+// (capabilities/main.json) and the UI's typed command map (ui/src/api/commands.ts). Adding a
+// command: one line here, one function in `commands.rs`.
+command_table! {
+    app_info() -> AppInfo;
+    dashboard() -> Dashboard;
+    list_schedules() -> Vec<Schedule>;
+    create_schedule(request: NewSchedule) -> Schedule;
+    update_schedule(id: i64, patch: SchedulePatch) -> Schedule;
+    delete_schedule(id: i64) -> Schedule;
+    toggle_schedule(id: i64) -> Schedule;
+    run_schedule_now(id: i64) -> ();
+    cancel_run(id: i64) -> ();
+    set_paused(paused: bool) -> ();
+    list_history(query: HistoryQuery) -> Vec<Run>;
+    show_in_folder(run_id: i64) -> ();
+    cron_preview(request: CronPreviewRequest) -> CronPreview;
+    retention_preview(request: RetentionPreviewRequest) -> Vec<AppliedDeletion>;
+    list_connections() -> Vec<ConnectionProfile>;
+    add_connection(request: AddConnectionRequest) -> ConnectionProfile;
+    test_connection(name: String) -> ConnectionCheck;
+    trust_certificate(request: TrustCertificateRequest) -> ConnectionProfile;
+    test_draft_connection(request: TestDraftRequest) -> ConnectionCheck;
+    remove_connection(name: String) -> ConnectionProfile;
+    get_settings() -> Settings;
+    set_language(language: Lang) -> ();
+    set_default_folder(folder: Option<String>) -> ();
+    pick_folder() -> Option<String>;
+    create_encryption_key() -> Option<String>;
+    save_smtp(request: SaveSmtpRequest) -> ();
+    send_test_email(to: String) -> ();
+    get_autostart() -> bool;
+    set_autostart(enabled: bool) -> ();
+    restore_backup(form: RestoreForm) -> RestoreReport;
+    check_passphrase(passphrase: String) -> ();
+    set_schedule_passphrase(id: i64, passphrase: String) -> ();
+    verify_backup(run_id: i64, from: Option<String>) -> VerifyReport;
+    cancel_restore() -> ();
+    list_destinations() -> Vec<Destination>;
+    add_destination(form: DestinationForm) -> Destination;
+    test_destination(name: String) -> DestinationCheck;
+    test_destination_draft(form: DestinationForm) -> DestinationCheck;
+    remove_destination(name: String) -> Destination;
+}
