@@ -100,21 +100,36 @@ impl Store {
         (duration, finished): (f64, Timestamp),
         err: Option<&Error>,
     ) -> Result<()> {
-        sqlx::query(
-            "UPDATE copies SET status = ?, size = COALESCE(?, size), duration_seconds = ?, finished_at = ?, \
-             error_code = ?, error_message = ?, error_hint = ?, lock_path = NULL, \
-             partial_path = CASE WHEN ?1 = 'uploaded' THEN NULL ELSE partial_path END WHERE id = ?",
-        )
-        .bind(status)
-        .bind(size.map(|s| s as i64))
-        .bind(duration)
-        .bind(time::to_stored(finished))
-        .bind(err.map(|e| e.code.to_string()))
-        .bind(err.map(|e| e.message.clone()))
-        .bind(err.and_then(|e| e.hint.clone()))
-        .bind(copy_id)
-        .execute(self.pool())
-        .await?;
+        match err {
+            None => {
+                sqlx::query(
+                    "UPDATE copies SET status = ?, size = ?, duration_seconds = ?, finished_at = ?, \
+                     partial_path = NULL, lock_path = NULL WHERE id = ?",
+                )
+                .bind(status)
+                .bind(size.map(|s| s as i64))
+                .bind(duration)
+                .bind(time::to_stored(finished))
+                .bind(copy_id)
+                .execute(self.pool())
+                .await?;
+            }
+            Some(err) => {
+                sqlx::query(
+                    "UPDATE copies SET status = ?, duration_seconds = ?, finished_at = ?, error_code = ?, \
+                     error_message = ?, error_hint = ?, lock_path = NULL WHERE id = ?",
+                )
+                .bind(status)
+                .bind(duration)
+                .bind(time::to_stored(finished))
+                .bind(err.code.to_string())
+                .bind(&err.message)
+                .bind(&err.hint)
+                .bind(copy_id)
+                .execute(self.pool())
+                .await?;
+            }
+        }
         Ok(())
     }
 
