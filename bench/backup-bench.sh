@@ -38,7 +38,7 @@ trap '"${M[@]}" -e "SET GLOBAL innodb_buffer_pool_size = $POOL0" 2>/dev/null' EX
 "${M[@]}" -e "ANALYZE TABLE $DB.customers, $DB.products, $DB.invoices, $DB.invoice_items, $DB.payments, $DB.audit_log" >/dev/null
 
 say "building billora-backup (release)"
-cargo build --release --locked -q -p billora-engine --bin billora-backup
+cargo build --release --locked -q -p billora-cli --bin billora-backup
 B="$ROOT/target/release/billora-backup"
 D="$WORK/data"
 "$B" --data-dir "$D" connection add --name bench --host "$BILLORA_TEST_MARIADB_HOST" --port "$BILLORA_TEST_MARIADB_PORT" \

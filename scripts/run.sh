@@ -9,7 +9,7 @@ need_rust
 if [ $# -gt 0 ]; then
     need_build_deps
     say "building billora-backup (release)"
-    cargo build --release --locked -p billora-engine --bin billora-backup
+    cargo build --release --locked -p billora-cli --bin billora-backup
     exec "$ROOT/target/release/billora-backup" "$@"
 fi
 

@@ -43,4 +43,5 @@ command_table! {
     test_destination(name: String) -> DestinationCheck;
     test_destination_draft(form: DestinationForm) -> DestinationCheck;
     remove_destination(name: String) -> Destination;
+    open_log_folder() -> ();
 }

@@ -294,3 +294,13 @@ pub async fn test_destination_draft(cx: &Cx<'_>, form: DestinationForm) -> Out<D
 pub async fn remove_destination(cx: &Cx<'_>, name: String) -> Out<Destination> {
     cx.app.api.remove_destination(name).await
 }
+
+/// Opens the data folder's `logs/` in the file manager (created if it does not exist yet).
+pub async fn open_log_folder(cx: &Cx<'_>) -> Out<()> {
+    let dir = billora_engine::log_dir(cx.app.api.data_dir());
+    std::fs::create_dir_all(&dir).map_err(|e| os_error("cannot create the log folder", e))?;
+    cx.handle
+        .opener()
+        .open_path(dir.display().to_string(), None::<&str>)
+        .map_err(|e| os_error("cannot open the file manager", e))
+}

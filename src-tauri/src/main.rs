@@ -21,7 +21,11 @@ use shell::{App, DesktopNotifier, Watcher};
 const HIDDEN_FLAG: &str = "--hidden";
 
 fn main() {
-    billora_engine::init_logging();
+    let log_file = billora_engine::api::resolve_data_dir(None)
+        .ok()
+        .map(|dir| billora_engine::log_dir(&dir).join("app.log"));
+    billora_engine::init_logging(log_file.as_deref());
+    billora_engine::api::set_process_role("the app");
 
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {

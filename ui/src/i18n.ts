@@ -88,6 +88,8 @@ const en = {
   dash_resume: "Resume schedules",
   dash_pause: "Pause all schedules",
   dash_not_here: "Backups of this data folder are run by another Billora Backup process (the command-line daemon). This window shows their results.",
+  dash_scheduler_stopped: "The scheduler is not running: no backup will be made until the app or the daemon is started again.",
+  dash_scheduler_degraded: "The scheduler cannot use its data folder and keeps retrying: backups may not run.",
   dash_no_schedules: "No schedule yet. Create one so backups happen without you.",
   dash_new_schedule: "Create a schedule",
   dash_newest: "Newest good backup",
@@ -261,6 +263,7 @@ const en = {
   set_test_sent: "Test email sent to {to}.",
   saved: "Saved.",
   set_data_dir: "App data folder",
+  set_open_logs: "Open log folder",
   set_encryption: "Encryption",
   set_encryption_help: "Encrypted backups can only be read with the recovery key. Create a key, save its recovery file on a USB stick or print it, and keep it somewhere safe: without it (or this computer), an encrypted backup cannot be restored by anyone.",
   set_create_key: "Create an encryption key…",
@@ -382,6 +385,8 @@ const th: Record<Key, string> = {
   dash_resume: "เริ่มตารางเวลาอีกครั้ง",
   dash_pause: "หยุดตารางเวลาทั้งหมดชั่วคราว",
   dash_not_here: "การสำรองข้อมูลของโฟลเดอร์นี้ทำโดยโปรแกรม Billora Backup อีกตัวหนึ่ง (daemon แบบบรรทัดคำสั่ง) หน้าต่างนี้แสดงผลลัพธ์เท่านั้น",
+  dash_scheduler_stopped: "ตัวจัดตารางเวลาไม่ทำงาน: จะไม่มีการสำรองข้อมูลจนกว่าจะเปิดโปรแกรมหรือ daemon อีกครั้ง",
+  dash_scheduler_degraded: "ตัวจัดตารางเวลาใช้โฟลเดอร์ข้อมูลไม่ได้และกำลังลองใหม่: การสำรองข้อมูลอาจไม่เกิดขึ้น",
   dash_no_schedules: "ยังไม่มีตารางเวลา สร้างตารางเวลาเพื่อให้สำรองข้อมูลโดยอัตโนมัติ",
   dash_new_schedule: "สร้างตารางเวลา",
   dash_newest: "ข้อมูลสำรองล่าสุดที่สำเร็จ",
@@ -555,6 +560,7 @@ const th: Record<Key, string> = {
   set_test_sent: "ส่งอีเมลทดสอบไปที่ {to} แล้ว",
   saved: "บันทึกแล้ว",
   set_data_dir: "โฟลเดอร์ข้อมูลของโปรแกรม",
+  set_open_logs: "เปิดโฟลเดอร์บันทึกการทำงาน",
   set_encryption: "การเข้ารหัส",
   set_encryption_help: "ข้อมูลสำรองที่เข้ารหัสจะอ่านได้ด้วยกุญแจกู้คืนเท่านั้น สร้างกุญแจ บันทึกไฟล์กุญแจกู้คืนลง USB หรือพิมพ์ออกมา แล้วเก็บไว้ในที่ปลอดภัย หากไม่มีไฟล์นี้ (หรือเครื่องนี้) จะไม่มีใครกู้คืนข้อมูลสำรองที่เข้ารหัสได้",
   set_create_key: "สร้างกุญแจเข้ารหัส…",
@@ -613,6 +619,8 @@ export const THAI_ERRORS: Record<string, string> = {
   StorageFailed: "ที่เก็บสำเนาปลายทางทำงานไม่สำเร็จ",
   UnsafeScript: "ไฟล์มีคำสั่งที่อาจเขียนนอกฐานข้อมูลที่เลือก จึงไม่ได้กู้คืน",
   CertificateChanged: "ใบรับรองของเซิร์ฟเวอร์เปลี่ยนไปจากที่จดจำไว้",
+  AlreadyRunning: "ตารางเวลานี้กำลังสำรองข้อมูล ตรวจสอบ หรือกู้คืนอยู่",
+  Internal: "โปรแกรมขัดข้องภายใน (โปรดแจ้งผู้พัฒนา)",
 };
 
 /** An engine error for people: in Thai, what the code means first, then the details. */

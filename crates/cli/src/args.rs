@@ -41,8 +41,14 @@ pub enum Command {
     /// Database connection profiles (the password goes to the OS keyring).
     #[command(subcommand)]
     Connection(ConnectionCommand),
+    /// Whether backups are being scheduled: the scheduler's state (running, degraded, not
+    /// running), which process runs it, its last sign of life, the next due backup and the
+    /// running ones, as JSON. Exit code 1 when schedules are active and nothing runs them.
+    Status,
     /// Run the scheduler in the foreground (for a server, or a desktop without the app open).
-    /// Stops cleanly on SIGTERM/SIGINT; a running backup is cancelled and recorded.
+    /// Stops cleanly on SIGTERM/SIGINT; a running backup is cancelled and recorded. Logs to
+    /// stderr and to logs/daemon.log in the data folder. Exits with code 1 when its store has
+    /// failed for 15 minutes (so systemd's Restart=on-failure starts it again).
     Daemon {
         /// Backups allowed to run at the same time.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=8))]

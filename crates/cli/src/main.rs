@@ -64,6 +64,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         other => other,
     };
+    billora_engine::api::set_process_role("the CLI");
     let api = Api::open(data_dir.as_deref(), Arc::new(OsKeyring)).await?;
     let result = one_shot(&api, command).await;
     api.close().await;
@@ -117,6 +118,20 @@ async fn one_shot(api: &Api, command: Command) -> Result<()> {
             }
         }
         Command::Restore(args) => restore(api, args).await,
+        Command::Status => {
+            let state = api.scheduler_state().await?;
+            print_json(&state)?;
+            if state.active_schedules > 0
+                && state.state == billora_engine::api::SchedulerMode::NotRunning
+            {
+                return Err(Error::new(
+                    ErrorCode::Unreachable,
+                    "no scheduler is running: active schedules will not run",
+                )
+                .with_hint("start the app, or `billora-backup daemon` (a systemd service)"));
+            }
+            Ok(())
+        }
         Command::History { schedule_id } => {
             let runs = api
                 .list_history(billora_engine::api::HistoryQuery {
@@ -275,8 +290,9 @@ async fn settings(api: &Api, cmd: SettingsCommand) -> Result<()> {
 
 /// The headless scheduler: one per data directory (a lock), logs with tracing, stops cleanly.
 async fn daemon(data_dir: Option<PathBuf>, max_concurrent: usize) -> Result<()> {
-    billora_engine::init_logging();
     let dir = billora_engine::api::resolve_data_dir(data_dir.as_deref())?;
+    billora_engine::init_logging(Some(&billora_engine::log_dir(&dir).join("daemon.log")));
+    billora_engine::api::set_process_role("the daemon");
     let secrets: Arc<dyn SecretStore> = Arc::new(OsKeyring);
     let host = ApiHost {
         secrets,
@@ -291,13 +307,22 @@ async fn daemon(data_dir: Option<PathBuf>, max_concurrent: usize) -> Result<()> 
     let (api, scheduler) = Api::launch(Some(&dir), host).await?;
     let (scheduler, _lock) = scheduler?;
     tracing::info!(data_dir = %dir.display(), "scheduler started");
-    let task = tokio::spawn(scheduler.run());
-    stop_requested().await?;
-    tracing::info!("stopping: cancelling running backups");
-    api.shutdown();
-    let result = task
-        .await
-        .map_err(|e| Error::new(ErrorCode::Io, e.to_string()))?;
+    let mut task = tokio::spawn(scheduler.run());
+    // The scheduler ends by itself only when it gives up (its store failed for too long):
+    // then the daemon exits non-zero, for systemd to restart it.
+    let ended = tokio::select! {
+        stop = stop_requested() => { stop?; None }
+        ended = &mut task => Some(ended),
+    };
+    let result = match ended {
+        Some(ended) => ended.map_err(|e| Error::new(ErrorCode::Io, e.to_string()))?,
+        None => {
+            tracing::info!("stopping: cancelling running backups");
+            api.shutdown();
+            task.await
+                .map_err(|e| Error::new(ErrorCode::Io, e.to_string()))?
+        }
+    };
     api.close().await;
     tracing::info!("scheduler stopped");
     result

@@ -31,8 +31,12 @@ pub const TENANT_ROOT_KEY: &str = "id";
 /// zstd workers of a run when not chosen (see [`RunOptions::default`]).
 pub const DEFAULT_COMPRESSION_THREADS: u8 = 2;
 
+/// A test's hook into a run: called with the name of each point a run passes ("started"), so
+/// a test can make a run panic there. Never set outside tests.
+pub type FaultHook = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Tuning of a run (defaults suit a 2-core office machine).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RunOptions {
     /// Reading connections; `None`: by the kind of backup ([`crate::dump::DumpOptions::readers`]).
     pub readers: Option<usize>,
@@ -43,6 +47,19 @@ pub struct RunOptions {
     /// Pauses before retrying a transient failure (server unreachable, deadlock) within the
     /// same run; empty: no retry. Authentication and permission errors are never retried.
     pub retry_delays: Vec<std::time::Duration>,
+    /// See [`FaultHook`].
+    pub fault: Option<FaultHook>,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("readers", &self.readers)
+            .field("compression_threads", &self.compression_threads)
+            .field("zstd_level", &self.zstd_level)
+            .field("retry_delays", &self.retry_delays)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for RunOptions {
@@ -58,6 +75,7 @@ impl Default for RunOptions {
             zstd_level: crate::artifact::DEFAULT_ZSTD_LEVEL,
             keep_definers: false,
             retry_delays: Vec::new(),
+            fault: None,
         }
     }
 }
@@ -126,12 +144,41 @@ pub async fn run_schedule(
     control: RunControl,
 ) -> Result<RunOutcome> {
     let schedule = store.get_schedule(schedule_id).await?;
+    // One run per schedule across processes: a second attempt ends here, recorded as skipped.
+    let _schedule_lock = match crate::paths::lock_schedule(
+        store.data_dir(),
+        schedule.id,
+        "a backup",
+    ) {
+        Ok(lock) => lock,
+        Err(err) if err.code == ErrorCode::AlreadyRunning => {
+            tracing::info!(schedule = schedule.id, reason = %err.message, "not started: already running");
+            let run_id = store
+                .record_skipped(&schedule, trigger.as_str(), now, &err.message)
+                .await?;
+            return Ok(RunOutcome {
+                run_id,
+                status: "skipped".into(),
+                file: None,
+                error: Some(err),
+                duration_seconds: 0.0,
+                report: None,
+                retention: Vec::new(),
+                verification: None,
+                copies: Vec::new(),
+            });
+        }
+        Err(err) => return Err(err),
+    };
     let started = Instant::now();
     // Held until this function returns: proves to start-up recovery that the run is alive.
     let (lock_path, _run_lock) = crate::paths::run_lock(store.data_dir())?;
     let run_id = store
         .start_run(&schedule, trigger.as_str(), trigger.note(), now, &lock_path)
         .await?;
+    if let Some(fault) = &options.fault {
+        fault("started");
+    }
 
     let mut attempt = 0;
     let result = loop {
@@ -347,6 +394,7 @@ async fn prepare(
     let tz = time::zone(&schedule.timezone).unwrap_or(TimeZone::UTC);
     let stem = file_stem(schedule.backup_type, schedule.tenant_id, now, &tz);
     crate::paths::create_private_dir(&dir)?;
+    check_free_space(store, schedule, &target, &dir).await?;
     let filename = unique_name(
         &dir,
         &stem,
@@ -439,6 +487,55 @@ fn execute(
         return Err(err);
     }
     Ok((finished, report, manifest))
+}
+
+/// Refuses a backup the folder clearly cannot hold (`DiskFull`), before the server is asked
+/// for anything heavy: the estimate is the schedule's last good backup, else, for a first
+/// full backup, the server's table sizes over the usual compression. A disk that fills during
+/// the run still fails cleanly (the partial file is removed).
+async fn check_free_space(
+    store: &Store,
+    schedule: &Schedule,
+    target: &ServerTarget,
+    dir: &Path,
+) -> Result<()> {
+    let Some(free) = crate::paths::free_space(dir) else {
+        return Ok(());
+    };
+    let (needed, basis) = match store.last_success_size(schedule.id).await? {
+        Some(size) => (size, "its last backup"),
+        None if schedule.backup_type == BackupType::Full => {
+            let probe = target.clone();
+            let size =
+                tokio::task::spawn_blocking(move || crate::connection::database_size(&probe))
+                    .await
+                    .ok()
+                    .and_then(|r| r.ok());
+            let ratio = match schedule.compression {
+                crate::schedule::Compression::None => 1,
+                crate::schedule::Compression::Gzip => 5,
+                crate::schedule::Compression::Zstd => 8,
+            };
+            match size {
+                Some(size) => (size / ratio, "the database's size on the server"),
+                None => return Ok(()),
+            }
+        }
+        None => return Ok(()),
+    };
+    if free >= needed.saturating_add(needed / 10) {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorCode::DiskFull,
+        format!(
+            "the backup folder {} has {} free, and this backup needs about {} (estimated from {basis})",
+            dir.display(),
+            crate::notify::human_size(free),
+            crate::notify::human_size(needed)
+        ),
+    )
+    .with_hint("free some space there, keep fewer backups (retention), or choose another folder"))
 }
 
 /// Whether `path` is a file this app wrote (has our manifest beside it).

@@ -570,6 +570,21 @@ pub struct ConnectionCheck {
     pub notices: Vec<String>,
 }
 
+/// The bytes the profile's database holds on the server (tables' data and indexes), for the
+/// free-space estimate of a first backup.
+pub fn database_size(target: &ServerTarget) -> Result<u64> {
+    use mysql::prelude::Queryable;
+    let mut conn = target.connect()?;
+    let size: Option<Option<u64>> = conn
+        .exec_first(
+            "SELECT CAST(SUM(data_length + index_length) AS UNSIGNED) FROM information_schema.tables \
+             WHERE table_schema = DATABASE()",
+            (),
+        )
+        .map_err(|e| db_error(e, "reading the database's size"))?;
+    Ok(size.flatten().unwrap_or(0))
+}
+
 /// Connects, reads the version and checks the privileges a full dump needs.
 pub fn check_connection(target: &ServerTarget) -> Result<ConnectionCheck> {
     use mysql::prelude::Queryable;

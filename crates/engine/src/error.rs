@@ -55,6 +55,11 @@ pub enum ErrorCode {
     /// A backup destination (S3, SFTP, WebDAV, a network folder) refused or failed an upload,
     /// a download or a deletion.
     StorageFailed,
+    /// The schedule is already being backed up, verified or restored (here or by another
+    /// process); the message names who and since when.
+    AlreadyRunning,
+    /// A bug: a run stopped on an internal error (a panic). The message says where.
+    Internal,
 }
 
 impl ErrorCode {

@@ -123,6 +123,152 @@ pub fn lock_held(path: &Path) -> bool {
     }
 }
 
+/// Which kind of process this is ("the daemon", "the app", "the CLI"), as the scheduler's
+/// heartbeat and a schedule's lock name it to other processes. Set once at start-up.
+pub fn set_process_role(role: &'static str) {
+    let _ = ROLE.set(role);
+}
+
+static ROLE: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// See [`set_process_role`]; "a Billora Backup process" until set.
+pub fn process_role() -> &'static str {
+    ROLE.get().copied().unwrap_or("a Billora Backup process")
+}
+
+/// Who holds a schedule's lock: written into the lock file by its holder.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LockHolder {
+    pub pid: u32,
+    /// "the daemon", "the app", "the CLI".
+    pub role: String,
+    /// "a backup", "a verification", "a restore".
+    pub doing: String,
+    /// When it started, RFC 3339 in the machine's zone.
+    pub started_at: String,
+}
+
+/// Holds one schedule's lock while alive: no other process (or task) backs up, verifies or
+/// restores from that schedule meanwhile. Dropping it empties the file and releases the lock.
+#[derive(Debug)]
+pub struct ScheduleLock {
+    file: std::fs::File,
+}
+
+impl Drop for ScheduleLock {
+    fn drop(&mut self) {
+        // Emptied first, so a finished holder is never named; the lock goes with the file.
+        let _ = self.file.set_len(0);
+    }
+}
+
+/// Takes schedule `id`'s lock for `doing` ("a backup"), or fails at once with
+/// `AlreadyRunning`, naming the holder: "schedule 3 is already running (a backup), started
+/// 02:00:04 by the daemon, pid 1234".
+pub fn lock_schedule(data_dir: &Path, id: i64, doing: &str) -> Result<ScheduleLock> {
+    use std::io::Write;
+    let dir = data_dir.join("locks");
+    create_private_dir(&dir)?;
+    let path = dir.join(format!("schedule-{id}.lock"));
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|e| crate::error::io_error(e, "opening the schedule's lock"))?;
+    match file.try_lock() {
+        Ok(()) => {
+            let holder = LockHolder {
+                pid: std::process::id(),
+                role: process_role().to_owned(),
+                doing: doing.to_owned(),
+                started_at: crate::time::rfc3339(
+                    &jiff::Timestamp::now().to_zoned_datetime(
+                        crate::time::zone(&crate::time::system_zone_name())
+                            .unwrap_or(jiff::tz::TimeZone::UTC),
+                    ),
+                ),
+            };
+            let text = serde_json::to_string(&holder).unwrap_or_default();
+            let _ = file.set_len(0);
+            let _ = file.write_all(text.as_bytes());
+            let _ = file.flush();
+            Ok(ScheduleLock { file })
+        }
+        Err(std::fs::TryLockError::WouldBlock) => Err(already_running(id, &path)),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(crate::error::io_error(e, "locking the schedule"))
+        }
+    }
+}
+
+/// The refusal when another holds a schedule's lock. The holder writes its name right after
+/// taking the lock, so a racer that finds the file empty (or naming a dead process, one
+/// killed while holding it) looks again for up to two seconds.
+fn already_running(id: i64, path: &Path) -> Error {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let holder = loop {
+        let named = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<LockHolder>(&t).ok())
+            .filter(|h| process_alive(h.pid));
+        if named.is_some() || std::time::Instant::now() >= deadline {
+            break named;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let message = match holder {
+        Some(h) => {
+            let time = h
+                .started_at
+                .get(11..19)
+                .unwrap_or(h.started_at.as_str())
+                .to_owned();
+            format!(
+                "schedule {id} is already running ({}), started {time} by {}, pid {}",
+                h.doing, h.role, h.pid
+            )
+        }
+        None => format!("schedule {id} is already running in another process"),
+    };
+    Error::new(ErrorCode::AlreadyRunning, message)
+        .with_hint("wait for it to finish, or cancel it where it runs")
+}
+
+/// Whether a process with this id exists (Unix; elsewhere assumed alive).
+fn process_alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        match rustix::process::Pid::from_raw(pid as i32) {
+            Some(pid) => !matches!(
+                rustix::process::test_kill_process(pid),
+                Err(rustix::io::Errno::SRCH)
+            ),
+            None => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
+/// The bytes free for this user on the file system holding `path` (None where unknown).
+pub fn free_space(path: &Path) -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let stat = rustix::fs::statvfs(path).ok()?;
+        Some(stat.f_bavail.saturating_mul(stat.f_frsize))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
 /// Eight hex digits from the OS's randomness (the scratch name must not clash).
 pub fn random_suffix() -> String {
     use std::hash::{BuildHasher, Hasher};

@@ -93,13 +93,28 @@ pub async fn verify_run(
         // Events never run in a scratch copy on the production server.
         safety: crate::restore::RestoreSafety::default(),
     };
-    let outcome = tokio::task::spawn_blocking(move || {
+    // Recorded before it exists, with a lock this process holds: if the process is killed
+    // mid-way, the next scheduler start drops the scratch copy (`drop_leftover_scratch`).
+    let (lock_path, run_lock) = crate::paths::run_lock(store.data_dir())?;
+    let record_key = format!("{SCRATCH_SETTING}{scratch}");
+    let record_value = serde_json::json!({
+        "connection": target.profile,
+        "lock": lock_path.display().to_string(),
+    })
+    .to_string();
+    store.set_setting(&record_key, &record_value).await?;
+    let (outcome, dropped) = tokio::task::spawn_blocking(move || {
         let result = check(&target, &request, &manifest);
         let dropped = drop_scratch(&target, &request.database);
-        result.and_then(|r| dropped.map(|_| r))
+        let dropped_ok = dropped.is_ok();
+        (result.and_then(|r| dropped.map(|_| r)), dropped_ok)
     })
     .await
     .map_err(|e| Error::new(ErrorCode::Io, format!("the verification task failed: {e}")))?;
+    if dropped {
+        store.delete_setting(&record_key).await?;
+    }
+    drop(run_lock);
     let (tables_checked, rows_checked, mismatches) = match outcome {
         Ok(found) => found,
         Err(e) => {
@@ -236,6 +251,59 @@ fn check(
         }
     }
     Ok((manifest.tables.len(), rows_checked, mismatches))
+}
+
+/// The settings key prefix recording a scratch database while a verification uses it.
+const SCRATCH_SETTING: &str = "scratch_database:";
+
+/// Drops the scratch databases that verifications of this data folder recorded and did not
+/// drop (the process was killed), once no live process holds their lock. Only names this
+/// folder recorded, and only `billora_verify_…` ones, are ever dropped. Best effort: one that
+/// cannot be dropped now stays recorded for the next start.
+pub async fn drop_leftover_scratch(store: &Store, secrets: &dyn SecretStore) {
+    let Ok(recorded) = store.settings_with_prefix(SCRATCH_SETTING).await else {
+        return;
+    };
+    for (key, value) in recorded {
+        let name = key.trim_start_matches(SCRATCH_SETTING).to_owned();
+        let record: serde_json::Value = serde_json::from_str(&value).unwrap_or_default();
+        let lock = record["lock"].as_str().unwrap_or("");
+        if !lock.is_empty() && crate::paths::lock_held(std::path::Path::new(lock)) {
+            continue;
+        }
+        if !name.starts_with("billora_verify_")
+            || crate::connection::check_identifier("database", &name).is_err()
+        {
+            let _ = store.delete_setting(&key).await;
+            continue;
+        }
+        let profile = match record["connection"].as_str() {
+            Some(connection) => store.get_connection(connection).await,
+            None => store.resolve_connection(None).await,
+        };
+        let target = match profile.and_then(|p| ServerTarget::new(&p, secrets)) {
+            Ok(target) => target,
+            Err(err) => {
+                tracing::warn!(database = %name, error = %err, "cannot drop a leftover scratch database yet");
+                continue;
+            }
+        };
+        let database = name.clone();
+        let dropped = tokio::task::spawn_blocking(move || drop_scratch(&target, &database)).await;
+        match dropped {
+            Ok(Ok(())) => {
+                tracing::warn!(database = %name, "dropped the scratch database of a verification that was killed");
+                let _ = store.delete_setting(&key).await;
+                if !lock.is_empty() {
+                    let _ = std::fs::remove_file(lock);
+                }
+            }
+            Ok(Err(err)) => {
+                tracing::warn!(database = %name, error = %err, "cannot drop a leftover scratch database yet");
+            }
+            Err(_) => {}
+        }
+    }
 }
 
 fn drop_scratch(target: &ServerTarget, database: &str) -> Result<()> {

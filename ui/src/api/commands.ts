@@ -68,6 +68,7 @@ export interface Commands {
   test_destination: [{ name: string }, DestinationCheck];
   test_destination_draft: [{ form: DestinationForm }, DestinationCheck];
   remove_destination: [{ name: string }, Destination];
+  open_log_folder: [Record<string, never>, null];
 }
 
 export type CommandName = keyof Commands;
@@ -113,4 +114,5 @@ export const COMMAND_NAMES = [
   "test_destination",
   "test_destination_draft",
   "remove_destination",
+  "open_log_folder",
 ] as const satisfies readonly CommandName[];

@@ -2,6 +2,7 @@
 // its next run, a live progress bar while it runs, and the latest failures with their reasons.
 // With no database yet it is a welcome screen with one main button.
 import { call, toEngineError } from "../api";
+import type { SchedulerState } from "../api/bindings/SchedulerState";
 import type { DumpProgress } from "../api/bindings/DumpProgress";
 import type { LiveRun } from "../api/bindings/LiveRun";
 import type { Run } from "../api/bindings/Run";
@@ -37,6 +38,7 @@ export async function renderDashboard(root: HTMLElement, nav: Nav): Promise<void
         )
       : null,
     board.scheduler_here ? null : h("div", { class: "banner info", role: "status", text: t("dash_not_here") }),
+    schedulerBanner(board.scheduler),
   ];
   const cards = board.schedules.length
     ? h("div", { class: "cards" }, board.schedules.map((s) => card(s, nav)))
@@ -197,5 +199,16 @@ function failure(run: Run): HTMLElement {
     h("span", { text: wallTime(run.created_at, l) }),
     h("p", { class: "error-text", text: run.error ? errorText(run.error) : t(`status_${run.status}` as Key) }),
     run.error?.hint ? h("p", { class: "hint", text: `${t("hint")}: ${run.error.hint}` }) : null,
+  );
+}
+
+/** Red when schedules are active and nothing runs them, or the scheduler cannot use its store. */
+function schedulerBanner(state: SchedulerState): HTMLElement | null {
+  if (state.state === "running" || state.active_schedules === 0) return null;
+  const text = state.state === "degraded" ? t("dash_scheduler_degraded") : t("dash_scheduler_stopped");
+  return h(
+    "div",
+    { class: "banner bad", role: "alert", "data-testid": "scheduler-banner" },
+    h("span", {}, h("strong", { text }), state.reason ? h("span", { class: "muted", text: ` (${state.reason})` }) : null),
   );
 }

@@ -47,7 +47,7 @@ pub use crate::destination::{Destination, DestinationSettings, KnownHosts, NewDe
 pub use crate::dump::DumpProgress;
 pub use crate::history::{CopyRecord, Run};
 pub use crate::notify::{Notice, NoticeKind, Notifier, SmtpSecurity, SmtpSettings};
-pub use crate::paths::{resolve_data_dir, SchedulerLock};
+pub use crate::paths::{resolve_data_dir, set_process_role, SchedulerLock};
 pub use crate::restore::{RestoreProgress, RestoreReport, DEFAULT_CONNECTIONS};
 pub use crate::retention::AppliedDeletion;
 pub use crate::run::{CopyOutcome, RunError, RunOutcome, Trigger};
@@ -57,7 +57,10 @@ pub use crate::secrets::{OsKeyring, PasswordSource, SecretStore};
 pub use crate::verify::VerifyReport;
 pub use restore::{BackupSource, RestoreJob};
 pub use schedules::RunHere;
-pub use status::{Dashboard, Health, LiveRun, ScheduleState, TrayIcon, TrayStatus};
+pub use status::{
+    Dashboard, Health, LiveRun, RunningRun, ScheduleState, SchedulerMode, SchedulerState, TrayIcon,
+    TrayStatus,
+};
 
 /// The app's operations; see the module docs.
 pub struct Api {

@@ -75,6 +75,51 @@ pub struct Dashboard {
     /// The latest failed or interrupted runs (newest first, at most 5).
     pub recent_failures: Vec<Run>,
     pub connections: usize,
+    /// Whether anything schedules backups (the dashboard's red banner when not).
+    pub scheduler: SchedulerState,
+}
+
+/// Whether backups are being scheduled, as `billora-backup status` and the dashboard show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "kebab-case")]
+pub enum SchedulerMode {
+    /// A scheduler (this app, or the daemon) is alive and uses its store.
+    Running,
+    /// A scheduler is alive but cannot use its store; it keeps retrying.
+    Degraded,
+    /// No scheduler has shown a sign of life recently: nothing will run.
+    NotRunning,
+}
+
+/// A backup running now, in any process.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct RunningRun {
+    pub run_id: i64,
+    pub schedule_id: Option<i64>,
+    pub schedule_name: String,
+    pub started_at: String,
+}
+
+/// The scheduler's state from its heartbeat, whichever process runs it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct SchedulerState {
+    pub state: SchedulerMode,
+    /// Why it is degraded or not running.
+    pub reason: Option<String>,
+    /// Which process runs it ("the daemon", "the app") and its id.
+    pub owner_role: Option<String>,
+    pub owner_pid: Option<u32>,
+    /// The last turn of its loop (RFC 3339, this machine's zone).
+    pub last_tick: Option<String>,
+    /// The next backup due: schedule id, name, and when.
+    pub next_due_schedule_id: Option<i64>,
+    pub next_due_schedule_name: Option<String>,
+    pub next_due_at: Option<String>,
+    pub running: Vec<RunningRun>,
+    pub active_schedules: usize,
 }
 
 /// What the tray shows: one line of status and the state of its icon.
@@ -195,6 +240,81 @@ impl Api {
             schedules,
             recent_failures,
             connections: self.store.list_connections().await?.len(),
+            scheduler: self.scheduler_state().await?,
+        })
+    }
+
+    /// The scheduler's state from its heartbeat (see [`SchedulerState`]).
+    pub async fn scheduler_state(&self) -> Result<SchedulerState> {
+        let now = self.now();
+        let local =
+            |t: Timestamp| time::rfc3339(&t.to_zoned_datetime(jiff::tz::TimeZone::system()));
+        let schedules = self.store.list_schedules().await?;
+        let active: Vec<&Schedule> = schedules.iter().filter(|s| s.is_active).collect();
+        let next = active
+            .iter()
+            .filter_map(|s| s.next_run_at.as_ref().map(|n| (n.timestamp(), *s)))
+            .min_by_key(|(at, _)| *at);
+        let heartbeat: Option<crate::scheduler::Heartbeat> = self
+            .store
+            .setting(crate::scheduler::HEARTBEAT)
+            .await?
+            .and_then(|text| serde_json::from_str(&text).ok());
+        let (state, reason) = match &heartbeat {
+            None => (
+                SchedulerMode::NotRunning,
+                Some("no scheduler has run on this data folder yet".to_owned()),
+            ),
+            Some(h) => {
+                let last = time::from_stored(&h.last_tick).unwrap_or(Timestamp::UNIX_EPOCH);
+                let age = now.duration_since(last).as_secs();
+                if h.state == "stopped" {
+                    (
+                        SchedulerMode::NotRunning,
+                        Some(format!("{} stopped its scheduler", h.role)),
+                    )
+                } else if age > h.stale_after_seconds as i64 {
+                    (
+                        SchedulerMode::NotRunning,
+                        Some(format!(
+                            "{} (pid {}) has not shown a sign of life since {}",
+                            h.role,
+                            h.pid,
+                            local(last)
+                        )),
+                    )
+                } else if h.state == "degraded" {
+                    (SchedulerMode::Degraded, h.reason.clone())
+                } else {
+                    (SchedulerMode::Running, None)
+                }
+            }
+        };
+        Ok(SchedulerState {
+            state,
+            reason,
+            owner_role: heartbeat.as_ref().map(|h| h.role.clone()),
+            owner_pid: heartbeat.as_ref().map(|h| h.pid),
+            last_tick: heartbeat
+                .as_ref()
+                .and_then(|h| time::from_stored(&h.last_tick).ok())
+                .map(local),
+            next_due_schedule_id: next.map(|(_, s)| s.id),
+            next_due_schedule_name: next.map(|(_, s)| s.name.clone()),
+            next_due_at: next.map(|(at, _)| local(at)),
+            running: self
+                .store
+                .running_runs()
+                .await?
+                .into_iter()
+                .map(|(run_id, schedule_id, schedule_name, started)| RunningRun {
+                    run_id,
+                    schedule_id,
+                    schedule_name,
+                    started_at: time::from_stored(&started).map(local).unwrap_or(started),
+                })
+                .collect(),
+            active_schedules: active.len(),
         })
     }
 
@@ -279,7 +399,9 @@ impl Api {
         let th = lang == Lang::Th;
         let board = self.dashboard(lang).await?;
         let running = board.schedules.iter().any(|s| s.running.is_some());
-        let failing = board.schedules.iter().any(|s| s.health == Health::Failing);
+        let stopped =
+            board.scheduler.state != SchedulerMode::Running && board.scheduler.active_schedules > 0;
+        let failing = stopped || board.schedules.iter().any(|s| s.health == Health::Failing);
         let icon = if running {
             TrayIcon::Running
         } else if board.paused {
@@ -314,6 +436,8 @@ impl Api {
             .filter_map(|s| s.schedule.next_run_at.as_ref().map(|n| (n, &s.schedule)))
             .min_by_key(|(n, _)| n.timestamp());
         let next_line = match (board.paused, next) {
+            _ if stopped && th => "ตัวจัดตารางเวลาไม่ทำงาน: จะไม่มีการสำรองข้อมูล".to_owned(),
+            _ if stopped => "The scheduler is not running: no backup will be made".to_owned(),
             (true, _) if th => "หยุดตารางเวลาทั้งหมดชั่วคราว".to_owned(),
             (true, _) => "All schedules paused".to_owned(),
             (false, None) if th => "ไม่มีตารางเวลาที่เปิดอยู่".to_owned(),

@@ -126,6 +126,17 @@ impl Store {
         Ok(())
     }
 
+    /// Every setting whose key starts with `prefix`, as (key, value).
+    pub async fn settings_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT key, value FROM settings WHERE substr(key, 1, ?) = ? ORDER BY key",
+        )
+        .bind(prefix.len() as i64)
+        .bind(prefix)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     pub async fn delete_setting(&self, key: &str) -> Result<()> {
         sqlx::query("DELETE FROM settings WHERE key = ?")
             .bind(key)

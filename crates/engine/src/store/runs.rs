@@ -49,17 +49,19 @@ impl Store {
     pub async fn record_skipped(
         &self,
         schedule: &crate::schedule::Schedule,
+        trigger: &str,
         now: jiff::Timestamp,
         reason: &str,
     ) -> Result<i64> {
         let done = sqlx::query(
             "INSERT INTO runs (schedule_id, schedule_name, backup_type, tenant_id, trigger, status, note, created_at, finished_at) \
-             VALUES (?, ?, ?, ?, 'scheduled', 'skipped', ?, ?, ?)",
+             VALUES (?, ?, ?, ?, ?, 'skipped', ?, ?, ?)",
         )
         .bind(schedule.id)
         .bind(&schedule.name)
         .bind(schedule.backup_type.as_str())
         .bind(schedule.tenant_id)
+        .bind(trigger)
         .bind(reason)
         .bind(time::to_stored(now))
         .bind(time::to_stored(now))
@@ -370,6 +372,61 @@ impl Store {
         )
         .bind(run_id)
         .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// The size of the schedule's newest successful backup still on disk.
+    pub async fn last_success_size(&self, schedule_id: i64) -> Result<Option<u64>> {
+        let size: Option<Option<i64>> = sqlx::query_scalar(
+            "SELECT file_size FROM runs WHERE schedule_id = ? AND status = 'success' \
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(schedule_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(size.flatten().map(|s| s.max(0) as u64))
+    }
+
+    /// Runs of a schedule left `running` by a task that panicked (their lock released): they
+    /// become `failed` with `err`, their partial files removed, the schedule's failures
+    /// counted. Returns their ids.
+    pub async fn fail_abandoned_runs(
+        &self,
+        schedule_id: i64,
+        err: &Error,
+        now: Timestamp,
+    ) -> Result<Vec<i64>> {
+        let running: Vec<(i64, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT id, file_path, lock_path FROM runs WHERE schedule_id = ? AND status = 'running'",
+        )
+        .bind(schedule_id)
+        .fetch_all(self.pool())
+        .await?;
+        let mut failed = Vec::new();
+        for (id, path, lock) in running {
+            if lock
+                .as_deref()
+                .is_some_and(|l| crate::paths::lock_held(Path::new(l)))
+            {
+                continue;
+            }
+            if let Some(path) = path.filter(|p| p.ends_with(crate::artifact::PARTIAL_SUFFIX)) {
+                let _ = std::fs::remove_file(path);
+            }
+            self.finish_run_failed(id, schedule_id, "failed", (0.0, now), err, now)
+                .await?;
+            failed.push(id);
+        }
+        Ok(failed)
+    }
+
+    /// The runs in progress now, in any process: (run id, schedule id, schedule name,
+    /// started at).
+    pub async fn running_runs(&self) -> Result<Vec<(i64, Option<i64>, String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, schedule_id, schedule_name, created_at FROM runs WHERE status = 'running' ORDER BY id",
+        )
+        .fetch_all(self.pool())
         .await?)
     }
 }

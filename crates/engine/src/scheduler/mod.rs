@@ -12,6 +12,13 @@
 //!   once; the rest wait in due order.
 //! - Decisions take `now` from a [`Clock`], so tests pin it.
 
+mod notices;
+mod slots;
+
+use notices::missing_notice;
+pub use notices::notify_outcome;
+pub use slots::{decide, next_slot, overdue_since, Decision};
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -21,10 +28,9 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::backup::{run_schedule, RunControl, RunOptions};
-use crate::cron::CronExpr;
 use crate::dump::DumpProgress;
 use crate::error::{Error, ErrorCode, Result};
-use crate::notify::{run_notice, send_with_retries, Notice, NoticeKind, Notifier, RunFacts};
+use crate::notify::{send_with_retries, Notifier};
 use crate::run::{RunOutcome, Trigger};
 use crate::schedule::Schedule;
 use crate::secrets::SecretStore;
@@ -43,6 +49,72 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
         Timestamp::now()
+    }
+}
+
+/// The settings key of the scheduler's heartbeat.
+pub const HEARTBEAT: &str = "scheduler_heartbeat";
+
+/// What the scheduler records at every turn, so other processes can tell it is alive.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Heartbeat {
+    pub pid: u32,
+    /// "the daemon", "the app".
+    pub role: String,
+    /// `running`, `degraded` or `stopped`.
+    pub state: String,
+    /// Why it is degraded.
+    pub reason: Option<String>,
+    /// The last turn of its loop (stored UTC text).
+    pub last_tick: String,
+    pub started_at: String,
+    /// A heartbeat older than this means the scheduler is not running.
+    pub stale_after_seconds: u64,
+}
+
+/// A run whose task panicked: its history entry (still `running`) becomes `failed` with code
+/// `Internal`, and the outcome says so, so the slot is freed and the failure notified.
+async fn abandoned(
+    store: &Store,
+    schedule_id: i64,
+    join: tokio::task::JoinError,
+    now: Timestamp,
+) -> Result<RunOutcome> {
+    let detail = match join.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into()),
+        Err(_) => "the task was cancelled".into(),
+    };
+    tracing::error!(schedule = schedule_id, %detail, "a backup stopped on an internal error");
+    let err = Error::new(
+        ErrorCode::Internal,
+        format!("the backup stopped on an internal error ({detail})"),
+    )
+    .with_hint("the next run tries again; if this repeats, send the log file to support");
+    let failed = store.fail_abandoned_runs(schedule_id, &err, now).await?;
+    Ok(RunOutcome {
+        run_id: failed.last().copied().unwrap_or_default(),
+        status: "failed".into(),
+        file: None,
+        error: Some(err),
+        duration_seconds: 0.0,
+        report: None,
+        retention: Vec::new(),
+        verification: None,
+        copies: Vec::new(),
+    })
+}
+
+/// A duration for people: "3 days", "2 hours", "45 minutes".
+fn human_duration(d: SignedDuration) -> String {
+    let secs = d.as_secs().unsigned_abs();
+    match secs {
+        s if s >= 2 * 86_400 => format!("{} days", s / 86_400),
+        s if s >= 2 * 3_600 => format!("{} hours", s / 3_600),
+        s => format!("{} minutes", s / 60),
     }
 }
 
@@ -97,6 +169,14 @@ pub struct SchedulerConfig {
     pub run_options: RunOptions,
     /// Alert when the newest good backup is older than this many intervals of the schedule.
     pub missing_after_intervals: i64,
+    /// After a store error, the first pause before trying again; it doubles up to `retry_max`.
+    pub retry_min: Duration,
+    pub retry_max: Duration,
+    /// A scheduler that cannot use its store for this long gives up: `run` returns the error
+    /// (the daemon then exits non-zero, so systemd restarts it; the app shows it stopped).
+    pub give_up_after: Duration,
+    /// A wall clock further than this from where the monotonic clock puts it has jumped.
+    pub jump_tolerance: Duration,
 }
 
 impl Default for SchedulerConfig {
@@ -110,81 +190,12 @@ impl Default for SchedulerConfig {
                 ..RunOptions::default()
             },
             missing_after_intervals: 2,
+            retry_min: Duration::from_secs(1),
+            retry_max: Duration::from_secs(60),
+            give_up_after: Duration::from_secs(15 * 60),
+            jump_tolerance: Duration::from_secs(120),
         }
     }
-}
-
-/// What to do with a schedule whose slot has come.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    Run { trigger: Trigger },
-    Skip { reason: String },
-}
-
-/// Decides about one due slot (pure: tested with a pinned clock).
-pub fn decide(
-    schedule: &Schedule,
-    slot: Timestamp,
-    now: Timestamp,
-    late_after: SignedDuration,
-    busy: bool,
-) -> Decision {
-    let local =
-        slot.to_zoned_datetime(time::zone(&schedule.timezone).unwrap_or(jiff::tz::TimeZone::UTC));
-    let slot_text = local.strftime("%H:%M on %Y-%m-%d").to_string();
-    if busy {
-        return Decision::Skip {
-            reason: format!(
-                "the {slot_text} slot was skipped: the previous backup is still running"
-            ),
-        };
-    }
-    let late = now.duration_since(slot) > late_after;
-    match (late, schedule.catch_up) {
-        (false, _) => Decision::Run {
-            trigger: Trigger::Scheduled,
-        },
-        (true, true) => Decision::Run {
-            trigger: Trigger::CatchUp { slot: slot_text },
-        },
-        (true, false) => Decision::Skip {
-            reason: format!("the {slot_text} slot was missed and catch-up is off"),
-        },
-    }
-}
-
-/// The slot after `now` for a schedule (`None` when disabled or never again).
-pub fn next_slot(schedule: &Schedule, now: Timestamp) -> Option<Timestamp> {
-    if !schedule.is_active {
-        return None;
-    }
-    let cron = CronExpr::parse(&schedule.cron_expression).ok()?;
-    let tz = time::zone(&schedule.timezone).ok()?;
-    cron.next_after(now, &tz)
-}
-
-/// When a schedule's newest good backup (or its creation) is overdue: more than `intervals`
-/// of its own interval old. Returns the instant the gap started.
-pub fn overdue_since(
-    schedule: &Schedule,
-    newest_success: Option<Timestamp>,
-    now: Timestamp,
-    intervals: i64,
-) -> Option<Timestamp> {
-    if !schedule.is_active {
-        return None;
-    }
-    let since = newest_success.unwrap_or(schedule.created_at.timestamp());
-    let cron = CronExpr::parse(&schedule.cron_expression).ok()?;
-    let tz = time::zone(&schedule.timezone).ok()?;
-    let mut slots = cron.iter_after(since, &tz);
-    let first = slots.next()?;
-    let second = slots.next()?;
-    let interval = second.duration_since(first);
-    let limit = since
-        .checked_add(interval.checked_mul(intervals as i32)?)
-        .ok()?;
-    (now > limit && now > first).then_some(since)
 }
 
 /// A handle to a running scheduler.
@@ -233,6 +244,11 @@ pub struct Scheduler {
     tx: mpsc::UnboundedSender<Event>,
     rx: mpsc::UnboundedReceiver<Event>,
     shutting_down: bool,
+    /// Why the last turn failed (the store), while it keeps failing.
+    degraded: Option<String>,
+    /// The wall and monotonic clocks at the last turn (clock jumps).
+    last_seen: Option<(Timestamp, std::time::Instant)>,
+    started_at: Timestamp,
 }
 
 impl std::fmt::Debug for Scheduler {
@@ -266,6 +282,9 @@ impl Scheduler {
                 tx,
                 rx,
                 shutting_down: false,
+                degraded: None,
+                last_seen: None,
+                started_at: Timestamp::now(),
             },
             handle,
         )
@@ -277,30 +296,175 @@ impl Scheduler {
         self
     }
 
-    /// Runs until [`Event::Shutdown`] and every running backup has been recorded.
+    /// Runs until [`Event::Shutdown`] and every running backup has been recorded. A store
+    /// error does not end it: the scheduler shows itself degraded (heartbeat, one alert),
+    /// retries with backoff, and carries on when the store answers again. It returns an error
+    /// only when the store has failed for `give_up_after`.
     pub async fn run(mut self) -> Result<()> {
+        self.started_at = self.clock.now();
+        let mut prepared = false;
+        let mut failing_since: Option<std::time::Instant> = None;
+        let mut delay = self.config.retry_min;
+        loop {
+            if self.shutting_down && self.running.is_empty() {
+                self.beat("stopped").await.ok();
+                return Ok(());
+            }
+            let turn = if prepared {
+                self.turn().await
+            } else {
+                let done = self.prepare().await;
+                prepared = done.is_ok();
+                done
+            };
+            match turn {
+                Ok(()) => {
+                    if let Some(reason) = self.degraded.take() {
+                        tracing::info!(%reason, "the scheduler recovered");
+                        self.alert(None).await;
+                    }
+                    failing_since = None;
+                    delay = self.config.retry_min;
+                }
+                Err(err) => {
+                    let since = *failing_since.get_or_insert_with(std::time::Instant::now);
+                    if since.elapsed() >= self.config.give_up_after {
+                        tracing::error!(error = %err, "the scheduler gives up: its store has failed for too long");
+                        return Err(err);
+                    }
+                    let reason = err.message.clone();
+                    if self.degraded.is_none() {
+                        tracing::error!(error = %err, "the scheduler is degraded: retrying");
+                        self.degraded = Some(reason.clone());
+                        self.alert(Some(&reason)).await;
+                    }
+                    self.degraded = Some(reason);
+                    self.beat("degraded").await.ok();
+                    // Wait, but keep answering: a finished run frees its slot, a shutdown stops.
+                    let pause = tokio::time::sleep(delay);
+                    tokio::pin!(pause);
+                    loop {
+                        tokio::select! {
+                            _ = &mut pause => break,
+                            event = self.rx.recv() => {
+                                let event = event.unwrap_or(Event::Shutdown);
+                                let _ = self.handle(event).await;
+                                if self.shutting_down && self.running.is_empty() {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    delay = (delay * 2).min(self.config.retry_max);
+                }
+            }
+        }
+    }
+
+    /// Start-up: runs a crash left `running` become interrupted, scratch databases a killed
+    /// verification left are dropped, next runs are set.
+    async fn prepare(&mut self) -> Result<()> {
         let now = self.clock.now();
         let recovered = self.store.recover_interrupted(now).await?;
         if !recovered.is_empty() {
             tracing::warn!(runs = ?recovered, "marked runs left running by a crash as interrupted");
         }
+        crate::verify::drop_leftover_scratch(&self.store, &*self.secrets).await;
         self.refresh_next_runs(now).await?;
-        loop {
-            if self.shutting_down && self.running.is_empty() {
-                return Ok(());
-            }
-            if !self.shutting_down {
-                self.process_due().await?;
-                self.start_queued().await;
-                self.check_missing_backups().await?;
-            }
-            let sleep = self.sleep_duration().await?;
-            let event = tokio::select! {
-                _ = tokio::time::sleep(sleep) => Event::Tick,
-                event = self.rx.recv() => event.unwrap_or(Event::Shutdown),
-            };
-            self.handle(event).await?;
+        self.beat("running").await
+    }
+
+    /// One turn of the loop: start what is due, alert on gaps, record the heartbeat, then
+    /// wait for the next slot or an event and handle it.
+    async fn turn(&mut self) -> Result<()> {
+        if !self.shutting_down {
+            self.check_clock().await?;
+            self.process_due().await?;
+            self.start_queued().await;
+            self.check_missing_backups().await?;
+            self.beat("running").await?;
         }
+        let sleep = self.sleep_duration().await?;
+        let event = tokio::select! {
+            _ = tokio::time::sleep(sleep) => Event::Tick,
+            event = self.rx.recv() => event.unwrap_or(Event::Shutdown),
+        };
+        self.handle(event).await
+    }
+
+    /// Records that the scheduler is alive (`scheduler_heartbeat`), for `status` and the app.
+    async fn beat(&self, state: &str) -> Result<()> {
+        let heartbeat = Heartbeat {
+            pid: std::process::id(),
+            role: crate::paths::process_role().to_owned(),
+            state: state.to_owned(),
+            reason: self.degraded.clone(),
+            last_tick: time::to_stored(self.clock.now()),
+            started_at: time::to_stored(self.started_at),
+            stale_after_seconds: (self.config.wake_interval.as_secs() * 3).max(30),
+        };
+        let text = serde_json::to_string(&heartbeat).unwrap_or_default();
+        self.store.set_setting(HEARTBEAT, &text).await
+    }
+
+    /// A clock moved back (or forward past where sleep explains it) by more than the
+    /// tolerance: next runs are recomputed from now. A move back is noted in each active
+    /// schedule's history; a move forward is how a machine waking from sleep looks, so the
+    /// missed slot simply runs once as a catch-up.
+    async fn check_clock(&mut self) -> Result<()> {
+        let now = self.clock.now();
+        let seen = std::time::Instant::now();
+        let Some((last_now, last_seen)) = self.last_seen.replace((now, seen)) else {
+            return Ok(());
+        };
+        let elapsed = SignedDuration::try_from(seen.duration_since(last_seen)).unwrap_or_default();
+        let expected = last_now.checked_add(elapsed).unwrap_or(last_now);
+        let drift = now.duration_since(expected);
+        let tolerance = SignedDuration::try_from(self.config.jump_tolerance).unwrap_or_default();
+        if drift.abs() <= tolerance {
+            return Ok(());
+        }
+        let back = drift.is_negative();
+        tracing::warn!(from = %expected, to = %now, "the clock jumped; next runs recomputed");
+        for s in self.store.list_schedules().await? {
+            if !s.is_active {
+                continue;
+            }
+            self.set_next_run(s.id, next_slot(&s, now)).await?;
+            if back {
+                let note = format!(
+                    "the computer's clock moved back by {} (from {} to {}); the next run was recomputed",
+                    human_duration(drift.abs()),
+                    time::rfc3339(&expected.to_zoned_datetime(jiff::tz::TimeZone::UTC)),
+                    time::rfc3339(&now.to_zoned_datetime(jiff::tz::TimeZone::UTC)),
+                );
+                self.store.record_skipped(&s, "clock", now, &note).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The desktop and e-mail alert that the scheduler is degraded (`Some(reason)`) or
+    /// recovered (`None`); best effort, once per episode.
+    async fn alert(&self, reason: Option<&str>) {
+        let recipients: Vec<String> = match self.store.list_schedules().await {
+            Ok(list) => {
+                let mut all: Vec<String> = list
+                    .iter()
+                    .filter(|s| s.is_active)
+                    .filter_map(|s| s.notification_email.as_deref())
+                    .flat_map(crate::notify::recipients)
+                    .collect();
+                all.sort();
+                all.dedup();
+                all
+            }
+            Err(_) => Vec::new(),
+        };
+        let th = matches!(self.store.language().await, Ok(crate::cron::Lang::Th));
+        let notice = notices::scheduler_notice(reason, recipients, th);
+        let notifier = self.notifier.clone();
+        let _ = tokio::task::spawn_blocking(move || notifier.send(&notice)).await;
     }
 
     async fn handle(&mut self, event: Event) -> Result<()> {
@@ -417,7 +581,9 @@ impl Scheduler {
                 }
                 Decision::Skip { reason } => {
                     tracing::info!(schedule = schedule.id, %reason, "slot skipped");
-                    self.store.record_skipped(&schedule, now, &reason).await?;
+                    self.store
+                        .record_skipped(&schedule, "scheduled", now, &reason)
+                        .await?;
                 }
             }
         }
@@ -448,16 +614,27 @@ impl Scheduler {
                     cancel,
                     progress: Arc::new(move |p: &DumpProgress| watcher.progress(id, p)),
                 };
-                let outcome = run_schedule(
-                    &store,
-                    &*secrets,
-                    id,
-                    pending.trigger.clone(),
-                    clock.now(),
-                    &options,
-                    control,
-                )
-                .await;
+                // Its own task, so that a panic (a bug) ends this run only: the run is then
+                // recorded as failed (`Internal`) and its slot freed.
+                let (run_store, run_secrets, trigger) =
+                    (store.clone(), secrets.clone(), pending.trigger.clone());
+                let started = clock.now();
+                let inner = tokio::spawn(async move {
+                    run_schedule(
+                        &run_store,
+                        &*run_secrets,
+                        id,
+                        trigger,
+                        started,
+                        &options,
+                        control,
+                    )
+                    .await
+                });
+                let outcome = match inner.await {
+                    Ok(outcome) => outcome,
+                    Err(join) => abandoned(&store, id, join, clock.now()).await,
+                };
                 match &outcome {
                     Ok(o) => {
                         tracing::info!(schedule = id, run = o.run_id, status = %o.status, "backup finished");
@@ -521,94 +698,4 @@ impl Scheduler {
         }
         Ok(())
     }
-}
-
-fn missing_notice(s: &Schedule, newest: Option<Timestamp>, lang: crate::cron::Lang) -> Notice {
-    let th = lang == crate::cron::Lang::Th;
-    let when = newest
-        .map(|t| {
-            time::rfc3339(
-                &t.to_zoned_datetime(time::zone(&s.timezone).unwrap_or(jiff::tz::TimeZone::UTC)),
-            )
-        })
-        .unwrap_or_else(|| {
-            if th {
-                "ยังไม่เคยมี".into()
-            } else {
-                "never".into()
-            }
-        });
-    let (subject, body) = if th {
-        (
-            format!("ไม่มีการสำรองข้อมูลที่สำเร็จมานาน: {}", s.name),
-            format!("ตารางเวลา \"{}\" ไม่มีการสำรองข้อมูลที่สำเร็จตั้งแต่ {when}\nโปรดตรวจสอบประวัติการสำรองข้อมูลใน Billora Backup", s.name),
-        )
-    } else {
-        (
-            format!("No recent backup: {}", s.name),
-            format!(
-                "The schedule \"{}\" has had no successful backup since {when}.\nCheck its history in Billora Backup: the computer may have been off, or every run failed.",
-                s.name
-            ),
-        )
-    };
-    Notice {
-        kind: NoticeKind::MissingBackup,
-        recipients: s
-            .notification_email
-            .as_deref()
-            .map(crate::notify::recipients)
-            .unwrap_or_default(),
-        subject,
-        body,
-    }
-}
-
-/// Sends the run's notice (per the schedule's flags); a failed send is recorded on the run.
-pub async fn notify_outcome(
-    store: &Store,
-    notifier: Arc<dyn Notifier>,
-    schedule_id: i64,
-    trigger: &Trigger,
-    outcome: &RunOutcome,
-) {
-    let Ok(schedule) = store.get_schedule(schedule_id).await else {
-        return;
-    };
-    let database = store
-        .resolve_connection(schedule.connection.as_deref())
-        .await
-        .map(|c| c.database)
-        .unwrap_or_else(|_| "?".into());
-    let lang = store.language().await.unwrap_or_default();
-    let next = schedule.next_run_at.as_ref().map(time::rfc3339);
-    let facts = RunFacts {
-        schedule: &schedule,
-        database: &database,
-        succeeded: outcome.status == "success",
-        filename: outcome.file.as_ref().map(|f| f.filename.as_str()),
-        file_size: outcome.file.as_ref().map(|f| f.size),
-        duration_seconds: outcome.duration_seconds,
-        error: outcome.error.as_ref(),
-        trigger_note: trigger.note(),
-        next_run: next,
-        verification: outcome.verification.as_deref(),
-        copies: &outcome.copies,
-    };
-    if outcome.status == "cancelled" {
-        return;
-    }
-    let Some(notice) = run_notice(&facts, lang) else {
-        return;
-    };
-    let result = tokio::task::spawn_blocking(move || {
-        send_with_retries(&*notifier, &notice, 3, Duration::from_secs(20))
-    })
-    .await
-    .unwrap_or_else(|e| Err(Error::new(ErrorCode::Io, e.to_string())));
-    let status = match &result {
-        Ok(()) => "sent".to_owned(),
-        Err(e) => format!("failed: {}", e.message),
-    };
-    let _ = store.set_notification(outcome.run_id, &status).await;
 }
