@@ -10,6 +10,7 @@
 //! destination.
 
 pub mod gdrive;
+mod private;
 pub mod remote;
 
 use serde::{Deserialize, Serialize};
@@ -210,6 +211,7 @@ impl DestinationSettings {
                     return Err(Error::invalid("port", "the port must be 1-65535"));
                 }
                 if username.trim().is_empty()
+                    || username.starts_with('-')
                     || username
                         .chars()
                         .any(|c| c.is_whitespace() || c.is_control() || c == '@')
@@ -361,6 +363,7 @@ fn check_url(field: &str, url: &str) -> Result<()> {
 fn check_host(field: &str, host: &str) -> Result<()> {
     let host = host.trim();
     if host.is_empty()
+        || host.starts_with('-')
         || host.len() > 255
         || host
             .chars()

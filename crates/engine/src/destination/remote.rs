@@ -33,6 +33,7 @@ pub struct Remote {
     backend: Backend,
     name: String,
     can_rename: bool,
+    private: super::private::Private,
 }
 
 /// OpenDAL for everything but Google Drive, which has its own client (see [`super::gdrive`]).
@@ -270,6 +271,7 @@ impl Remote {
                     backend: Backend::Drive(Box::new(drive)),
                     name: name.to_owned(),
                     can_rename: false,
+                    private: super::private::Private::Nothing,
                 });
             }
             #[cfg(not(unix))]
@@ -297,10 +299,35 @@ impl Remote {
                     .with_min_delay(Duration::from_millis(500))
                     .with_jitter(),
             );
+        let private = match settings {
+            DestinationSettings::Folder { path } => {
+                // Created private before the first upload, so no copy is ever readable by
+                // others, even while it is written (OpenDAL writes 0644).
+                let _ = crate::paths::create_private_dir(Path::new(path));
+                super::private::Private::Folder(path.into())
+            }
+            DestinationSettings::Sftp {
+                host,
+                port,
+                username,
+                folder,
+                key_file,
+                known_hosts,
+            } => super::private::Private::Sftp {
+                host: host.clone(),
+                port: port.unwrap_or(22),
+                username: username.clone(),
+                key_file: key_file.clone(),
+                known_hosts: *known_hosts,
+                root: folder.clone(),
+            },
+            _ => super::private::Private::Nothing,
+        };
         Ok(Remote {
             backend: Backend::Dal(op),
             name: name.to_owned(),
             can_rename,
+            private,
         })
     }
 
@@ -404,7 +431,11 @@ impl Remote {
             }
             return Err(err);
         }
-        match self.prove(op, object, size, expected_sha256).await {
+        let proven = match self.prove(op, object, size, expected_sha256).await {
+            Ok(()) => self.private.apply(&[object]).await,
+            Err(err) => Err(err),
+        };
+        match proven {
             Ok(()) => Ok(size),
             Err(err) => {
                 let _ = op.delete(object).await;
@@ -581,7 +612,8 @@ impl Remote {
     /// Writes a small file (the manifest beside a copy) in one request.
     pub async fn put_small(&self, object: &str, body: Vec<u8>) -> Result<()> {
         self.write_bytes(object, body, "uploading the manifest")
-            .await
+            .await?;
+        self.private.apply(&[object]).await
     }
 
     /// Reads a small file (a manifest), refusing one over [`crate::manifest::MAX_BYTES`]

@@ -305,6 +305,24 @@ async fn every_kind_holds_a_proven_copy_that_restores_and_verifies_when_the_loca
             partial.display()
         );
     }
+    // The folder and SFTP copies hold every customer's data: their owner's only.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| {
+            std::fs::metadata(p)
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        for path in &on_disk[1..] {
+            assert_eq!(mode(path), 0o600, "{} is 0600", path.display());
+            let manifest = billora_engine::manifest::path_for(path);
+            assert_eq!(mode(&manifest), 0o600, "{} is 0600", manifest.display());
+            let dir = path.parent().expect("a folder");
+            assert_eq!(mode(dir), 0o700, "{} is 0700", dir.display());
+        }
+    }
     let history = store.list_history(Some(id)).await.expect("history");
     assert_eq!(
         history[0].copies.len(),
