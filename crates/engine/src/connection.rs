@@ -469,6 +469,25 @@ impl ServerTarget {
 /// Classifies a driver error into a code and a sentence; `what` names the server or operation.
 pub fn db_error(err: mysql::Error, what: &str) -> Error {
     use mysql::Error as E;
+    // A connection cut mid-way (network gone, server killed, a proxy closed it) surfaces as a
+    // TLS or codec error on a TLS connection: it is the network, worth a retry, not TLS.
+    let text = err.to_string();
+    if [
+        "close_notify",
+        "UnexpectedEof",
+        "unexpected end of file",
+        "Connection reset",
+        "Broken pipe",
+    ]
+    .iter()
+    .any(|cut| text.contains(cut))
+    {
+        return Error::new(
+            ErrorCode::Unreachable,
+            format!("{what}: the connection to the database server was cut"),
+        )
+        .with_hint("check the network and that the server is running; the run is retried");
+    }
     match err {
         E::MySqlError(e) => match e.code {
             1045 | 1698 => Error::new(

@@ -260,35 +260,46 @@ impl Api {
             .setting(crate::scheduler::HEARTBEAT)
             .await?
             .and_then(|text| serde_json::from_str(&text).ok());
-        let (state, reason) = match &heartbeat {
-            None => (
-                SchedulerMode::NotRunning,
-                Some("no scheduler has run on this data folder yet".to_owned()),
-            ),
-            Some(h) => {
-                let last = time::from_stored(&h.last_tick).unwrap_or(Timestamp::UNIX_EPOCH);
-                let age = now.duration_since(last).as_secs();
-                if h.state == "stopped" {
-                    (
-                        SchedulerMode::NotRunning,
-                        Some(format!("{} stopped its scheduler", h.role)),
-                    )
-                } else if age > h.stale_after_seconds as i64 {
-                    (
-                        SchedulerMode::NotRunning,
-                        Some(format!(
-                            "{} (pid {}) has not shown a sign of life since {}",
-                            h.role,
-                            h.pid,
-                            local(last)
-                        )),
-                    )
-                } else if h.state == "degraded" {
-                    (SchedulerMode::Degraded, h.reason.clone())
-                } else {
-                    (SchedulerMode::Running, None)
-                }
+        // This process's own scheduler knows best (its heartbeat may not be writable now).
+        let here = match &self.scheduler {
+            Some(handle) => handle.status().await.ok(),
+            None => None,
+        };
+        let (state, reason) = match (&heartbeat, here) {
+            (_, Some(status)) if status.degraded.is_some() => {
+                (SchedulerMode::Degraded, status.degraded)
             }
+            (_, Some(_)) => (SchedulerMode::Running, None),
+            (heartbeat, None) => match heartbeat {
+                None => (
+                    SchedulerMode::NotRunning,
+                    Some("no scheduler has run on this data folder yet".to_owned()),
+                ),
+                Some(h) => {
+                    let last = time::from_stored(&h.last_tick).unwrap_or(Timestamp::UNIX_EPOCH);
+                    let age = now.duration_since(last).as_secs();
+                    if h.state == "stopped" {
+                        (
+                            SchedulerMode::NotRunning,
+                            Some(format!("{} stopped its scheduler", h.role)),
+                        )
+                    } else if age > h.stale_after_seconds as i64 {
+                        (
+                            SchedulerMode::NotRunning,
+                            Some(format!(
+                                "{} (pid {}) has not shown a sign of life since {}",
+                                h.role,
+                                h.pid,
+                                local(last)
+                            )),
+                        )
+                    } else if h.state == "degraded" {
+                        (SchedulerMode::Degraded, h.reason.clone())
+                    } else {
+                        (SchedulerMode::Running, None)
+                    }
+                }
+            },
         };
         Ok(SchedulerState {
             state,

@@ -131,7 +131,15 @@ mod tests {
 
     #[test]
     fn a_name_with_quotes_stays_one_shell_word() {
-        assert_eq!(quote("a'b"), r"'a'\''b'", "a quote ends, is escaped, reopens");
-        assert_eq!(quote("$(rm -rf /)"), "'$(rm -rf /)'", "nothing expands in single quotes");
+        assert_eq!(
+            quote("a'b"),
+            r"'a'\''b'",
+            "a quote ends, is escaped, reopens"
+        );
+        assert_eq!(
+            quote("$(rm -rf /)"),
+            "'$(rm -rf /)'",
+            "nothing expands in single quotes"
+        );
     }
 }

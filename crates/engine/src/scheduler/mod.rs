@@ -157,6 +157,8 @@ pub enum Event {
 pub struct SchedulerStatus {
     pub running: Vec<i64>,
     pub queued: Vec<i64>,
+    /// Why the scheduler is degraded (its store fails), if it is.
+    pub degraded: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -407,10 +409,11 @@ impl Scheduler {
         self.store.set_setting(HEARTBEAT, &text).await
     }
 
-    /// A clock moved back (or forward past where sleep explains it) by more than the
-    /// tolerance: next runs are recomputed from now. A move back is noted in each active
-    /// schedule's history; a move forward is how a machine waking from sleep looks, so the
-    /// missed slot simply runs once as a catch-up.
+    /// A clock moved back by more than the tolerance: next runs are recomputed from now (they
+    /// would otherwise wait for the old time to come again), and the move is noted in each
+    /// active schedule's history. A move forward is how a machine waking from sleep looks:
+    /// the missed slot runs once as a catch-up and the next one is computed from now, as
+    /// after any sleep; it is only logged.
     async fn check_clock(&mut self) -> Result<()> {
         let now = self.clock.now();
         let seen = std::time::Instant::now();
@@ -424,22 +427,23 @@ impl Scheduler {
         if drift.abs() <= tolerance {
             return Ok(());
         }
-        let back = drift.is_negative();
-        tracing::warn!(from = %expected, to = %now, "the clock jumped; next runs recomputed");
+        if !drift.is_negative() {
+            tracing::info!(from = %expected, to = %now, "the clock moved forward (or the machine slept)");
+            return Ok(());
+        }
+        tracing::warn!(from = %expected, to = %now, "the clock moved back; next runs recomputed");
         for s in self.store.list_schedules().await? {
             if !s.is_active {
                 continue;
             }
             self.set_next_run(s.id, next_slot(&s, now)).await?;
-            if back {
-                let note = format!(
-                    "the computer's clock moved back by {} (from {} to {}); the next run was recomputed",
-                    human_duration(drift.abs()),
-                    time::rfc3339(&expected.to_zoned_datetime(jiff::tz::TimeZone::UTC)),
-                    time::rfc3339(&now.to_zoned_datetime(jiff::tz::TimeZone::UTC)),
-                );
-                self.store.record_skipped(&s, "clock", now, &note).await?;
-            }
+            let note = format!(
+                "the computer's clock moved back by {} (from {} to {}); the next run was recomputed",
+                human_duration(drift.abs()),
+                time::rfc3339(&expected.to_zoned_datetime(jiff::tz::TimeZone::UTC)),
+                time::rfc3339(&now.to_zoned_datetime(jiff::tz::TimeZone::UTC)),
+            );
+            self.store.record_skipped(&s, "clock", now, &note).await?;
         }
         Ok(())
     }
@@ -523,7 +527,11 @@ impl Scheduler {
                 let mut running: Vec<i64> = self.running.keys().copied().collect();
                 running.sort_unstable();
                 let queued = self.queue.iter().map(|p| p.schedule_id).collect();
-                let _ = answer.send(SchedulerStatus { running, queued });
+                let _ = answer.send(SchedulerStatus {
+                    running,
+                    queued,
+                    degraded: self.degraded.clone(),
+                });
             }
         }
         Ok(())

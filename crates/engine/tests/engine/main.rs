@@ -5,6 +5,7 @@ mod architecture;
 mod backups;
 mod cron_oracle;
 mod destinations;
+mod faults;
 mod hostile;
 mod notifications;
 mod schedules;
