@@ -160,6 +160,28 @@ fn a_minutely_schedule_keeps_two_backups_and_survives_kill_9() {
     wait_until("two more successful runs", Duration::from_secs(200), || {
         count(&history(dir, pw), "success") >= 3
     });
+    // `status` names the daemon that runs the schedules.
+    let out = cli(dir, pw).arg("status").output().expect("status runs");
+    assert!(
+        out.status.success(),
+        "status succeeds while the daemon runs: {out:?}"
+    );
+    let state: Value = serde_json::from_slice(&out.stdout).expect("status is JSON");
+    assert_eq!(state["state"], "running", "the scheduler runs: {state}");
+    assert_eq!(
+        state["owner_role"], "the daemon",
+        "run by the daemon: {state}"
+    );
+    assert_eq!(
+        state["owner_pid"].as_u64(),
+        Some(daemon.id() as u64),
+        "with its pid: {state}"
+    );
+    assert_eq!(state["active_schedules"], 1, "one active schedule: {state}");
+    assert!(
+        state["next_due_at"].is_string(),
+        "and when the next backup is due: {state}"
+    );
     // Stop cleanly between runs: SIGTERM.
     wait_until("no backup running", Duration::from_secs(60), || {
         count(&history(dir, pw), "running") == 0
@@ -174,6 +196,28 @@ fn a_minutely_schedule_keeps_two_backups_and_survives_kill_9() {
         exit.success(),
         "the daemon stops cleanly on SIGTERM: {exit:?}"
     );
+
+    // Stopped: `status` says nothing runs the active schedule, with exit code 1.
+    let out = cli(dir, pw).arg("status").output().expect("status runs");
+    let state: Value = serde_json::from_slice(&out.stdout).expect("status is JSON");
+    assert_eq!(
+        state["state"], "not-running",
+        "nothing schedules now: {state}"
+    );
+    assert_eq!(out.status.code(), Some(1), "and the exit code says so");
+    // The daemon's log file: private, rotated by size, and without the password.
+    let log = dir.join("logs").join("daemon.log");
+    let text = std::fs::read_to_string(&log).expect("the daemon wrote its log file");
+    assert!(
+        text.contains("scheduler started"),
+        "the log tells the story: {text}"
+    );
+    assert!(!text.contains(pw), "the log holds no password");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&log).expect("log").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the log file is readable by its owner only");
+    }
 
     let runs = history(dir, pw);
     assert!(

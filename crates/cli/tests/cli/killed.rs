@@ -116,3 +116,87 @@ fn a_killed_backup_becomes_interrupted_and_the_next_run_works() {
     );
     server.drop_db(&db);
 }
+
+#[test]
+fn a_verification_killed_mid_way_leaves_no_scratch_database_after_the_next_start() {
+    use std::time::{Duration, Instant};
+
+    use crate::harness::{big_database, text, Harness};
+    let server = services();
+    let db = big_database(server, "killverify", 150_000);
+    let h = Harness::new(
+        server,
+        &db,
+        r#"{"name":"Verify","cron_expression":"0 2 * * *","backup_type":"full"}"#,
+    );
+    let made = h.run(&["schedule", "run", "1"]);
+    assert!(
+        made.status.success(),
+        "a backup to verify: {}",
+        text(&made.stderr)
+    );
+    // A database that looks like a scratch copy but was not made by this data folder.
+    let foreign = "billora_verify_999_notours";
+    server
+        .conn(None)
+        .query_drop(format!("CREATE DATABASE IF NOT EXISTS `{foreign}`"))
+        .expect("a foreign look-alike");
+    let scratch = || -> Vec<String> {
+        server
+            .conn(None)
+            .query("SHOW DATABASES LIKE 'billora\\_verify\\_1\\_%'")
+            .expect("databases")
+    };
+    let mut verify = h.cmd(&["verify", "1"]).spawn().expect("verify starts");
+    let started = Instant::now();
+    while scratch().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the verification creates its scratch database"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    verify.kill().expect("kill -9 mid-way");
+    verify.wait().expect("reaped");
+    assert_eq!(
+        scratch().len(),
+        1,
+        "the killed verification left its scratch copy"
+    );
+
+    // The next start of a scheduler (here the daemon) drops it, and only it.
+    let mut daemon = h
+        .cmd(&["daemon"])
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("the daemon starts");
+    let started = Instant::now();
+    while !scratch().is_empty() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let left = scratch();
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status();
+    let _ = daemon.wait();
+    assert!(
+        left.is_empty(),
+        "the scratch copy is dropped at the next start: {left:?}"
+    );
+    let others: Vec<String> = server
+        .conn(None)
+        .query(format!("SHOW DATABASES LIKE '{foreign}'"))
+        .expect("databases");
+    assert_eq!(
+        others.len(),
+        1,
+        "a database this folder did not create is untouched"
+    );
+    let source: Vec<String> = server
+        .conn(None)
+        .query(format!("SHOW DATABASES LIKE '{db}'"))
+        .expect("databases");
+    assert_eq!(source.len(), 1, "the source database is untouched");
+    server.drop_db(foreign);
+    server.drop_db(&db);
+}

@@ -3,8 +3,10 @@
 
 mod cli;
 mod daemon;
+mod harness;
 mod keyring;
 mod killed;
+mod race;
 // The engine tests' helpers (services, a test server), shared by path; not all are used here.
 #[allow(dead_code)]
 #[path = "../../../engine/tests/engine/support.rs"]

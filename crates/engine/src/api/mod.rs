@@ -206,6 +206,19 @@ impl Api {
         })
     }
 
+    /// The lock of the schedule a history entry belongs to (None when the schedule was
+    /// deleted), for work on its backups: one backup, verification or restore at a time.
+    async fn lock_run_schedule(
+        &self,
+        run_id: i64,
+        doing: &str,
+    ) -> Result<Option<crate::paths::ScheduleLock>> {
+        match self.store.run_schedule_id(run_id).await? {
+            Some(id) => crate::paths::lock_schedule(self.store.data_dir(), id, doing).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// Stops the scheduler: running backups are cancelled and recorded.
     pub fn shutdown(&self) {
         if let Some(s) = &self.scheduler {

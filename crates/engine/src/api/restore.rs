@@ -106,8 +106,9 @@ impl Api {
         cancel: Arc<AtomicBool>,
     ) -> Result<RestoreReport> {
         // Held to the end: a copy fetched from a destination is deleted when this drops.
-        let (backup, file, expected_sha256) = match job.source {
+        let (backup, file, expected_sha256, _lock) = match job.source {
             BackupSource::Run { id, from } => {
+                let lock = self.lock_run_schedule(id, "a restore").await?;
                 let backup = crate::copies::backup_file(
                     &self.store,
                     &*self.secrets,
@@ -124,9 +125,9 @@ impl Api {
                     e.with_field(field)
                 })?;
                 let (file, sha256) = (backup.path.clone(), backup.sha256.clone());
-                (Some(backup), file, sha256)
+                (Some(backup), file, sha256, lock)
             }
-            BackupSource::File(path) => (None, path, None),
+            BackupSource::File(path) => (None, path, None, None),
         };
         let profile = self
             .store

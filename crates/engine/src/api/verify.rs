@@ -24,6 +24,10 @@ impl Api {
         &self,
         request: VerifyRequest,
     ) -> Result<crate::verify::VerifyReport> {
+        // Not while its schedule is backed up, verified or restored elsewhere.
+        let _lock = self
+            .lock_run_schedule(request.run_id, "a verification")
+            .await?;
         let on = request.on.filter(|c| !c.is_empty());
         let target = crate::verify::target_for_run(
             &self.store,
