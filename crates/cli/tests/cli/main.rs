@@ -1,6 +1,7 @@
 //! The `billora-backup` binary's integration tests: one binary, a module per feature, against
 //! the real services (MariaDB, the keyring) that scripts/services.sh starts.
 
+mod chaos;
 mod cli;
 mod daemon;
 mod harness;

@@ -4,9 +4,7 @@
 //! backup folder that cannot hold the next backup. (Killed processes, racing processes and
 //! the chaos rounds are in the CLI's tests: they need real processes.)
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,7 +21,7 @@ use jiff::Timestamp;
 use mysql::prelude::Queryable;
 
 use crate::support::{
-    add_test_connection, services, temp_store, test_secrets, wait_for, ManualClock,
+    add_test_connection, services, temp_store, test_secrets, wait_for, CuttingProxy, ManualClock,
 };
 
 fn ts(s: &str) -> Timestamp {
@@ -320,65 +318,6 @@ async fn clock_jumps_under_the_running_loop_recompute_next_runs_and_note_a_move_
     server.drop_db(&db);
 }
 
-/// A TCP proxy to the test server that cuts every connection once `limit` bytes have come
-/// from the server, and cuts new ones at once after the first cut.
-struct CuttingProxy {
-    port: u16,
-    cuts: Arc<AtomicU64>,
-}
-
-impl CuttingProxy {
-    fn start(upstream: (String, u16), limit: u64) -> CuttingProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("proxy port");
-        let port = listener.local_addr().expect("addr").port();
-        let cuts = Arc::new(AtomicU64::new(0));
-        let counted = cuts.clone();
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { break };
-                if counted.load(Ordering::SeqCst) > 0 {
-                    let _ = client.shutdown(Shutdown::Both);
-                    continue;
-                }
-                let Ok(server) = TcpStream::connect((upstream.0.as_str(), upstream.1)) else {
-                    continue;
-                };
-                let cuts = counted.clone();
-                let (mut c_in, mut s_out) = (
-                    client.try_clone().expect("clone"),
-                    server.try_clone().expect("clone"),
-                );
-                std::thread::spawn(move || {
-                    let mut buf = [0u8; 16384];
-                    while let Ok(n) = c_in.read(&mut buf) {
-                        if n == 0 || s_out.write_all(&buf[..n]).is_err() {
-                            break;
-                        }
-                    }
-                });
-                std::thread::spawn(move || {
-                    let (mut s_in, mut c_out) = (server, client);
-                    let mut buf = [0u8; 16384];
-                    let mut seen = 0u64;
-                    while let Ok(n) = s_in.read(&mut buf) {
-                        if n == 0 || c_out.write_all(&buf[..n]).is_err() {
-                            break;
-                        }
-                        seen += n as u64;
-                        if seen > limit {
-                            cuts.fetch_add(1, Ordering::SeqCst);
-                            let _ = c_out.shutdown(Shutdown::Both);
-                            let _ = s_in.shutdown(Shutdown::Both);
-                            break;
-                        }
-                    }
-                });
-            }
-        });
-        CuttingProxy { port, cuts }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_cut_mid_dump_fails_unreachable_after_its_retry_and_leaves_no_file() {
     let server = services();
@@ -390,7 +329,8 @@ async fn a_connection_cut_mid_dump_fails_unreachable_after_its_retry_and_leaves_
              INSERT INTO big SELECT seq, RANDOM_BYTES(200) FROM seq_1_to_30000",
         )
         .expect("a table of ~6 MB");
-    let proxy = CuttingProxy::start((server.host.clone(), server.port), 1_000_000);
+    let proxy = CuttingProxy::start((server.host.clone(), server.port));
+    proxy.cut_after(1_000_000);
     let (dir, store) = temp_store().await;
     let secrets = test_secrets();
     store

@@ -304,3 +304,72 @@ pub async fn wait_for(
         store.list_history(None).await.expect("history")
     );
 }
+
+/// A TCP proxy to a server that cuts each connection once more than `cut_after` bytes have
+/// come from the server (never, until told), as a network that goes away mid-transfer.
+pub struct CuttingProxy {
+    pub port: u16,
+    /// Connections cut so far.
+    pub cuts: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    limit: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl CuttingProxy {
+    pub fn start(upstream: (String, u16)) -> CuttingProxy {
+        use std::io::{Read, Write};
+        use std::net::{Shutdown, TcpListener, TcpStream};
+        use std::sync::atomic::{AtomicU64, Ordering};
+        use std::sync::Arc;
+        let listener = TcpListener::bind("127.0.0.1:0").expect("proxy port");
+        let port = listener.local_addr().expect("addr").port();
+        let cuts = Arc::new(AtomicU64::new(0));
+        let limit = Arc::new(AtomicU64::new(u64::MAX));
+        let (counted, limited) = (cuts.clone(), limit.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { break };
+                let Ok(server) = TcpStream::connect((upstream.0.as_str(), upstream.1)) else {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                };
+                let (cuts, limit) = (counted.clone(), limited.load(Ordering::SeqCst));
+                let (mut c_in, mut s_out) = (
+                    client.try_clone().expect("clone"),
+                    server.try_clone().expect("clone"),
+                );
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 16384];
+                    while let Ok(n) = c_in.read(&mut buf) {
+                        if n == 0 || s_out.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = s_out.shutdown(Shutdown::Both);
+                });
+                std::thread::spawn(move || {
+                    let (mut s_in, mut c_out) = (server, client);
+                    let mut buf = [0u8; 16384];
+                    let mut seen = 0u64;
+                    while let Ok(n) = s_in.read(&mut buf) {
+                        if n == 0 || c_out.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                        seen += n as u64;
+                        if seen > limit {
+                            cuts.fetch_add(1, Ordering::SeqCst);
+                            break;
+                        }
+                    }
+                    let _ = c_out.shutdown(Shutdown::Both);
+                    let _ = s_in.shutdown(Shutdown::Both);
+                });
+            }
+        });
+        CuttingProxy { port, cuts, limit }
+    }
+
+    /// New connections are cut after `bytes` from the server (`u64::MAX`: never).
+    pub fn cut_after(&self, bytes: u64) {
+        self.limit.store(bytes, std::sync::atomic::Ordering::SeqCst);
+    }
+}
