@@ -64,8 +64,9 @@ pub fn init_logging(file: Option<&std::path::Path>) {
             #[cfg(unix)]
             Some({
                 use std::os::unix::fs::OpenOptionsExt;
+                // file-rotate uses these as given: read, create and append are its own.
                 let mut options = std::fs::OpenOptions::new();
-                options.mode(0o600);
+                options.read(true).create(true).append(true).mode(0o600);
                 options
             }),
         );
