@@ -53,7 +53,28 @@ pub enum Command {
         /// Backups allowed to run at the same time.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=8))]
         max_concurrent: u8,
+        /// Also serve the HTTP API (the spec's routes) on this address, e.g. 127.0.0.1:8787.
+        /// Off unless given. An address reachable from the network needs --tls-cert and
+        /// --tls-key (or --insecure-http).
+        #[arg(long, env = "BILLORA_BACKUP_LISTEN", value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+        /// The path the routes are under.
+        #[arg(long, default_value = "/api", value_name = "PATH")]
+        base_path: String,
+        /// The HTTPS certificate chain (PEM).
+        #[arg(long, requires = "tls_key", value_name = "FILE")]
+        tls_cert: Option<PathBuf>,
+        /// The HTTPS private key (PEM).
+        #[arg(long, requires = "tls_cert", value_name = "FILE")]
+        tls_key: Option<PathBuf>,
+        /// Allow plain HTTP on an address reachable from the network (tokens cross it in
+        /// clear): only on a network you trust.
+        #[arg(long)]
+        insecure_http: bool,
     },
+    /// Tokens of the HTTP API: create (shown once), list, revoke.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// App settings: mail server (SMTP) and language.
     #[command(subcommand)]
     Settings(SettingsCommand),
@@ -409,4 +430,21 @@ pub enum ScheduleCommand {
         #[arg(long, default_value_t = DEFAULT_ZSTD_LEVEL, value_parser = clap::value_parser!(i32).range(1..=19))]
         zstd_level: i32,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Creates a token and prints it alone on one line, once (the app keeps only its hash).
+    Create {
+        /// Who or what uses it ("billora-admin", "grafana").
+        #[arg(long)]
+        name: String,
+        /// admin (every route) or monitor (/metrics and /backup/runs/:id only).
+        #[arg(long, default_value = "admin")]
+        role: String,
+    },
+    /// Lists the tokens: names, roles, created, last used, revoked (never the tokens).
+    List,
+    /// Revokes the live token with this name: requests with it are refused from now on.
+    Revoke { name: String },
 }

@@ -58,7 +58,22 @@ async fn run(cli: Cli) -> Result<()> {
             println!("{}", dir.display());
             return Ok(());
         }
-        Command::Daemon { max_concurrent } => return daemon(data_dir, max_concurrent.into()).await,
+        Command::Daemon {
+            max_concurrent,
+            listen,
+            base_path,
+            tls_cert,
+            tls_key,
+            insecure_http,
+        } => {
+            let http = listen.map(|addr| HttpOptions {
+                addr,
+                base_path,
+                tls: tls_cert.zip(tls_key),
+                insecure_http,
+            });
+            return daemon(data_dir, max_concurrent.into(), http).await;
+        }
         Command::Key(KeyCommand::Generate { recovery_file }) => {
             return generate_key(data_dir, &recovery_file).await
         }
@@ -141,6 +156,7 @@ async fn one_shot(api: &Api, command: Command) -> Result<()> {
                 .await?;
             print_json(&json!({ "success": true, "data": runs }))
         }
+        Command::Token(cmd) => token(api, cmd).await,
         Command::DataDir | Command::Daemon { .. } | Command::Key(_) => {
             unreachable!("handled before the data folder is opened")
         }
@@ -288,9 +304,67 @@ async fn settings(api: &Api, cmd: SettingsCommand) -> Result<()> {
     }
 }
 
-/// The headless scheduler: one per data directory (a lock), logs with tracing, stops cleanly.
-async fn daemon(data_dir: Option<PathBuf>, max_concurrent: usize) -> Result<()> {
+async fn token(api: &Api, cmd: TokenCommand) -> Result<()> {
+    match cmd {
+        TokenCommand::Create { name, role } => {
+            let role = billora_engine::api::Role::parse(&role)?;
+            let token = api.create_token(&name, role).await?;
+            // Alone on one line, so `TOKEN=$(billora-backup token create …)` works.
+            println!("{token}");
+            eprintln!(
+                "token `{}` ({}) created: it is shown this once; keep it secret",
+                name.trim(),
+                role.as_str()
+            );
+            Ok(())
+        }
+        TokenCommand::List => print_json(&json!({ "tokens": api.list_tokens().await? })),
+        TokenCommand::Revoke { name } => {
+            api.revoke_token(&name).await?;
+            print_json(&json!({ "success": true, "revoked": name.trim() }))
+        }
+    }
+}
+
+/// Where and how the daemon serves the HTTP API.
+struct HttpOptions {
+    addr: std::net::SocketAddr,
+    base_path: String,
+    tls: Option<(PathBuf, PathBuf)>,
+    insecure_http: bool,
+}
+
+/// The headless scheduler: one per data directory (a lock), logs with tracing, stops cleanly;
+/// with `--listen`, the HTTP API too.
+async fn daemon(
+    data_dir: Option<PathBuf>,
+    max_concurrent: usize,
+    http: Option<HttpOptions>,
+) -> Result<()> {
     let dir = billora_engine::api::resolve_data_dir(data_dir.as_deref())?;
+    // The address is checked and bound before anything starts, so a mistake ends here.
+    let listener = match &http {
+        Some(options) => {
+            let listen = if options.tls.is_some() {
+                billora_http::Listen::Tls
+            } else {
+                billora_http::Listen::Plain
+            };
+            billora_http::check_address(options.addr, listen, options.insecure_http)?;
+            let tls = match &options.tls {
+                Some((cert, key)) => Some(billora_http::tls_config(cert, key)?),
+                None => None,
+            };
+            let listener = tokio::net::TcpListener::bind(options.addr)
+                .await
+                .map_err(|e| {
+                    Error::invalid("listen", format!("cannot listen on {}: {e}", options.addr))
+                        .with_hint("choose another port, or stop what uses it")
+                })?;
+            Some((listener, tls))
+        }
+        None => None,
+    };
     billora_engine::init_logging(Some(&billora_engine::log_dir(&dir).join("daemon.log")));
     billora_engine::api::set_process_role("the daemon");
     let secrets: Arc<dyn SecretStore> = Arc::new(OsKeyring);
@@ -306,7 +380,29 @@ async fn daemon(data_dir: Option<PathBuf>, max_concurrent: usize) -> Result<()> 
     };
     let (api, scheduler) = Api::launch(Some(&dir), host).await?;
     let (scheduler, _lock) = scheduler?;
+    let api = Arc::new(api);
     tracing::info!(data_dir = %dir.display(), "scheduler started");
+    let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = match (listener, &http) {
+        (Some((listener, tls)), Some(options)) => {
+            let router = billora_http::router(api.clone(), &options.base_path);
+            tracing::info!(
+                address = %options.addr,
+                base_path = %options.base_path,
+                tls = tls.is_some(),
+                "serving the HTTP API"
+            );
+            Some(tokio::spawn(billora_http::serve(
+                listener,
+                router,
+                tls,
+                async {
+                    let _ = http_stopped.await;
+                },
+            )))
+        }
+        _ => None,
+    };
     let mut task = tokio::spawn(scheduler.run());
     // The scheduler ends by itself only when it gives up (its store failed for too long):
     // then the daemon exits non-zero, for systemd to restart it.
@@ -323,6 +419,10 @@ async fn daemon(data_dir: Option<PathBuf>, max_concurrent: usize) -> Result<()> 
                 .map_err(|e| Error::new(ErrorCode::Io, e.to_string()))?
         }
     };
+    let _ = stop_http.send(());
+    if let Some(server) = server {
+        let _ = server.await;
+    }
     api.close().await;
     tracing::info!("scheduler stopped");
     result

@@ -32,6 +32,7 @@ pub mod scheduler;
 pub mod secrets;
 pub mod sql;
 pub mod tls;
+pub mod token;
 pub mod verify;
 
 /// The folder of the log files in a data folder.

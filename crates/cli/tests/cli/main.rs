@@ -5,6 +5,7 @@ mod chaos;
 mod cli;
 mod daemon;
 mod harness;
+mod http;
 mod keyring;
 mod killed;
 mod race;

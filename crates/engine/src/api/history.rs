@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::Api;
 use crate::error::{Error, Result};
@@ -55,5 +55,27 @@ impl Api {
     pub async fn backup_file(&self, run_id: i64) -> Result<PathBuf> {
         let (file, _) = self.store.run_file(run_id).await?;
         Ok(file)
+    }
+}
+
+/// One run with its live progress while it runs (`GET /backup/runs/:id`).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct RunView {
+    #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(flatten))]
+    pub run: Run,
+    /// Rows, tables and bytes so far, while it runs in this process.
+    pub progress: Option<super::LiveRun>,
+}
+
+impl Api {
+    pub async fn get_run(&self, run_id: i64) -> Result<RunView> {
+        let run = self.store.get_run(run_id).await?;
+        let progress = match (run.status.as_str(), run.schedule_id) {
+            ("running", Some(id)) => self.live.get(id),
+            _ => None,
+        };
+        Ok(RunView { run, progress })
     }
 }

@@ -21,15 +21,17 @@ use crate::store::Store;
 mod connections;
 mod destinations;
 mod history;
+mod metrics;
 mod restore;
 mod schedules;
 mod settings;
 mod status;
+mod tokens;
 mod verify;
 
 pub use connections::{AddConnectionRequest, TestDraftRequest, TrustCertificateRequest};
 pub use destinations::DestinationForm;
-pub use history::HistoryQuery;
+pub use history::{HistoryQuery, RunView};
 pub use restore::RestoreForm;
 pub use schedules::{CronPreview, CronPreviewRequest, RetentionPreviewRequest};
 pub use settings::{AppInfo, SaveSmtpRequest, Settings};
@@ -54,9 +56,10 @@ pub use crate::run::{CopyOutcome, RunError, RunOutcome, Trigger};
 pub use crate::schedule::{parse_request, NewSchedule, Schedule, SchedulePatch};
 pub use crate::scheduler::{Clock, RunObserver, Scheduler, SchedulerConfig, SystemClock};
 pub use crate::secrets::{OsKeyring, PasswordSource, SecretStore};
+pub use crate::token::{Role, TokenInfo};
 pub use crate::verify::VerifyReport;
 pub use restore::{BackupSource, RestoreJob};
-pub use schedules::RunHere;
+pub use schedules::{RunHere, RunStarted};
 pub use status::{
     Dashboard, Health, LiveRun, RunningRun, ScheduleState, SchedulerMode, SchedulerState, TrayIcon,
     TrayStatus,

@@ -247,3 +247,51 @@ pub struct RunHere {
     pub compression_threads: Option<u32>,
     pub zstd_level: Option<i32>,
 }
+
+/// A backup asked for now (`POST /backup/schedules/:id/run`): queued in the scheduler, with
+/// the run's id once it has started.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct RunStarted {
+    pub schedule_id: i64,
+    /// The history entry, when the run started within two seconds (else it waits its turn).
+    pub run_id: Option<i64>,
+    /// `running`, or `queued` while another backup takes the only slot.
+    pub status: String,
+}
+
+impl Api {
+    /// Starts a backup in the background and says which history entry follows it.
+    pub async fn start_run(&self, id: i64) -> Result<RunStarted> {
+        let before = self
+            .store
+            .running_runs()
+            .await?
+            .into_iter()
+            .map(|r| r.0)
+            .max()
+            .unwrap_or(0);
+        self.run_schedule_now(id).await?;
+        for _ in 0..40 {
+            let started = self
+                .store
+                .running_runs()
+                .await?
+                .into_iter()
+                .find(|r| r.1 == Some(id) && r.0 > before);
+            if let Some((run_id, ..)) = started {
+                return Ok(RunStarted {
+                    schedule_id: id,
+                    run_id: Some(run_id),
+                    status: "running".into(),
+                });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        Ok(RunStarted {
+            schedule_id: id,
+            run_id: None,
+            status: "queued".into(),
+        })
+    }
+}

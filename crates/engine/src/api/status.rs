@@ -191,7 +191,7 @@ impl RunObserver for LiveRuns {
 }
 
 impl LiveRuns {
-    fn get(&self, schedule_id: i64) -> Option<LiveRun> {
+    pub(super) fn get(&self, schedule_id: i64) -> Option<LiveRun> {
         let runs = self.runs.lock().expect("not poisoned");
         let (started, instant, progress) = runs.get(&schedule_id)?;
         let elapsed = instant.elapsed().as_secs_f64();

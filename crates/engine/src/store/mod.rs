@@ -16,6 +16,7 @@ mod retention;
 mod runs;
 mod schedules;
 mod settings;
+mod tokens;
 
 use crate::error::Result;
 use crate::paths::create_private_dir;

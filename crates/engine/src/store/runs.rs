@@ -429,6 +429,34 @@ impl Store {
         .fetch_all(self.pool())
         .await?)
     }
+
+    /// One history entry, with its copies.
+    pub async fn get_run(&self, run_id: i64) -> Result<Run> {
+        let row = sqlx::query("SELECT * FROM runs WHERE id = ?")
+            .bind(run_id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| Error::not_found(format!("there is no history entry {run_id}")))?;
+        let tz = TimeZone::try_system().unwrap_or(TimeZone::UTC);
+        let mut run = from_row(&row, &tz)?;
+        run.copies = self.copies(Some(run_id)).await?;
+        Ok(run)
+    }
+
+    /// The schedule's newest run that ended as a success or a failure: (status, duration,
+    /// file size).
+    pub async fn last_run(
+        &self,
+        schedule_id: i64,
+    ) -> Result<Option<(String, Option<f64>, Option<i64>)>> {
+        Ok(sqlx::query_as(
+            "SELECT status, duration_seconds, file_size FROM runs WHERE schedule_id = ? \
+             AND status IN ('success', 'failed') ORDER BY id DESC LIMIT 1",
+        )
+        .bind(schedule_id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
 }
 
 /// The error a row records in `error_code`, `error_message`, `error_hint` (runs, copies).

@@ -1,0 +1,260 @@
+//! The routes: the spec's seven under `/backup`, a run's state, health and metrics. Each
+//! handler is its check of rights, its parsing, one `Api` call and the spec's answer shape.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use billora_engine::api::{parse_request, Api, HistoryQuery, NewSchedule, SchedulePatch};
+use billora_engine::Error;
+use serde_json::json;
+
+use crate::auth::{Admin, AppState, Limiter, Reader};
+use crate::errors::{bad_request, error_body, ApiError};
+
+/// Request bodies are capped: a schedule is a few hundred bytes.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// The API's routes under `base_path` (`/api`: `/api/backup/schedules`, …; `/` or empty: at
+/// the root).
+pub fn router(api: Arc<Api>, base_path: &str) -> Router {
+    let state = AppState {
+        api,
+        limiter: Arc::new(Limiter::default()),
+    };
+    let routes = Router::new()
+        .route(
+            "/backup/schedules",
+            get(list_schedules).post(create_schedule),
+        )
+        .route(
+            "/backup/schedules/{id}",
+            put(update_schedule).delete(delete_schedule),
+        )
+        .route("/backup/schedules/{id}/toggle", post(toggle_schedule))
+        .route("/backup/schedules/{id}/run", post(run_schedule))
+        .route("/backup/history", get(history))
+        .route("/backup/runs/{id}", get(get_run))
+        .route("/health", get(health))
+        .route("/metrics", get(metrics));
+    let base = base_path.trim_end_matches('/');
+    let app = if base.is_empty() {
+        routes
+    } else {
+        Router::new().nest(base, routes)
+    };
+    app.fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+fn ok(status: StatusCode, data: impl serde::Serialize) -> Response {
+    (status, Json(json!({ "success": true, "data": data }))).into_response()
+}
+
+// A refusal is a Response, as axum's own rejections are; it is built once per request.
+#[allow(clippy::result_large_err)]
+fn id_of(text: &str) -> Result<i64, Response> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| bad_request("id", format!("`{text}` is not an id (a positive number)")))
+}
+
+/// A JSON body, read as the CLI reads `--json`: unknown fields and bad values name the field.
+#[allow(clippy::result_large_err)]
+fn body_of<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, Response> {
+    let json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("application/json"));
+    if !json {
+        return Err(error_body(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            &Error::invalid(
+                "content-type",
+                "send the body as JSON (Content-Type: application/json)",
+            ),
+        ));
+    }
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            error_body(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &Error::invalid(
+                    "body",
+                    format!("the body is larger than {} KiB", MAX_BODY / 1024),
+                ),
+            )
+        } else {
+            bad_request("body", format!("the body could not be read: {rejection}"))
+        }
+    })?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| bad_request("body", "the body is not UTF-8 text"))?;
+    // Malformed JSON is the client's syntax (400); valid JSON with a bad field is 422.
+    if serde_json::from_str::<serde_json::Value>(text).is_err() {
+        return Err(bad_request("body", "the body is not valid JSON"));
+    }
+    parse_request(text).map_err(|e| ApiError(e).into_response())
+}
+
+async fn list_schedules(_: Admin, State(s): State<AppState>) -> Response {
+    match s.api.list_schedules().await {
+        Ok(list) => Json(json!({ "schedules": list })).into_response(),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+async fn create_schedule(
+    _: Admin,
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let request: NewSchedule = match body_of(&headers, body) {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    match s.api.create_schedule(request).await {
+        Ok(created) => ok(StatusCode::CREATED, created),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+async fn update_schedule(
+    _: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let id = match id_of(&id) {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    let patch: SchedulePatch = match body_of(&headers, body) {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    match s.api.update_schedule(id, patch).await {
+        Ok(updated) => ok(StatusCode::OK, updated),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+async fn delete_schedule(_: Admin, State(s): State<AppState>, Path(id): Path<String>) -> Response {
+    let id = match id_of(&id) {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    match s.api.delete_schedule(id).await {
+        Ok(deleted) => ok(StatusCode::OK, deleted),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+async fn toggle_schedule(_: Admin, State(s): State<AppState>, Path(id): Path<String>) -> Response {
+    let id = match id_of(&id) {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    match s.api.toggle_schedule(id).await {
+        Ok(toggled) => ok(StatusCode::OK, toggled),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+/// 202: the backup goes on in the background, under the one-run-per-schedule rule.
+async fn run_schedule(_: Admin, State(s): State<AppState>, Path(id): Path<String>) -> Response {
+    let id = match id_of(&id) {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    match s.api.start_run(id).await {
+        Ok(started) => ok(StatusCode::ACCEPTED, started),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+/// `?schedule_id=N` (the spec's filter) and `?status=failed`.
+async fn history(_: Admin, State(s): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let mut filter = HistoryQuery::default();
+    for pair in query
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            "schedule_id" => match value.parse::<i64>() {
+                Ok(id) => filter.schedule_id = Some(id),
+                Err(_) => {
+                    return bad_request(
+                        "schedule_id",
+                        format!("`{value}` is not a schedule id (a positive number)"),
+                    )
+                }
+            },
+            "status" => filter.status = Some(value.to_owned()),
+            other => {
+                return ApiError(Error::invalid(
+                    other,
+                    format!("`{other}` is not a filter of the history: use schedule_id or status"),
+                ))
+                .into_response()
+            }
+        }
+    }
+    match s.api.list_history(filter).await {
+        Ok(runs) => ok(StatusCode::OK, runs),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+/// A run's state and, while it runs here, its progress (monitor tokens may read it).
+async fn get_run(_: Reader, State(s): State<AppState>, Path(id): Path<String>) -> Response {
+    let id = match id_of(&id) {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    match s.api.get_run(id).await {
+        Ok(run) => ok(StatusCode::OK, run),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+/// No token, no details: whether the process answers.
+async fn health() -> Response {
+    Json(json!({ "status": "ok" })).into_response()
+}
+
+async fn metrics(_: Reader, State(s): State<AppState>) -> Response {
+    match s.api.metrics().await {
+        Ok(text) => (
+            [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+            text,
+        )
+            .into_response(),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+async fn not_found() -> Response {
+    error_body(
+        StatusCode::NOT_FOUND,
+        &Error::not_found("there is no such route").with_hint(
+            "the routes are under the base path (default /api): /backup/schedules, /backup/history, /backup/runs/:id, /health, /metrics",
+        ),
+    )
+}
