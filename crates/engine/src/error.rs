@@ -9,6 +9,7 @@ use std::fmt;
 use serde::Serialize;
 
 /// A stable, machine-readable error kind. Serialized as its name (`"InvalidCron"`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum ErrorCode {
@@ -83,6 +84,7 @@ impl fmt::Display for ErrorCode {
 }
 
 /// An engine error: a code, a sentence for people, the request field it is about, and a hint.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = EngineError))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, rename = "EngineError"))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Error {

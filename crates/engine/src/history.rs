@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::time;
 
 /// One history entry. Times are RFC 3339 in the machine's zone.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Run {
@@ -29,12 +30,15 @@ pub struct Run {
     pub error: Option<crate::run::RunError>,
     #[serde(serialize_with = "time::serialize")]
     #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub created_at: ZonedDateTime,
     #[serde(serialize_with = "time::serialize_opt")]
     #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub finished_at: Option<ZonedDateTime>,
     #[serde(serialize_with = "time::serialize_opt")]
     #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub deleted_at: Option<ZonedDateTime>,
     pub deletion_reason: Option<String>,
     /// "catch-up of the 02:00 … slot", why a slot was skipped, retries.
@@ -48,6 +52,7 @@ pub struct Run {
 }
 
 /// One copy of a run's backup on a destination, as the history shows it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CopyRecord {

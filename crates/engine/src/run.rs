@@ -67,6 +67,7 @@ pub struct CopyOutcome {
 }
 
 /// The error recorded on a failed run.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunError {

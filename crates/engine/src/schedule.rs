@@ -13,6 +13,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::time;
 
 /// What a schedule backs up.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -44,6 +45,7 @@ impl BackupType {
 }
 
 /// How backup files are compressed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -102,6 +104,7 @@ pub struct ScheduleFields {
 }
 
 /// A create request: the original spec's POST body, plus optional extras with defaults.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, optional_fields))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -151,6 +154,7 @@ pub struct NewSchedule {
 }
 
 /// A partial update: absent fields stay as they are; `null` clears a nullable field.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, optional_fields))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -216,6 +220,7 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
 }
 
 /// A stored schedule as the UI and the CLI show it. Times are RFC 3339 in the schedule's zone.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Schedule {
@@ -244,17 +249,21 @@ pub struct Schedule {
     pub copy_to: Vec<String>,
     #[serde(serialize_with = "time::serialize_opt")]
     #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub last_run_at: Option<ZonedDateTime>,
     #[serde(serialize_with = "time::serialize_opt")]
     #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub next_run_at: Option<ZonedDateTime>,
     pub success_count: i64,
     pub failed_count: i64,
     #[serde(serialize_with = "time::serialize")]
     #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub created_at: ZonedDateTime,
     #[serde(serialize_with = "time::serialize")]
     #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub updated_at: ZonedDateTime,
 }
 

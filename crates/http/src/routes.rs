@@ -11,9 +11,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use billora_engine::api::{parse_request, Api, HistoryQuery, NewSchedule, SchedulePatch};
+use billora_engine::api::{
+    parse_request, Api, HistoryQuery, NewSchedule, Run, RunStarted, RunView, Schedule,
+    SchedulePatch,
+};
 use billora_engine::Error;
+use serde::Serialize;
 use serde_json::json;
+use utoipa::{OpenApi, ToSchema};
 
 use crate::auth::{Admin, AppState, Limiter, Reader};
 use crate::errors::{bad_request, error_body, ApiError};
@@ -42,7 +47,8 @@ pub fn router(api: Arc<Api>, base_path: &str) -> Router {
         .route("/backup/history", get(history))
         .route("/backup/runs/{id}", get(get_run))
         .route("/health", get(health))
-        .route("/metrics", get(metrics));
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi));
     let base = base_path.trim_end_matches('/');
     let app = if base.is_empty() {
         routes
@@ -54,7 +60,55 @@ pub fn router(api: Arc<Api>, base_path: &str) -> Router {
         .with_state(state)
 }
 
-fn ok(status: StatusCode, data: impl serde::Serialize) -> Response {
+/// `{"schedules": […]}`: the spec's answer to `GET /backup/schedules`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScheduleList {
+    pub schedules: Vec<Schedule>,
+}
+
+/// `{"success": true, "data": schedule}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScheduleAnswer {
+    pub success: bool,
+    pub data: Schedule,
+}
+
+/// `{"success": true, "data": […]}`: the spec's answer to `GET /backup/history`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryAnswer {
+    pub success: bool,
+    pub data: Vec<Run>,
+}
+
+/// `{"success": true, "data": run}` with its progress while it runs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunAnswer {
+    pub success: bool,
+    pub data: RunView,
+}
+
+/// `{"success": true, "data": {"schedule_id", "run_id", "status"}}` (202).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunStartedAnswer {
+    pub success: bool,
+    pub data: RunStarted,
+}
+
+/// `{"success": false, "error": {"code", "message", "field", "hint"}}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorAnswer {
+    pub success: bool,
+    #[schema(value_type = billora_engine::Error)]
+    pub error: Error,
+}
+
+/// `{"status": "ok"}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthAnswer {
+    pub status: String,
+}
+
+fn ok(status: StatusCode, data: impl Serialize) -> Response {
     (status, Json(json!({ "success": true, "data": data }))).into_response()
 }
 
@@ -108,13 +162,24 @@ fn body_of<T: serde::de::DeserializeOwned>(
     parse_request(text).map_err(|e| ApiError(e).into_response())
 }
 
+#[utoipa::path(get, path = "/backup/schedules", tag = "schedules",
+    responses((status = 200, description = "Every schedule", body = ScheduleList),
+        (status = 401, body = ErrorAnswer), (status = 403, body = ErrorAnswer)),
+    security(("bearer" = [])))]
 async fn list_schedules(_: Admin, State(s): State<AppState>) -> Response {
     match s.api.list_schedules().await {
-        Ok(list) => Json(json!({ "schedules": list })).into_response(),
+        Ok(schedules) => Json(ScheduleList { schedules }).into_response(),
         Err(e) => ApiError(e).into_response(),
     }
 }
 
+#[utoipa::path(post, path = "/backup/schedules", tag = "schedules", request_body = NewSchedule,
+    responses((status = 201, description = "The schedule, created", body = ScheduleAnswer),
+        (status = 422, description = "A field is wrong (named); nothing was stored", body = ErrorAnswer),
+        (status = 400, body = ErrorAnswer), (status = 401, body = ErrorAnswer), (status = 403, body = ErrorAnswer),
+        (status = 409, description = "The name is taken", body = ErrorAnswer),
+        (status = 413, body = ErrorAnswer), (status = 415, body = ErrorAnswer)),
+    security(("bearer" = [])))]
 async fn create_schedule(
     _: Admin,
     State(s): State<AppState>,
@@ -131,6 +196,12 @@ async fn create_schedule(
     }
 }
 
+#[utoipa::path(put, path = "/backup/schedules/{id}", tag = "schedules", request_body = SchedulePatch,
+    params(("id" = i64, Path, description = "The schedule's id")),
+    responses((status = 200, description = "The schedule, changed", body = ScheduleAnswer),
+        (status = 404, body = ErrorAnswer), (status = 422, body = ErrorAnswer), (status = 400, body = ErrorAnswer),
+        (status = 401, body = ErrorAnswer), (status = 403, body = ErrorAnswer)),
+    security(("bearer" = [])))]
 async fn update_schedule(
     _: Admin,
     State(s): State<AppState>,
@@ -152,6 +223,11 @@ async fn update_schedule(
     }
 }
 
+#[utoipa::path(delete, path = "/backup/schedules/{id}", tag = "schedules",
+    params(("id" = i64, Path, description = "The schedule's id")),
+    responses((status = 200, description = "The schedule that was deleted (its history stays)", body = ScheduleAnswer),
+        (status = 404, body = ErrorAnswer), (status = 401, body = ErrorAnswer), (status = 403, body = ErrorAnswer)),
+    security(("bearer" = [])))]
 async fn delete_schedule(_: Admin, State(s): State<AppState>, Path(id): Path<String>) -> Response {
     let id = match id_of(&id) {
         Ok(id) => id,
@@ -163,6 +239,11 @@ async fn delete_schedule(_: Admin, State(s): State<AppState>, Path(id): Path<Str
     }
 }
 
+#[utoipa::path(post, path = "/backup/schedules/{id}/toggle", tag = "schedules",
+    params(("id" = i64, Path, description = "The schedule's id")),
+    responses((status = 200, description = "The schedule, turned on or off", body = ScheduleAnswer),
+        (status = 404, body = ErrorAnswer), (status = 401, body = ErrorAnswer), (status = 403, body = ErrorAnswer)),
+    security(("bearer" = [])))]
 async fn toggle_schedule(_: Admin, State(s): State<AppState>, Path(id): Path<String>) -> Response {
     let id = match id_of(&id) {
         Ok(id) => id,
@@ -174,6 +255,12 @@ async fn toggle_schedule(_: Admin, State(s): State<AppState>, Path(id): Path<Str
     }
 }
 
+#[utoipa::path(post, path = "/backup/schedules/{id}/run", tag = "schedules",
+    params(("id" = i64, Path, description = "The schedule's id")),
+    responses((status = 202, description = "The backup runs in the background; follow it at /backup/runs/{run_id}", body = RunStartedAnswer),
+        (status = 404, body = ErrorAnswer), (status = 409, description = "It is already running", body = ErrorAnswer),
+        (status = 401, body = ErrorAnswer), (status = 403, body = ErrorAnswer)),
+    security(("bearer" = [])))]
 /// 202: the backup goes on in the background, under the one-run-per-schedule rule.
 async fn run_schedule(_: Admin, State(s): State<AppState>, Path(id): Path<String>) -> Response {
     let id = match id_of(&id) {
@@ -186,6 +273,13 @@ async fn run_schedule(_: Admin, State(s): State<AppState>, Path(id): Path<String
     }
 }
 
+#[utoipa::path(get, path = "/backup/history", tag = "history",
+    params(("schedule_id" = Option<i64>, Query, description = "Only this schedule's runs"),
+        ("status" = Option<String>, Query, description = "Only runs with this status")),
+    responses((status = 200, description = "The runs, newest first", body = HistoryAnswer),
+        (status = 400, body = ErrorAnswer), (status = 422, body = ErrorAnswer),
+        (status = 401, body = ErrorAnswer), (status = 403, body = ErrorAnswer)),
+    security(("bearer" = [])))]
 /// `?schedule_id=N` (the spec's filter) and `?status=failed`.
 async fn history(_: Admin, State(s): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let mut filter = HistoryQuery::default();
@@ -222,6 +316,11 @@ async fn history(_: Admin, State(s): State<AppState>, RawQuery(query): RawQuery)
     }
 }
 
+#[utoipa::path(get, path = "/backup/runs/{id}", tag = "history",
+    params(("id" = i64, Path, description = "The history entry's id")),
+    responses((status = 200, description = "The run, with its progress while it runs (admin or monitor token)", body = RunAnswer),
+        (status = 404, body = ErrorAnswer), (status = 401, body = ErrorAnswer)),
+    security(("bearer" = [])))]
 /// A run's state and, while it runs here, its progress (monitor tokens may read it).
 async fn get_run(_: Reader, State(s): State<AppState>, Path(id): Path<String>) -> Response {
     let id = match id_of(&id) {
@@ -234,11 +333,49 @@ async fn get_run(_: Reader, State(s): State<AppState>, Path(id): Path<String>) -
     }
 }
 
+#[utoipa::path(get, path = "/health", tag = "service",
+    responses((status = 200, description = "The process answers (no token, no details)", body = HealthAnswer)))]
 /// No token, no details: whether the process answers.
 async fn health() -> Response {
-    Json(json!({ "status": "ok" })).into_response()
+    Json(HealthAnswer {
+        status: "ok".into(),
+    })
+    .into_response()
 }
 
+/// The OpenAPI document of these routes, generated from their Rust types.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Billora Backup", description = "The original spec's backup routes, with bearer tokens (admin: every route; monitor: /metrics and /backup/runs/{id})."),
+    paths(list_schedules, create_schedule, update_schedule, delete_schedule, toggle_schedule,
+        run_schedule, history, get_run, health, metrics),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+/// Declares the bearer token scheme the routes name.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// `/openapi.json`: the routes' description (open: it holds no data).
+async fn openapi() -> Response {
+    Json(ApiDoc::openapi()).into_response()
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "service",
+    responses((status = 200, description = "Prometheus text: per schedule its last success, status, duration, size and counts (admin or monitor token)", content_type = "text/plain"),
+        (status = 401, body = ErrorAnswer)),
+    security(("bearer" = [])))]
 async fn metrics(_: Reader, State(s): State<AppState>) -> Response {
     match s.api.metrics().await {
         Ok(text) => (

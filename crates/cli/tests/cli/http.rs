@@ -217,6 +217,43 @@ async fn the_spec_routes_over_http_with_tokens_roles_and_the_clis_errors() {
         "and says nothing more"
     );
 
+    // The OpenAPI document, generated from the Rust types.
+    let doc = call(port, 1, "GET", &api("/openapi.json"), None, None).await;
+    assert_eq!(doc.status, 200, "the OpenAPI document is served: {doc:?}");
+    let doc = doc.json();
+    assert!(
+        doc["openapi"].as_str().is_some_and(|v| v.starts_with('3')),
+        "OpenAPI 3: {doc}"
+    );
+    for path in [
+        "/backup/schedules",
+        "/backup/schedules/{id}",
+        "/backup/schedules/{id}/run",
+        "/backup/history",
+        "/backup/runs/{id}",
+        "/metrics",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "it describes {path}");
+    }
+    for schema in [
+        "NewSchedule",
+        "SchedulePatch",
+        "Schedule",
+        "Run",
+        "EngineError",
+    ] {
+        assert!(
+            doc["components"]["schemas"].get(schema).is_some(),
+            "it describes {schema}"
+        );
+    }
+    assert!(
+        doc["components"]["schemas"]["NewSchedule"]["properties"]
+            .get("cron_expression")
+            .is_some(),
+        "with the spec's field names"
+    );
+
     // The spec's three bodies.
     let bodies = [
         json!({"name": "Daily Full Backup", "description": "สำรองข้อมูลทั้งหมดทุกวัน", "cron_expression": "0 2 * * *",

@@ -250,6 +250,7 @@ pub struct RunHere {
 
 /// A backup asked for now (`POST /backup/schedules/:id/run`): queued in the scheduler, with
 /// the run's id once it has started.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct RunStarted {

@@ -35,6 +35,7 @@ pub enum Health {
 }
 
 /// A running backup, as the dashboard and the tray show it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct LiveRun {
