@@ -275,7 +275,9 @@ async fn run_schedule(_: Admin, State(s): State<AppState>, Path(id): Path<String
 
 #[utoipa::path(get, path = "/backup/history", tag = "history",
     params(("schedule_id" = Option<i64>, Query, description = "Only this schedule's runs"),
-        ("status" = Option<String>, Query, description = "Only runs with this status")),
+        ("status" = Option<String>, Query, description = "Only runs with this status"),
+        ("limit" = Option<u32>, Query, description = "At most this many (1-10000); all when absent"),
+        ("before_id" = Option<i64>, Query, description = "The entries after this one (the next page)")),
     responses((status = 200, description = "The runs, newest first", body = HistoryAnswer),
         (status = 400, body = ErrorAnswer), (status = 422, body = ErrorAnswer),
         (status = 401, body = ErrorAnswer), (status = 403, body = ErrorAnswer)),
@@ -301,10 +303,18 @@ async fn history(_: Admin, State(s): State<AppState>, RawQuery(query): RawQuery)
                 }
             },
             "status" => filter.status = Some(value.to_owned()),
+            "limit" => match value.parse::<u32>() {
+                Ok(limit) => filter.limit = Some(limit),
+                Err(_) => return bad_request("limit", format!("`{value}` is not a number")),
+            },
+            "before_id" => match value.parse::<i64>() {
+                Ok(id) => filter.before_id = Some(id),
+                Err(_) => return bad_request("before_id", format!("`{value}` is not an id")),
+            },
             other => {
                 return ApiError(Error::invalid(
                     other,
-                    format!("`{other}` is not a filter of the history: use schedule_id or status"),
+                    format!("`{other}` is not a filter of the history: use schedule_id, status, limit or before_id"),
                 ))
                 .into_response()
             }

@@ -8,6 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::Child;
 use std::time::{Duration, Instant};
 
+use mysql::prelude::Queryable;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -180,7 +181,7 @@ async fn start_daemon(h: &Harness, port: u16) -> Daemon {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_spec_routes_over_http_with_tokens_roles_and_the_clis_errors() {
     let server = services();
-    let db = big_database(server, "http", 150_000);
+    let db = big_database(server, "http", 60_000);
     let h = Harness::new(
         server,
         &db,
@@ -367,6 +368,12 @@ async fn the_spec_routes_over_http_with_tokens_roles_and_the_clis_errors() {
     assert_eq!(on.json()["data"]["is_active"], true, "and on again");
 
     // Run now: 202 with the run's id; a monitor token follows the run; the history shows it.
+    // The test holds a write lock on the table, so the backup is certainly running (waiting
+    // for it) while the reads below are answered.
+    let mut holder = server.conn(Some(&db));
+    holder
+        .query_drop("LOCK TABLES big WRITE")
+        .expect("the table is locked");
     let run = call(
         port,
         1,
@@ -379,7 +386,6 @@ async fn the_spec_routes_over_http_with_tokens_roles_and_the_clis_errors() {
     assert_eq!(run.status, 202, "accepted: {run:?}");
     let run_id = run.json()["data"]["run_id"].as_i64().expect("the run's id");
     // 100 reads at once while the backup runs: all answered.
-    let reads_began = jiff::Timestamp::now();
     let reads: Vec<_> = (0..100)
         .map(|i| {
             let admin = admin.clone();
@@ -407,6 +413,24 @@ async fn the_spec_routes_over_http_with_tokens_roles_and_the_clis_errors() {
         answered += 1;
     }
     assert_eq!(answered, 100, "100 reads answered");
+    let during = call(
+        port,
+        1,
+        "GET",
+        &api(&format!("/backup/runs/{run_id}")),
+        Some(&monitor),
+        None,
+    )
+    .await;
+    assert_eq!(
+        during.json()["data"]["status"],
+        "running",
+        "the reads were answered while the backup ran: {during:?}"
+    );
+    holder
+        .query_drop("UNLOCK TABLES")
+        .expect("the table is released");
+    drop(holder);
     let started = Instant::now();
     let status = loop {
         let state = call(
@@ -458,13 +482,47 @@ async fn the_spec_routes_over_http_with_tokens_roles_and_the_clis_errors() {
         );
     }
     assert_eq!(entry["id"], run_id, "the run that was started");
-    let finished: jiff::Timestamp = entry["finished_at"]
-        .as_str()
-        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
-        .expect("the run's end");
+
+    // Paging: at most `limit`, and the next page after an entry.
+    let page = call(
+        port,
+        1,
+        "GET",
+        &api("/backup/history?limit=1"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(
+        page.json()["data"].as_array().map(Vec::len),
+        Some(1),
+        "one entry: {page:?}"
+    );
+    let zero = call(
+        port,
+        1,
+        "GET",
+        &api("/backup/history?limit=0"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(zero.status, 422, "a limit of 0 is refused: {zero:?}");
+    assert_eq!(zero.json()["error"]["field"], "limit", "naming the limit");
+    let next = call(
+        port,
+        1,
+        "GET",
+        &api(&format!("/backup/history?before_id={run_id}")),
+        Some(&admin),
+        None,
+    )
+    .await;
     assert!(
-        finished > reads_began,
-        "the reads were answered while the backup ran (it ended at {finished}, they began at {reads_began})"
+        next.json()["data"]
+            .as_array()
+            .is_some_and(|d| d.iter().all(|r| r["id"] != run_id)),
+        "the next page starts after the entry: {next:?}"
     );
     let metrics = call(port, 1, "GET", &api("/metrics"), Some(&monitor), None).await;
     assert_eq!(metrics.status, 200, "metrics for a monitor: {metrics:?}");

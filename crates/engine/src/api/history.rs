@@ -20,6 +20,14 @@ pub struct HistoryQuery {
     #[serde(default)]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub status: Option<String>,
+    /// At most this many entries (1-10000; all when absent).
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub limit: Option<u32>,
+    /// The entries after this one, newest first (the next page).
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub before_id: Option<i64>,
 }
 
 impl Api {
@@ -44,11 +52,22 @@ impl Api {
                 ));
             }
         }
-        let runs = self.store.list_history(query.schedule_id).await?;
-        Ok(match query.status {
-            None => runs,
-            Some(status) => runs.into_iter().filter(|r| r.status == status).collect(),
-        })
+        if let Some(limit) = query.limit {
+            if !(1..=10_000).contains(&limit) {
+                return Err(Error::invalid(
+                    "limit",
+                    format!("limit must be 1-10000, not {limit}"),
+                ));
+            }
+        }
+        self.store
+            .history_page(
+                query.schedule_id,
+                query.status.as_deref(),
+                query.before_id,
+                query.limit,
+            )
+            .await
     }
 
     /// The backup file of a history entry, for "show in folder".

@@ -37,6 +37,16 @@ impl Store {
         rows.iter().map(record_from_row).collect()
     }
 
+    /// The copies of the runs with ids from `first` to `last` (a page of the history).
+    pub async fn copies_of_runs(&self, first: i64, last: i64) -> Result<Vec<CopyRecord>> {
+        let rows = sqlx::query("SELECT * FROM copies WHERE run_id BETWEEN ? AND ? ORDER BY id")
+            .bind(first)
+            .bind(last)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(record_from_row).collect()
+    }
+
     /// Start-up recovery of copies: an upload left `uploading` by a killed process becomes
     /// `interrupted` (its partial object is removed at the next upload to that destination).
     pub(crate) async fn recover_interrupted_copies(&self, now: Timestamp) -> Result<usize> {

@@ -131,6 +131,18 @@ impl Store {
 
     /// The history, newest first, optionally only one schedule's runs (deleted schedules too).
     pub async fn list_history(&self, schedule_id: Option<i64>) -> Result<Vec<Run>> {
+        self.history_page(schedule_id, None, None, None).await
+    }
+
+    /// History entries, newest first: of one schedule, with one status, after the entry
+    /// `before_id` in this order, at most `limit` (all when None).
+    pub async fn history_page(
+        &self,
+        schedule_id: Option<i64>,
+        status: Option<&str>,
+        before_id: Option<i64>,
+        limit: Option<u32>,
+    ) -> Result<Vec<Run>> {
         if let Some(id) = schedule_id {
             if id <= 0 {
                 return Err(Error::invalid(
@@ -140,9 +152,14 @@ impl Store {
             }
         }
         let rows = sqlx::query(
-            "SELECT * FROM runs WHERE (?1 IS NULL OR schedule_id = ?1) ORDER BY created_at DESC, id DESC",
+            "SELECT * FROM runs WHERE (?1 IS NULL OR schedule_id = ?1) AND (?2 IS NULL OR status = ?2) \
+             AND (?3 IS NULL OR (created_at, id) < (SELECT created_at, id FROM runs WHERE id = ?3)) \
+             ORDER BY created_at DESC, id DESC LIMIT ?4",
         )
         .bind(schedule_id)
+        .bind(status)
+        .bind(before_id)
+        .bind(limit.map_or(-1, i64::from))
         .fetch_all(self.pool())
         .await?;
         let tz = TimeZone::try_system().unwrap_or(TimeZone::UTC);
@@ -150,14 +167,19 @@ impl Store {
             .iter()
             .map(|row| from_row(row, &tz))
             .collect::<Result<_>>()?;
-        let mut copies = self.copies(None).await?;
-        if !copies.is_empty() {
-            for run in &mut runs {
-                let (mine, rest): (Vec<_>, Vec<_>) =
-                    copies.into_iter().partition(|c| c.run_id == run.id);
-                run.copies = mine;
-                copies = rest;
-            }
+        let (Some(first), Some(last)) = (
+            runs.iter().map(|r| r.id).min(),
+            runs.iter().map(|r| r.id).max(),
+        ) else {
+            return Ok(runs);
+        };
+        let mut by_run: std::collections::HashMap<i64, Vec<crate::history::CopyRecord>> =
+            std::collections::HashMap::new();
+        for copy in self.copies_of_runs(first, last).await? {
+            by_run.entry(copy.run_id).or_default().push(copy);
+        }
+        for run in &mut runs {
+            run.copies = by_run.remove(&run.id).unwrap_or_default();
         }
         Ok(runs)
     }

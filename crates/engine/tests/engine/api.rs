@@ -280,6 +280,7 @@ async fn a_run_from_the_app_is_watched_recorded_notified_on_the_desktop_and_show
         .list_history(HistoryQuery {
             schedule_id: Some(weekly.id),
             status: Some("failed".into()),
+            ..Default::default()
         })
         .await
         .expect("filter");
@@ -289,6 +290,7 @@ async fn a_run_from_the_app_is_watched_recorded_notified_on_the_desktop_and_show
         .list_history(HistoryQuery {
             schedule_id: None,
             status: Some("exploded".into()),
+            ..Default::default()
         })
         .await
         .expect_err("an unknown status is refused");

@@ -7,4 +7,12 @@ export type HistoryQuery = { schedule_id?: number,
 /**
  * `success`, `failed`, `interrupted`, `cancelled`, `skipped` or `running`.
  */
-status?: string, };
+status?: string, 
+/**
+ * At most this many entries (1-10000; all when absent).
+ */
+limit?: number, 
+/**
+ * The entries after this one, newest first (the next page).
+ */
+before_id?: number, };
