@@ -71,6 +71,10 @@ pub enum Command {
         /// clear): only on a network you trust.
         #[arg(long)]
         insecure_http: bool,
+        /// A web origin whose pages may call the API from a browser (Billora's admin site,
+        /// `https://admin.example.com`); repeat for more. None by default.
+        #[arg(long = "cors-origin", value_name = "ORIGIN")]
+        cors_origins: Vec<String>,
     },
     /// Tokens of the HTTP API: create (shown once), list, revoke.
     #[command(subcommand)]

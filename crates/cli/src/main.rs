@@ -65,12 +65,14 @@ async fn run(cli: Cli) -> Result<()> {
             tls_cert,
             tls_key,
             insecure_http,
+            cors_origins,
         } => {
             let http = listen.map(|addr| HttpOptions {
                 addr,
                 base_path,
                 tls: tls_cert.zip(tls_key),
                 insecure_http,
+                cors_origins,
             });
             return daemon(data_dir, max_concurrent.into(), http).await;
         }
@@ -332,6 +334,7 @@ struct HttpOptions {
     base_path: String,
     tls: Option<(PathBuf, PathBuf)>,
     insecure_http: bool,
+    cors_origins: Vec<String>,
 }
 
 /// The headless scheduler: one per data directory (a lock), logs with tracing, stops cleanly;
@@ -351,6 +354,9 @@ async fn daemon(
                 billora_http::Listen::Plain
             };
             billora_http::check_address(options.addr, listen, options.insecure_http)?;
+            for origin in &options.cors_origins {
+                billora_http::check_origin(origin)?;
+            }
             let tls = match &options.tls {
                 Some((cert, key)) => Some(billora_http::tls_config(cert, key)?),
                 None => None,
@@ -385,7 +391,8 @@ async fn daemon(
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
     let server = match (listener, &http) {
         (Some((listener, tls)), Some(options)) => {
-            let router = billora_http::router(api.clone(), &options.base_path);
+            let router =
+                billora_http::router(api.clone(), &options.base_path, &options.cors_origins);
             tracing::info!(
                 address = %options.addr,
                 base_path = %options.base_path,

@@ -13,5 +13,5 @@ mod errors;
 mod routes;
 mod serve;
 
-pub use routes::router;
+pub use routes::{check_origin, router};
 pub use serve::{check_address, serve, tls_config, Listen};

@@ -27,8 +27,9 @@ use crate::errors::{bad_request, error_body, ApiError};
 pub const MAX_BODY: usize = 64 * 1024;
 
 /// The API's routes under `base_path` (`/api`: `/api/backup/schedules`, …; `/` or empty: at
-/// the root).
-pub fn router(api: Arc<Api>, base_path: &str) -> Router {
+/// the root). `cors_origins`: the web origins (`https://admin.example.com`) whose pages may
+/// call the API from a browser; none by default, so no browser page may.
+pub fn router(api: Arc<Api>, base_path: &str, cors_origins: &[String]) -> Router {
     let state = AppState {
         api,
         limiter: Arc::new(Limiter::default()),
@@ -55,9 +56,50 @@ pub fn router(api: Arc<Api>, base_path: &str) -> Router {
     } else {
         Router::new().nest(base, routes)
     };
-    app.fallback(not_found)
+    let app = app
+        .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
-        .with_state(state)
+        .with_state(state);
+    if cors_origins.is_empty() {
+        return app;
+    }
+    use axum::http::{header, HeaderValue, Method};
+    let origins: Vec<HeaderValue> = cors_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    app.layer(
+        tower_http::cors::CorsLayer::new()
+            .allow_origin(tower_http::cors::AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
+}
+
+/// A CORS origin as the admin gives it: `http(s)://host[:port]`, no path, never `*` (the API's
+/// answers carry customer data and tokens must not be usable from any page).
+pub fn check_origin(origin: &str) -> billora_engine::Result<()> {
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    let ok = rest.is_some_and(|host| {
+        !host.is_empty()
+            && !host.contains('/')
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "cors_origin",
+            format!(
+                "`{origin}` is not a web origin: give https://host or https://host:port (never *)"
+            ),
+        ))
+    }
 }
 
 /// `{"schedules": […]}`: the spec's answer to `GET /backup/schedules`.

@@ -857,3 +857,64 @@ async fn https_with_the_given_certificate_and_no_plain_http_beside_it() {
         "no plain HTTP beside HTTPS: {plain:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_only_for_the_origins_the_admin_names() {
+    let server = services();
+    let h = Harness::new(
+        server,
+        "unused",
+        r#"{"name":"Seed","cron_expression":"0 1 * * *","backup_type":"full"}"#,
+    );
+    let refused = h.run(&["daemon", "--listen", "127.0.0.1:0", "--cors-origin", "*"]);
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "`*` is refused: {}",
+        text(&refused.stderr)
+    );
+    let port = free_port();
+    let child = h
+        .cmd(&["daemon", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--cors-origin", "https://admin.billora.example"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("the daemon starts");
+    let _daemon = Daemon(child);
+    let started = Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the daemon listens"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let preflight = |origin: &'static str| async move {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connect");
+        let request = format!(
+            "OPTIONS /api/backup/schedules HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: {origin}\r\n\
+             Access-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: authorization\r\n\
+             Connection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.expect("send");
+        let mut raw = Vec::new();
+        let _ = stream.read_to_end(&mut raw).await;
+        String::from_utf8_lossy(&raw).to_ascii_lowercase()
+    };
+    let allowed = preflight("https://admin.billora.example").await;
+    assert!(
+        allowed.contains("access-control-allow-origin: https://admin.billora.example"),
+        "the named origin may call: {allowed}"
+    );
+    let other = preflight("https://evil.example").await;
+    assert!(
+        !other.contains("access-control-allow-origin"),
+        "another origin may not: {other}"
+    );
+}
