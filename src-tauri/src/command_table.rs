@@ -44,4 +44,9 @@ command_table! {
     test_destination_draft(form: DestinationForm) -> DestinationCheck;
     remove_destination(name: String) -> Destination;
     open_log_folder() -> ();
+    get_http_api() -> HttpApiSettings;
+    set_http_api(settings: HttpApiSettings) -> HttpApiSettings;
+    list_tokens() -> Vec<TokenInfo>;
+    create_token(name: String, role: Role) -> String;
+    revoke_token(name: String) -> ();
 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use billora_engine::api::{
     AddConnectionRequest, AppInfo, CronPreview, CronPreviewRequest, Dashboard, DestinationForm,
-    HistoryQuery, RestoreForm, RetentionPreviewRequest, SaveSmtpRequest, Settings,
-    TestDraftRequest, TrustCertificateRequest,
+    HistoryQuery, HttpApiSettings, RestoreForm, RetentionPreviewRequest, Role, SaveSmtpRequest,
+    Settings, TestDraftRequest, TokenInfo, TrustCertificateRequest,
 };
 use billora_engine::api::{
     AppliedDeletion, ConnectionCheck, ConnectionProfile, Destination, DestinationCheck, Lang,
@@ -303,4 +303,28 @@ pub async fn open_log_folder(cx: &Cx<'_>) -> Out<()> {
         .opener()
         .open_path(dir.display().to_string(), None::<&str>)
         .map_err(|e| os_error("cannot open the file manager", e))
+}
+
+pub async fn get_http_api(cx: &Cx<'_>) -> Out<HttpApiSettings> {
+    cx.app.api.http_api_settings().await
+}
+
+/// Saves the settings, then starts, moves or stops the API to match.
+pub async fn set_http_api(cx: &Cx<'_>, settings: HttpApiSettings) -> Out<HttpApiSettings> {
+    let saved = cx.app.api.set_http_api_settings(settings).await?;
+    crate::shell::apply_http_api(&cx.app).await?;
+    Ok(saved)
+}
+
+pub async fn list_tokens(cx: &Cx<'_>) -> Out<Vec<TokenInfo>> {
+    cx.app.api.list_tokens().await
+}
+
+/// The new token, shown once by the UI.
+pub async fn create_token(cx: &Cx<'_>, name: String, role: Role) -> Out<String> {
+    cx.app.api.create_token(&name, role).await
+}
+
+pub async fn revoke_token(cx: &Cx<'_>, name: String) -> Out<()> {
+    cx.app.api.revoke_token(&name).await
 }

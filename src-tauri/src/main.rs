@@ -91,7 +91,14 @@ async fn start(handle: tauri::AppHandle) -> Result<Arc<App>, Box<dyn std::error:
             }
         });
     }
-    Ok(Arc::new(App { api }))
+    let app = Arc::new(App {
+        api: Arc::new(api),
+        http: Default::default(),
+    });
+    if let Err(e) = shell::apply_http_api(&app).await {
+        tracing::warn!(error = %e, "the HTTP API is not served");
+    }
+    Ok(app)
 }
 
 /// The first time the window is closed, says that the app is still running in the tray.

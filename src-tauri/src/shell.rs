@@ -22,7 +22,46 @@ pub const TRAY_ID: &str = "main";
 /// What the commands share.
 #[derive(Debug)]
 pub struct App {
-    pub api: Api,
+    pub api: Arc<Api>,
+    /// The HTTP API this app serves (Settings → HTTP API): its address and how to stop it.
+    pub http: tokio::sync::Mutex<Option<(std::net::SocketAddr, tokio::sync::oneshot::Sender<()>)>>,
+}
+
+/// Starts, moves or stops the HTTP API as its saved settings say. The same routes as
+/// `billora-backup daemon --listen`, on this computer only (loopback, no TLS needed).
+pub async fn apply_http_api(app: &App) -> Result<(), Error> {
+    let settings = app.api.http_api_settings().await?;
+    let mut running = app.http.lock().await;
+    let wanted = if settings.enabled {
+        Some(settings.socket_addr()?)
+    } else {
+        None
+    };
+    if running.as_ref().map(|(addr, _)| *addr) == wanted {
+        return Ok(());
+    }
+    if let Some((addr, stop)) = running.take() {
+        let _ = stop.send(());
+        tracing::info!(address = %addr, "stopped serving the HTTP API");
+    }
+    let Some(addr) = wanted else {
+        return Ok(());
+    };
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        Error::invalid("address", format!("cannot listen on {addr}: {e}"))
+            .with_hint("choose another port, or stop what uses it")
+    })?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let router = billora_http::router(app.api.clone(), "/api", &[]);
+    tauri::async_runtime::spawn(async move {
+        let _ = billora_http::serve(listener, router, None, async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    tracing::info!(address = %addr, "serving the HTTP API");
+    *running = Some((addr, stop));
+    Ok(())
 }
 
 /// The language: the saved choice, else the system's (`LANG`/`LC_ALL` starting with `th`).

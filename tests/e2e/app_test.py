@@ -510,6 +510,39 @@ def run(driver):
     wait_for(driver, "the settings", lambda d: by_testid(d, "smtp-form"))
     shot(driver, "11-settings")
 
+    step("Settings → HTTP API: the app serves the spec's routes, to a token shown once")
+    import json
+    import socket
+    import urllib.request
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        api_port = s.getsockname()[1]
+    tick(driver, "#f-http-enabled", "the HTTP API switch")
+    fill(driver, '[data-testid="http-address"]', f"127.0.0.1:{api_port}")
+    click(driver, "http-save")
+    fill(driver, '[data-testid="token-name"]', "e2e-admin")
+    click(driver, "token-create")
+    token = wait_for(
+        driver,
+        "the new token, shown once",
+        lambda d: (by_testid(d, "token-value").get_attribute("value") or "").startswith("bbk_") and by_testid(d, "token-value").get_attribute("value"),
+    )
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{api_port}/api/backup/schedules",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    answer, deadline = None, time.time() + 15
+    while answer is None:
+        try:
+            answer = json.loads(urllib.request.urlopen(request, timeout=5).read())
+        except OSError as err:
+            if time.time() > deadline:
+                raise AssertionError(f"the app's HTTP API answers on {api_port}: {err}")
+            time.sleep(0.2)
+    names = [s["name"] for s in answer["schedules"]]
+    assert len(names) >= 2, f"the app's API lists the schedules made in the app: {names}"
+    shot(driver, "11b-settings-http-api")
+
     step("Thai throughout once chosen")
     set_select(driver, '[data-testid="language"]', "th")
     wait_for(driver, "the Thai navigation", lambda d: by_testid(d, "nav-dashboard").text == "ภาพรวม")

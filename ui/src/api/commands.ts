@@ -13,17 +13,20 @@ import type { Destination } from "./bindings/Destination";
 import type { DestinationCheck } from "./bindings/DestinationCheck";
 import type { DestinationForm } from "./bindings/DestinationForm";
 import type { HistoryQuery } from "./bindings/HistoryQuery";
+import type { HttpApiSettings } from "./bindings/HttpApiSettings";
 import type { Lang } from "./bindings/Lang";
 import type { NewSchedule } from "./bindings/NewSchedule";
 import type { RestoreForm } from "./bindings/RestoreForm";
 import type { RestoreReport } from "./bindings/RestoreReport";
 import type { RetentionPreviewRequest } from "./bindings/RetentionPreviewRequest";
+import type { Role } from "./bindings/Role";
 import type { Run } from "./bindings/Run";
 import type { SaveSmtpRequest } from "./bindings/SaveSmtpRequest";
 import type { Schedule } from "./bindings/Schedule";
 import type { SchedulePatch } from "./bindings/SchedulePatch";
 import type { Settings } from "./bindings/Settings";
 import type { TestDraftRequest } from "./bindings/TestDraftRequest";
+import type { TokenInfo } from "./bindings/TokenInfo";
 import type { TrustCertificateRequest } from "./bindings/TrustCertificateRequest";
 import type { VerifyReport } from "./bindings/VerifyReport";
 
@@ -69,6 +72,11 @@ export interface Commands {
   test_destination_draft: [{ form: DestinationForm }, DestinationCheck];
   remove_destination: [{ name: string }, Destination];
   open_log_folder: [Record<string, never>, null];
+  get_http_api: [Record<string, never>, HttpApiSettings];
+  set_http_api: [{ settings: HttpApiSettings }, HttpApiSettings];
+  list_tokens: [Record<string, never>, TokenInfo[]];
+  create_token: [{ name: string; role: Role }, string];
+  revoke_token: [{ name: string }, null];
 }
 
 export type CommandName = keyof Commands;
@@ -115,4 +123,9 @@ export const COMMAND_NAMES = [
   "test_destination_draft",
   "remove_destination",
   "open_log_folder",
+  "get_http_api",
+  "set_http_api",
+  "list_tokens",
+  "create_token",
+  "revoke_token",
 ] as const satisfies readonly CommandName[];

@@ -2,6 +2,7 @@
 // pause, and email (SMTP, with a test email). The SMTP password goes to the keyring only.
 import { call, toEngineError } from "../api";
 import type { SmtpSettings } from "../api/bindings/SmtpSettings";
+import type { TokenInfo } from "../api/bindings/TokenInfo";
 import { h, mount } from "../dom";
 import { clearErrors, field, formError, inputValue, showError } from "../forms";
 import { lang, t } from "../i18n";
@@ -83,6 +84,8 @@ export async function renderSettings(root: HTMLElement, nav: Nav): Promise<void>
     general,
     h("h2", { text: t("set_encryption") }),
     encryptionSection(settings.encryption_keys, nav),
+    h("h2", { text: t("set_http") }),
+    await httpSection(nav),
     h("h2", { text: t("set_email") }),
     h("p", { class: "help", text: t("set_email_help") }),
     smtpForm(settings.smtp, nav),
@@ -213,4 +216,82 @@ function smtpForm(current: SmtpSettings | null, nav: Nav): HTMLFormElement {
     ),
   );
   return form;
+}
+
+/** Settings → HTTP API: serve the spec's routes on this computer, and the tokens that may call them. */
+async function httpSection(nav: Nav): Promise<HTMLElement> {
+  const [settings, tokens] = await Promise.all([call("get_http_api"), call("list_tokens")]);
+  const box = h("form", { class: "editor", "data-testid": "http-api", onsubmit: (ev) => ev.preventDefault() }, formError());
+  const enabled = h("input", { type: "checkbox", id: "f-http-enabled", checked: settings.enabled });
+  const address = h("input", { type: "text", value: settings.address, "data-testid": "http-address" });
+  const save = async () => {
+    clearErrors(box);
+    try {
+      const saved = await call("set_http_api", { settings: { enabled: enabled.checked, address: address.value } });
+      address.value = saved.address;
+      nav.toast(t("saved"));
+    } catch (err) {
+      showError(box, toEngineError(err));
+    }
+  };
+  const list = h(
+    "ul",
+    { class: "tokens", "data-testid": "tokens" },
+    tokens.map((tok: TokenInfo) =>
+      h(
+        "li",
+        {},
+        h("strong", { text: tok.name }),
+        ` (${tok.role}) `,
+        h("span", { class: "muted", text: tok.revoked_at ? t("set_token_revoked") : t("set_token_created", { when: tok.created_at.slice(0, 16) }) }),
+        tok.revoked_at
+          ? null
+          : h("button", {
+              type: "button",
+              class: "small danger",
+              text: t("set_token_revoke", { name: tok.name }),
+              onclick: async () => {
+                await call("revoke_token", { name: tok.name }).catch((err) => showError(box, toEngineError(err)));
+                nav.refresh();
+              },
+            }),
+      ),
+    ),
+  );
+  const name = h("input", { type: "text", "data-testid": "token-name", placeholder: t("set_token_name_hint") });
+  const role = h("select", {}, h("option", { value: "admin", text: "admin" }), h("option", { value: "monitor", text: "monitor" }));
+  const shown = h("div", { class: "token-once", hidden: true });
+  const create = async () => {
+    clearErrors(box);
+    try {
+      const token = await call("create_token", { name: name.value, role: role.value === "monitor" ? "monitor" : "admin" });
+      const value = h("input", { type: "text", value: token, "data-testid": "token-value" });
+      value.readOnly = true;
+      mount(
+        shown,
+        h("p", { class: "warn", text: t("set_token_once") }),
+        value,
+        h("button", { type: "button", class: "small", text: t("copy"), onclick: () => void navigator.clipboard.writeText(token) }),
+      );
+      shown.hidden = false;
+      name.value = "";
+    } catch (err) {
+      showError(box, toEngineError(err));
+    }
+  };
+  mount(
+    box,
+    formError(),
+    h("p", { class: "help", text: t("set_http_help") }),
+    h("div", { class: "field check" }, enabled, h("label", { for: "f-http-enabled", text: t("set_http_enabled") })),
+    field("address", t("set_http_address"), address),
+    h("div", { class: "actions" }, h("button", { type: "button", class: "primary", text: t("save"), "data-testid": "http-save", onclick: () => void save() })),
+    h("h3", { text: t("set_tokens") }),
+    tokens.length ? list : h("p", { class: "muted", text: t("set_no_tokens") }),
+    field("name", t("set_token_name"), name),
+    field("role", t("set_token_role"), role),
+    h("div", { class: "actions" }, h("button", { type: "button", text: t("set_token_create"), "data-testid": "token-create", onclick: () => void create() })),
+    shown,
+  );
+  return box;
 }

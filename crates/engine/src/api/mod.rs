@@ -34,7 +34,7 @@ pub use destinations::DestinationForm;
 pub use history::{HistoryQuery, RunView};
 pub use restore::RestoreForm;
 pub use schedules::{CronPreview, CronPreviewRequest, RetentionPreviewRequest};
-pub use settings::{AppInfo, SaveSmtpRequest, Settings};
+pub use settings::{AppInfo, HttpApiSettings, SaveSmtpRequest, Settings};
 use status::LiveRuns;
 pub use verify::VerifyRequest;
 

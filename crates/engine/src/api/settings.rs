@@ -158,3 +158,78 @@ impl Api {
         }
     }
 }
+
+/// Whether the desktop app serves the HTTP API while it runs, and where (this computer only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct HttpApiSettings {
+    pub enabled: bool,
+    /// A loopback address and port, e.g. `127.0.0.1:8787`.
+    pub address: String,
+}
+
+impl Default for HttpApiSettings {
+    fn default() -> Self {
+        HttpApiSettings {
+            enabled: false,
+            address: "127.0.0.1:8787".into(),
+        }
+    }
+}
+
+const HTTP_API_SETTING: &str = "http_api";
+
+impl HttpApiSettings {
+    /// The address to listen on: loopback only (the app has no TLS settings; a server for
+    /// other computers is `billora-backup daemon --listen` with `--tls-cert`).
+    pub fn socket_addr(&self) -> Result<std::net::SocketAddr> {
+        let addr: std::net::SocketAddr = self.address.trim().parse().map_err(|_| {
+            Error::invalid(
+                "address",
+                format!(
+                    "`{}` is not an address and port, such as 127.0.0.1:8787",
+                    self.address
+                ),
+            )
+        })?;
+        if !addr.ip().is_loopback() {
+            return Err(Error::invalid(
+                "address",
+                "the app serves the API to this computer only (127.0.0.1 or [::1])",
+            )
+            .with_hint("for other computers, run `billora-backup daemon --listen` with --tls-cert and --tls-key"));
+        }
+        if addr.port() == 0 {
+            return Err(Error::invalid("address", "give a port (1-65535)"));
+        }
+        Ok(addr)
+    }
+}
+
+impl Api {
+    pub async fn http_api_settings(&self) -> Result<HttpApiSettings> {
+        Ok(self
+            .store
+            .setting(HTTP_API_SETTING)
+            .await?
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default())
+    }
+
+    /// Saves the app's HTTP API settings (checked first); the shell then (re)starts it.
+    pub async fn set_http_api_settings(
+        &self,
+        settings: HttpApiSettings,
+    ) -> Result<HttpApiSettings> {
+        settings.socket_addr()?;
+        let settings = HttpApiSettings {
+            address: settings.address.trim().to_owned(),
+            ..settings
+        };
+        let text = serde_json::to_string(&settings)
+            .map_err(|e| Error::new(ErrorCode::Io, e.to_string()))?;
+        self.store.set_setting(HTTP_API_SETTING, &text).await?;
+        Ok(settings)
+    }
+}

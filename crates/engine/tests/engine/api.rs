@@ -931,3 +931,77 @@ async fn no_secret_reaches_the_store_the_history_a_file_or_a_notification() {
     }
     server.drop_db(&db);
 }
+
+#[tokio::test]
+async fn the_apps_http_api_settings_are_loopback_only_and_tokens_are_shown_once() {
+    use billora_engine::api::{HttpApiSettings, Role};
+    let h = harness("2026-02-01T00:00:00Z").await;
+    let default = h.api.http_api_settings().await.expect("settings");
+    assert!(!default.enabled, "off until the admin turns it on");
+    for (address, why) in [
+        ("0.0.0.0:8787", "another computer"),
+        ("127.0.0.1:0", "no port"),
+        ("localhost", "no port, not an address"),
+    ] {
+        let refused = h
+            .api
+            .set_http_api_settings(HttpApiSettings {
+                enabled: true,
+                address: address.into(),
+            })
+            .await
+            .expect_err(why);
+        assert_eq!(
+            refused.field.as_deref(),
+            Some("address"),
+            "{address}: on the address field"
+        );
+    }
+    assert_eq!(
+        h.api.http_api_settings().await.expect("settings"),
+        default,
+        "a refused change stores nothing"
+    );
+    let saved = h
+        .api
+        .set_http_api_settings(HttpApiSettings {
+            enabled: true,
+            address: " 127.0.0.1:18787 ".into(),
+        })
+        .await
+        .expect("a loopback address is saved");
+    assert_eq!(saved.address, "127.0.0.1:18787", "trimmed");
+    assert_eq!(
+        h.api.http_api_settings().await.expect("settings"),
+        saved,
+        "and kept"
+    );
+
+    let token = h
+        .api
+        .create_token("billora-admin", Role::Admin)
+        .await
+        .expect("a token");
+    assert_eq!(
+        h.api.authenticate(&token).await.expect("it is valid"),
+        Role::Admin,
+        "with its role"
+    );
+    let listed = h.api.list_tokens().await.expect("list");
+    assert_eq!(listed.len(), 1, "one token: {listed:?}");
+    assert!(
+        !format!("{listed:?}").contains(&token[4..]),
+        "the list never holds the token"
+    );
+    let again = h
+        .api
+        .create_token("billora-admin", Role::Monitor)
+        .await
+        .expect_err("one live token per name");
+    assert_eq!(again.field.as_deref(), Some("name"), "on the name");
+    h.api.revoke_token("billora-admin").await.expect("revoked");
+    assert!(
+        h.api.authenticate(&token).await.is_err(),
+        "a revoked token is refused"
+    );
+}
