@@ -60,24 +60,25 @@ done
 
 # One route: requests/s, p50 and p99 in ms, and the answer's size.
 measure() {
-    local label="$1" path="$2" n="$3" out size
+    local label="$1" path="$2" n="$3" c="${4:-$CONCURRENCY}" out size
     size="$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$port$path" | wc -c)"
-    out="$(ab -q -n "$n" -c "$CONCURRENCY" -H "Authorization: Bearer $token" "http://127.0.0.1:$port$path" 2>&1)"
+    out="$(ab -q -s 300 -n "$n" -c "$c" -H "Authorization: Bearer $token" "http://127.0.0.1:$port$path" 2>&1)"
     local rps p50 p99 failed
     rps="$(awk '/Requests per second/ {print $4}' <<<"$out")"
     p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
     p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
     failed="$(awk '/Failed requests/ {print $3}' <<<"$out")"
-    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$n" "$size" "$rps" "$p50" "$p99" "$failed"
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$c" "$n" "$size" "$rps" "$p50" "$p99" "$failed"
 }
 
 echo
 echo "HTTP API, $SCHEDULES schedules, $RUNS runs, $CONCURRENCY concurrent clients ($(nproc) cores, $(date -u +%F))"
 echo
-echo "| route | requests | answer bytes | requests/s | p50 ms | p99 ms | failed |"
-echo "|---|---|---|---|---|---|---|"
+echo "| route | clients | requests | answer bytes | requests/s | p50 ms | p99 ms | failed |"
+echo "|---|---|---|---|---|---|---|---|"
 measure "GET /backup/schedules" /api/backup/schedules "$REQUESTS"
 measure "GET /backup/history?schedule_id=7 (100 runs)" "/api/backup/history?schedule_id=7" "$REQUESTS"
+measure "GET /backup/history?limit=100" "/api/backup/history?limit=100" "$REQUESTS"
 measure "GET /backup/runs/50000" /api/backup/runs/50000 "$REQUESTS"
 measure "GET /metrics" /api/metrics 200
-measure "GET /backup/history (all $RUNS runs)" /api/backup/history 100
+measure "GET /backup/history (all $RUNS runs)" /api/backup/history 20 5

@@ -31,10 +31,20 @@ use crate::terminal::{
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // The daemon serves HTTP requests beside its backups: one worker per core (at most 4).
+    // A one-shot command needs one thread.
+    let mut builder = if matches!(cli.command, Command::Daemon { .. }) {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(
+            std::thread::available_parallelism()
+                .map(|n| n.get().clamp(1, 4))
+                .unwrap_or(2),
+        );
+        b
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("error: cannot start: {err}");

@@ -35,6 +35,13 @@ impl Api {
             u8::from(state.state == SchedulerMode::Running)
         );
         let mut lines: Vec<(String, String)> = Vec::new();
+        let summaries: std::collections::HashMap<i64, _> = self
+            .store
+            .run_summaries()
+            .await?
+            .into_iter()
+            .map(|(id, newest, status, duration, size)| (id, (newest, status, duration, size)))
+            .collect();
         for s in &schedules {
             let labels = format!(
                 "schedule_id=\"{}\",schedule=\"{}\",backup_type=\"{}\"",
@@ -42,8 +49,10 @@ impl Api {
                 label(&s.name),
                 s.backup_type.as_str()
             );
-            let last = self.store.last_run(s.id).await?;
-            let newest = self.store.newest_success(s.id).await?;
+            let (newest, status, duration, size) =
+                summaries.get(&s.id).cloned().unwrap_or_default();
+            let newest = newest.and_then(|t| crate::time::from_stored(&t).ok());
+            let last = status.map(|status| (status, duration, size));
             lines.push((
                 "billora_backup_schedule_active".into(),
                 format!("{{{labels}}} {}", u8::from(s.is_active)),

@@ -151,17 +151,23 @@ impl Store {
                 ));
             }
         }
-        let rows = sqlx::query(
-            "SELECT * FROM runs WHERE (?1 IS NULL OR schedule_id = ?1) AND (?2 IS NULL OR status = ?2) \
-             AND (?3 IS NULL OR (created_at, id) < (SELECT created_at, id FROM runs WHERE id = ?3)) \
-             ORDER BY created_at DESC, id DESC LIMIT ?4",
-        )
-        .bind(schedule_id)
-        .bind(status)
-        .bind(before_id)
-        .bind(limit.map_or(-1, i64::from))
-        .fetch_all(self.pool())
-        .await?;
+        // Only the conditions asked for, so SQLite can use the schedule's index (an
+        // `?1 IS NULL OR …` condition makes it scan the whole table).
+        let mut sql = sqlx::QueryBuilder::new("SELECT * FROM runs WHERE 1 = 1");
+        if let Some(id) = schedule_id {
+            sql.push(" AND schedule_id = ").push_bind(id);
+        }
+        if let Some(status) = status {
+            sql.push(" AND status = ").push_bind(status.to_owned());
+        }
+        if let Some(before) = before_id {
+            sql.push(" AND (created_at, id) < (SELECT created_at, id FROM runs WHERE id = ")
+                .push_bind(before)
+                .push(")");
+        }
+        sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+            .push_bind(limit.map_or(-1, i64::from));
+        let rows = sql.build().fetch_all(self.pool()).await?;
         let tz = TimeZone::try_system().unwrap_or(TimeZone::UTC);
         let mut runs: Vec<Run> = rows
             .iter()
@@ -465,18 +471,29 @@ impl Store {
         Ok(run)
     }
 
-    /// The schedule's newest run that ended as a success or a failure: (status, duration,
-    /// file size).
-    pub async fn last_run(
+    /// For every schedule in one query (the metrics): its newest success's time, and its last
+    /// finished run's status, duration and size.
+    #[allow(clippy::type_complexity)]
+    pub async fn run_summaries(
         &self,
-        schedule_id: i64,
-    ) -> Result<Option<(String, Option<f64>, Option<i64>)>> {
+    ) -> Result<
+        Vec<(
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<f64>,
+            Option<i64>,
+        )>,
+    > {
         Ok(sqlx::query_as(
-            "SELECT status, duration_seconds, file_size FROM runs WHERE schedule_id = ? \
-             AND status IN ('success', 'failed') ORDER BY id DESC LIMIT 1",
+            "SELECT s.id, \
+               (SELECT MAX(r.created_at) FROM runs r WHERE r.schedule_id = s.id AND r.status = 'success'), \
+               l.status, l.duration_seconds, l.file_size \
+             FROM schedules s LEFT JOIN runs l ON l.id = \
+               (SELECT MAX(r.id) FROM runs r WHERE r.schedule_id = s.id AND r.status IN ('success', 'failed')) \
+             ORDER BY s.id",
         )
-        .bind(schedule_id)
-        .fetch_optional(self.pool())
+        .fetch_all(self.pool())
         .await?)
     }
 }
