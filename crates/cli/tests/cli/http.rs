@@ -153,9 +153,10 @@ impl Drop for Daemon {
     }
 }
 
-async fn start_daemon(h: &Harness, port: u16) -> Daemon {
+async fn start_daemon(h: &Harness, port: u16, extra: &[&std::ffi::OsStr]) -> Daemon {
     let child = h
         .cmd(&["daemon", "--listen", &format!("127.0.0.1:{port}")])
+        .args(extra)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::inherit())
         .spawn()
@@ -206,7 +207,7 @@ async fn the_spec_routes_over_http_with_tokens_roles_and_the_clis_errors() {
         "the store keeps only a hash"
     );
     let port = free_port();
-    let _daemon = start_daemon(&h, port).await;
+    let _daemon = start_daemon(&h, port, &[]).await;
     let api = |path: &str| format!("/api{path}");
 
     // /health answers anyone, with no details.
@@ -792,28 +793,17 @@ async fn https_with_the_given_certificate_and_no_plain_http_beside_it() {
         text(&made.stderr)
     );
     let port = free_port();
-    let child = h
-        .cmd(&["daemon", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--tls-cert")
-        .arg(&cert)
-        .arg("--tls-key")
-        .arg(&key)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .expect("the daemon starts");
-    let _daemon = Daemon(child);
-    let started = Instant::now();
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the daemon listens"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let _daemon = start_daemon(
+        &h,
+        port,
+        &[
+            "--tls-cert".as_ref(),
+            cert.as_os_str(),
+            "--tls-key".as_ref(),
+            key.as_os_str(),
+        ],
+    )
+    .await;
     let mut roots = rustls::RootCertStore::empty();
     let pem = std::fs::read(&cert).expect("cert");
     use rustls::pki_types::pem::PemObject;
@@ -874,25 +864,15 @@ async fn cors_only_for_the_origins_the_admin_names() {
         text(&refused.stderr)
     );
     let port = free_port();
-    let child = h
-        .cmd(&["daemon", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--cors-origin", "https://admin.billora.example"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .expect("the daemon starts");
-    let _daemon = Daemon(child);
-    let started = Instant::now();
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the daemon listens"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let _daemon = start_daemon(
+        &h,
+        port,
+        &[
+            "--cors-origin".as_ref(),
+            "https://admin.billora.example".as_ref(),
+        ],
+    )
+    .await;
     let preflight = |origin: &'static str| async move {
         let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
