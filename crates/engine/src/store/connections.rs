@@ -1,7 +1,6 @@
 //! The connection profiles table; passwords stay in the keyring, pinned certificates here.
 
-#[allow(unused_imports)]
-use crate::connection::*;
+use crate::connection::{secret_key, ConnectionProfile, NewConnection, ServerTarget, TlsMode};
 use crate::error::{Error, ErrorCode, Result};
 use crate::secrets::{PasswordSource, SecretStore};
 use crate::store::Store;

@@ -1,7 +1,6 @@
 //! The destinations table; secrets stay in the keyring.
 
-#[allow(unused_imports)]
-use crate::destination::*;
+use crate::destination::{secret_key, Destination, DestinationSettings, NewDestination};
 use crate::error::{Error, ErrorCode, Result};
 use crate::secrets::SecretStore;
 use crate::store::Store;

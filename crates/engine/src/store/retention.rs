@@ -1,8 +1,7 @@
 //! What retention reads and records: the runs it may delete, and their deletion.
 
 use crate::error::Result;
-#[allow(unused_imports)]
-use crate::retention::*;
+use crate::retention::{plan, AppliedDeletion, RetentionPolicy, RunRecord};
 use crate::store::Store;
 use crate::time;
 use jiff::Timestamp;

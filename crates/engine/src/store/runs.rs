@@ -1,8 +1,7 @@
 //! The runs table (history): what ran, when, how it ended.
 
 use crate::error::{Error, Result};
-#[allow(unused_imports)]
-use crate::history::*;
+use crate::history::Run;
 use crate::run::RunError;
 use crate::schedule::Schedule;
 use crate::store::Store;

@@ -1,8 +1,9 @@
 //! The schedules table: list, create, update, delete, toggle, and the derived next run.
 
 use crate::error::{Error, ErrorCode, Result};
-#[allow(unused_imports)]
-use crate::schedule::*;
+use crate::schedule::{
+    next_run, BackupType, Compression, NewSchedule, Schedule, ScheduleFields, SchedulePatch,
+};
 use crate::store::Store;
 use crate::time;
 use jiff::{Timestamp, ZonedDateTime};

@@ -2,8 +2,7 @@
 
 use crate::cron::Lang;
 use crate::error::{Error, ErrorCode, Result};
-#[allow(unused_imports)]
-use crate::notify::*;
+use crate::notify::{SmtpSettings, SMTP_SECRET_KEY, SMTP_SETTING};
 use crate::secrets::{PasswordSource, SecretStore};
 use crate::store::Store;
 
