@@ -20,8 +20,9 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str) {
 impl Api {
     /// The metrics in Prometheus' text exposition format.
     pub async fn metrics(&self) -> Result<String> {
-        let state = self.scheduler_state().await?;
         let schedules = self.store.list_schedules().await?;
+        let here = self.status_here().await;
+        let state = self.state_of(&schedules, here).await?;
         let mut out = String::new();
         family(
             &mut out,

@@ -220,14 +220,14 @@ impl std::fmt::Debug for LiveRuns {
 impl Api {
     pub async fn dashboard(&self, lang: Lang) -> Result<Dashboard> {
         let now = self.now();
-        let status = match &self.scheduler {
-            Some(s) => s.status().await.unwrap_or_default(),
-            None => Default::default(),
-        };
+        let here = self.status_here().await;
+        let queued = here.as_ref().map(|s| s.queued.clone()).unwrap_or_default();
         let history = self.store.list_history(None).await?;
+        let listed = self.store.list_schedules().await?;
+        let scheduler = self.state_of(&listed, here).await?;
         let mut schedules = Vec::new();
-        for schedule in self.store.list_schedules().await? {
-            schedules.push(self.schedule_state(schedule, &history, &status.queued, now, lang)?);
+        for schedule in listed {
+            schedules.push(self.schedule_state(schedule, &history, &queued, now, lang)?);
         }
         let recent_failures = history
             .iter()
@@ -241,16 +241,35 @@ impl Api {
             schedules,
             recent_failures,
             connections: self.store.list_connections().await?.len(),
-            scheduler: self.scheduler_state().await?,
+            scheduler,
         })
+    }
+
+    /// What this process's own scheduler says (None when another process runs it).
+    pub(super) async fn status_here(&self) -> Option<crate::scheduler::SchedulerStatus> {
+        match &self.scheduler {
+            Some(handle) => handle.status().await.ok(),
+            None => None,
+        }
     }
 
     /// The scheduler's state from its heartbeat (see [`SchedulerState`]).
     pub async fn scheduler_state(&self) -> Result<SchedulerState> {
+        let schedules = self.store.list_schedules().await?;
+        let here = self.status_here().await;
+        self.state_of(&schedules, here).await
+    }
+
+    /// [`Api::scheduler_state`] from a schedule list already read and this process's own
+    /// scheduler status (`here`), which knows best: its heartbeat may not be writable now.
+    pub(super) async fn state_of(
+        &self,
+        schedules: &[Schedule],
+        here: Option<crate::scheduler::SchedulerStatus>,
+    ) -> Result<SchedulerState> {
         let now = self.now();
         let local =
             |t: Timestamp| time::rfc3339(&t.to_zoned_datetime(jiff::tz::TimeZone::system()));
-        let schedules = self.store.list_schedules().await?;
         let active: Vec<&Schedule> = schedules.iter().filter(|s| s.is_active).collect();
         let next = active
             .iter()
@@ -261,11 +280,6 @@ impl Api {
             .setting(crate::scheduler::HEARTBEAT)
             .await?
             .and_then(|text| serde_json::from_str(&text).ok());
-        // This process's own scheduler knows best (its heartbeat may not be writable now).
-        let here = match &self.scheduler {
-            Some(handle) => handle.status().await.ok(),
-            None => None,
-        };
         let (state, reason) = match (&heartbeat, here) {
             (_, Some(status)) if status.degraded.is_some() => {
                 (SchedulerMode::Degraded, status.degraded)
