@@ -471,16 +471,18 @@ pub fn db_error(err: mysql::Error, what: &str) -> Error {
     use mysql::Error as E;
     // A connection cut mid-way (network gone, server killed, a proxy closed it) surfaces as a
     // TLS or codec error on a TLS connection: it is the network, worth a retry, not TLS.
+    // Only the transport's errors: a message the server sends is the server's to word.
     let text = err.to_string();
-    if [
-        "close_notify",
-        "UnexpectedEof",
-        "unexpected end of file",
-        "Connection reset",
-        "Broken pipe",
-    ]
-    .iter()
-    .any(|cut| text.contains(cut))
+    if !matches!(err, E::MySqlError(_))
+        && [
+            "close_notify",
+            "UnexpectedEof",
+            "unexpected end of file",
+            "Connection reset",
+            "Broken pipe",
+        ]
+        .iter()
+        .any(|cut| text.contains(cut))
     {
         return Error::new(
             ErrorCode::Unreachable,
