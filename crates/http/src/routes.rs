@@ -150,6 +150,14 @@ pub struct HealthAnswer {
     pub status: String,
 }
 
+/// A handler's answer: the success, or the refusal to send back.
+type Answer = Result<Response, Response>;
+
+/// An engine error as its answer.
+fn engine(e: Error) -> Response {
+    ApiError(e).into_response()
+}
+
 fn ok(status: StatusCode, data: impl Serialize) -> Response {
     (status, Json(json!({ "success": true, "data": data }))).into_response()
 }
@@ -201,18 +209,16 @@ fn body_of<T: serde::de::DeserializeOwned>(
     if serde_json::from_str::<serde_json::Value>(text).is_err() {
         return Err(bad_request("body", "the body is not valid JSON"));
     }
-    parse_request(text).map_err(|e| ApiError(e).into_response())
+    parse_request(text).map_err(engine)
 }
 
 #[utoipa::path(get, path = "/backup/schedules", tag = "schedules",
     responses((status = 200, description = "Every schedule", body = ScheduleList),
         (status = 401, body = ErrorAnswer), (status = 403, body = ErrorAnswer)),
     security(("bearer" = [])))]
-async fn list_schedules(_: Admin, State(s): State<AppState>) -> Response {
-    match s.api.list_schedules().await {
-        Ok(schedules) => Json(ScheduleList { schedules }).into_response(),
-        Err(e) => ApiError(e).into_response(),
-    }
+async fn list_schedules(_: Admin, State(s): State<AppState>) -> Answer {
+    let schedules = s.api.list_schedules().await.map_err(engine)?;
+    Ok(Json(ScheduleList { schedules }).into_response())
 }
 
 #[utoipa::path(post, path = "/backup/schedules", tag = "schedules", request_body = NewSchedule,
@@ -227,15 +233,10 @@ async fn create_schedule(
     State(s): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let request: NewSchedule = match body_of(&headers, body) {
-        Ok(r) => r,
-        Err(response) => return response,
-    };
-    match s.api.create_schedule(request).await {
-        Ok(created) => ok(StatusCode::CREATED, created),
-        Err(e) => ApiError(e).into_response(),
-    }
+) -> Answer {
+    let request: NewSchedule = body_of(&headers, body)?;
+    let created = s.api.create_schedule(request).await.map_err(engine)?;
+    Ok(ok(StatusCode::CREATED, created))
 }
 
 #[utoipa::path(put, path = "/backup/schedules/{id}", tag = "schedules", request_body = SchedulePatch,
@@ -250,19 +251,11 @@ async fn update_schedule(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let id = match id_of(&id) {
-        Ok(id) => id,
-        Err(response) => return response,
-    };
-    let patch: SchedulePatch = match body_of(&headers, body) {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
-    match s.api.update_schedule(id, patch).await {
-        Ok(updated) => ok(StatusCode::OK, updated),
-        Err(e) => ApiError(e).into_response(),
-    }
+) -> Answer {
+    let id = id_of(&id)?;
+    let patch: SchedulePatch = body_of(&headers, body)?;
+    let updated = s.api.update_schedule(id, patch).await.map_err(engine)?;
+    Ok(ok(StatusCode::OK, updated))
 }
 
 #[utoipa::path(delete, path = "/backup/schedules/{id}", tag = "schedules",
@@ -270,15 +263,10 @@ async fn update_schedule(
     responses((status = 200, description = "The schedule that was deleted (its history stays)", body = ScheduleAnswer),
         (status = 404, body = ErrorAnswer), (status = 401, body = ErrorAnswer), (status = 403, body = ErrorAnswer)),
     security(("bearer" = [])))]
-async fn delete_schedule(_: Admin, State(s): State<AppState>, Path(id): Path<String>) -> Response {
-    let id = match id_of(&id) {
-        Ok(id) => id,
-        Err(response) => return response,
-    };
-    match s.api.delete_schedule(id).await {
-        Ok(deleted) => ok(StatusCode::OK, deleted),
-        Err(e) => ApiError(e).into_response(),
-    }
+async fn delete_schedule(_: Admin, State(s): State<AppState>, Path(id): Path<String>) -> Answer {
+    let id = id_of(&id)?;
+    let deleted = s.api.delete_schedule(id).await.map_err(engine)?;
+    Ok(ok(StatusCode::OK, deleted))
 }
 
 #[utoipa::path(post, path = "/backup/schedules/{id}/toggle", tag = "schedules",
@@ -286,15 +274,10 @@ async fn delete_schedule(_: Admin, State(s): State<AppState>, Path(id): Path<Str
     responses((status = 200, description = "The schedule, turned on or off", body = ScheduleAnswer),
         (status = 404, body = ErrorAnswer), (status = 401, body = ErrorAnswer), (status = 403, body = ErrorAnswer)),
     security(("bearer" = [])))]
-async fn toggle_schedule(_: Admin, State(s): State<AppState>, Path(id): Path<String>) -> Response {
-    let id = match id_of(&id) {
-        Ok(id) => id,
-        Err(response) => return response,
-    };
-    match s.api.toggle_schedule(id).await {
-        Ok(toggled) => ok(StatusCode::OK, toggled),
-        Err(e) => ApiError(e).into_response(),
-    }
+async fn toggle_schedule(_: Admin, State(s): State<AppState>, Path(id): Path<String>) -> Answer {
+    let id = id_of(&id)?;
+    let toggled = s.api.toggle_schedule(id).await.map_err(engine)?;
+    Ok(ok(StatusCode::OK, toggled))
 }
 
 #[utoipa::path(post, path = "/backup/schedules/{id}/run", tag = "schedules",
@@ -304,15 +287,10 @@ async fn toggle_schedule(_: Admin, State(s): State<AppState>, Path(id): Path<Str
         (status = 401, body = ErrorAnswer), (status = 403, body = ErrorAnswer)),
     security(("bearer" = [])))]
 /// 202: the backup goes on in the background, under the one-run-per-schedule rule.
-async fn run_schedule(_: Admin, State(s): State<AppState>, Path(id): Path<String>) -> Response {
-    let id = match id_of(&id) {
-        Ok(id) => id,
-        Err(response) => return response,
-    };
-    match s.api.start_run(id).await {
-        Ok(started) => ok(StatusCode::ACCEPTED, started),
-        Err(e) => ApiError(e).into_response(),
-    }
+async fn run_schedule(_: Admin, State(s): State<AppState>, Path(id): Path<String>) -> Answer {
+    let id = id_of(&id)?;
+    let started = s.api.start_run(id).await.map_err(engine)?;
+    Ok(ok(StatusCode::ACCEPTED, started))
 }
 
 #[utoipa::path(get, path = "/backup/history", tag = "history",
@@ -325,7 +303,7 @@ async fn run_schedule(_: Admin, State(s): State<AppState>, Path(id): Path<String
         (status = 401, body = ErrorAnswer), (status = 403, body = ErrorAnswer)),
     security(("bearer" = [])))]
 /// `?schedule_id=N` (the spec's filter) and `?status=failed`.
-async fn history(_: Admin, State(s): State<AppState>, RawQuery(query): RawQuery) -> Response {
+async fn history(_: Admin, State(s): State<AppState>, RawQuery(query): RawQuery) -> Answer {
     let mut filter = HistoryQuery::default();
     for pair in query
         .as_deref()
@@ -335,37 +313,35 @@ async fn history(_: Admin, State(s): State<AppState>, RawQuery(query): RawQuery)
     {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         match key {
-            "schedule_id" => match value.parse::<i64>() {
-                Ok(id) => filter.schedule_id = Some(id),
-                Err(_) => {
-                    return bad_request(
+            "schedule_id" => {
+                filter.schedule_id = Some(value.parse().map_err(|_| {
+                    bad_request(
                         "schedule_id",
                         format!("`{value}` is not a schedule id (a positive number)"),
                     )
-                }
-            },
+                })?)
+            }
             "status" => filter.status = Some(value.to_owned()),
-            "limit" => match value.parse::<u32>() {
-                Ok(limit) => filter.limit = Some(limit),
-                Err(_) => return bad_request("limit", format!("`{value}` is not a number")),
-            },
-            "before_id" => match value.parse::<i64>() {
-                Ok(id) => filter.before_id = Some(id),
-                Err(_) => return bad_request("before_id", format!("`{value}` is not an id")),
-            },
+            "limit" => {
+                filter.limit = Some(value.parse().map_err(|_| {
+                    bad_request("limit", format!("`{value}` is not a number"))
+                })?)
+            }
+            "before_id" => {
+                filter.before_id = Some(value.parse().map_err(|_| {
+                    bad_request("before_id", format!("`{value}` is not an id"))
+                })?)
+            }
             other => {
-                return ApiError(Error::invalid(
+                return Err(engine(Error::invalid(
                     other,
                     format!("`{other}` is not a filter of the history: use schedule_id, status, limit or before_id"),
-                ))
-                .into_response()
+                )))
             }
         }
     }
-    match s.api.list_history(filter).await {
-        Ok(runs) => ok(StatusCode::OK, runs),
-        Err(e) => ApiError(e).into_response(),
-    }
+    let runs = s.api.list_history(filter).await.map_err(engine)?;
+    Ok(ok(StatusCode::OK, runs))
 }
 
 #[utoipa::path(get, path = "/backup/runs/{id}", tag = "history",
@@ -374,15 +350,10 @@ async fn history(_: Admin, State(s): State<AppState>, RawQuery(query): RawQuery)
         (status = 404, body = ErrorAnswer), (status = 401, body = ErrorAnswer)),
     security(("bearer" = [])))]
 /// A run's state and, while it runs here, its progress (monitor tokens may read it).
-async fn get_run(_: Reader, State(s): State<AppState>, Path(id): Path<String>) -> Response {
-    let id = match id_of(&id) {
-        Ok(id) => id,
-        Err(response) => return response,
-    };
-    match s.api.get_run(id).await {
-        Ok(run) => ok(StatusCode::OK, run),
-        Err(e) => ApiError(e).into_response(),
-    }
+async fn get_run(_: Reader, State(s): State<AppState>, Path(id): Path<String>) -> Answer {
+    let id = id_of(&id)?;
+    let run = s.api.get_run(id).await.map_err(engine)?;
+    Ok(ok(StatusCode::OK, run))
 }
 
 #[utoipa::path(get, path = "/health", tag = "service",
@@ -428,15 +399,13 @@ async fn openapi() -> Response {
     responses((status = 200, description = "Prometheus text: per schedule its last success, status, duration, size and counts (admin or monitor token)", content_type = "text/plain"),
         (status = 401, body = ErrorAnswer)),
     security(("bearer" = [])))]
-async fn metrics(_: Reader, State(s): State<AppState>) -> Response {
-    match s.api.metrics().await {
-        Ok(text) => (
-            [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-            text,
-        )
-            .into_response(),
-        Err(e) => ApiError(e).into_response(),
-    }
+async fn metrics(_: Reader, State(s): State<AppState>) -> Answer {
+    let text = s.api.metrics().await.map_err(engine)?;
+    Ok((
+        [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        text,
+    )
+        .into_response())
 }
 
 async fn not_found() -> Response {
