@@ -604,6 +604,21 @@ mod tests {
             Some("host"),
             "a host has no spaces"
         );
+        // ssh would read these as options (`-oProxyCommand=…` runs a command here).
+        assert_eq!(
+            field_of(sftp("-oProxyCommand=touch /tmp/x", "/etc/hostname")).as_deref(),
+            Some("host"),
+            "a host may not begin with -"
+        );
+        let mut by_user = sftp("nas.local", "/etc/hostname");
+        if let DestinationSettings::Sftp { username, .. } = &mut by_user {
+            *username = "-oProxyCommand=id".into();
+        }
+        assert_eq!(
+            field_of(by_user).as_deref(),
+            Some("username"),
+            "a user name may not begin with -"
+        );
         let webdav = |url: &str| DestinationSettings::Webdav {
             url: url.into(),
             username: None,
