@@ -271,6 +271,7 @@ impl Scheduler {
     ) -> (Scheduler, SchedulerHandle) {
         let (tx, rx) = mpsc::unbounded_channel();
         let handle = SchedulerHandle { tx: tx.clone() };
+        let started_at = clock.now();
         (
             Scheduler {
                 store,
@@ -286,7 +287,7 @@ impl Scheduler {
                 shutting_down: false,
                 degraded: None,
                 last_seen: None,
-                started_at: Timestamp::now(),
+                started_at,
             },
             handle,
         )
@@ -303,7 +304,6 @@ impl Scheduler {
     /// retries with backoff, and carries on when the store answers again. It returns an error
     /// only when the store has failed for `give_up_after`.
     pub async fn run(mut self) -> Result<()> {
-        self.started_at = self.clock.now();
         let mut prepared = false;
         let mut failing_since: Option<std::time::Instant> = None;
         let mut delay = self.config.retry_min;
