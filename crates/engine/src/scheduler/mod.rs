@@ -682,8 +682,21 @@ impl Scheduler {
     /// The silent-gap alert: once per gap, when a schedule's newest good backup is too old.
     async fn check_missing_backups(&self) -> Result<()> {
         let now = self.clock.now();
+        // Every schedule's newest success in one query (this runs at every turn).
+        let newest_by: HashMap<i64, Option<String>> = self
+            .store
+            .run_summaries()
+            .await?
+            .into_iter()
+            .map(|(id, newest, ..)| (id, newest))
+            .collect();
         for s in self.store.list_schedules().await? {
-            let newest = self.store.newest_success(s.id).await?;
+            let newest = newest_by
+                .get(&s.id)
+                .cloned()
+                .flatten()
+                .map(|t| time::from_stored(&t))
+                .transpose()?;
             let Some(since) = overdue_since(&s, newest, now, self.config.missing_after_intervals)
             else {
                 continue;

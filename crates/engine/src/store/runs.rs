@@ -359,17 +359,6 @@ impl Store {
         Ok(())
     }
 
-    /// When the schedule's newest successful backup was made.
-    pub async fn newest_success(&self, schedule_id: i64) -> Result<Option<Timestamp>> {
-        let newest: Option<String> = sqlx::query_scalar(
-            "SELECT MAX(created_at) FROM runs WHERE schedule_id = ? AND status = 'success'",
-        )
-        .bind(schedule_id)
-        .fetch_one(self.pool())
-        .await?;
-        newest.map(|t| time::from_stored(&t)).transpose()
-    }
-
     /// How the run's notification went (`sent`, or `failed: …`).
     pub async fn set_notification(&self, run_id: i64, status: &str) -> Result<()> {
         sqlx::query("UPDATE runs SET notification = ? WHERE id = ?")
