@@ -28,6 +28,27 @@ fn ts(s: &str) -> Timestamp {
     s.parse().expect("timestamp")
 }
 
+/// A fixture database with its connection `office` in a fresh store, and one schedule made
+/// from `body` at `at`: (database, data folder, store, keyring, schedule).
+async fn fixture(
+    prefix: &str,
+    body: &str,
+    at: Timestamp,
+) -> (
+    String,
+    tempfile::TempDir,
+    Store,
+    Arc<billora_engine::secrets::MemorySecrets>,
+    Schedule,
+) {
+    let db = services().fixture_db(prefix);
+    let (dir, store) = temp_store().await;
+    let secrets = Arc::new(test_secrets());
+    add_test_connection(&store, &secrets, "office", &db).await;
+    let schedule = make(&store, body, at).await;
+    (db, dir, store, secrets, schedule)
+}
+
 async fn make(store: &Store, body: &str, at: Timestamp) -> Schedule {
     let request: NewSchedule = parse_request(body).expect("valid body");
     store.create_schedule(request, at).await.expect("created")
@@ -61,17 +82,8 @@ async fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
 async fn a_store_locked_past_its_busy_timeout_degrades_the_loop_which_recovers_and_runs_the_next_slot(
 ) {
     let server = services();
-    let db = server.fixture_db("locked");
-    let (dir, store) = temp_store().await;
-    let secrets = Arc::new(test_secrets());
-    add_test_connection(&store, &secrets, "office", &db).await;
     let start = ts("2026-03-01T00:01:00Z");
-    let schedule = make(
-        &store,
-        r#"{"name":"Every ten","cron_expression":"*/10 * * * *","backup_type":"full","timezone":"UTC"}"#,
-        start,
-    )
-    .await;
+    let (db, dir, store, secrets, schedule) = fixture("locked", r#"{"name":"Every ten","cron_expression":"*/10 * * * *","backup_type":"full","timezone":"UTC"}"#, start).await;
     let clock = Arc::new(ManualClock(Mutex::new(start)));
     let desktop = Arc::new(RecordingNotifier::default());
     let (api, scheduler) = Api::start(
@@ -169,17 +181,8 @@ async fn a_store_locked_past_its_busy_timeout_degrades_the_loop_which_recovers_a
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_that_panics_is_recorded_as_failed_and_the_next_slot_runs() {
     let server = services();
-    let db = server.fixture_db("panics");
-    let (_dir, store) = temp_store().await;
-    let secrets = Arc::new(test_secrets());
-    add_test_connection(&store, &secrets, "office", &db).await;
     let start = ts("2026-03-01T00:00:30Z");
-    let schedule = make(
-        &store,
-        r#"{"name":"Minutely","cron_expression":"* * * * *","backup_type":"full","timezone":"UTC"}"#,
-        ts("2026-03-01T00:00:00Z"),
-    )
-    .await;
+    let (db, _dir, store, secrets, schedule) = fixture("panics", r#"{"name":"Minutely","cron_expression":"* * * * *","backup_type":"full","timezone":"UTC"}"#, ts("2026-03-01T00:00:00Z")).await;
     let clock = Arc::new(ManualClock(Mutex::new(start)));
     let fired = Arc::new(AtomicBool::new(false));
     let once = fired.clone();
@@ -229,13 +232,9 @@ async fn a_run_that_panics_is_recorded_as_failed_and_the_next_slot_runs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clock_jumps_under_the_running_loop_recompute_next_runs_and_note_a_move_back() {
     let server = services();
-    let db = server.fixture_db("clock");
-    let (_dir, store) = temp_store().await;
-    let secrets = Arc::new(test_secrets());
-    add_test_connection(&store, &secrets, "office", &db).await;
     let start = ts("2026-03-10T01:00:00Z");
-    let schedule = make(
-        &store,
+    let (db, _dir, store, secrets, schedule) = fixture(
+        "clock",
         r#"{"name":"Nightly","cron_expression":"0 2 * * *","backup_type":"full","timezone":"UTC"}"#,
         start,
     )
@@ -418,12 +417,8 @@ async fn a_connection_cut_mid_dump_fails_unreachable_after_its_retry_and_leaves_
 #[tokio::test]
 async fn a_folder_that_cannot_hold_the_next_backup_refuses_it_before_dumping() {
     let server = services();
-    let db = server.fixture_db("space");
-    let (dir, store) = temp_store().await;
-    let secrets = test_secrets();
-    add_test_connection(&store, &secrets, "office", &db).await;
-    let schedule = make(
-        &store,
+    let (db, dir, store, secrets, schedule) = fixture(
+        "space",
         r#"{"name":"Space","cron_expression":"0 2 * * *","backup_type":"full","timezone":"UTC"}"#,
         ts("2026-03-01T00:00:00Z"),
     )
@@ -440,7 +435,7 @@ async fn a_folder_that_cannot_hold_the_next_backup_refuses_it_before_dumping() {
     .expect("a previous backup");
     let outcome = run_schedule(
         &store,
-        &secrets,
+        &*secrets,
         schedule.id,
         Trigger::Manual,
         ts("2026-03-01T02:00:00Z"),
