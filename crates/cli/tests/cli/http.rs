@@ -696,6 +696,31 @@ async fn the_spec_routes_over_http_with_tokens_roles_and_the_clis_errors() {
         .as_array()
         .map(Vec::len);
     assert_eq!(before, after, "nothing was stored by the refused requests");
+    let filter = call(
+        port,
+        1,
+        "GET",
+        &api("/backup/history?colour=red"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(filter.status, 422, "an unknown filter: {filter:?}");
+    assert_eq!(filter.json()["error"]["field"], "colour", "named");
+    let filter = call(
+        port,
+        1,
+        "GET",
+        &api("/backup/history?schedule_id=1%20OR%201"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(
+        filter.status, 400,
+        "a schedule id that is not a number: {filter:?}"
+    );
+    assert_eq!(filter.json()["error"]["field"], "schedule_id", "named");
     let unknown = call(port, 1, "GET", &api("/backup/nothing"), Some(&admin), None).await;
     assert_eq!(unknown.status, 404, "an unknown route: {unknown:?}");
 
@@ -769,6 +794,24 @@ async fn https_with_the_given_certificate_and_no_plain_http_beside_it() {
     );
     let dir = h.dir.path();
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let missing = h
+        .cmd(&["daemon", "--listen", "127.0.0.1:0"])
+        .arg("--tls-cert")
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        missing.status.code(),
+        Some(2),
+        "a missing certificate is refused as input"
+    );
+    assert!(
+        text(&missing.stderr).contains("cannot read the certificate"),
+        "saying which file: {}",
+        text(&missing.stderr)
+    );
     let made = std::process::Command::new("openssl")
         .args([
             "req",
