@@ -77,6 +77,15 @@ echo
 echo "| route | clients | requests | answer bytes | requests/s | p50 ms | p99 ms | failed |"
 echo "|---|---|---|---|---|---|---|---|"
 measure "GET /backup/schedules" /api/backup/schedules "$REQUESTS"
+# The same with the store changing every second (a schedule turned off and on over the API),
+# so that answers kept in memory are made afresh after each change.
+( while :; do
+    curl -s -o /dev/null -X POST -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/backup/schedules/1/toggle"
+    sleep 1
+  done ) &
+writer=$!
+measure "GET /backup/schedules, a change every second" /api/backup/schedules "$REQUESTS"
+kill "$writer"; wait "$writer" 2>/dev/null || true
 measure "GET /backup/history?schedule_id=7 (100 runs)" "/api/backup/history?schedule_id=7" "$REQUESTS"
 measure "GET /backup/history?limit=100" "/api/backup/history?limit=100" "$REQUESTS"
 measure "GET /backup/runs/50000" /api/backup/runs/50000 "$REQUESTS"

@@ -11,7 +11,7 @@ use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use billora_engine::api::{Api, Role};
+use billora_engine::api::{Api, Kept, Role};
 use billora_engine::{Error, ErrorCode};
 
 use crate::errors::error_body;
@@ -21,6 +21,10 @@ use crate::errors::error_body;
 pub struct AppState {
     pub api: Arc<Api>,
     pub limiter: Arc<Limiter>,
+    /// Read-only answers kept while the store is unchanged.
+    pub answers: Arc<Kept<axum::body::Bytes>>,
+    /// Held while a kept answer is made afresh.
+    pub making: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The client's address, set per connection by the server.

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use billora_engine::api::{
-    parse_request, Api, HistoryQuery, NewSchedule, Run, RunStarted, RunView, Schedule,
+    parse_request, Api, HistoryQuery, Kept, NewSchedule, Run, RunStarted, RunView, Schedule,
     SchedulePatch,
 };
 use billora_engine::Error;
@@ -33,6 +33,8 @@ pub fn router(api: Arc<Api>, base_path: &str, cors_origins: &[String]) -> Router
     let state = AppState {
         api,
         limiter: Arc::new(Limiter::default()),
+        answers: Arc::new(Kept::new(64)),
+        making: Arc::default(),
     };
     let routes = Router::new()
         .route(
@@ -158,6 +160,50 @@ fn engine(e: Error) -> Response {
     ApiError(e).into_response()
 }
 
+/// Answers larger than this are made afresh each time rather than kept in memory (the whole
+/// history of a busy server is tens of megabytes).
+const MAX_KEPT: usize = 4 * 1024 * 1024;
+
+/// A read-only answer, made by `read` or, while the store is unchanged since it was made,
+/// served from memory: lists polled by many clients cost one read of the store per change.
+async fn kept_answer<T, F>(s: &AppState, key: &str, read: F) -> Answer
+where
+    T: Serialize,
+    F: std::future::Future<Output = billora_engine::Result<T>>,
+{
+    // Read before the store is, so that what is kept is never older than its version.
+    let mut version = s.api.store_version().await;
+    let mut body = s.answers.get(key, version);
+    // After a change, one request makes the answer while the others wait for it (instead of
+    // every client reading the store at once).
+    let _making = match (&body, version) {
+        (None, Some(_)) => {
+            let making = s.making.lock().await;
+            version = s.api.store_version().await;
+            body = s.answers.get(key, version);
+            Some(making)
+        }
+        _ => None,
+    };
+    let body = match body {
+        Some(body) => body,
+        None => {
+            let value = read.await.map_err(engine)?;
+            let body = Bytes::from(serde_json::to_vec(&value).map_err(|e| {
+                engine(Error::new(
+                    billora_engine::ErrorCode::Internal,
+                    format!("the answer could not be written as JSON: {e}"),
+                ))
+            })?);
+            if body.len() <= MAX_KEPT {
+                s.answers.keep(key, version, body.clone());
+            }
+            body
+        }
+    };
+    Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
+}
+
 fn ok(status: StatusCode, data: impl Serialize) -> Response {
     (status, Json(json!({ "success": true, "data": data }))).into_response()
 }
@@ -217,8 +263,11 @@ fn body_of<T: serde::de::DeserializeOwned>(
         (status = 401, body = ErrorAnswer), (status = 403, body = ErrorAnswer)),
     security(("bearer" = [])))]
 async fn list_schedules(_: Admin, State(s): State<AppState>) -> Answer {
-    let schedules = s.api.list_schedules().await.map_err(engine)?;
-    Ok(Json(ScheduleList { schedules }).into_response())
+    kept_answer(&s, "schedules", async {
+        let schedules = s.api.list_schedules().await?;
+        Ok(ScheduleList { schedules })
+    })
+    .await
 }
 
 #[utoipa::path(post, path = "/backup/schedules", tag = "schedules", request_body = NewSchedule,
@@ -340,8 +389,15 @@ async fn history(_: Admin, State(s): State<AppState>, RawQuery(query): RawQuery)
             }
         }
     }
-    let runs = s.api.list_history(filter).await.map_err(engine)?;
-    Ok(ok(StatusCode::OK, runs))
+    let key = format!("history?{}", query.as_deref().unwrap_or(""));
+    kept_answer(&s, &key, async {
+        let data = s.api.list_history(filter).await?;
+        Ok(HistoryAnswer {
+            success: true,
+            data,
+        })
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/backup/runs/{id}", tag = "history",

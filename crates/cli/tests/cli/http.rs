@@ -941,3 +941,87 @@ async fn cors_only_for_the_origins_the_admin_names() {
         "another origin may not: {other}"
     );
 }
+
+/// The daemon keeps its read-only answers (the schedule list, history pages, the metrics'
+/// per-schedule part, tokens found valid) in memory while the store is unchanged. A change
+/// made by another process (the CLI beside the daemon) must show in the very next answer, and
+/// a token revoked there must be refused at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_kept_in_memory_show_another_process_changes_at_once() {
+    let server = services();
+    let h = Harness::new(
+        server,
+        "unused",
+        r#"{"name":"Seed","cron_expression":"0 1 * * *","backup_type":"full"}"#,
+    );
+    let admin = token(&h, "admin", "admin");
+    let other = token(&h, "other", "admin");
+    let port = free_port();
+    let _daemon = start_daemon(&h, port, &[]).await;
+    let names = |answer: &Answer| -> Vec<String> {
+        answer.json()["schedules"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|s| s["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let get = |path: &'static str, token: String| async move {
+        call(port, 1, "GET", path, Some(&token), None).await
+    };
+    // Asked twice, so that the second answer is the one kept.
+    for _ in 0..2 {
+        let list = get("/api/backup/schedules", admin.clone()).await;
+        assert_eq!(names(&list), ["Seed"], "the seed alone: {list:?}");
+        let history = get("/api/backup/history?limit=10", other.clone()).await;
+        assert_eq!(history.status, 200, "the other token works: {history:?}");
+    }
+    let metrics = get("/api/metrics", admin.clone()).await;
+    assert!(
+        !metrics.body.contains("Night"),
+        "no such schedule yet: {}",
+        metrics.body
+    );
+
+    let mut create = h.cmd(&["schedule", "create", "--json", "-"]);
+    let mut child = create
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("the CLI starts");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(br#"{"name":"Night","cron_expression":"0 3 * * *","backup_type":"full"}"#)
+            .expect("the body is written");
+    }
+    assert!(
+        child.wait().expect("the CLI ends").success(),
+        "the CLI created the schedule"
+    );
+    let list = get("/api/backup/schedules", admin.clone()).await;
+    assert_eq!(
+        names(&list),
+        ["Seed", "Night"],
+        "the schedule the CLI made is in the next answer: {list:?}"
+    );
+    let metrics = get("/api/metrics", admin.clone()).await;
+    assert!(
+        metrics.body.contains("schedule=\"Night\""),
+        "and in the next scrape: {}",
+        metrics.body
+    );
+
+    let out = h.run(&["token", "revoke", "other"]);
+    assert!(out.status.success(), "revoked: {}", text(&out.stderr));
+    let refused = get("/api/backup/history?limit=10", other.clone()).await;
+    assert_eq!(
+        refused.status, 401,
+        "a token revoked by the CLI is refused at once, though it was just found valid: {refused:?}"
+    );
+    let still = get("/api/backup/history?limit=10", admin.clone()).await;
+    assert_eq!(still.status, 200, "the other token still works: {still:?}");
+}

@@ -20,9 +20,18 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str) {
 impl Api {
     /// The metrics in Prometheus' text exposition format.
     pub async fn metrics(&self) -> Result<String> {
-        let schedules = self.store.list_schedules().await?;
+        // The schedules' part changes only with the store; it is kept between scrapes.
+        let version = self.store.version().await;
+        let schedules = match self.kept_metrics.get("", version) {
+            Some(text) => text,
+            None => {
+                let text = std::sync::Arc::new(self.schedule_metrics().await?);
+                self.kept_metrics.keep("", version, text.clone());
+                text
+            }
+        };
         let here = self.status_here().await;
-        let state = self.state_of(&schedules, here).await?;
+        let state = self.state_of(&[], here).await?;
         let mut out = String::new();
         family(
             &mut out,
@@ -35,6 +44,14 @@ impl Api {
             "billora_backup_scheduler_up {}",
             u8::from(state.state == SchedulerMode::Running)
         );
+        out.push_str(&schedules);
+        Ok(out)
+    }
+
+    /// Per schedule: whether it is on, its last success, status, duration, size and counts.
+    async fn schedule_metrics(&self) -> Result<String> {
+        let schedules = self.store.list_schedules().await?;
+        let mut out = String::new();
         let mut lines: Vec<(String, String)> = Vec::new();
         let summaries: std::collections::HashMap<i64, _> = self
             .store

@@ -56,6 +56,7 @@ pub use crate::run::{CopyOutcome, RunError, RunOutcome, Trigger};
 pub use crate::schedule::{parse_request, NewSchedule, Schedule, SchedulePatch};
 pub use crate::scheduler::{Clock, RunObserver, Scheduler, SchedulerConfig, SystemClock};
 pub use crate::secrets::{OsKeyring, PasswordSource, SecretStore};
+pub use crate::store::{Kept, StoreVersion};
 pub use crate::token::{Role, TokenInfo};
 pub use crate::verify::VerifyReport;
 pub use restore::{BackupSource, RestoreJob};
@@ -73,6 +74,9 @@ pub struct Api {
     scheduler: Option<SchedulerHandle>,
     live: Arc<LiveRuns>,
     restore_cancel: Arc<AtomicBool>,
+    recent_tokens: tokens::Recent,
+    /// The per-schedule part of `/metrics`, while the store is unchanged.
+    kept_metrics: Kept<Arc<String>>,
 }
 
 impl std::fmt::Debug for Api {
@@ -114,6 +118,8 @@ impl Api {
             scheduler: None,
             live: Arc::default(),
             restore_cancel: Arc::default(),
+            recent_tokens: Default::default(),
+            kept_metrics: Kept::new(1),
         })
     }
 
@@ -170,6 +176,8 @@ impl Api {
                 scheduler: handle,
                 live,
                 restore_cancel: Arc::default(),
+                recent_tokens: Default::default(),
+                kept_metrics: Kept::new(1),
             },
             scheduler,
         )

@@ -386,12 +386,30 @@ impl Scheduler {
             self.check_missing_backups().await?;
             self.beat("running").await?;
         }
-        let sleep = self.sleep_duration().await?;
-        let event = tokio::select! {
-            _ = tokio::time::sleep(sleep) => Event::Tick,
-            event = self.rx.recv() => event.unwrap_or(Event::Shutdown),
-        };
-        self.handle(event).await
+        let wake = tokio::time::Instant::now() + self.sleep_duration().await?;
+        loop {
+            let event = tokio::select! {
+                _ = tokio::time::sleep_until(wake) => Event::Tick,
+                event = self.rx.recv() => event.unwrap_or(Event::Shutdown),
+            };
+            // A question about the state changes nothing: answered without a new turn (a turn
+            // reads every schedule and writes the heartbeat; `/metrics` asks on every scrape).
+            if let Event::Status(answer) = event {
+                let _ = answer.send(self.status());
+                continue;
+            }
+            return self.handle(event).await;
+        }
+    }
+
+    fn status(&self) -> SchedulerStatus {
+        let mut running: Vec<i64> = self.running.keys().copied().collect();
+        running.sort_unstable();
+        SchedulerStatus {
+            running,
+            queued: self.queue.iter().map(|p| p.schedule_id).collect(),
+            degraded: self.degraded.clone(),
+        }
     }
 
     /// Records that the scheduler is alive (`scheduler_heartbeat`), for `status` and the app.
@@ -524,14 +542,7 @@ impl Scheduler {
                 self.start_queued().await;
             }
             Event::Status(answer) => {
-                let mut running: Vec<i64> = self.running.keys().copied().collect();
-                running.sort_unstable();
-                let queued = self.queue.iter().map(|p| p.schedule_id).collect();
-                let _ = answer.send(SchedulerStatus {
-                    running,
-                    queued,
-                    degraded: self.degraded.clone(),
-                });
+                let _ = answer.send(self.status());
             }
         }
         Ok(())

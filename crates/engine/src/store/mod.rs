@@ -3,12 +3,14 @@
 //! app share one file.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+mod changes;
 mod connections;
 mod copies;
 mod destinations;
@@ -17,6 +19,8 @@ mod runs;
 mod schedules;
 mod settings;
 mod tokens;
+
+pub use changes::{Kept, StoreVersion};
 
 use crate::error::Result;
 use crate::paths::create_private_dir;
@@ -35,6 +39,7 @@ const PAUSED: &str = "paused";
 pub struct Store {
     pool: SqlitePool,
     data_dir: PathBuf,
+    changes: Arc<changes::Changes>,
 }
 
 impl Store {
@@ -51,7 +56,7 @@ impl Store {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         #[cfg(unix)]
         {
@@ -62,7 +67,14 @@ impl Store {
         Ok(Store {
             pool,
             data_dir: data_dir.to_path_buf(),
+            changes: Arc::new(changes::Changes::new(options)),
         })
+    }
+
+    /// The store's version: equal versions mean nothing was committed in between, by this
+    /// process or another. `None` when it cannot be told (read afresh then).
+    pub async fn version(&self) -> Option<StoreVersion> {
+        self.changes.version().await
     }
 
     pub fn pool(&self) -> &SqlitePool {
