@@ -16,8 +16,10 @@ command_table! {
     set_paused(paused: bool) -> ();
     list_history(query: HistoryQuery) -> Vec<Run>;
     show_in_folder(run_id: i64) -> ();
+    pin_backup(run_id: i64, pinned: bool) -> ();
+    delete_backup(run_id: i64) -> AppliedDeletion;
     cron_preview(request: CronPreviewRequest) -> CronPreview;
-    retention_preview(request: RetentionPreviewRequest) -> Vec<AppliedDeletion>;
+    retention_preview(request: RetentionPreviewRequest) -> Vec<RetentionDecision>;
     list_connections() -> Vec<ConnectionProfile>;
     add_connection(request: AddConnectionRequest) -> ConnectionProfile;
     test_connection(name: String) -> ConnectionCheck;

@@ -12,8 +12,8 @@ use billora_engine::api::{
 };
 use billora_engine::api::{
     AppliedDeletion, ConnectionCheck, ConnectionProfile, Destination, DestinationCheck, Lang,
-    NewSchedule, RestoreProgress, RestoreReport, Run, Schedule, SchedulePatch, VerifyReport,
-    VerifyRequest,
+    NewSchedule, RestoreProgress, RestoreReport, RetentionDecision, Run, Schedule, SchedulePatch,
+    VerifyReport, VerifyRequest,
 };
 use billora_engine::{Error, ErrorCode};
 use tauri::{AppHandle, Emitter, State};
@@ -127,10 +127,18 @@ pub async fn cron_preview(cx: &Cx<'_>, request: CronPreviewRequest) -> Out<CronP
     cx.app.api.cron_preview(request, lang(&cx.app).await).await
 }
 
+pub async fn pin_backup(cx: &Cx<'_>, run_id: i64, pinned: bool) -> Out<()> {
+    cx.app.api.pin_backup(run_id, pinned).await
+}
+
+pub async fn delete_backup(cx: &Cx<'_>, run_id: i64) -> Out<AppliedDeletion> {
+    cx.app.api.delete_backup(run_id).await
+}
+
 pub async fn retention_preview(
     cx: &Cx<'_>,
     request: RetentionPreviewRequest,
-) -> Out<Vec<AppliedDeletion>> {
+) -> Out<Vec<RetentionDecision>> {
     cx.app.api.retention_preview(request).await
 }
 

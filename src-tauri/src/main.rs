@@ -118,15 +118,17 @@ fn first_hide_notice(app: &tauri::AppHandle) {
         }
         let _ = store.set_setting("tray_hint_shown", "1").await;
         let th = shell::lang(&state).await == billora_engine::api::Lang::Th;
+        let text: String = if th {
+            "Billora Backup ยังทำงานอยู่ที่ถาดระบบ และจะสำรองข้อมูลตามตารางเวลาต่อไป เลือก \"ออกจากโปรแกรม\" ในเมนูถาดระบบเพื่อปิด".into()
+        } else {
+            "Billora Backup is still running in the tray and keeps backing up on schedule. Choose \"Quit\" in the tray menu to stop it.".into()
+        };
         let notice = Notice {
             kind: NoticeKind::Test,
             recipients: Vec::new(),
             subject: "Billora Backup".into(),
-            body: if th {
-                "Billora Backup ยังทำงานอยู่ที่ถาดระบบ และจะสำรองข้อมูลตามตารางเวลาต่อไป เลือก \"ออกจากโปรแกรม\" ในเมนูถาดระบบเพื่อปิด".into()
-            } else {
-                "Billora Backup is still running in the tray and keeps backing up on schedule. Choose \"Quit\" in the tray menu to stop it.".into()
-            },
+            summary: text.clone(),
+            body: text,
         };
         let _ = DesktopNotifier(handle).send(&notice);
     });

@@ -116,18 +116,12 @@ impl std::fmt::Debug for DesktopNotifier {
 
 impl Notifier for DesktopNotifier {
     fn send(&self, notice: &Notice) -> billora_engine::Result<()> {
-        // The email body is long; the popup keeps its first lines.
-        let body: Vec<&str> = notice
-            .body
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .take(3)
-            .collect();
+        // The e-mail's body is long; the popup shows the summary (a failure's reason first).
         self.0
             .notification()
             .builder()
             .title(&notice.subject)
-            .body(body.join("\n"))
+            .body(notice.popup())
             .show()
             .map_err(|e| Error::new(ErrorCode::Io, format!("desktop notification: {e}")))
     }
@@ -147,6 +141,8 @@ struct RunEvent<'a> {
 pub struct Watcher {
     app: AppHandle,
     last_progress: Mutex<Option<Instant>>,
+    /// The tray's progress line is rebuilt at most every few seconds (a menu, not a bar).
+    last_tray: Mutex<Option<Instant>>,
 }
 
 impl Watcher {
@@ -154,6 +150,7 @@ impl Watcher {
         Watcher {
             app,
             last_progress: Mutex::new(None),
+            last_tray: Mutex::new(None),
         }
     }
 }
@@ -191,6 +188,11 @@ impl RunObserver for Watcher {
                 progress: Some(progress),
             },
         );
+        let mut tray = self.last_tray.lock().expect("not poisoned");
+        if tray.is_none_or(|t| t.elapsed() >= Duration::from_secs(3)) {
+            *tray = Some(Instant::now());
+            refresh_tray(&self.app);
+        }
     }
 
     fn finished(&self, schedule_id: i64, outcome: Option<&RunOutcome>) {
@@ -224,6 +226,10 @@ struct TrayWords {
     open: &'static str,
     quit: &'static str,
     none: &'static str,
+    cancel: &'static str,
+    quit_running: &'static str,
+    quit_anyway: &'static str,
+    keep_running: &'static str,
 }
 
 fn words(lang: Lang) -> TrayWords {
@@ -235,6 +241,10 @@ fn words(lang: Lang) -> TrayWords {
             open: "เปิด Billora Backup",
             quit: "ออกจากโปรแกรม",
             none: "ไม่มีตารางเวลาที่เปิดอยู่",
+            cancel: "ยกเลิก",
+            quit_running: "กำลังสำรองข้อมูลอยู่ หากออกจากโปรแกรมตอนนี้ การสำรองข้อมูลจะถูกยกเลิกและบันทึกว่ายกเลิก และตารางเวลาจะไม่ทำงานจนกว่าจะเปิดโปรแกรมอีกครั้ง",
+            quit_anyway: "ออกจากโปรแกรม",
+            keep_running: "ทำงานต่อ",
         },
         Lang::En => TrayWords {
             run_now: "Run now",
@@ -243,6 +253,10 @@ fn words(lang: Lang) -> TrayWords {
             open: "Open Billora Backup",
             quit: "Quit",
             none: "No active schedule",
+            cancel: "Cancel",
+            quit_running: "A backup is running. Quitting now cancels it (recorded as cancelled), and no schedule runs until Billora Backup is started again.",
+            quit_anyway: "Quit anyway",
+            keep_running: "Keep running",
         },
     }
 }
@@ -279,10 +293,71 @@ fn tray_menu(app: &AppHandle, status: &TrayStatus, lang: Lang) -> tauri::Result<
     let quit = MenuItem::with_id(app, "quit", w.quit, true, None::<&str>)?;
     let sep1 = PredefinedMenuItem::separator(app)?;
     let sep2 = PredefinedMenuItem::separator(app)?;
-    Menu::with_items(
-        app,
-        &[&last, &next, &sep1, &run_now, &pause, &open, &sep2, &quit],
-    )
+    let menu = Menu::with_items(app, &[&last, &next])?;
+    // While backups run: a progress line for each, and its Cancel.
+    for (id, line) in &status.running {
+        menu.append(&MenuItem::with_id(
+            app,
+            format!("progress:{id}"),
+            line,
+            false,
+            None::<&str>,
+        )?)?;
+        menu.append(&MenuItem::with_id(
+            app,
+            format!("cancel:{id}"),
+            format!("    {}", w.cancel),
+            true,
+            None::<&str>,
+        )?)?;
+    }
+    for item in [
+        &sep1 as &dyn tauri::menu::IsMenuItem<tauri::Wry>,
+        &run_now,
+        &pause,
+        &open,
+        &sep2,
+        &quit,
+    ] {
+        menu.append(item)?;
+    }
+    Ok(menu)
+}
+
+/// Quits, after asking when a backup is running (quitting cancels it).
+fn quit(app: &AppHandle, state: Arc<App>) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let lang = lang(&state).await;
+        let running = state
+            .api
+            .tray_status(lang)
+            .await
+            .map(|s| !s.running.is_empty())
+            .unwrap_or(false);
+        if !running {
+            state.api.shutdown();
+            app.exit(0);
+            return;
+        }
+        use tauri_plugin_dialog::{DialogExt, MessageDialogButtons, MessageDialogKind};
+        let w = words(lang);
+        let handle = app.clone();
+        app.dialog()
+            .message(w.quit_running)
+            .title("Billora Backup")
+            .kind(MessageDialogKind::Warning)
+            .buttons(MessageDialogButtons::OkCancelCustom(
+                w.quit_anyway.into(),
+                w.keep_running.into(),
+            ))
+            .show(move |quit| {
+                if quit {
+                    state.api.shutdown();
+                    handle.exit(0);
+                }
+            });
+    });
 }
 
 /// Creates the tray icon with its menu.
@@ -304,10 +379,7 @@ fn on_menu(app: &AppHandle, id: &str) {
     let handle = app.clone();
     match id {
         "open" => show_window(app),
-        "quit" => {
-            state.api.shutdown();
-            app.exit(0);
-        }
+        "quit" => quit(app, state),
         "pause" | "resume" => {
             let paused = id == "pause";
             tauri::async_runtime::spawn(async move {
@@ -319,6 +391,18 @@ fn on_menu(app: &AppHandle, id: &str) {
             });
         }
         other => {
+            if let Some(schedule_id) = other
+                .strip_prefix("cancel:")
+                .and_then(|n| n.parse::<i64>().ok())
+            {
+                tauri::async_runtime::spawn(async move {
+                    if let Err(e) = state.api.cancel_run(schedule_id).await {
+                        tracing::warn!(error = %e, "cancelling from the tray failed");
+                    }
+                    refresh_tray(&handle);
+                });
+                return;
+            }
             if let Some(schedule_id) = other.strip_prefix("run:").and_then(|n| n.parse().ok()) {
                 tauri::async_runtime::spawn(async move {
                     if let Err(e) = state.api.run_schedule_now(schedule_id).await {
@@ -326,6 +410,7 @@ fn on_menu(app: &AppHandle, id: &str) {
                             kind: billora_engine::api::NoticeKind::Failure,
                             recipients: Vec::new(),
                             subject: "Billora Backup".into(),
+                            summary: e.message.clone(),
                             body: e.message,
                         };
                         let _ = DesktopNotifier(handle).send(&notice);

@@ -336,7 +336,9 @@ def run(driver):
     step("a duplicate name is refused next to the name field and changes nothing")
     click(driver, "new-schedule")
     wait_for(driver, "the schedule form", lambda d: by_testid(d, "schedule-form"))
-    fill(driver, 'input[name="name"]', "Daily Full Backup")
+    fill(driver, 'input[name="name"]', "daily full backup")
+    live = wait_for(driver, "the name error while typing, before Save", lambda d: field_error(d, "name").is_displayed() and field_error(d, "name"))
+    assert "already exists" in live.text, f"a taken name (in any case) is said while typing: {live.text}"
     wait_for(driver, "the cron preview", lambda d: by_testid(d, "cron-description").text.strip() != "")
     click(driver, "save-schedule")
     error = wait_for(driver, "the name error", lambda d: field_error(d, "name").is_displayed() and field_error(d, "name"))
@@ -430,6 +432,7 @@ def run(driver):
     step("the desktop notification arrived (D-Bus Notify)")
     poll("a Notify call for the weekly backup's success on the session bus", lambda: notified("Backup succeeded"), timeout=30)
     assert notified("Weekly Full Backup"), "the notification names the schedule"
+    assert notified(filename), f"and its body the file it made ({filename}), not the e-mail's first lines"
 
     step("the dashboard shows the good backup")
     click(driver, "nav-dashboard")
@@ -456,6 +459,9 @@ def run(driver):
     assert any("paused" in k for k in menu), f"the status line says paused: {sorted(menu)}"
     poll("the grey 'paused' badge on the tray icon", lambda: abs(tray_icon_rgb(owner)[0] - 110) < 25 and tray_icon_rgb(owner)[2] < 170)
     wait_for(driver, "the paused banner on the dashboard", lambda d: by_testid(d, "paused-banner"))
+    wait_for(driver, "the weekly card says Paused", lambda d: "Paused" in by_testid(d, "schedule-card-2").text)
+    next_text = by_testid(driver, "next-2").text
+    assert next_text == "none while paused", f"no countdown while paused: {next_text!r}"
     shot(driver, "08b-paused")
     tray_click(owner, menu["Resume schedules"])
     menu = wait_tray(owner, "Pause again", lambda m: "Pause all schedules" in m)
@@ -499,6 +505,27 @@ def run(driver):
     wait_for(driver, "the verified badge", lambda d: "Verified" in by_testid(d, f"history-row-{weekly_run}").text)
     leftovers = subprocess.run(client + ["SHOW DATABASES LIKE 'billora_verify_%'"], capture_output=True, text=True, check=True).stdout.strip()
     assert leftovers == "", f"no scratch database is left: {leftovers}"
+
+    step("keep a backup for ever from the history, and let it go again")
+    click(driver, f"pin-{weekly_run}")
+    wait_for(driver, "the kept-for-ever badge", lambda d: by_testid(d, f"pinned-{weekly_run}"))
+    with sqlite3.connect(DATA_DIR / "billora.db") as db:
+        assert db.execute("SELECT pinned FROM runs WHERE id = ?", (weekly_run,)).fetchone()[0] == 1, "the store says pinned"
+    assert not driver.find_elements(By.CSS_SELECTOR, f'[data-testid="delete-backup-{weekly_run}"]'), "a pinned backup offers no Delete"
+    click(driver, f"pin-{weekly_run}")
+    wait_for(driver, "Delete offered again once unpinned", lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-testid="delete-backup-{weekly_run}"]'))
+
+    step("the GFS preset previews which backups are kept and why")
+    click(driver, "nav-schedules")
+    click(driver, "edit-2")
+    wait_for(driver, "the weekly schedule's editor", lambda d: by_testid(d, "schedule-form"))
+    click(driver, "preset-gfs")
+    assert by_testid(driver, "gfs-keep_daily").get_attribute("value") == "7", "the preset fills keep_daily"
+    kept = wait_for(driver, "the kept list", lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="retention-kept"]'))
+    reasons = kept[0].get_attribute("textContent")
+    assert "the newest backup is always kept" in reasons, f"each kept backup says why: {reasons}"
+    shot(driver, "09b-gfs-preview")
+    click(driver, "nav-history")
     click(driver, "nav-connections")
     wait_for(driver, "the connection list", lambda d: by_testid(d, "connection-billora"))
     click(driver, "test-billora")

@@ -31,6 +31,7 @@ export interface Props {
   "aria-current"?: string;
   "aria-selected"?: string;
   "aria-hidden"?: string;
+  "aria-pressed"?: string;
   "data-testid"?: string;
   "data-progress"?: string;
   "data-status"?: string;

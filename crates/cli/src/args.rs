@@ -312,8 +312,15 @@ pub enum NotifyCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum RetentionCommand {
-    /// What the schedule's retention would delete now, and why (nothing is deleted).
+    /// Which of the schedule's backups its retention keeps and which it would delete now, and
+    /// why (nothing is deleted).
     Preview { id: i64 },
+    /// Keep a backup for ever: retention never deletes it (the history entry's id).
+    Pin { run_id: i64 },
+    /// Let retention have a pinned backup again.
+    Unpin { run_id: i64 },
+    /// Delete one backup's file now (its copies on destinations stay).
+    Delete { run_id: i64 },
 }
 
 #[derive(Debug, clap::Args)]

@@ -118,8 +118,21 @@ async fn one_shot(api: &Api, command: Command) -> Result<()> {
             print_json(&json!({ "success": true, "sent_to": address.trim() }))
         }
         Command::Retention(RetentionCommand::Preview { id }) => {
-            let would_delete = api.schedule_retention_preview(id).await?;
-            print_json(&json!({ "schedule_id": id, "would_delete": would_delete }))
+            let decisions = api.schedule_retention_preview(id).await?;
+            let (kept, deleted): (Vec<_>, Vec<_>) = decisions.into_iter().partition(|d| d.keep);
+            print_json(&json!({ "schedule_id": id, "would_delete": deleted, "kept": kept }))
+        }
+        Command::Retention(RetentionCommand::Pin { run_id }) => {
+            api.pin_backup(run_id, true).await?;
+            print_json(&json!({ "success": true, "run_id": run_id, "pinned": true }))
+        }
+        Command::Retention(RetentionCommand::Unpin { run_id }) => {
+            api.pin_backup(run_id, false).await?;
+            print_json(&json!({ "success": true, "run_id": run_id, "pinned": false }))
+        }
+        Command::Retention(RetentionCommand::Delete { run_id }) => {
+            let deleted = api.delete_backup(run_id).await?;
+            print_json(&json!({ "success": true, "deleted": deleted }))
         }
         Command::Destination(cmd) => destination(api, cmd).await,
         Command::Verify {

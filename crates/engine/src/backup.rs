@@ -166,6 +166,7 @@ pub async fn run_schedule(
                 retention: Vec::new(),
                 verification: None,
                 copies: Vec::new(),
+                warning: None,
             });
         }
         Err(err) => return Err(err),
@@ -234,6 +235,15 @@ pub async fn run_schedule(
                     now,
                 )
                 .await?;
+            // A success much smaller than the recent ones is news: it may have lost tables.
+            let previous = store
+                .sizes_before(schedule.id, run_id, crate::run::SIZE_CHECK_OF)
+                .await?;
+            let warning = crate::run::size_warning(&previous, file.size);
+            if let Some(text) = &warning {
+                tracing::warn!(schedule = schedule.id, run = run_id, "{text}");
+                store.add_run_note(run_id, text).await?;
+            }
             // Copies to the schedule's destinations, each proven whole; a failed copy is
             // reported with the run, which stays a success (the local backup is good).
             let copies = crate::copies::send_copies(
@@ -274,6 +284,7 @@ pub async fn run_schedule(
                 retention,
                 verification,
                 copies,
+                warning,
             })
         }
         Err(err) => {
@@ -302,6 +313,7 @@ pub async fn run_schedule(
                 retention: Vec::new(),
                 verification: None,
                 copies: Vec::new(),
+                warning: None,
             })
         }
     }

@@ -179,10 +179,11 @@ async fn retention_on(
         retention_days: destination.retention_days.or(schedule.retention_days),
         max_backups: destination.max_backups.or(schedule.max_backups),
         verified_only: schedule.verify_after_backup,
+        gfs: schedule.gfs,
     };
     let rows = store.copies_on(schedule.id, destination.id).await?;
     let mut records = Vec::with_capacity(rows.len());
-    for (id, _, status, deleted_at, created_at, verification) in &rows {
+    for (id, _, status, deleted_at, created_at, verification, pinned) in &rows {
         records.push(RunRecord {
             id: *id,
             created_at: time::from_stored(created_at)?,
@@ -193,9 +194,11 @@ async fn retention_on(
             },
             deleted: deleted_at.is_some(),
             verified: verification.as_deref() == Some("verified"),
+            pinned: *pinned,
         });
     }
-    let deletions = plan(policy, &records, now);
+    let zone = time::zone(&schedule.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let deletions = plan(policy, &records, now, &zone);
     if deletions.is_empty() {
         return Ok(Vec::new());
     }

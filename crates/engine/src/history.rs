@@ -41,6 +41,8 @@ pub struct Run {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub deleted_at: Option<ZonedDateTime>,
     pub deletion_reason: Option<String>,
+    /// Kept for ever: retention never deletes it.
+    pub pinned: bool,
     /// "catch-up of the 02:00 … slot", why a slot was skipped, retries.
     pub note: Option<String>,
     /// What happened to the notification: `sent` or `failed: …`.

@@ -28,6 +28,25 @@ pub struct Notice {
     pub recipients: Vec<String>,
     pub subject: String,
     pub body: String,
+    /// The few lines a desktop popup shows (the body is the e-mail's): for a failure its reason
+    /// and the first thing to do.
+    pub summary: String,
+}
+
+impl Notice {
+    /// The longest popup text: Windows shows about 200 characters of a toast, and notification
+    /// daemons on Linux cut long bodies; the reason must come first and fit.
+    pub const POPUP_MAX: usize = 240;
+
+    /// The popup's text: the summary, cut at [`Notice::POPUP_MAX`] characters with `…`.
+    pub fn popup(&self) -> String {
+        let text = self.summary.trim();
+        if text.chars().count() <= Self::POPUP_MAX {
+            return text.to_owned();
+        }
+        let cut: String = text.chars().take(Self::POPUP_MAX - 1).collect();
+        format!("{}…", cut.trim_end())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -272,6 +291,7 @@ pub fn test_notice(to: &str, lang: Lang) -> Notice {
         recipients: vec![to.trim().to_owned()],
         subject: subject.into(),
         body: body.into(),
+        summary: body.into(),
     }
 }
 
@@ -340,6 +360,8 @@ pub struct RunFacts<'a> {
     pub verification: Option<&'a str>,
     /// The copies to the schedule's destinations.
     pub copies: &'a [crate::run::CopyOutcome],
+    /// A success that looks wrong (much smaller than the recent ones).
+    pub warning: Option<&'a str>,
 }
 
 /// The notice for a finished run, or `None` when the schedule does not ask for one.
@@ -347,7 +369,9 @@ pub fn run_notice(facts: &RunFacts<'_>, lang: Lang) -> Option<Notice> {
     let s = facts.schedule;
     // A good local backup whose copy to a destination failed is news for both lists.
     let copy_failed = facts.copies.iter().any(|c| c.status != "uploaded");
-    let wanted = match (facts.succeeded, copy_failed) {
+    // So is a success that looks incomplete.
+    let suspect = facts.succeeded && facts.warning.is_some();
+    let wanted = match (facts.succeeded, copy_failed || suspect) {
         (true, false) => s.notify_on_success,
         (true, true) => s.notify_on_success || s.notify_on_failure,
         (false, _) => s.notify_on_failure,
@@ -381,6 +405,8 @@ pub fn run_notice(facts: &RunFacts<'_>, lang: Lang) -> Option<Notice> {
         (true, true) if copy_failed => {
             format!("สำรองข้อมูลสำเร็จ แต่ส่งสำเนาไม่สำเร็จ: {}", s.name)
         }
+        (true, false) if suspect => format!("Backup made, but it looks INCOMPLETE: {}", s.name),
+        (true, true) if suspect => format!("สำรองข้อมูลแล้ว แต่อาจไม่ครบ: {}", s.name),
         (true, false) => format!("Backup succeeded: {}", s.name),
         (false, false) => format!("Backup FAILED: {}", s.name),
         (true, true) => format!("สำรองข้อมูลสำเร็จ: {}", s.name),
@@ -444,6 +470,9 @@ pub fn run_notice(facts: &RunFacts<'_>, lang: Lang) -> Option<Notice> {
             text,
         );
     }
+    if let Some(warning) = facts.warning {
+        add("Warning", "คำเตือน", warning.to_owned());
+    }
     if let Some(err) = facts.error {
         add(
             "Error",
@@ -467,8 +496,41 @@ pub fn run_notice(facts: &RunFacts<'_>, lang: Lang) -> Option<Notice> {
     );
     lines.push(String::new());
     lines.push("— Billora Backup".into());
+    let label = |en: &str, thai: &str| if th { thai.to_owned() } else { en.to_owned() };
+    let mut summary: Vec<String> = Vec::new();
+    if let Some(warning) = facts.warning {
+        summary.push(warning.to_owned());
+    }
+    if let Some(err) = facts.error {
+        summary.push(err.message.clone());
+        if let Some(hint) = &err.hint {
+            summary.push(format!("{}: {hint}", label("What to do", "วิธีแก้ไข")));
+        }
+    }
+    for copy in facts.copies.iter().filter(|c| c.status != "uploaded") {
+        if let Some(err) = &copy.error {
+            summary.push(format!(
+                "{} {}: {}",
+                label("Copy to", "สำเนาที่"),
+                copy.destination,
+                err.message
+            ));
+            if let Some(hint) = &err.hint {
+                summary.push(format!("{}: {hint}", label("What to do", "วิธีแก้ไข")));
+            }
+        }
+    }
+    if facts.succeeded && summary.is_empty() {
+        if let Some(file) = facts.filename {
+            let size = facts.file_size.map(human_size).unwrap_or_default();
+            summary.push(format!("{file} {size}").trim_end().to_owned());
+        }
+        if let Some(next) = &facts.next_run {
+            summary.push(format!("{}: {next}", label("Next run", "รอบถัดไป")));
+        }
+    }
     Some(Notice {
-        kind: if facts.succeeded && !copy_failed {
+        kind: if facts.succeeded && !copy_failed && !suspect {
             NoticeKind::Success
         } else {
             NoticeKind::Failure
@@ -476,5 +538,6 @@ pub fn run_notice(facts: &RunFacts<'_>, lang: Lang) -> Option<Notice> {
         recipients: recipients(list),
         subject,
         body: lines.join("\n"),
+        summary: summary.join("\n"),
     })
 }

@@ -54,6 +54,35 @@ pub struct RunOutcome {
     pub verification: Option<String>,
     /// One per destination in the schedule's `copy_to`, in order.
     pub copies: Vec<CopyOutcome>,
+    /// A success that looks wrong: much smaller than the schedule's recent good backups.
+    pub warning: Option<String>,
+}
+
+/// How many of a schedule's previous good backups the size check looks at, and how many it
+/// needs before it says anything (one or two earlier sizes are too few to call a drop).
+pub const SIZE_CHECK_OF: usize = 5;
+pub const SIZE_CHECK_NEEDS: usize = 3;
+
+/// The warning for a backup of `size` bytes when it is under half the median of `previous`
+/// (the schedule's last good backups, newest first): the best early sign of a dump that
+/// silently lost tables. `None` when it is not, or when there are too few to tell.
+pub fn size_warning(previous: &[u64], size: u64) -> Option<String> {
+    let mut sizes: Vec<u64> = previous.iter().copied().take(SIZE_CHECK_OF).collect();
+    if sizes.len() < SIZE_CHECK_NEEDS {
+        return None;
+    }
+    sizes.sort_unstable();
+    let n = sizes.len();
+    let median = if n % 2 == 1 {
+        sizes[n / 2]
+    } else {
+        (sizes[n / 2 - 1] + sizes[n / 2]) / 2
+    };
+    (size.saturating_mul(2) < median).then(|| {
+        format!(
+            "possibly incomplete dump: {size} bytes is under half the median size ({median} bytes) of the last {n} good backups; check that every table is still there (Verify runs a test restore)"
+        )
+    })
 }
 
 /// What happened to one copy in a run (for the run's outcome and its notification).
@@ -76,4 +105,45 @@ pub struct RunError {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub hint: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::size_warning;
+
+    #[test]
+    fn a_backup_under_half_the_recent_median_is_flagged() {
+        type Case<'a> = (&'a str, &'a [u64], u64, bool);
+        let cases: [Case; 7] = [
+            ("too few earlier backups", &[100, 100], 10, false),
+            ("steady", &[100, 101, 99, 100, 102], 98, false),
+            (
+                "exactly half is not under half",
+                &[100, 100, 100],
+                50,
+                false,
+            ),
+            ("just under half", &[100, 100, 100], 49, true),
+            ("a collapse", &[1000, 990, 1010, 1005, 995], 12, true),
+            (
+                "one odd earlier backup does not move the median",
+                &[100, 5, 100, 100, 100],
+                60,
+                false,
+            ),
+            ("growth is fine", &[100, 100, 100], 500, false),
+        ];
+        for (name, previous, size, warned) in cases {
+            assert_eq!(
+                size_warning(previous, size).is_some(),
+                warned,
+                "case `{name}`"
+            );
+        }
+        let text = size_warning(&[1000, 1000, 1000], 10).expect("a warning");
+        assert!(
+            text.contains("possibly incomplete dump") && text.contains("median size (1000 bytes)"),
+            "it says what and why: {text}"
+        );
+    }
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::cron::CronExpr;
 use crate::error::{Error, ErrorCode, Result};
+pub use crate::retention::Gfs;
 use crate::time;
 
 /// What a schedule backs up.
@@ -101,6 +102,7 @@ pub struct ScheduleFields {
     pub encrypt_to: Option<String>,
     pub verify_after_backup: bool,
     pub copy_to: Vec<String>,
+    pub gfs: Gfs,
 }
 
 /// A create request: the original spec's POST body, plus optional extras with defaults.
@@ -133,6 +135,7 @@ pub struct NewSchedule {
     pub max_backups: Option<i64>,
     #[serde(default)]
     pub notify_on_success: Option<bool>,
+    /// Notify when a run fails (default true: a failure is always news unless turned off).
     #[serde(default)]
     pub notify_on_failure: Option<bool>,
     #[serde(default)]
@@ -151,6 +154,18 @@ pub struct NewSchedule {
     /// Destinations (by name) that get a copy of each backup besides the local folder.
     #[serde(default)]
     pub copy_to: Option<Vec<String>>,
+    /// Keep the newest backup of each of the last N days (GFS; beside the limits above).
+    #[serde(default)]
+    pub keep_daily: Option<i64>,
+    /// Keep the newest backup of each of the last N weeks.
+    #[serde(default)]
+    pub keep_weekly: Option<i64>,
+    /// Keep the newest backup of each of the last N months.
+    #[serde(default)]
+    pub keep_monthly: Option<i64>,
+    /// Keep the newest backup of each of the last N years.
+    #[serde(default)]
+    pub keep_yearly: Option<i64>,
 }
 
 /// A partial update: absent fields stay as they are; `null` clears a nullable field.
@@ -198,6 +213,14 @@ pub struct SchedulePatch {
     /// Destinations (by name) that get a copy of each backup besides the local folder.
     #[serde(default)]
     pub copy_to: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub keep_daily: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    pub keep_weekly: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    pub keep_monthly: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    pub keep_yearly: Option<Option<i64>>,
 }
 
 /// Trims destination names and drops blanks and repeats (kept in the order given).
@@ -247,6 +270,10 @@ pub struct Schedule {
     pub verify_after_backup: bool,
     /// Destinations (by name) that get a copy of each backup besides the local folder.
     pub copy_to: Vec<String>,
+    /// Grandfather-father-son retention: `keep_daily`, `keep_weekly`, `keep_monthly`,
+    /// `keep_yearly`.
+    #[serde(flatten)]
+    pub gfs: Gfs,
     #[serde(serialize_with = "time::serialize_opt")]
     #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
@@ -290,6 +317,7 @@ impl Schedule {
             encrypt_to: self.encrypt_to.clone(),
             verify_after_backup: self.verify_after_backup,
             copy_to: self.copy_to.clone(),
+            gfs: self.gfs,
         }
     }
 }
@@ -339,13 +367,19 @@ impl NewSchedule {
             retention_days: self.retention_days,
             max_backups: self.max_backups,
             notify_on_success: self.notify_on_success.unwrap_or(false),
-            notify_on_failure: self.notify_on_failure.unwrap_or(false),
+            notify_on_failure: self.notify_on_failure.unwrap_or(true),
             notification_email: blank_to_none(self.notification_email),
             catch_up: self.catch_up.unwrap_or(true),
             is_active: self.is_active.unwrap_or(true),
             encrypt_to: blank_to_none(self.encrypt_to),
             verify_after_backup: self.verify_after_backup.unwrap_or(false),
             copy_to: clean_names(self.copy_to.unwrap_or_default()),
+            gfs: Gfs {
+                keep_daily: self.keep_daily,
+                keep_weekly: self.keep_weekly,
+                keep_monthly: self.keep_monthly,
+                keep_yearly: self.keep_yearly,
+            },
         }
     }
 }
@@ -414,6 +448,18 @@ impl SchedulePatch {
         if let Some(v) = self.verify_after_backup {
             f.verify_after_backup = v;
         }
+        if let Some(v) = self.keep_daily {
+            f.gfs.keep_daily = v;
+        }
+        if let Some(v) = self.keep_weekly {
+            f.gfs.keep_weekly = v;
+        }
+        if let Some(v) = self.keep_monthly {
+            f.gfs.keep_monthly = v;
+        }
+        if let Some(v) = self.keep_yearly {
+            f.gfs.keep_yearly = v;
+        }
         f
     }
 }
@@ -479,6 +525,7 @@ impl ScheduleFields {
             _ => {}
         }
         check_retention(self.retention_days, self.max_backups)?;
+        check_gfs(&self.gfs)?;
         if let Some(keys) = self
             .encrypt_to
             .as_deref()
@@ -523,7 +570,6 @@ fn check_range(field: &str, value: Option<i64>, (lo, hi): (i64, i64), unit: &str
     }
 }
 
-/// Checks a comma-separated list of email addresses.
 /// The ranges of the two retention settings (either may be absent: keep forever).
 pub fn check_retention(retention_days: Option<i64>, max_backups: Option<i64>) -> Result<()> {
     check_range(
@@ -533,6 +579,16 @@ pub fn check_retention(retention_days: Option<i64>, max_backups: Option<i64>) ->
         "days",
     )?;
     check_range("max_backups", max_backups, MAX_BACKUPS_RANGE, "backups")
+}
+
+/// Each GFS count, when set, is 1-1000 (0 would read as "keep none").
+pub const GFS_RANGE: (i64, i64) = (1, 1000);
+
+pub fn check_gfs(gfs: &Gfs) -> Result<()> {
+    check_range("keep_daily", gfs.keep_daily, GFS_RANGE, "days")?;
+    check_range("keep_weekly", gfs.keep_weekly, GFS_RANGE, "weeks")?;
+    check_range("keep_monthly", gfs.keep_monthly, GFS_RANGE, "months")?;
+    check_range("keep_yearly", gfs.keep_yearly, GFS_RANGE, "years")
 }
 
 /// A backup folder must be an absolute path (a relative one would depend on where the app

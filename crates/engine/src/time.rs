@@ -25,6 +25,44 @@ pub fn from_stored(text: &str) -> Result<Timestamp> {
     })
 }
 
+/// A short local time for people (the tray's lines): `Sun 03:00`, or with the date
+/// `2026-12-07 03:00`. In Thai, as the app's screens show them: the weekday in Thai and the
+/// date in the Buddhist era (`อา. 03:00`, `7 ธ.ค. 2569 03:00`).
+pub fn short_local(zoned: &ZonedDateTime, thai: bool, with_date: bool) -> String {
+    const DAYS: [&str; 7] = ["จ.", "อ.", "พ.", "พฤ.", "ศ.", "ส.", "อา."];
+    const MONTHS: [&str; 12] = [
+        "ม.ค.",
+        "ก.พ.",
+        "มี.ค.",
+        "เม.ย.",
+        "พ.ค.",
+        "มิ.ย.",
+        "ก.ค.",
+        "ส.ค.",
+        "ก.ย.",
+        "ต.ค.",
+        "พ.ย.",
+        "ธ.ค.",
+    ];
+    let clock = zoned.strftime("%H:%M");
+    match (thai, with_date) {
+        (false, false) => zoned.strftime("%a %H:%M").to_string(),
+        (false, true) => zoned.strftime("%Y-%m-%d %H:%M").to_string(),
+        (true, false) => {
+            let day = DAYS[usize::from(zoned.weekday().to_monday_zero_offset() as u8)];
+            format!("{day} {clock}")
+        }
+        (true, true) => {
+            let month = MONTHS[usize::from(zoned.month().unsigned_abs()).saturating_sub(1) % 12];
+            format!(
+                "{} {month} {} {clock}",
+                zoned.day(),
+                i32::from(zoned.year()) + 543
+            )
+        }
+    }
+}
+
 /// RFC 3339 with the zone's offset at that instant, e.g. `2026-02-04T02:00:00+07:00`.
 pub fn rfc3339(zoned: &ZonedDateTime) -> String {
     zoned.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
@@ -80,4 +118,32 @@ pub fn parse_user_instant(field: &str, text: &str) -> Result<Timestamp> {
         Error::invalid(field, format!("`{text}` is not an RFC 3339 time"))
             .with_hint("write it like 2026-02-03T02:00:00+07:00")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_local_times_in_english_and_in_thai_with_the_buddhist_era() {
+        let at: ZonedDateTime = "2026-12-06T03:05:00+07:00[Asia/Bangkok]"
+            .parse()
+            .expect("a time");
+        assert_eq!(
+            short_local(&at, false, false),
+            "Sun 03:05",
+            "weekday and time"
+        );
+        assert_eq!(
+            short_local(&at, false, true),
+            "2026-12-06 03:05",
+            "date and time"
+        );
+        assert_eq!(short_local(&at, true, false), "อา. 03:05", "a Thai weekday");
+        assert_eq!(
+            short_local(&at, true, true),
+            "6 ธ.ค. 2569 03:05",
+            "a Thai date in the Buddhist era"
+        );
+    }
 }

@@ -18,6 +18,7 @@ import type { Lang } from "./bindings/Lang";
 import type { NewSchedule } from "./bindings/NewSchedule";
 import type { RestoreForm } from "./bindings/RestoreForm";
 import type { RestoreReport } from "./bindings/RestoreReport";
+import type { RetentionDecision } from "./bindings/RetentionDecision";
 import type { RetentionPreviewRequest } from "./bindings/RetentionPreviewRequest";
 import type { Role } from "./bindings/Role";
 import type { Run } from "./bindings/Run";
@@ -44,8 +45,10 @@ export interface Commands {
   set_paused: [{ paused: boolean }, null];
   list_history: [{ query: HistoryQuery }, Run[]];
   show_in_folder: [{ runId: number }, null];
+  pin_backup: [{ runId: number; pinned: boolean }, null];
+  delete_backup: [{ runId: number }, AppliedDeletion];
   cron_preview: [{ request: CronPreviewRequest }, CronPreview];
-  retention_preview: [{ request: RetentionPreviewRequest }, AppliedDeletion[]];
+  retention_preview: [{ request: RetentionPreviewRequest }, RetentionDecision[]];
   list_connections: [Record<string, never>, ConnectionProfile[]];
   add_connection: [{ request: AddConnectionRequest }, ConnectionProfile];
   test_connection: [{ name: string }, ConnectionCheck];
@@ -95,6 +98,8 @@ export const COMMAND_NAMES = [
   "set_paused",
   "list_history",
   "show_in_folder",
+  "pin_backup",
+  "delete_backup",
   "cron_preview",
   "retention_preview",
   "list_connections",

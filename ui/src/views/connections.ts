@@ -172,8 +172,8 @@ function addForm(nav: Nav, first: boolean): HTMLFormElement {
       h("summary", { text: t("c_advanced") }),
       field("tls_mode", t("c_tls_mode"), tls, t("c_tls_help")),
       field("tls_ca_file", t("c_tls_ca_file"), h("input", { type: "text" })),
-      field("tenant_column", t("c_tenant_column"), h("input", { type: "text", placeholder: "tenant_id" })),
-      field("tenant_root_table", t("c_tenant_root_table"), h("input", { type: "text", placeholder: "tenants" })),
+      field("tenant_column", t("c_tenant_column"), h("input", { type: "text", placeholder: t("default_value", { text: "tenant_id" }) })),
+      field("tenant_root_table", t("c_tenant_root_table"), h("input", { type: "text", placeholder: t("default_value", { text: "tenants" }) })),
     ),
     result,
     h(

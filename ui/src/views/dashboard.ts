@@ -8,6 +8,7 @@ import type { LiveRun } from "../api/bindings/LiveRun";
 import type { Run } from "../api/bindings/Run";
 import type { ScheduleState } from "../api/bindings/ScheduleState";
 import { h, mount } from "../dom";
+import { confirmDialog } from "../forms";
 import { humanDuration, humanSize, relativeTime, wallTime } from "../format";
 import { errorText, lang, t, type Key } from "../i18n";
 import type { Nav } from "../main";
@@ -41,7 +42,7 @@ export async function renderDashboard(root: HTMLElement, nav: Nav): Promise<void
     schedulerBanner(board.scheduler),
   ];
   const cards = board.schedules.length
-    ? h("div", { class: "cards" }, board.schedules.map((s) => card(s, nav)))
+    ? h("div", { class: "cards" }, board.schedules.map((s) => card(s, nav, board.paused)))
     : h(
         "div",
         { class: "empty" },
@@ -56,7 +57,14 @@ export async function renderDashboard(root: HTMLElement, nav: Nav): Promise<void
       h("h1", { text: t("nav_dashboard") }),
       board.paused
         ? null
-        : h("button", { type: "button", text: t("dash_pause"), "data-testid": "pause-all", onclick: () => void setPaused(nav, true) }),
+        : h("button", {
+            type: "button",
+            text: t("dash_pause"),
+            "data-testid": "pause-all",
+            onclick: async () => {
+              if (await confirmDialog(t("dash_pause_confirm"), t("dash_pause_yes"))) await setPaused(nav, true);
+            },
+          }),
     ),
     banners,
     cards,
@@ -84,14 +92,19 @@ const HEALTH_KEY: Record<ScheduleState["health"], Key> = {
   off: "health_off",
 };
 
-function card(state: ScheduleState, nav: Nav): HTMLElement {
+/** A schedule's card. While everything is paused it says so instead of "OK" and a countdown;
+ *  a failure keeps its colour and reason. */
+function card(state: ScheduleState, nav: Nav, paused: boolean): HTMLElement {
   const s = state.schedule;
   const l = lang();
+  const badge = paused && state.health !== "failing" ? h("span", { class: "badge off", text: t("health_paused") }) : h("span", { class: `badge ${state.health}`, text: t(HEALTH_KEY[state.health]) });
+  const next = paused ? t("dash_next_paused") : s.next_run_at ? `${wallTime(s.next_run_at, l)} (${relativeTime(s.next_run_at, l)})` : "—";
   const runButton = h("button", {
     type: "button",
     class: "primary",
     text: state.running ? t("running") : t("run_now"),
     disabled: Boolean(state.running) || state.queued,
+    "aria-label": t("run_named", { name: s.name }),
     "data-testid": `run-now-${s.id}`,
     onclick: async () => {
       runButton.disabled = true;
@@ -111,7 +124,7 @@ function card(state: ScheduleState, nav: Nav): HTMLElement {
       {},
       h("span", { class: `dot ${state.health}`, "aria-hidden": "true" }),
       h("h3", { text: s.name }),
-      h("span", { class: `badge ${state.health}`, text: t(HEALTH_KEY[state.health]) }),
+      badge,
     ),
     h("p", { class: "summary", text: state.summary }),
     state.health_reason ? h("p", { class: "reason", text: state.health_reason }) : null,
@@ -123,7 +136,7 @@ function card(state: ScheduleState, nav: Nav): HTMLElement {
         text: state.newest_success_at ? `${relativeTime(state.newest_success_at, l)} (${wallTime(state.newest_success_at, l)})` : t("never"),
       }),
       h("dt", { text: t("dash_next") }),
-      h("dd", { text: s.next_run_at ? `${wallTime(s.next_run_at, l)} (${relativeTime(s.next_run_at, l)})` : "—" }),
+      h("dd", { text: next, "data-testid": `next-${s.id}` }),
     ),
     state.running ? progress(state.running, nav) : null,
     state.queued ? h("p", { class: "muted", text: t("queued") }) : null,

@@ -138,7 +138,8 @@ export function readDestination(form: ParentNode, kind: Kind): NewDestination {
 
 /** The fields of one kind; only the chosen kind's fields are in the form at a time. */
 export function kindFields(kind: Kind): HTMLElement[] {
-  const text = (testid: string, placeholder = "") => h("input", { type: "text", placeholder, "data-testid": testid });
+  // Placeholders are examples, and say so.
+  const text = (testid: string, example = "") => h("input", { type: "text", placeholder: example ? t("example", { text: example }) : "", "data-testid": testid });
   switch (kind) {
     case "folder":
       return [field("path", t("dest_path"), text("dest-path", "/mnt/nas/billora"), t("dest_path_help"))];
@@ -249,7 +250,7 @@ function addForm(nav: Nav): HTMLFormElement {
     h(
       "fieldset",
       {},
-      field("name", t("c_name"), h("input", { type: "text", "data-testid": "dest-name", placeholder: "offsite" })),
+      field("name", t("c_name"), h("input", { type: "text", "data-testid": "dest-name", placeholder: t("example", { text: "offsite" }) })),
       field("kind", t("dest_kind"), kindSelect),
     ),
     kindBox,

@@ -3,6 +3,7 @@
 import { call, toEngineError } from "../api";
 import type { Run } from "../api/bindings/Run";
 import { h, mount } from "../dom";
+import { confirmDialog } from "../forms";
 import { humanDuration, humanSize, wallTime } from "../format";
 import { errorText, lang, t, type Key } from "../i18n";
 import type { Nav } from "../main";
@@ -78,6 +79,7 @@ function row(run: Run, nav: Nav): HTMLElement[] {
       h("span", { class: `badge ${run.status}`, text: t(`status_${status}` as Key) }),
       run.verification === "verified" ? [" ", h("span", { class: "badge success", title: t("verified"), text: `✓ ${t("verified")}` })] : null,
       run.verification?.startsWith("verify_failed") ? [" ", h("span", { class: "badge failed", title: run.verification, text: t("verify_failed") })] : null,
+      run.pinned && !deleted ? [" ", h("span", { class: "badge pinned", "data-testid": `pinned-${run.id}`, text: `📌 ${t("hist_pinned")}` })] : null,
     ),
     h("td", { class: "file" }, run.filename ?? "—"),
     h("td", { text: humanSize(run.file_size) }),
@@ -118,6 +120,34 @@ function row(run: Run, nav: Nav): HTMLElement[] {
                 nav.refresh();
               },
             }),
+            deleted
+              ? null
+              : [
+                  h("button", {
+                    type: "button",
+                    class: "small",
+                    text: run.pinned ? t("hist_unkeep") : t("hist_keep"),
+                    "aria-pressed": run.pinned ? "true" : "false",
+                    "data-testid": `pin-${run.id}`,
+                    onclick: async () => {
+                      await call("pin_backup", { runId: run.id, pinned: !run.pinned }).catch((err) => nav.toast(errorText(toEngineError(err))));
+                      nav.refresh();
+                    },
+                  }),
+                  run.pinned
+                    ? null
+                    : h("button", {
+                        type: "button",
+                        class: "small danger",
+                        text: t("hist_delete_backup"),
+                        "data-testid": `delete-backup-${run.id}`,
+                        onclick: async () => {
+                          if (!(await confirmDialog(t("hist_delete_confirm", { file: run.filename ?? `#${run.id}` }), t("yes_delete")))) return;
+                          await call("delete_backup", { runId: run.id }).catch((err) => nav.toast(errorText(toEngineError(err))));
+                          nav.refresh();
+                        },
+                      }),
+                ],
           ]
         : null,
     ),

@@ -67,6 +67,20 @@ export async function renderRestore(root: HTMLElement, nav: Nav, opts: { runId?:
   backup.addEventListener("change", fillFrom);
   target.addEventListener("change", suggest);
   mode.addEventListener("change", suggest);
+  // Cancel shows only while a restore runs; Start is off meanwhile.
+  const cancel = h("button", {
+    type: "button",
+    class: "danger",
+    text: t("cancel_restore"),
+    hidden: true,
+    "data-testid": "restore-cancel",
+    onclick: () => void call("cancel_restore").catch(() => undefined),
+  });
+  const start = h("button", { type: "submit", class: "primary", text: t("rest_start"), "data-testid": "restore-start" });
+  const running = (yes: boolean) => {
+    cancel.hidden = !yes;
+    start.disabled = yes;
+  };
   const form: HTMLFormElement = h(
     "form",
     {
@@ -83,6 +97,7 @@ export async function renderRestore(root: HTMLElement, nav: Nav, opts: { runId?:
         if (!(await confirmDialog(message, t("rest_yes"), replace))) return;
         bar.hidden = false;
         bar.removeAttribute("value");
+        running(true);
         const unlisten = await on("restore-progress", (p) => {
           if (p.sql_bytes_total) bar.value = (100 * p.sql_bytes_done) / p.sql_bytes_total;
           status.textContent = t("rest_progress", { statements: p.statements.toLocaleString() });
@@ -116,6 +131,7 @@ export async function renderRestore(root: HTMLElement, nav: Nav, opts: { runId?:
         } finally {
           unlisten();
           bar.hidden = true;
+          running(false);
         }
       },
     },
@@ -131,8 +147,8 @@ export async function renderRestore(root: HTMLElement, nav: Nav, opts: { runId?:
     h(
       "div",
       { class: "actions" },
-      h("button", { type: "button", text: t("cancel"), onclick: () => void call("cancel_restore").catch(() => undefined) }),
-      h("button", { type: "submit", class: "primary", text: t("rest_start"), "data-testid": "restore-start" }),
+      cancel,
+      start,
     ),
   );
   mount(root, h("header", { class: "screen-head" }, h("h1", { text: t("rest_title") })), h("p", { class: "help", text: t("rest_intro") }), form);

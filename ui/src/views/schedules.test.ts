@@ -33,6 +33,7 @@ beforeEach(() => {
   calls.length = 0;
   answers = {
     list_connections: () => [],
+    list_schedules: () => [{ id: 9, name: "Nightly" }],
     list_destinations: () => [{ name: "offsite", location: "s3://b/p", settings: { kind: "s3" }, used_by: [], retention_days: null, max_backups: null }],
     get_settings: () => ({ default_folder: "/data/backups", default_folder_is_custom: false, paused: false, language: null, smtp: null, data_dir: "/data", encryption_keys: [] }),
     cron_preview: () => ({ description: "At 02:00 every day", next_runs: ["2026-02-02T02:00:00+07:00", "2026-02-03T02:00:00+07:00", "2026-02-04T02:00:00+07:00", "2026-02-05T02:00:00+07:00", "2026-02-06T02:00:00+07:00"], timezone: "Asia/Bangkok" }),
@@ -40,6 +41,19 @@ beforeEach(() => {
 });
 
 describe("the schedule editor", () => {
+  it("says a name is taken while it is typed, in any case", async () => {
+    const root = document.createElement("main");
+    document.body.append(root);
+    await renderSchedules(root, nav, { newSchedule: true });
+    setValue(root, "name", "NIGHTLY ");
+    const error = root.querySelector<HTMLElement>('[data-field="name"] .field-error');
+    expect(error?.hidden, "the error shows before Save").toBe(false);
+    expect(error?.textContent, "saying the name exists").toContain("already exists");
+    setValue(root, "name", "Nightly 2");
+    expect(error?.hidden, "and goes when the name is free").toBe(true);
+    root.remove();
+  });
+
   it("shows the cron expression in words and the next five runs", async () => {
     const root = document.createElement("main");
     await renderSchedules(root, nav, { newSchedule: true });

@@ -9,7 +9,7 @@ import type { Schedule } from "../api/bindings/Schedule";
 import { debounce, h, mount } from "../dom";
 import { previewFilename, wallTime } from "../format";
 import { checkbox, clearErrors, clearFieldError, confirmDialog, field, formError, inputValue, checked, optionalInt, showError } from "../forms";
-import { errorText, lang, t } from "../i18n";
+import { errorText, lang, t, type Key } from "../i18n";
 import type { Nav } from "../main";
 
 export const PRESETS: [string, Parameters<typeof t>[0]][] = [
@@ -59,6 +59,7 @@ export async function renderSchedules(root: HTMLElement, nav: Nav, opts: { sched
         h("button", {
           type: "button",
           text: t("run_now"),
+          "aria-label": t("run_named", { name: s.name }),
           "data-testid": `run-${s.id}`,
           onclick: async () => {
             try {
@@ -69,11 +70,12 @@ export async function renderSchedules(root: HTMLElement, nav: Nav, opts: { sched
             }
           },
         }),
-        h("button", { type: "button", text: t("edit"), "data-testid": `edit-${s.id}`, onclick: () => nav.go("schedules", { scheduleId: s.id }) }),
+        h("button", { type: "button", text: t("edit"), "aria-label": t("edit_named", { name: s.name }), "data-testid": `edit-${s.id}`, onclick: () => nav.go("schedules", { scheduleId: s.id }) }),
         h("button", {
           type: "button",
           class: "danger",
           text: t("delete"),
+          "aria-label": t("delete_named", { name: s.name }),
           "data-testid": `delete-${s.id}`,
           onclick: async () => {
             if (!(await confirmDialog(t("sched_delete_confirm", { name: s.name }), t("yes_delete")))) return;
@@ -111,6 +113,9 @@ export async function renderSchedules(root: HTMLElement, nav: Nav, opts: { sched
   );
 }
 
+/** The grandfather-father-son counts, as the engine names them. */
+const GFS_FIELDS = ["keep_daily", "keep_weekly", "keep_monthly", "keep_yearly"] as const;
+
 /** The form's values as a create request (numbers checked by the engine, not here). */
 export function readForm(form: ParentNode): NewSchedule {
   const backupType = inputValue(form, "backup_type") === "tenant" ? "tenant" : "full";
@@ -134,6 +139,10 @@ export function readForm(form: ParentNode): NewSchedule {
   if (days !== null) request.retention_days = days;
   const max = optionalInt(inputValue(form, "max_backups"));
   if (max !== null) request.max_backups = max;
+  for (const name of GFS_FIELDS) {
+    const n = optionalInt(inputValue(form, name));
+    if (n !== null) request[name] = n;
+  }
   if (email) request.notification_email = email;
   const connection = inputValue(form, "connection");
   if (connection) request.connection = connection;
@@ -147,7 +156,7 @@ export function readForm(form: ParentNode): NewSchedule {
 
 /** A numeric field the browser could not read as a whole number: say so before the engine. */
 function numberError(form: ParentNode, request: NewSchedule): EngineError | null {
-  for (const name of ["tenant_id", "retention_days", "max_backups"] as const) {
+  for (const name of ["tenant_id", "retention_days", "max_backups", ...GFS_FIELDS] as const) {
     const value = request[name];
     if (value !== undefined && value !== null && Number.isNaN(value)) {
       return { code: "InvalidInput", message: lang() === "th" ? "ใส่ตัวเลขจำนวนเต็ม" : "enter a whole number", field: name };
@@ -158,9 +167,26 @@ function numberError(form: ParentNode, request: NewSchedule): EngineError | null
 }
 
 async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | null): Promise<void> {
-  const [connections, settings, destinations] = await Promise.all([call("list_connections"), call("get_settings"), call("list_destinations")]);
+  const [connections, settings, destinations, existing] = await Promise.all([
+    call("list_connections"),
+    call("get_settings"),
+    call("list_destinations"),
+    call("list_schedules"),
+  ]);
   const s = schedule;
-  const tzInput = h("input", { type: "text", value: s?.timezone ?? "", placeholder: Intl.DateTimeFormat().resolvedOptions().timeZone, list: "zones", autocomplete: "off" });
+  // Names are unique regardless of case (as the store compares them): said while typing.
+  const takenNames = new Set(existing.filter((other) => other.id !== s?.id).map((other) => other.name.trim().toLowerCase()));
+  const nameInput = h("input", { type: "text", value: s?.name ?? "", required: true, autocomplete: "off", "data-testid": "name-input" });
+  nameInput.addEventListener("input", () => {
+    const name = nameInput.value.trim();
+    if (name && takenNames.has(name.toLowerCase())) {
+      showError(form, { code: "Conflict", message: t("sched_name_taken", { name }), field: "name" });
+      nameInput.focus();
+    } else {
+      clearFieldError(form, "name");
+    }
+  });
+  const tzInput = h("input", { type: "text", value: s?.timezone ?? "", placeholder: t("default_value", { text: Intl.DateTimeFormat().resolvedOptions().timeZone }), list: "zones", autocomplete: "off" });
   const cronInput = h("input", { type: "text", value: s?.cron_expression ?? "0 2 * * *", autocomplete: "off", "data-testid": "cron-input" });
   const description = h("p", { class: "cron-description", "aria-live": "polite", "data-testid": "cron-description" });
   const nextRuns = h("ol", { class: "next-runs", "data-testid": "next-runs" });
@@ -187,13 +213,18 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
   );
   compression.value = s?.compression ?? "zstd";
   const connectionSelect = connectionChoice(connections, s?.connection ?? null);
-  const destination = h("input", { type: "text", value: s?.destination ?? "", placeholder: settings.default_folder });
-  const encryptTo = h("input", { type: "text", value: s?.encrypt_to ?? "", placeholder: "age1…", autocomplete: "off" });
+  const destination = h("input", { type: "text", value: s?.destination ?? "", placeholder: t("default_value", { text: settings.default_folder }) });
+  const encryptTo = h("input", { type: "text", value: s?.encrypt_to ?? "", placeholder: t("example", { text: "age1…" }), autocomplete: "off" });
   const passphrase = h("input", { type: "password", autocomplete: "new-password", "data-testid": "passphrase-input" });
   const passphraseField = field("passphrase", t("f_passphrase"), passphrase, t("f_passphrase_help"));
   passphraseField.hidden = s?.encrypt_to !== "passphrase";
   const retentionDays = h("input", { type: "number", min: "1", value: s?.retention_days?.toString() ?? "" });
   const maxBackups = h("input", { type: "number", min: "1", value: s?.max_backups?.toString() ?? "" });
+  const gfsInputs = GFS_FIELDS.map((name) => h("input", { type: "number", min: "1", value: s?.[name]?.toString() ?? "", "data-testid": `gfs-${name}` }));
+  const gfsValue = (i: number): number | null => {
+    const n = optionalInt(gfsInputs[i]?.value.trim() ?? "");
+    return Number.isNaN(n) ? null : n;
+  };
 
   const updatePreviewName = () => {
     const tenant = optionalInt(inputValue(form, "tenant_id"));
@@ -226,14 +257,21 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
     const max = optionalInt(maxBackups.value.trim());
     if (Number.isNaN(days) || Number.isNaN(max)) return;
     try {
-      const doomed = await call("retention_preview", {
-        request: { schedule_id: s.id, retention_days: days ?? undefined, max_backups: max ?? undefined },
+      const decisions = await call("retention_preview", {
+        request: {
+          schedule_id: s.id,
+          retention_days: days ?? undefined,
+          max_backups: max ?? undefined,
+          gfs: { keep_daily: gfsValue(0), keep_weekly: gfsValue(1), keep_monthly: gfsValue(2), keep_yearly: gfsValue(3) },
+        },
       });
+      const doomed = decisions.filter((d) => !d.keep);
+      const kept = decisions.filter((d) => d.keep);
+      const line = (d: (typeof decisions)[number]) => h("li", { text: `${wallTime(d.created_at, lang())} · ${d.filename ?? "#" + d.run_id}: ${d.reason}` });
       mount(
         retentionBox,
-        doomed.length
-          ? [h("p", { text: t("ret_would_delete", { n: doomed.length }) }), h("ul", {}, doomed.map((d) => h("li", { text: `${d.filename ?? "#" + d.run_id}: ${d.reason}` })))]
-          : h("p", { class: "muted", text: t("ret_would_keep") }),
+        doomed.length ? [h("p", { text: t("ret_would_delete", { n: doomed.length }) }), h("ul", { "data-testid": "retention-deleted" }, doomed.map(line))] : h("p", { class: "muted", text: t("ret_would_keep") }),
+        kept.length ? h("details", {}, h("summary", { text: t("ret_keeps", { n: kept.length }) }), h("ul", { "data-testid": "retention-kept" }, kept.map(line))) : null,
       );
     } catch (err) {
       mount(retentionBox);
@@ -241,8 +279,12 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
     }
   }, 300);
 
-  const retentionPreset = (days: number | null, max: number | null) =>
-    void ((retentionDays.value = days?.toString() ?? ""), (maxBackups.value = max?.toString() ?? ""), refreshRetention());
+  const retentionPreset = (days: number | null, max: number | null, gfs: (number | null)[] = []) => {
+    retentionDays.value = days?.toString() ?? "";
+    maxBackups.value = max?.toString() ?? "";
+    gfsInputs.forEach((input, i) => (input.value = gfs[i]?.toString() ?? ""));
+    refreshRetention();
+  };
 
   mount(
     form,
@@ -251,7 +293,7 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
     h(
       "fieldset",
       {},
-      field("name", t("f_name"), h("input", { type: "text", value: s?.name ?? "", required: true, autocomplete: "off", "data-testid": "name-input" })),
+      field("name", t("f_name"), nameInput),
       field("description", t("f_description"), h("input", { type: "text", value: s?.description ?? "" })),
     ),
     h(
@@ -358,11 +400,18 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
         h("button", { type: "button", class: "chip", text: t("ret_7d"), onclick: () => retentionPreset(7, null) }),
         h("button", { type: "button", class: "chip", text: t("ret_30d"), onclick: () => retentionPreset(30, null) }),
         h("button", { type: "button", class: "chip", text: t("ret_last10"), onclick: () => retentionPreset(null, 10) }),
+        h("button", { type: "button", class: "chip", text: t("ret_gfs"), "data-testid": "preset-gfs", onclick: () => retentionPreset(null, null, [7, 4, 12, null]) }),
         h("button", { type: "button", class: "chip", text: t("ret_forever"), onclick: () => retentionPreset(null, null) }),
       ),
       field("retention_days", t("f_retention_days"), retentionDays),
       field("max_backups", t("f_max_backups"), maxBackups),
       h("p", { class: "help", text: t("f_retention_help") }),
+      h(
+        "div",
+        { class: "gfs", role: "group", "aria-label": t("f_gfs") },
+        GFS_FIELDS.map((name, i) => field(name, t(`f_${name}` as Key), gfsInputs[i] as HTMLInputElement)),
+      ),
+      h("p", { class: "help", text: t("f_gfs_help") }),
       retentionBox,
     ),
     h(
@@ -414,6 +463,10 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
             destination: request.destination ?? null,
             retention_days: request.retention_days ?? null,
             max_backups: request.max_backups ?? null,
+            keep_daily: request.keep_daily ?? null,
+            keep_weekly: request.keep_weekly ?? null,
+            keep_monthly: request.keep_monthly ?? null,
+            keep_yearly: request.keep_yearly ?? null,
             notification_email: request.notification_email ?? null,
             encrypt_to: request.encrypt_to ?? null,
           },
@@ -433,9 +486,10 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
 
   form.addEventListener("input", (ev) => {
     const target = ev.target as HTMLInputElement;
-    if (target.name) clearFieldError(form, target.name);
+    // The name's own listener says whether it is taken; clearing here would hide that.
+    if (target.name && target !== nameInput) clearFieldError(form, target.name);
     if (target === cronInput || target === tzInput) refreshCron();
-    if (target === retentionDays || target === maxBackups) refreshRetention();
+    if (target === retentionDays || target === maxBackups || gfsInputs.includes(target)) refreshRetention();
     updatePreviewName();
   });
   form.addEventListener("change", updatePreviewName);

@@ -36,7 +36,7 @@ export async function renderSettings(root: HTMLElement, nav: Nav): Promise<void>
   paused.addEventListener("change", async () => {
     await call("set_paused", { paused: paused.checked }).catch((err) => showError(general, toEngineError(err)));
   });
-  const folder = h("input", { type: "text", value: settings.default_folder_is_custom ? settings.default_folder : "", placeholder: settings.default_folder });
+  const folder = h("input", { type: "text", value: settings.default_folder_is_custom ? settings.default_folder : "", placeholder: t("default_value", { text: settings.default_folder }) });
   const saveFolder = async (value: string | null) => {
     clearErrors(general);
     try {

@@ -32,14 +32,14 @@ pub struct HistoryQuery {
 
 impl Api {
     pub async fn list_history(&self, query: HistoryQuery) -> Result<Vec<Run>> {
-        const STATUSES: [&str; 7] = [
+        // The statuses a run can have (a deleted backup keeps its `success`).
+        const STATUSES: [&str; 6] = [
             "running",
             "success",
             "failed",
             "interrupted",
             "cancelled",
             "skipped",
-            "deleted",
         ];
         if let Some(status) = &query.status {
             if !STATUSES.contains(&status.as_str()) {
@@ -97,5 +97,18 @@ impl Api {
             _ => None,
         };
         Ok(RunView { run, progress })
+    }
+
+    /// Keeps a backup for ever (`pinned`: retention never deletes it) or lets retention have
+    /// it again.
+    pub async fn pin_backup(&self, run_id: i64, pinned: bool) -> Result<()> {
+        self.store.set_pinned(run_id, pinned).await
+    }
+
+    /// Deletes one backup's file by hand (not while a backup, verification or restore of its
+    /// schedule runs); its copies on destinations stay.
+    pub async fn delete_backup(&self, run_id: i64) -> Result<crate::retention::AppliedDeletion> {
+        let _lock = self.lock_run_schedule(run_id, "a deletion").await?;
+        self.store.delete_backup(run_id, self.now()).await
     }
 }

@@ -51,7 +51,7 @@ pub use crate::history::{CopyRecord, Run};
 pub use crate::notify::{Notice, NoticeKind, Notifier, SmtpSecurity, SmtpSettings};
 pub use crate::paths::{resolve_data_dir, set_process_role, SchedulerLock};
 pub use crate::restore::{RestoreProgress, RestoreReport, DEFAULT_CONNECTIONS};
-pub use crate::retention::AppliedDeletion;
+pub use crate::retention::{AppliedDeletion, Gfs, RetentionDecision};
 pub use crate::run::{CopyOutcome, RunError, RunOutcome, Trigger};
 pub use crate::schedule::{parse_request, NewSchedule, Schedule, SchedulePatch};
 pub use crate::scheduler::{Clock, RunObserver, Scheduler, SchedulerConfig, SystemClock};

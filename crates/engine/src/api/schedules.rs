@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::Api;
 use crate::cron::{CronExpr, Lang};
 use crate::error::{Error, Result};
-use crate::retention::AppliedDeletion;
+use crate::retention::RetentionDecision;
 use crate::schedule::{NewSchedule, Schedule, SchedulePatch};
 use crate::scheduler::Event;
 use crate::time;
@@ -49,6 +49,10 @@ pub struct RetentionPreviewRequest {
     #[serde(default)]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub max_backups: Option<i64>,
+    /// The editor's GFS values.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub gfs: Option<crate::retention::Gfs>,
 }
 
 impl Api {
@@ -131,10 +135,12 @@ impl Api {
         })
     }
 
+    /// Which of the schedule's backups the editor's unsaved retention values keep or delete,
+    /// and why (nothing is changed).
     pub async fn retention_preview(
         &self,
         request: RetentionPreviewRequest,
-    ) -> Result<Vec<AppliedDeletion>> {
+    ) -> Result<Vec<RetentionDecision>> {
         let verified_only = self
             .store
             .get_schedule(request.schedule_id)
@@ -144,10 +150,12 @@ impl Api {
             retention_days: request.retention_days,
             max_backups: request.max_backups,
             verified_only,
+            gfs: request.gfs.unwrap_or_default(),
         };
         crate::schedule::check_retention(policy.retention_days, policy.max_backups)?;
+        crate::schedule::check_gfs(&policy.gfs)?;
         self.store
-            .preview_retention_with(request.schedule_id, Some(policy), self.now())
+            .retention_decisions(request.schedule_id, Some(policy), self.now())
             .await
     }
 
@@ -207,8 +215,9 @@ impl Api {
     }
 
     /// What retention would delete now with the schedule's own policy.
-    pub async fn schedule_retention_preview(&self, id: i64) -> Result<Vec<AppliedDeletion>> {
-        self.store.preview_retention(id, self.now()).await
+    /// Which of the schedule's backups its saved retention keeps or deletes, and why.
+    pub async fn schedule_retention_preview(&self, id: i64) -> Result<Vec<RetentionDecision>> {
+        self.store.retention_decisions(id, None, self.now()).await
     }
 
     /// The next `count` (1-1000) runs of a cron expression after `after` (default: now), in

@@ -135,6 +135,32 @@ pub struct TrayStatus {
     pub paused: bool,
     /// Active schedules, for the "Run now" submenu: (id, name).
     pub schedules: Vec<(i64, String)>,
+    /// Backups running now: (schedule id, "Backing up Nightly · 42% · 1 min left"), for the
+    /// menu's progress lines and their Cancel items.
+    pub running: Vec<(i64, String)>,
+}
+
+/// A running backup as one tray line, in the app's language.
+fn tray_progress(name: &str, live: &LiveRun, th: bool) -> String {
+    let p = &live.progress;
+    let mut parts = vec![if th {
+        format!("กำลังสำรองข้อมูล {name}")
+    } else {
+        format!("Backing up {name}")
+    }];
+    if let Some(percent) = (100 * p.rows_done).checked_div(p.rows_estimated) {
+        parts.push(format!("{}%", percent.min(100)));
+    }
+    if let Some(eta) = live.eta_seconds.filter(|s| s.is_finite() && *s >= 0.0) {
+        let minutes = (eta / 60.0).round() as u64;
+        parts.push(match (th, minutes) {
+            (true, 0) => "เหลือไม่ถึง 1 นาที".into(),
+            (true, m) => format!("เหลือประมาณ {m} นาที"),
+            (false, 0) => "under a minute left".into(),
+            (false, m) => format!("{m} min left"),
+        });
+    }
+    parts.join(" · ")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -428,12 +454,13 @@ impl Api {
         let stopped =
             board.scheduler.state != SchedulerMode::Running && board.scheduler.active_schedules > 0;
         let failing = stopped || board.schedules.iter().any(|s| s.health == Health::Failing);
+        // A failure shows even while paused: pausing must not hide it.
         let icon = if running {
             TrayIcon::Running
-        } else if board.paused {
-            TrayIcon::Paused
         } else if failing {
             TrayIcon::Failed
+        } else if board.paused {
+            TrayIcon::Paused
         } else {
             TrayIcon::Idle
         };
@@ -447,7 +474,7 @@ impl Api {
             None => "No backup yet".to_owned(),
             Some((run, schedule)) => {
                 let ok = run.status == "success";
-                let when = run.created_at.strftime("%Y-%m-%d %H:%M");
+                let when = time::short_local(&run.created_at, th, true);
                 match (th, ok) {
                     (true, true) => format!("ล่าสุด: ✓ {} เมื่อ {when}", schedule.name),
                     (true, false) => format!("ล่าสุด: ✗ ล้มเหลว {} เมื่อ {when}", schedule.name),
@@ -469,10 +496,12 @@ impl Api {
             (false, None) if th => "ไม่มีตารางเวลาที่เปิดอยู่".to_owned(),
             (false, None) => "Nothing scheduled".to_owned(),
             (false, Some((at, s))) => {
-                let when = at
-                    .timestamp()
-                    .to_zoned_datetime(jiff::tz::TimeZone::system())
-                    .strftime("%a %H:%M");
+                let when = time::short_local(
+                    &at.timestamp()
+                        .to_zoned_datetime(jiff::tz::TimeZone::system()),
+                    th,
+                    false,
+                );
                 if th {
                     format!("ถัดไป: {when} {}", s.name)
                 } else {
@@ -491,6 +520,61 @@ impl Api {
                 .filter(|s| s.schedule.is_active)
                 .map(|s| (s.schedule.id, s.schedule.name.clone()))
                 .collect(),
+            running: board
+                .schedules
+                .iter()
+                .filter_map(|s| {
+                    s.running
+                        .as_ref()
+                        .map(|live| (s.schedule.id, tray_progress(&s.schedule.name, live, th)))
+                })
+                .collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trays_progress_line_gives_percent_and_time_left_in_both_languages() {
+        let live = LiveRun {
+            schedule_id: 1,
+            started_at: String::new(),
+            progress: DumpProgress {
+                table: "invoices".into(),
+                tables_done: 3,
+                tables_total: 9,
+                rows_done: 42,
+                rows_estimated: 100,
+                bytes_done: 0,
+            },
+            eta_seconds: Some(65.0),
+            elapsed_seconds: 40.0,
+        };
+        assert_eq!(
+            tray_progress("Nightly", &live, false),
+            "Backing up Nightly · 42% · 1 min left",
+            "English"
+        );
+        assert_eq!(
+            tray_progress("Nightly", &live, true),
+            "กำลังสำรองข้อมูล Nightly · 42% · เหลือประมาณ 1 นาที",
+            "Thai"
+        );
+        let early = LiveRun {
+            eta_seconds: None,
+            progress: DumpProgress {
+                rows_estimated: 0,
+                ..live.progress.clone()
+            },
+            ..live
+        };
+        assert_eq!(
+            tray_progress("Nightly", &early, false),
+            "Backing up Nightly",
+            "no numbers before they are known"
+        );
     }
 }

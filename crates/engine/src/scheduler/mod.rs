@@ -105,6 +105,7 @@ async fn abandoned(
         retention: Vec::new(),
         verification: None,
         copies: Vec::new(),
+        warning: None,
     })
 }
 

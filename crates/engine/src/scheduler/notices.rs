@@ -55,6 +55,7 @@ pub(super) fn missing_notice(
             .map(crate::notify::recipients)
             .unwrap_or_default(),
         subject,
+        summary: body.clone(),
         body,
     }
 }
@@ -89,6 +90,7 @@ pub async fn notify_outcome(
         next_run: next,
         verification: outcome.verification.as_deref(),
         copies: &outcome.copies,
+        warning: outcome.warning.as_deref(),
     };
     if outcome.status == "cancelled" || outcome.status == "skipped" {
         return;
@@ -145,6 +147,7 @@ pub(super) fn scheduler_notice(reason: Option<&str>, recipients: Vec<String>, th
         },
         recipients,
         subject,
+        summary: body.clone(),
         body,
     }
 }

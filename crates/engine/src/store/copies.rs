@@ -26,6 +26,17 @@ fn record_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<CopyRecord> {
     })
 }
 
+/// One copy as retention reads it (see [`Store::copies_on`]).
+pub type CopyRow = (
+    i64,
+    i64,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    bool,
+);
+
 impl Store {
     /// The copies of the given runs (all runs when `runs` is None), oldest first.
     pub async fn copies(&self, run_id: Option<i64>) -> Result<Vec<CopyRecord>> {
@@ -167,13 +178,11 @@ impl Store {
     /// A schedule's copies on one destination, for retention: (copy id, run id, status,
     /// deleted at, the run's created at, the run's verification).
     #[allow(clippy::type_complexity)]
-    pub async fn copies_on(
-        &self,
-        schedule_id: i64,
-        destination_id: i64,
-    ) -> Result<Vec<(i64, i64, String, Option<String>, String, Option<String>)>> {
+    /// A schedule's copies on one destination, for its retention: (copy id, run id, status,
+    /// deleted at, the run's created at, verification, pinned).
+    pub async fn copies_on(&self, schedule_id: i64, destination_id: i64) -> Result<Vec<CopyRow>> {
         Ok(sqlx::query_as(
-            "SELECT c.id, c.run_id, c.status, c.deleted_at, r.created_at, r.verification \
+            "SELECT c.id, c.run_id, c.status, c.deleted_at, r.created_at, r.verification, r.pinned \
              FROM copies c JOIN runs r ON r.id = c.run_id \
              WHERE c.schedule_id = ? AND c.destination_id = ? ORDER BY c.id",
         )

@@ -36,6 +36,7 @@ fn from_row(row: &sqlx::sqlite::SqliteRow, tz: &TimeZone) -> Result<Run> {
         finished_at: zoned("finished_at")?,
         deleted_at: zoned("deleted_at")?,
         deletion_reason: row.try_get("deletion_reason")?,
+        pinned: row.try_get("pinned")?,
         note: row.try_get("note")?,
         notification: row.try_get("notification")?,
         verification: row.try_get("verification")?,
@@ -389,6 +390,39 @@ impl Store {
         .bind(run_id)
         .fetch_optional(self.pool())
         .await?)
+    }
+
+    /// The sizes of the schedule's good backups made before `run_id`, newest first.
+    pub async fn sizes_before(
+        &self,
+        schedule_id: i64,
+        run_id: i64,
+        limit: usize,
+    ) -> Result<Vec<u64>> {
+        let sizes: Vec<i64> = sqlx::query_scalar(
+            "SELECT file_size FROM runs WHERE schedule_id = ? AND status = 'success' AND id < ? \
+             AND file_size IS NOT NULL ORDER BY id DESC LIMIT ?",
+        )
+        .bind(schedule_id)
+        .bind(run_id)
+        .bind(limit as i64)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(sizes.into_iter().map(|s| s.max(0) as u64).collect())
+    }
+
+    /// Adds to a run's note (after what is there, on a new line).
+    pub async fn add_run_note(&self, run_id: i64, note: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE runs SET note = CASE WHEN note IS NULL OR note = '' THEN ? ELSE note || char(10) || ? END \
+             WHERE id = ?",
+        )
+        .bind(note)
+        .bind(note)
+        .bind(run_id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
     }
 
     /// The size of the schedule's newest successful backup still on disk.

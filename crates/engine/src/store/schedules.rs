@@ -12,7 +12,72 @@ use sqlx::Row;
 const SELECT: &str = "SELECT id, name, description, cron_expression, timezone, backup_type, tenant_id, connection, \
      destination, compression, retention_days, max_backups, notify_on_success, notify_on_failure, \
      notification_email, catch_up, is_active, last_run_at, next_run_at, success_count, failed_count, \
-     created_at, updated_at, encrypt_to, verify_after_backup, copy_to FROM schedules";
+     created_at, updated_at, encrypt_to, verify_after_backup, copy_to, keep_daily, keep_weekly, \
+     keep_monthly, keep_yearly FROM schedules";
+
+/// The columns a create or an update writes, in the order [`bind_fields`] binds them.
+const FIELD_COLUMNS: [&str; 24] = [
+    "name",
+    "description",
+    "cron_expression",
+    "timezone",
+    "backup_type",
+    "tenant_id",
+    "connection",
+    "destination",
+    "compression",
+    "retention_days",
+    "max_backups",
+    "notify_on_success",
+    "notify_on_failure",
+    "notification_email",
+    "catch_up",
+    "is_active",
+    "next_run_at",
+    "encrypt_to",
+    "verify_after_backup",
+    "copy_to",
+    "keep_daily",
+    "keep_weekly",
+    "keep_monthly",
+    "keep_yearly",
+];
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+/// Binds a schedule's fields in the order of [`FIELD_COLUMNS`].
+fn bind_fields<'q>(
+    query: Query<'q>,
+    fields: &ScheduleFields,
+    cron: &str,
+    next: Option<Timestamp>,
+) -> Query<'q> {
+    query
+        .bind(fields.name.clone())
+        .bind(fields.description.clone())
+        .bind(cron.to_owned())
+        .bind(fields.timezone.clone())
+        .bind(fields.backup_type.as_str())
+        .bind(fields.tenant_id)
+        .bind(fields.connection.clone())
+        .bind(fields.destination.clone())
+        .bind(fields.compression.as_str())
+        .bind(fields.retention_days)
+        .bind(fields.max_backups)
+        .bind(fields.notify_on_success)
+        .bind(fields.notify_on_failure)
+        .bind(fields.notification_email.clone())
+        .bind(fields.catch_up)
+        .bind(fields.is_active)
+        .bind(next.map(time::to_stored))
+        .bind(fields.encrypt_to.clone())
+        .bind(fields.verify_after_backup)
+        .bind(serde_json::to_string(&fields.copy_to).unwrap_or_else(|_| "[]".into()))
+        .bind(fields.gfs.keep_daily)
+        .bind(fields.gfs.keep_weekly)
+        .bind(fields.gfs.keep_monthly)
+        .bind(fields.gfs.keep_yearly)
+}
 
 fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Schedule> {
     let timezone: String = row.try_get("timezone")?;
@@ -52,6 +117,12 @@ fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Schedule> {
             )
         })?,
         is_active: row.try_get("is_active")?,
+        gfs: crate::retention::Gfs {
+            keep_daily: row.try_get("keep_daily")?,
+            keep_weekly: row.try_get("keep_weekly")?,
+            keep_monthly: row.try_get("keep_monthly")?,
+            keep_yearly: row.try_get("keep_yearly")?,
+        },
         last_run_at: zoned("last_run_at")?,
         next_run_at: zoned("next_run_at")?,
         success_count: row.try_get("success_count")?,
@@ -139,37 +210,17 @@ impl Store {
         let cron = fields.validate()?;
         self.validate_references(&fields).await?;
         let next = next_run(&fields, &cron, now)?;
+        let sql = format!(
+            "INSERT INTO schedules ({}, created_at, updated_at) VALUES ({}?, ?)",
+            FIELD_COLUMNS.join(", "),
+            "?, ".repeat(FIELD_COLUMNS.len())
+        );
         let now_text = time::to_stored(now);
-        let result = sqlx::query(
-            "INSERT INTO schedules (name, description, cron_expression, timezone, backup_type, tenant_id, \
-             connection, destination, compression, retention_days, max_backups, notify_on_success, \
-             notify_on_failure, notification_email, catch_up, is_active, next_run_at, created_at, updated_at, \
-             encrypt_to, verify_after_backup, copy_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&fields.name)
-        .bind(&fields.description)
-        .bind(cron.as_str())
-        .bind(&fields.timezone)
-        .bind(fields.backup_type.as_str())
-        .bind(fields.tenant_id)
-        .bind(&fields.connection)
-        .bind(&fields.destination)
-        .bind(fields.compression.as_str())
-        .bind(fields.retention_days)
-        .bind(fields.max_backups)
-        .bind(fields.notify_on_success)
-        .bind(fields.notify_on_failure)
-        .bind(&fields.notification_email)
-        .bind(fields.catch_up)
-        .bind(fields.is_active)
-        .bind(next.map(time::to_stored))
-        .bind(&now_text)
-        .bind(&now_text)
-        .bind(&fields.encrypt_to)
-        .bind(fields.verify_after_backup)
-        .bind(serde_json::to_string(&fields.copy_to).unwrap_or_else(|_| "[]".into()))
-        .execute(self.pool())
-        .await;
+        let result = bind_fields(sqlx::query(&sql), &fields, cron.as_str(), next)
+            .bind(now_text.clone())
+            .bind(now_text)
+            .execute(self.pool())
+            .await;
         match result {
             Ok(done) => self.get_schedule(done.last_insert_rowid()).await,
             Err(err) if is_unique_violation(&err) => Err(name_taken(&fields.name)),
@@ -189,36 +240,15 @@ impl Store {
         let cron = fields.validate()?;
         self.validate_references(&fields).await?;
         let next = next_run(&fields, &cron, now)?;
-        let result = sqlx::query(
-            "UPDATE schedules SET name = ?, description = ?, cron_expression = ?, timezone = ?, backup_type = ?, \
-             tenant_id = ?, connection = ?, destination = ?, compression = ?, retention_days = ?, max_backups = ?, \
-             notify_on_success = ?, notify_on_failure = ?, notification_email = ?, catch_up = ?, is_active = ?, \
-             next_run_at = ?, updated_at = ?, encrypt_to = ?, verify_after_backup = ?, copy_to = ? WHERE id = ?",
-        )
-        .bind(&fields.name)
-        .bind(&fields.description)
-        .bind(cron.as_str())
-        .bind(&fields.timezone)
-        .bind(fields.backup_type.as_str())
-        .bind(fields.tenant_id)
-        .bind(&fields.connection)
-        .bind(&fields.destination)
-        .bind(fields.compression.as_str())
-        .bind(fields.retention_days)
-        .bind(fields.max_backups)
-        .bind(fields.notify_on_success)
-        .bind(fields.notify_on_failure)
-        .bind(&fields.notification_email)
-        .bind(fields.catch_up)
-        .bind(fields.is_active)
-        .bind(next.map(time::to_stored))
-        .bind(time::to_stored(now))
-        .bind(&fields.encrypt_to)
-        .bind(fields.verify_after_backup)
-        .bind(serde_json::to_string(&fields.copy_to).unwrap_or_else(|_| "[]".into()))
-        .bind(id)
-        .execute(self.pool())
-        .await;
+        let sql = format!(
+            "UPDATE schedules SET {}, updated_at = ? WHERE id = ?",
+            FIELD_COLUMNS.map(|c| format!("{c} = ?")).join(", ")
+        );
+        let result = bind_fields(sqlx::query(&sql), &fields, cron.as_str(), next)
+            .bind(time::to_stored(now))
+            .bind(id)
+            .execute(self.pool())
+            .await;
         match result {
             Ok(done) if done.rows_affected() == 1 => self.get_schedule(id).await,
             Ok(_) => Err(Error::not_found(format!(

@@ -306,16 +306,25 @@ async fn a_run_from_the_app_is_watched_recorded_notified_on_the_desktop_and_show
             schedule_id: weekly.id,
             retention_days: None,
             max_backups: Some(1),
+            gfs: None,
         })
         .await
         .expect("retention preview");
-    assert!(preview.is_empty(), "the only good backup is never deleted");
+    assert!(
+        preview.len() == 1 && preview[0].keep,
+        "the only good backup is never deleted: {preview:?}"
+    );
+    assert_eq!(
+        preview[0].reason, "the newest backup is always kept",
+        "and the preview says why"
+    );
     let bad = h
         .api
         .retention_preview(RetentionPreviewRequest {
             schedule_id: weekly.id,
             retention_days: Some(0),
             max_backups: None,
+            gfs: None,
         })
         .await
         .expect_err("0 days is refused");
@@ -385,6 +394,17 @@ async fn a_failing_schedule_turns_red_with_its_reason_and_the_tray_shows_the_fai
         tray.last_line.contains("ล้มเหลว"),
         "in Thai: {}",
         tray.last_line
+    );
+    assert!(
+        tray.last_line.contains(" 25"),
+        "with the year in the Buddhist era, as the app's screens: {}",
+        tray.last_line
+    );
+    h.api.set_paused(true).await.expect("paused");
+    assert_eq!(
+        h.api.tray_status(Lang::En).await.expect("tray").icon,
+        TrayIcon::Failed,
+        "pausing does not hide a failure in the tray"
     );
 }
 

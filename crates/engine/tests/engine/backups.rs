@@ -1861,3 +1861,61 @@ async fn a_passphrase_schedule_needs_its_passphrase_and_age_opens_the_file_with_
         server.drop_db(db);
     }
 }
+
+/// A table emptied between backups (as a broken application or a wrong DELETE would) makes the
+/// next backup far smaller than the last good ones: it still succeeds, but its history entry
+/// and its outcome say it is possibly incomplete.
+#[tokio::test]
+async fn a_backup_far_smaller_than_the_recent_ones_is_flagged_possibly_incomplete() {
+    let server = services();
+    let db = server.fresh_db("shrink");
+    {
+        let mut c = server.conn(Some(&db));
+        c.query_drop(
+            "CREATE TABLE invoices (id INT PRIMARY KEY AUTO_INCREMENT, tenant_id INT NOT NULL, body VARCHAR(200) NOT NULL)",
+        )
+        .expect("a table");
+        c.query_drop(
+            "INSERT INTO invoices (tenant_id, body) SELECT seq % 7, SHA2(seq, 512) FROM seq_1_to_20000",
+        )
+        .expect("20,000 rows that do not compress away");
+    }
+    let (_dir, store) = temp_store().await;
+    let secrets = test_secrets();
+    add_test_connection(&store, &secrets, "office", &db).await;
+    let id = schedule(
+        &store,
+        json!({"name": "Shrink", "cron_expression": "@daily", "backup_type": "full"}),
+    )
+    .await;
+    for n in 0..3 {
+        let outcome = run(&store, &secrets, id).await;
+        assert_eq!(outcome.status, "success", "backup {n} succeeds");
+        assert!(
+            outcome.warning.is_none(),
+            "steady sizes are not flagged ({n})"
+        );
+    }
+    server
+        .conn(Some(&db))
+        .query_drop("DELETE FROM invoices WHERE id > 100")
+        .expect("most rows gone");
+    let outcome = run(&store, &secrets, id).await;
+    assert_eq!(
+        outcome.status, "success",
+        "the small backup is still a backup"
+    );
+    let warning = outcome.warning.expect("it is flagged");
+    assert!(warning.contains("possibly incomplete dump"), "{warning}");
+    let history = store.list_history(Some(id)).await.expect("history");
+    let newest = history.first().expect("the newest entry");
+    assert!(
+        newest
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("possibly incomplete dump")),
+        "the history entry says so: {:?}",
+        newest.note
+    );
+    server.drop_db(&db);
+}

@@ -8,6 +8,7 @@ mod destinations;
 mod faults;
 mod hostile;
 mod notifications;
+mod retention;
 mod schedules;
 mod scheduling;
 mod support;

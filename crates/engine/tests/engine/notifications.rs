@@ -184,8 +184,40 @@ async fn failing_schedule_notice(lang: Lang) -> billora_engine::notify::Notice {
         next_run: Some("2026-02-04T02:00:00+07:00".into()),
         verification: None,
         copies: &[],
+        warning: None,
     };
     run_notice(&facts, lang).expect("notify_on_failure asks for a notice")
+}
+
+#[tokio::test]
+async fn a_failures_popup_leads_with_the_reason_and_what_to_do_within_the_limit() {
+    use billora_engine::notify::Notice;
+    for lang in [Lang::En, Lang::Th] {
+        let notice = failing_schedule_notice(lang).await;
+        let popup = notice.popup();
+        let first = popup.lines().next().unwrap_or_default();
+        assert_eq!(
+            first, "the server refused the user name or password",
+            "the reason is the popup's first line ({lang:?}): {popup}"
+        );
+        assert!(
+            popup.contains("check the user name and password of the connection"),
+            "then what to do ({lang:?}): {popup}"
+        );
+        assert!(
+            popup.chars().count() <= Notice::POPUP_MAX,
+            "within the popup's limit: {popup}"
+        );
+    }
+    let mut long = failing_schedule_notice(Lang::En).await;
+    long.summary = "x".repeat(1_000);
+    let popup = long.popup();
+    assert_eq!(
+        popup.chars().count(),
+        Notice::POPUP_MAX,
+        "a long summary is cut to the limit"
+    );
+    assert!(popup.ends_with('…'), "and says it was cut: {popup}");
 }
 
 #[tokio::test]
@@ -224,6 +256,7 @@ async fn a_good_backup_whose_copy_failed_is_reported_to_the_failure_list_per_des
         next_run: None,
         verification: None,
         copies: &copies,
+        warning: None,
     };
     let notice = run_notice(&facts, Lang::En).expect("a failed copy is news for notify_on_failure");
     assert!(
@@ -243,10 +276,37 @@ async fn a_good_backup_whose_copy_failed_is_reported_to_the_failure_list_per_des
         "the failed one with its code: {}",
         notice.body
     );
+    assert!(
+        notice
+            .popup()
+            .starts_with("Copy to offsite: connecting to `offsite` failed"),
+        "the popup leads with the copy that failed: {}",
+        notice.popup()
+    );
     facts.copies = &copies[..1];
     assert!(
         run_notice(&facts, Lang::En).is_none(),
         "with every copy good, a success is not sent to a schedule that only wants failures"
+    );
+    let warning = billora_engine::run::size_warning(&[2_000_000, 2_100_000, 1_900_000], 2048)
+        .expect("a collapse in size is flagged");
+    facts.warning = Some(&warning);
+    let notice = run_notice(&facts, Lang::En)
+        .expect("a backup that looks incomplete is news for notify_on_failure");
+    assert!(
+        notice.subject.contains("INCOMPLETE"),
+        "the subject says so: {}",
+        notice.subject
+    );
+    assert!(
+        notice.popup().starts_with("possibly incomplete dump"),
+        "the popup leads with the warning: {}",
+        notice.popup()
+    );
+    assert!(
+        notice.body.contains("Warning: possibly incomplete dump"),
+        "and the e-mail carries it: {}",
+        notice.body
     );
 }
 

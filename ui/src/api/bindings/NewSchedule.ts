@@ -17,7 +17,11 @@ connection?: string,
 /**
  * A folder; absent means `backups/` in the data directory.
  */
-destination?: string, compression?: Compression, retention_days?: number, max_backups?: number, notify_on_success?: boolean, notify_on_failure?: boolean, notification_email?: string, 
+destination?: string, compression?: Compression, retention_days?: number, max_backups?: number, notify_on_success?: boolean, 
+/**
+ * Notify when a run fails (default true: a failure is always news unless turned off).
+ */
+notify_on_failure?: boolean, notification_email?: string, 
 /**
  * Run a missed slot once on start-up or wake (default true).
  */
@@ -33,4 +37,20 @@ verify_after_backup?: boolean,
 /**
  * Destinations (by name) that get a copy of each backup besides the local folder.
  */
-copy_to?: Array<string>, };
+copy_to?: Array<string>, 
+/**
+ * Keep the newest backup of each of the last N days (GFS; beside the limits above).
+ */
+keep_daily?: number, 
+/**
+ * Keep the newest backup of each of the last N weeks.
+ */
+keep_weekly?: number, 
+/**
+ * Keep the newest backup of each of the last N months.
+ */
+keep_monthly?: number, 
+/**
+ * Keep the newest backup of each of the last N years.
+ */
+keep_yearly?: number, };

@@ -15,6 +15,10 @@ trigger: string,
  */
 status: string, filename: string | null, file_size: number | null, checksum_sha256: string | null, duration_seconds: number | null, error: RunError | null, created_at: string, finished_at: string | null, deleted_at: string | null, deletion_reason: string | null, 
 /**
+ * Kept for ever: retention never deletes it.
+ */
+pinned: boolean, 
+/**
  * "catch-up of the 02:00 … slot", why a slot was skipped, retries.
  */
 note: string | null, 

@@ -17,4 +17,4 @@ verify_after_backup: boolean,
 /**
  * Destinations (by name) that get a copy of each backup besides the local folder.
  */
-copy_to: Array<string>, last_run_at: string | null, next_run_at: string | null, success_count: number, failed_count: number, created_at: string, updated_at: string, };
+copy_to: Array<string>, last_run_at: string | null, next_run_at: string | null, success_count: number, failed_count: number, created_at: string, updated_at: string, keep_daily: number | null, keep_weekly: number | null, keep_monthly: number | null, keep_yearly: number | null, };

@@ -16,4 +16,9 @@ next_line: string, paused: boolean,
 /**
  * Active schedules, for the "Run now" submenu: (id, name).
  */
-schedules: Array<[number, string]>, };
+schedules: Array<[number, string]>, 
+/**
+ * Backups running now: (schedule id, "Backing up Nightly · 42% · 1 min left"), for the
+ * menu's progress lines and their Cancel items.
+ */
+running: Array<[number, string]>, };
