@@ -15,6 +15,7 @@ command_table! {
     cancel_run(id: i64) -> ();
     set_paused(paused: bool) -> ();
     list_history(query: HistoryQuery) -> Vec<Run>;
+    export_history(query: HistoryQuery) -> Option<String>;
     show_in_folder(run_id: i64) -> ();
     pin_backup(run_id: i64, pinned: bool) -> ();
     delete_backup(run_id: i64) -> AppliedDeletion;
@@ -22,6 +23,7 @@ command_table! {
     retention_preview(request: RetentionPreviewRequest) -> Vec<RetentionDecision>;
     list_connections() -> Vec<ConnectionProfile>;
     add_connection(request: AddConnectionRequest) -> ConnectionProfile;
+    update_connection(request: UpdateConnectionRequest) -> ConnectionProfile;
     test_connection(name: String) -> ConnectionCheck;
     trust_certificate(request: TrustCertificateRequest) -> ConnectionProfile;
     test_draft_connection(request: TestDraftRequest) -> ConnectionCheck;
@@ -42,6 +44,7 @@ command_table! {
     cancel_restore() -> ();
     list_destinations() -> Vec<Destination>;
     add_destination(form: DestinationForm) -> Destination;
+    update_destination(form: DestinationForm) -> Destination;
     test_destination(name: String) -> DestinationCheck;
     test_destination_draft(form: DestinationForm) -> DestinationCheck;
     remove_destination(name: String) -> Destination;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use billora_engine::api::{
     AddConnectionRequest, AppInfo, CronPreview, CronPreviewRequest, Dashboard, DestinationForm,
     HistoryQuery, HttpApiSettings, RestoreForm, RetentionPreviewRequest, Role, SaveSmtpRequest,
-    Settings, TestDraftRequest, TokenInfo, TrustCertificateRequest,
+    Settings, TestDraftRequest, TokenInfo, TrustCertificateRequest, UpdateConnectionRequest,
 };
 use billora_engine::api::{
     AppliedDeletion, ConnectionCheck, ConnectionProfile, Destination, DestinationCheck, Lang,
@@ -150,6 +150,13 @@ pub async fn add_connection(cx: &Cx<'_>, request: AddConnectionRequest) -> Out<C
     cx.app.api.add_connection(request).await
 }
 
+pub async fn update_connection(
+    cx: &Cx<'_>,
+    request: UpdateConnectionRequest,
+) -> Out<ConnectionProfile> {
+    cx.app.api.update_connection(request).await
+}
+
 pub async fn test_connection(cx: &Cx<'_>, name: String) -> Out<ConnectionCheck> {
     cx.app.api.test_connection(name).await
 }
@@ -193,6 +200,27 @@ pub async fn pick_folder(cx: &Cx<'_>) -> Out<Option<String>> {
         .await
         .map_err(|e| os_error("the folder picker failed", e))?;
     Ok(folder.map(|p| p.display().to_string()))
+}
+
+/// Asks where to save the history as CSV (the OS save dialog) and writes it there; the path,
+/// or `None` when the admin cancels.
+pub async fn export_history(cx: &Cx<'_>, query: HistoryQuery) -> Out<Option<String>> {
+    let csv = cx.app.api.history_csv(query).await?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    cx.handle
+        .dialog()
+        .file()
+        .set_file_name("billora-backup-history.csv")
+        .add_filter("CSV", &["csv"])
+        .save_file(move |file| {
+            let _ = tx.send(file.and_then(|f| f.into_path().ok()));
+        });
+    let file: Option<PathBuf> = rx
+        .await
+        .map_err(|e| os_error("the save dialog failed", e))?;
+    let Some(path) = file else { return Ok(None) };
+    std::fs::write(&path, csv).map_err(|e| os_error("writing the CSV file failed", e))?;
+    Ok(Some(path.display().to_string()))
 }
 
 /// Asks where to save the recovery file (the OS save dialog), then creates the key pair.
@@ -279,6 +307,10 @@ pub async fn cancel_restore(cx: &Cx<'_>) -> Out<()> {
 
 pub async fn list_destinations(cx: &Cx<'_>) -> Out<Vec<Destination>> {
     cx.app.api.list_destinations().await
+}
+
+pub async fn update_destination(cx: &Cx<'_>, form: DestinationForm) -> Out<Destination> {
+    cx.app.api.update_destination(form).await
 }
 
 pub async fn add_destination(cx: &Cx<'_>, form: DestinationForm) -> Out<Destination> {

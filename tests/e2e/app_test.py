@@ -515,6 +515,18 @@ def run(driver):
     click(driver, f"pin-{weekly_run}")
     wait_for(driver, "Delete offered again once unpinned", lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-testid="delete-backup-{weekly_run}"]'))
 
+    step("the history searches file names; the filter is cleared after")
+    set_value = 'arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event("change", {bubbles: true}));'
+    driver.execute_script(set_value, by_testid(driver, "history-search"), "backup_tenant")
+
+    def tenant_rows_only(d):
+        cells = d.find_elements(By.CSS_SELECTOR, '[data-testid="history-table"] td.file')
+        return cells and all(c.text.startswith("backup_tenant_") for c in cells if c.text != "—")
+
+    wait_for(driver, "only the tenant backups listed", tenant_rows_only)
+    driver.execute_script(set_value, by_testid(driver, "history-search"), "")
+    wait_for(driver, "every backup listed again", lambda d: any("backup_full_" in c.text for c in d.find_elements(By.CSS_SELECTOR, "td.file")))
+
     step("the GFS preset previews which backups are kept and why")
     click(driver, "nav-schedules")
     click(driver, "edit-2")
@@ -533,6 +545,21 @@ def run(driver):
     listed = by_testid(driver, "connection-billora").text
     assert "certificate pinned" in listed, f"the certificate the test showed is pinned when saved: {listed}"
     shot(driver, "10-connections")
+
+    step("edit the connection in place: a wrong password is refused and changes nothing, the right one is tested and saved")
+    click(driver, "edit-conn-billora")
+    name_box = wait_for(driver, "the edit form", lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="conn-name"]'))
+    assert name_box.get_attribute("readonly") is not None, "the profile's name cannot change while editing"
+    assert by_testid(driver, "conn-host").get_attribute("value") == "127.0.0.1", "the form shows the saved host"
+    fill(driver, '[data-testid="conn-password"]', "wrong-password")
+    click(driver, "save-connection")
+    refused = wait_for(driver, "the wrong password refused on its field", lambda d: field_error(d, "password").is_displayed() and field_error(d, "password"))
+    assert "refused the user name or password" in refused.text, f"says why: {refused.text}"
+    fill(driver, '[data-testid="conn-password"]', PASSWORD)
+    click(driver, "save-connection")
+    wait_for(driver, "the add form again after saving", lambda d: by_testid(d, "conn-name").get_attribute("readonly") is None)
+    click(driver, "test-billora")
+    wait_for(driver, "the edited connection still connects", lambda d: "Connected" in by_testid(d, "conn-result-billora").text)
     click(driver, "nav-settings")
     wait_for(driver, "the settings", lambda d: by_testid(d, "smtp-form"))
     shot(driver, "11-settings")

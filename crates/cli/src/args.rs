@@ -30,11 +30,30 @@ pub enum Command {
     /// Create, list, change and delete backup schedules.
     #[command(subcommand)]
     Schedule(ScheduleCommand),
-    /// Show the backup history (newest first).
+    /// Show the backup history (newest first), as JSON or with --csv as CSV.
     History {
         /// Only this schedule's runs.
         #[arg(long)]
         schedule_id: Option<i64>,
+        /// Only runs with this status (success, failed, interrupted, cancelled, skipped,
+        /// running).
+        #[arg(long)]
+        status: Option<String>,
+        /// Made on or after this day (YYYY-MM-DD).
+        #[arg(long)]
+        from: Option<String>,
+        /// Made on or before this day (YYYY-MM-DD).
+        #[arg(long)]
+        to: Option<String>,
+        /// A part of the backup's file name.
+        #[arg(long)]
+        search: Option<String>,
+        /// At most this many (1-10000).
+        #[arg(long)]
+        limit: Option<u32>,
+        /// CSV for a spreadsheet instead of JSON.
+        #[arg(long)]
+        csv: bool,
     },
     /// Print the data directory in use.
     DataDir,

@@ -172,13 +172,29 @@ async fn one_shot(api: &Api, command: Command) -> Result<()> {
             }
             Ok(())
         }
-        Command::History { schedule_id } => {
-            let runs = api
-                .list_history(billora_engine::api::HistoryQuery {
-                    schedule_id,
-                    ..Default::default()
-                })
-                .await?;
+        Command::History {
+            schedule_id,
+            status,
+            from,
+            to,
+            search,
+            limit,
+            csv,
+        } => {
+            let query = billora_engine::api::HistoryQuery {
+                schedule_id,
+                status,
+                from,
+                to,
+                search,
+                limit,
+                before_id: None,
+            };
+            if csv {
+                print!("{}", api.history_csv(query).await?);
+                return Ok(());
+            }
+            let runs = api.list_history(query).await?;
             print_json(&json!({ "success": true, "data": runs }))
         }
         Command::Token(cmd) => token(api, cmd).await,

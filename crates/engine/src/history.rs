@@ -73,3 +73,88 @@ pub struct CopyRecord {
     pub deleted_at: Option<String>,
     pub deletion_reason: Option<String>,
 }
+
+/// Which history entries to read, newest first (the store's side of the history screen's
+/// filters and paging).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryFilter {
+    pub schedule_id: Option<i64>,
+    pub status: Option<String>,
+    /// Made at or after this instant.
+    pub from: Option<jiff::Timestamp>,
+    /// Made before this instant.
+    pub until: Option<jiff::Timestamp>,
+    /// A part of the file name (any case).
+    pub search: Option<String>,
+    /// The entries after this one in history order (the next page).
+    pub before_id: Option<i64>,
+    /// At most this many (all when None).
+    pub limit: Option<u32>,
+}
+
+/// The history as CSV (RFC 4180), one row per entry, for a spreadsheet. Every value is
+/// database data and may be hostile: a cell a spreadsheet would run as a formula (`=`, `+`,
+/// `-`, `@`, tab, carriage return first) is prefixed with `'`.
+pub fn to_csv(runs: &[Run]) -> String {
+    const HEADER: [&str; 15] = [
+        "id",
+        "schedule_id",
+        "schedule_name",
+        "created_at",
+        "status",
+        "trigger",
+        "filename",
+        "file_size",
+        "duration_seconds",
+        "checksum_sha256",
+        "error_code",
+        "error_message",
+        "deleted_at",
+        "pinned",
+        "verification",
+    ];
+    let mut out = HEADER.join(",");
+    out.push_str("\r\n");
+    for r in runs {
+        let cells = [
+            r.id.to_string(),
+            r.schedule_id.map(|i| i.to_string()).unwrap_or_default(),
+            r.schedule_name.clone(),
+            time::rfc3339(&r.created_at),
+            r.status.clone(),
+            r.trigger.clone(),
+            r.filename.clone().unwrap_or_default(),
+            r.file_size.map(|s| s.to_string()).unwrap_or_default(),
+            r.duration_seconds
+                .map(|d| format!("{d:.1}"))
+                .unwrap_or_default(),
+            r.checksum_sha256.clone().unwrap_or_default(),
+            r.error.as_ref().map(|e| e.code.clone()).unwrap_or_default(),
+            r.error
+                .as_ref()
+                .map(|e| e.message.clone())
+                .unwrap_or_default(),
+            r.deleted_at.as_ref().map(time::rfc3339).unwrap_or_default(),
+            r.pinned.to_string(),
+            r.verification.clone().unwrap_or_default(),
+        ];
+        let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+fn csv_cell(value: &str) -> String {
+    let guarded =
+        if value.starts_with(['=', '+', '-', '@', '\t', '\r']) && value.parse::<f64>().is_err() {
+            format!("'{value}")
+        } else {
+            value.to_owned()
+        };
+    if guarded.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", guarded.replace('"', "\"\""))
+    } else {
+        guarded
+    }
+}

@@ -346,7 +346,10 @@ async fn run_schedule(_: Admin, State(s): State<AppState>, Path(id): Path<String
     params(("schedule_id" = Option<i64>, Query, description = "Only this schedule's runs"),
         ("status" = Option<String>, Query, description = "Only runs with this status"),
         ("limit" = Option<u32>, Query, description = "At most this many (1-10000); all when absent"),
-        ("before_id" = Option<i64>, Query, description = "The entries after this one (the next page)")),
+        ("before_id" = Option<i64>, Query, description = "The entries after this one (the next page)"),
+        ("from" = Option<String>, Query, description = "Made on or after this day (YYYY-MM-DD, the server's zone)"),
+        ("to" = Option<String>, Query, description = "Made on or before this day (YYYY-MM-DD)"),
+        ("search" = Option<String>, Query, description = "A part of the file name")),
     responses((status = 200, description = "The runs, newest first", body = HistoryAnswer),
         (status = 400, body = ErrorAnswer), (status = 422, body = ErrorAnswer),
         (status = 401, body = ErrorAnswer), (status = 403, body = ErrorAnswer)),
@@ -354,14 +357,10 @@ async fn run_schedule(_: Admin, State(s): State<AppState>, Path(id): Path<String
 /// `?schedule_id=N` (the spec's filter) and `?status=failed`.
 async fn history(_: Admin, State(s): State<AppState>, RawQuery(query): RawQuery) -> Answer {
     let mut filter = HistoryQuery::default();
-    for pair in query
-        .as_deref()
-        .unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-    {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        match key {
+    // Decoded as a browser encodes them (`%20`, `+`).
+    for (key, value) in form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()) {
+        let value = value.as_ref();
+        match key.as_ref() {
             "schedule_id" => {
                 filter.schedule_id = Some(value.parse().map_err(|_| {
                     bad_request(
@@ -381,10 +380,13 @@ async fn history(_: Admin, State(s): State<AppState>, RawQuery(query): RawQuery)
                     bad_request("before_id", format!("`{value}` is not an id"))
                 })?)
             }
+            "from" => filter.from = Some(value.to_owned()),
+            "to" => filter.to = Some(value.to_owned()),
+            "search" => filter.search = Some(value.to_owned()),
             other => {
                 return Err(engine(Error::invalid(
                     other,
-                    format!("`{other}` is not a filter of the history: use schedule_id, status, limit or before_id"),
+                    format!("`{other}` is not a filter of the history: use schedule_id, status, limit, before_id, from, to or search"),
                 )))
             }
         }

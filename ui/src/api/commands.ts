@@ -29,6 +29,7 @@ import type { Settings } from "./bindings/Settings";
 import type { TestDraftRequest } from "./bindings/TestDraftRequest";
 import type { TokenInfo } from "./bindings/TokenInfo";
 import type { TrustCertificateRequest } from "./bindings/TrustCertificateRequest";
+import type { UpdateConnectionRequest } from "./bindings/UpdateConnectionRequest";
 import type { VerifyReport } from "./bindings/VerifyReport";
 
 /** Every command: [arguments, result]. */
@@ -44,6 +45,7 @@ export interface Commands {
   cancel_run: [{ id: number }, null];
   set_paused: [{ paused: boolean }, null];
   list_history: [{ query: HistoryQuery }, Run[]];
+  export_history: [{ query: HistoryQuery }, string | null];
   show_in_folder: [{ runId: number }, null];
   pin_backup: [{ runId: number; pinned: boolean }, null];
   delete_backup: [{ runId: number }, AppliedDeletion];
@@ -51,6 +53,7 @@ export interface Commands {
   retention_preview: [{ request: RetentionPreviewRequest }, RetentionDecision[]];
   list_connections: [Record<string, never>, ConnectionProfile[]];
   add_connection: [{ request: AddConnectionRequest }, ConnectionProfile];
+  update_connection: [{ request: UpdateConnectionRequest }, ConnectionProfile];
   test_connection: [{ name: string }, ConnectionCheck];
   trust_certificate: [{ request: TrustCertificateRequest }, ConnectionProfile];
   test_draft_connection: [{ request: TestDraftRequest }, ConnectionCheck];
@@ -71,6 +74,7 @@ export interface Commands {
   cancel_restore: [Record<string, never>, null];
   list_destinations: [Record<string, never>, Destination[]];
   add_destination: [{ form: DestinationForm }, Destination];
+  update_destination: [{ form: DestinationForm }, Destination];
   test_destination: [{ name: string }, DestinationCheck];
   test_destination_draft: [{ form: DestinationForm }, DestinationCheck];
   remove_destination: [{ name: string }, Destination];
@@ -97,6 +101,7 @@ export const COMMAND_NAMES = [
   "cancel_run",
   "set_paused",
   "list_history",
+  "export_history",
   "show_in_folder",
   "pin_backup",
   "delete_backup",
@@ -104,6 +109,7 @@ export const COMMAND_NAMES = [
   "retention_preview",
   "list_connections",
   "add_connection",
+  "update_connection",
   "test_connection",
   "trust_certificate",
   "test_draft_connection",
@@ -124,6 +130,7 @@ export const COMMAND_NAMES = [
   "cancel_restore",
   "list_destinations",
   "add_destination",
+  "update_destination",
   "test_destination",
   "test_destination_draft",
   "remove_destination",

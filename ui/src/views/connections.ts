@@ -83,8 +83,19 @@ export async function renderConnections(root: HTMLElement, nav: Nav): Promise<vo
         }),
         h("button", {
           type: "button",
+          text: t("edit"),
+          "aria-label": t("edit_named", { name: c.name }),
+          "data-testid": `edit-conn-${c.name}`,
+          onclick: () => {
+            editing = c.name;
+            nav.refresh();
+          },
+        }),
+        h("button", {
+          type: "button",
           class: "danger",
           text: t("conn_remove"),
+          "aria-label": t("delete_named", { name: c.name }),
           onclick: async () => {
             if (!(await confirmDialog(t("conn_remove_confirm", { name: c.name }), t("yes_delete")))) return;
             await call("remove_connection", { name: c.name }).catch((err) => nav.toast(errorText(toEngineError(err))));
@@ -95,14 +106,19 @@ export async function renderConnections(root: HTMLElement, nav: Nav): Promise<vo
       result,
     );
   });
+  const profile = connections.find((c) => c.name === editing) ?? null;
+  if (!profile) editing = null;
   mount(
     root,
     h("header", { class: "screen-head" }, h("h1", { text: t("conn_title") })),
     connections.length ? h("ul", { class: "connections", role: "list" }, list) : h("p", { class: "empty", text: t("conn_empty") }),
-    h("h2", { text: t("conn_add") }),
-    addForm(nav, connections.length === 0),
+    h("h2", { text: profile ? t("conn_edit_title", { name: profile.name }) : t("conn_add") }),
+    addForm(nav, connections.length === 0, profile),
   );
 }
+
+/** The profile being edited in place (by name), if any. */
+let editing: string | null = null;
 
 export function readConnection(form: ParentNode): NewConnection {
   const port = inputValue(form, "port");
@@ -123,7 +139,9 @@ export function readConnection(form: ParentNode): NewConnection {
   return request;
 }
 
-function addForm(nav: Nav, first: boolean): HTMLFormElement {
+/** The form to add a profile, or with `profile` to edit that one in place: its name stays,
+ *  an empty password keeps the saved one, and the engine tests the change before saving. */
+function addForm(nav: Nav, first: boolean, profile: ConnectionProfile | null = null): HTMLFormElement {
   const result = h("p", { class: "result", "aria-live": "polite", "data-testid": "draft-result" });
   const tls = h(
     "select",
@@ -131,6 +149,7 @@ function addForm(nav: Nav, first: boolean): HTMLFormElement {
     (["pinned", "verify-identity", "verify-ca", "required", "disabled"] as const).map((m) => h("option", { value: m, text: t(`tls_${m}`) })),
   );
   const password = h("input", { type: "password", autocomplete: "new-password", "data-testid": "conn-password" });
+  const saveButton = h("button", { type: "submit", class: "primary", text: profile ? t("conn_save_change") : t("conn_save"), "data-testid": "save-connection" });
   // The certificate the last test showed, pinned on save when the form still says the same.
   let tested: { key: string; check: ConnectionCheck } | null = null;
   const formKey = () => JSON.stringify(readConnection(form));
@@ -146,12 +165,27 @@ function addForm(nav: Nav, first: boolean): HTMLFormElement {
           const connection = readConnection(form);
           const fp = tested && tested.key === formKey() && !tested.check.certificate_trusted_by_system ? tested.check.certificate_sha256 : null;
           if (fp && (connection.tls_mode ?? "pinned") === "pinned") connection.tls_pin = fp;
+          if (profile) {
+            // A password read from a variable or a file stays read from there.
+            connection.password_source = profile.password_source;
+            saveButton.disabled = true;
+            result.className = "result";
+            result.textContent = t("conn_testing_change");
+            await call("update_connection", { request: { connection, password: password.value || null } });
+            editing = null;
+            nav.toast(t("saved"));
+            nav.refresh();
+            return;
+          }
           await call("add_connection", { request: { connection, password: password.value } });
           nav.toast(t("saved"));
           if (first) nav.go("schedules", { newSchedule: true });
           else nav.refresh();
         } catch (err) {
+          result.textContent = "";
           showError(form, toEngineError(err));
+        } finally {
+          saveButton.disabled = false;
         }
       },
     },
@@ -198,12 +232,46 @@ function addForm(nav: Nav, first: boolean): HTMLFormElement {
           }
         },
       }),
-      h("button", { type: "submit", class: "primary", text: t("conn_save"), "data-testid": "save-connection" }),
+      profile
+        ? h("button", {
+            type: "button",
+            text: t("cancel"),
+            onclick: () => {
+              editing = null;
+              nav.refresh();
+            },
+          })
+        : null,
+      saveButton,
     ),
   );
+  if (profile) fill(form, profile, password);
   form.addEventListener("input", (ev) => {
     const name = (ev.target as HTMLInputElement).name;
     if (name) clearFieldError(form, name);
   });
   return form;
+}
+
+/** Puts a saved profile into the form for editing; the name cannot change (schedules use it). */
+function fill(form: HTMLFormElement, profile: ConnectionProfile, password: HTMLInputElement): void {
+  const set = (name: string, value: string) => {
+    const el = form.querySelector<HTMLInputElement | HTMLSelectElement>(`[name="${name}"]`);
+    if (el) el.value = value;
+  };
+  set("name", profile.name);
+  set("host", profile.host);
+  set("port", String(profile.port));
+  set("username", profile.username);
+  set("database", profile.database);
+  set("tls_mode", profile.tls_mode);
+  set("tls_ca_file", profile.tls_ca_file ?? "");
+  set("tenant_column", profile.tenant_column);
+  set("tenant_root_table", profile.tenant_root_table);
+  const name = form.querySelector<HTMLInputElement>('[name="name"]');
+  if (name) name.readOnly = true;
+  password.placeholder = t("conn_password_keep");
+  // Editing is tested by the engine on save (with the kept password when none is typed).
+  const testDraft = form.querySelector<HTMLElement>('[data-testid="test-draft"]');
+  if (testDraft) testDraft.hidden = true;
 }

@@ -47,6 +47,16 @@ export async function renderDestinations(root: HTMLElement, nav: Nav): Promise<v
         { class: "row-actions" },
         h("button", {
           type: "button",
+          text: t("edit"),
+          "aria-label": t("edit_named", { name: d.name }),
+          "data-testid": `dest-edit-${d.name}`,
+          onclick: () => {
+            editing = d.name;
+            nav.refresh();
+          },
+        }),
+        h("button", {
+          type: "button",
           text: t("conn_test"),
           "data-testid": `dest-test-${d.name}`,
           onclick: async () => {
@@ -82,15 +92,20 @@ export async function renderDestinations(root: HTMLElement, nav: Nav): Promise<v
       result,
     );
   });
+  const current = destinations.find((d) => d.name === editing) ?? null;
+  if (!current) editing = null;
   mount(
     root,
     h("header", { class: "screen-head" }, h("h1", { text: t("dest_title") })),
     h("p", { class: "muted", text: t("dest_intro") }),
     destinations.length ? h("ul", { class: "connections", role: "list" }, list) : h("p", { class: "empty", text: t("dest_empty") }),
-    h("h2", { text: t("dest_add") }),
-    addForm(nav),
+    h("h2", { text: current ? t("dest_edit_title", { name: current.name }) : t("dest_add") }),
+    addForm(nav, current),
   );
 }
+
+/** The destination being edited in place (by name), if any. */
+let editing: string | null = null;
 
 /** The settings of the kind chosen in the form, from its fields. */
 export function readSettings(form: ParentNode, kind: Kind): DestinationSettings {
@@ -183,9 +198,11 @@ export function kindFields(kind: Kind): HTMLElement[] {
   }
 }
 
-function addForm(nav: Nav): HTMLFormElement {
+/** The form to add a destination, or with `current` to edit that one in place: its name and
+ *  kind stay, an empty secret keeps the saved one, and the engine tests the change on save. */
+function addForm(nav: Nav, current: Destination | null = null): HTMLFormElement {
   const result = h("p", { class: "result", "aria-live": "polite", "data-testid": "dest-draft-result" });
-  let kind: Kind = "s3";
+  let kind: Kind = current?.settings.kind ?? "s3";
   const kindBox = h("fieldset", { class: "kind-fields", "data-testid": "dest-kind-fields" });
   const testButton = h("button", {
     type: "button",
@@ -208,8 +225,8 @@ function addForm(nav: Nav): HTMLFormElement {
   // Google Drive is tested as part of connecting (the browser asks for consent first).
   const showKind = () => {
     mount(kindBox, kindFields(kind));
-    testButton.hidden = kind === "gdrive";
-    saveButton.textContent = kind === "gdrive" ? t("dest_connect_save") : t("dest_save");
+    testButton.hidden = kind === "gdrive" || current !== null;
+    saveButton.textContent = current ? t("dest_save_change") : kind === "gdrive" ? t("dest_connect_save") : t("dest_save");
   };
   const kindSelect = h(
     "select",
@@ -224,7 +241,10 @@ function addForm(nav: Nav): HTMLFormElement {
   );
   const formValue = () => {
     const secret = inputValue(form, "secret");
-    return { destination: readDestination(form, kind), secret: secret || null };
+    const destination = readDestination(form, kind);
+    // The SFTP server's key policy is not in the form: an edit keeps it.
+    if (current?.settings.kind === "sftp" && destination.settings.kind === "sftp") destination.settings.known_hosts = current.settings.known_hosts;
+    return { destination, secret: secret || null };
   };
   const form: HTMLFormElement = h(
     "form",
@@ -237,7 +257,12 @@ function addForm(nav: Nav): HTMLFormElement {
         result.className = "result";
         result.textContent = kind === "gdrive" ? t("dest_connecting") : t("dest_testing");
         try {
-          await call("add_destination", { form: formValue() });
+          if (current) {
+            await call("update_destination", { form: formValue() });
+            editing = null;
+          } else {
+            await call("add_destination", { form: formValue() });
+          }
           nav.toast(t("saved"));
           nav.refresh();
         } catch (err) {
@@ -265,10 +290,45 @@ function addForm(nav: Nav): HTMLFormElement {
     h(
       "div",
       { class: "actions" },
+      current
+        ? h("button", {
+            type: "button",
+            text: t("cancel"),
+            onclick: () => {
+              editing = null;
+              nav.refresh();
+            },
+          })
+        : null,
       testButton,
       saveButton,
     ),
   );
   showKind();
+  if (current) fillDestination(form, current, kindSelect);
   return form;
+}
+
+/** Puts a saved destination into the form for editing: its name and kind cannot change. */
+function fillDestination(form: HTMLFormElement, d: Destination, kindSelect: HTMLSelectElement): void {
+  kindSelect.value = d.settings.kind;
+  kindSelect.disabled = true;
+  const set = (name: string, value: string) => {
+    const el = form.querySelector<HTMLInputElement>(`[name="${name}"]`);
+    if (el) el.value = value;
+  };
+  set("name", d.name);
+  for (const [key, value] of Object.entries(d.settings)) {
+    if (typeof value === "string" || typeof value === "number") set(key, String(value));
+  }
+  if (d.settings.kind === "s3") {
+    const box = form.querySelector<HTMLInputElement>('[name="virtual_host_style"]');
+    if (box) box.checked = !d.settings.path_style;
+  }
+  set("retention_days", d.retention_days?.toString() ?? "");
+  set("max_backups", d.max_backups?.toString() ?? "");
+  const name = form.querySelector<HTMLInputElement>('[name="name"]');
+  if (name) name.readOnly = true;
+  const secret = form.querySelector<HTMLInputElement>('[name="secret"]');
+  if (secret) secret.placeholder = t("dest_secret_keep");
 }

@@ -9,11 +9,13 @@ import { errorText, lang, t, type Key } from "../i18n";
 import type { Nav } from "../main";
 
 const STATUSES = ["success", "failed", "interrupted", "cancelled", "skipped", "running"] as const;
-let filter: { schedule_id?: number; status?: string } = {};
+/** Entries per page: the screen opens at once however long the history is. */
+const PAGE = 200;
+let filter: { schedule_id?: number; status?: string; from?: string; to?: string; search?: string } = {};
 
 export async function renderHistory(root: HTMLElement, nav: Nav, opts: { scheduleId?: number }): Promise<void> {
   if (opts.scheduleId !== undefined) filter = { schedule_id: opts.scheduleId };
-  const [runs, schedules] = await Promise.all([call("list_history", { query: filter }), call("list_schedules")]);
+  const [runs, schedules] = await Promise.all([call("list_history", { query: { ...filter, limit: PAGE } }), call("list_schedules")]);
   const scheduleSelect = h(
     "select",
     { id: "hist-schedule", "aria-label": t("hist_col_schedule"), "data-testid": "history-schedule-filter" },
@@ -28,34 +30,81 @@ export async function renderHistory(root: HTMLElement, nav: Nav, opts: { schedul
     STATUSES.map((st) => h("option", { value: st, text: t(`status_${st}` as Key) })),
   );
   statusSelect.value = filter.status ?? "";
+  const fromInput = h("input", { type: "date", value: filter.from ?? "", "aria-label": t("hist_from"), title: t("hist_from"), "data-testid": "history-from" });
+  const toInput = h("input", { type: "date", value: filter.to ?? "", "aria-label": t("hist_to"), title: t("hist_to"), "data-testid": "history-to" });
+  const searchInput = h("input", { type: "search", value: filter.search ?? "", placeholder: t("hist_search"), "aria-label": t("hist_search"), "data-testid": "history-search" });
   const onFilter = () => {
     filter = {};
     if (scheduleSelect.value) filter.schedule_id = Number(scheduleSelect.value);
     if (statusSelect.value) filter.status = statusSelect.value;
+    if (fromInput.value) filter.from = fromInput.value;
+    if (toInput.value) filter.to = toInput.value;
+    if (searchInput.value.trim()) filter.search = searchInput.value.trim();
     nav.go("history");
   };
-  scheduleSelect.addEventListener("change", onFilter);
-  statusSelect.addEventListener("change", onFilter);
+  for (const control of [scheduleSelect, statusSelect, fromInput, toInput, searchInput]) control.addEventListener("change", onFilter);
+  const exportButton = h("button", {
+    type: "button",
+    text: t("hist_export"),
+    "data-testid": "history-export",
+    onclick: async () => {
+      try {
+        const path = await call("export_history", { query: { ...filter } });
+        if (path) nav.toast(t("hist_exported", { path }));
+      } catch (err) {
+        nav.toast(errorText(toEngineError(err)));
+      }
+    },
+  });
+  const tbody = h("tbody", {}, runs.map((r) => row(r, nav)));
+  let last = runs.at(-1)?.id;
+  const more: HTMLButtonElement = h("button", {
+    type: "button",
+    text: t("hist_more", { n: PAGE }),
+    hidden: runs.length < PAGE,
+    "data-testid": "history-more",
+    onclick: async () => {
+      more.disabled = true;
+      try {
+        const next = await call("list_history", { query: { ...filter, limit: PAGE, before_id: last } });
+        tbody.append(...next.flatMap((r) => row(r, nav)));
+        last = next.at(-1)?.id ?? last;
+        more.hidden = next.length < PAGE;
+      } catch (err) {
+        nav.toast(errorText(toEngineError(err)));
+      } finally {
+        more.disabled = false;
+      }
+    },
+  });
   mount(
     root,
-    h("header", { class: "screen-head" }, h("h1", { text: t("hist_title") }), h("div", { class: "filters" }, scheduleSelect, statusSelect)),
+    h(
+      "header",
+      { class: "screen-head" },
+      h("h1", { text: t("hist_title") }),
+      h("div", { class: "filters" }, scheduleSelect, statusSelect, fromInput, toInput, searchInput, exportButton),
+    ),
     runs.length
-      ? h(
-          "table",
-          { class: "list history", "data-testid": "history-table" },
+      ? [
           h(
-            "thead",
-            {},
+            "table",
+            { class: "list history", "data-testid": "history-table" },
             h(
-              "tr",
+              "thead",
               {},
-              [t("hist_col_time"), t("hist_col_schedule"), t("hist_col_trigger"), t("hist_col_status"), t("hist_col_file"), t("hist_col_size"), t("hist_col_duration"), ""].map((c) =>
-                h("th", { text: c }),
+              h(
+                "tr",
+                {},
+                [t("hist_col_time"), t("hist_col_schedule"), t("hist_col_trigger"), t("hist_col_status"), t("hist_col_file"), t("hist_col_size"), t("hist_col_duration"), ""].map((c) =>
+                  h("th", { text: c }),
+                ),
               ),
             ),
+            tbody,
           ),
-          h("tbody", {}, runs.map((r) => row(r, nav))),
-        )
+          h("div", { class: "actions" }, more),
+        ]
       : h("p", { class: "empty", text: t("hist_empty") }),
   );
 }

@@ -525,6 +525,45 @@ async fn the_spec_routes_over_http_with_tokens_roles_and_the_clis_errors() {
             .is_some_and(|d| d.iter().all(|r| r["id"] != run_id)),
         "the next page starts after the entry: {next:?}"
     );
+    // A search in file names, encoded as a browser encodes it (`%5F` is `_`), and dates.
+    let count = |answer: &Answer| answer.json()["data"].as_array().map(Vec::len);
+    let found = call(
+        port,
+        1,
+        "GET",
+        &api("/backup/history?search=backup%5Ffull&from=2000-01-01"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert!(
+        count(&found).is_some_and(|n| n >= 1),
+        "the full backup is found: {found:?}"
+    );
+    let none = call(
+        port,
+        1,
+        "GET",
+        &api("/backup/history?search=no+such+file"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(count(&none), Some(0), "nothing else matches: {none:?}");
+    let bad_date = call(
+        port,
+        1,
+        "GET",
+        &api("/backup/history?to=yesterday"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (bad_date.status, bad_date.json()["error"]["field"].clone()),
+        (422, json!("to")),
+        "a date that is not a date is refused on its field: {bad_date:?}"
+    );
     let metrics = call(port, 1, "GET", &api("/metrics"), Some(&monitor), None).await;
     assert_eq!(metrics.status, 200, "metrics for a monitor: {metrics:?}");
     assert!(

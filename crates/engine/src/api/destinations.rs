@@ -1,4 +1,4 @@
-//! Where copies go: add (tested first), test, list, remove.
+//! Where copies go: add and edit (tested first), test, list, remove.
 
 use serde::Deserialize;
 
@@ -56,6 +56,52 @@ impl Api {
             .add_destination(
                 form.destination,
                 secret.as_deref(),
+                &*self.secrets,
+                self.now(),
+            )
+            .await
+    }
+
+    /// Changes a destination in place (its name and kind stay), tested first with the new
+    /// settings and the new secret or the kept one: a change that cannot write is not saved.
+    /// Google Drive keeps its connection (only its retention changes here).
+    pub async fn update_destination(
+        &self,
+        form: DestinationForm,
+    ) -> Result<crate::destination::Destination> {
+        let current = self
+            .store
+            .get_destination(&form.destination.name)
+            .await
+            .map_err(|e| e.with_field("name"))?;
+        let given = form.secret.filter(|s| !s.is_empty());
+        let is_drive = matches!(
+            current.settings,
+            crate::destination::DestinationSettings::Gdrive { .. }
+        );
+        if is_drive {
+            if form.destination.settings.clone().normalised() != current.settings {
+                return Err(Error::invalid(
+                    "kind",
+                    "a Google Drive destination's connection cannot be edited; add a new one to connect another account or folder",
+                ));
+            }
+        } else {
+            let secret = match &given {
+                Some(s) => Some(s.clone()),
+                None if form.destination.settings.needs_secret() => self
+                    .secrets
+                    .get(&crate::destination::secret_key(&current.name))?,
+                None => None,
+            };
+            crate::destination::test_draft(&form.destination, secret.as_deref())
+                .await
+                .map_err(|e| destination_field(&form.destination.settings, e))?;
+        }
+        self.store
+            .update_destination(
+                form.destination,
+                given.as_deref(),
                 &*self.secrets,
                 self.now(),
             )

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Api;
 use crate::error::{Error, Result};
-use crate::history::Run;
+use crate::history::{HistoryFilter, Run};
 
 /// Filters of the history screen.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -28,6 +28,39 @@ pub struct HistoryQuery {
     #[serde(default)]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub before_id: Option<i64>,
+    /// Made on or after this day (`YYYY-MM-DD`, this computer's time zone).
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub from: Option<String>,
+    /// Made on or before this day (`YYYY-MM-DD`, this computer's time zone).
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub to: Option<String>,
+    /// A part of the backup's file name (any case).
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub search: Option<String>,
+}
+
+/// The start of a local day given as `YYYY-MM-DD` (`field` names it in errors); `next` gives
+/// the start of the day after (for an inclusive end date).
+fn day_start(field: &str, text: &str, next: bool) -> Result<jiff::Timestamp> {
+    let date: jiff::civil::Date = text.trim().parse().map_err(|_| {
+        Error::invalid(
+            field,
+            format!("`{text}` is not a date: write it as YYYY-MM-DD"),
+        )
+    })?;
+    let date = if next {
+        date.tomorrow()
+            .map_err(|_| Error::invalid(field, "the date is out of range"))?
+    } else {
+        date
+    };
+    let zone = jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC);
+    date.to_zoned_datetime(zone)
+        .map(|z| z.timestamp())
+        .map_err(|_| Error::invalid(field, "the date is out of range"))
 }
 
 impl Api {
@@ -60,14 +93,53 @@ impl Api {
                 ));
             }
         }
+        let from = query
+            .from
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| day_start("from", t, false))
+            .transpose()?;
+        let until = query
+            .to
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| day_start("to", t, true))
+            .transpose()?;
+        if let (Some(from), Some(until)) = (from, until) {
+            if until <= from {
+                return Err(Error::invalid(
+                    "to",
+                    "the end date is before the start date",
+                ));
+            }
+        }
+        if query
+            .search
+            .as_ref()
+            .is_some_and(|s| s.chars().count() > 200)
+        {
+            return Err(Error::invalid(
+                "search",
+                "search for at most 200 characters",
+            ));
+        }
         self.store
-            .history_page(
-                query.schedule_id,
-                query.status.as_deref(),
-                query.before_id,
-                query.limit,
-            )
+            .history_page(&HistoryFilter {
+                schedule_id: query.schedule_id,
+                status: query.status,
+                from,
+                until,
+                search: query.search.map(|s| s.trim().to_owned()),
+                before_id: query.before_id,
+                limit: query.limit,
+            })
             .await
+    }
+
+    /// The history entries the query selects, as CSV for a spreadsheet (formula-looking
+    /// cells defused).
+    pub async fn history_csv(&self, query: HistoryQuery) -> Result<String> {
+        Ok(crate::history::to_csv(&self.list_history(query).await?))
     }
 
     /// The backup file of a history entry, for "show in folder".

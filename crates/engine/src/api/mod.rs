@@ -29,7 +29,9 @@ mod status;
 mod tokens;
 mod verify;
 
-pub use connections::{AddConnectionRequest, TestDraftRequest, TrustCertificateRequest};
+pub use connections::{
+    AddConnectionRequest, TestDraftRequest, TrustCertificateRequest, UpdateConnectionRequest,
+};
 pub use destinations::DestinationForm;
 pub use history::{HistoryQuery, RunView};
 pub use restore::RestoreForm;

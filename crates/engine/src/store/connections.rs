@@ -31,6 +31,51 @@ fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ConnectionProfile> {
     })
 }
 
+type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+/// Binds a profile's settings in the order both the insert and the update name them: host,
+/// port, username, database_name, tls_mode, tls_ca_file, tls_pin, tenant_column,
+/// tenant_root_table, password_source (defaults applied, the pin normalised).
+fn bind_profile<'q>(
+    query: Query<'q>,
+    request: &NewConnection,
+    source: &PasswordSource,
+) -> Result<Query<'q>> {
+    let pin = request
+        .tls_pin
+        .as_deref()
+        .map(|p| crate::tls::normalize_fingerprint("tls_pin", p))
+        .transpose()?;
+    Ok(query
+        .bind(request.host.trim().to_owned())
+        .bind(i64::from(request.port.unwrap_or(3306)))
+        .bind(request.username.clone())
+        .bind(request.database.clone())
+        .bind(request.tls_mode.unwrap_or_default().as_str())
+        .bind(
+            request
+                .tls_ca_file
+                .as_ref()
+                .map(|p| p.display().to_string()),
+        )
+        .bind(pin)
+        .bind(
+            request
+                .tenant_column
+                .as_deref()
+                .unwrap_or("tenant_id")
+                .to_owned(),
+        )
+        .bind(
+            request
+                .tenant_root_table
+                .as_deref()
+                .unwrap_or("tenants")
+                .to_owned(),
+        )
+        .bind(source.to_stored()))
+}
+
 impl Store {
     /// Adds a profile. With the keyring source, `password` goes to `secrets` first: if the
     /// keyring refuses, nothing is stored.
@@ -67,32 +112,17 @@ impl Store {
             secrets.set(&secret_key(&name), password)?;
         }
         let now_text = time::to_stored(now);
-        let result = sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO connections (name, host, port, username, database_name, tls_mode, tls_ca_file, \
              tls_pin, tenant_column, tenant_root_table, password_source, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
-        .bind(&name)
-        .bind(request.host.trim())
-        .bind(i64::from(request.port.unwrap_or(3306)))
-        .bind(&request.username)
-        .bind(&request.database)
-        .bind(request.tls_mode.unwrap_or_default().as_str())
-        .bind(request.tls_ca_file.as_ref().map(|p| p.display().to_string()))
-        .bind(
-            request
-                .tls_pin
-                .as_deref()
-                .map(|p| crate::tls::normalize_fingerprint("tls_pin", p))
-                .transpose()?,
-        )
-        .bind(request.tenant_column.as_deref().unwrap_or("tenant_id"))
-        .bind(request.tenant_root_table.as_deref().unwrap_or("tenants"))
-        .bind(source.to_stored())
-        .bind(&now_text)
-        .bind(&now_text)
-        .execute(self.pool())
-        .await;
+        .bind(name.clone());
+        let result = bind_profile(insert, &request, &source)?
+            .bind(&now_text)
+            .bind(&now_text)
+            .execute(self.pool())
+            .await;
         if let Err(err) = result {
             if source == PasswordSource::Keyring {
                 let _ = secrets.delete(&secret_key(&name));
@@ -100,6 +130,60 @@ impl Store {
             return Err(err.into());
         }
         self.get_connection(&name).await
+    }
+
+    /// Changes a profile in place; its name stays (schedules refer to it by name). With the
+    /// keyring source, `password` replaces the kept one (`None` keeps it); if the row cannot
+    /// be written, the keyring is set back as it was.
+    pub async fn update_connection(
+        &self,
+        request: NewConnection,
+        password: Option<&str>,
+        secrets: &dyn SecretStore,
+        now: Timestamp,
+    ) -> Result<ConnectionProfile> {
+        request.validate()?;
+        let current = self
+            .get_connection(&request.name)
+            .await
+            .map_err(|e| e.with_field("name"))?;
+        let source = request
+            .password_source
+            .clone()
+            .unwrap_or(PasswordSource::Keyring);
+        let key = secret_key(&current.name);
+        let before = match source {
+            PasswordSource::Keyring => secrets.get(&key)?,
+            _ => None,
+        };
+        match (&source, password) {
+            (PasswordSource::Keyring, Some(password)) => secrets.set(&key, password)?,
+            (PasswordSource::Keyring, None) if before.is_none() => {
+                return Err(Error::invalid("password", "a password is needed")
+                    .with_hint("no password for this connection is in the keyring yet"))
+            }
+            _ => {}
+        }
+        let update = sqlx::query(
+            "UPDATE connections SET host = ?, port = ?, username = ?, database_name = ?, tls_mode = ?, \
+             tls_ca_file = ?, tls_pin = ?, tenant_column = ?, tenant_root_table = ?, password_source = ?, \
+             updated_at = ? WHERE id = ?",
+        );
+        let result = bind_profile(update, &request, &source)?
+            .bind(time::to_stored(now))
+            .bind(current.id)
+            .execute(self.pool())
+            .await;
+        if let Err(err) = result {
+            if password.is_some() && source == PasswordSource::Keyring {
+                let _ = match &before {
+                    Some(old) => secrets.set(&key, old),
+                    None => secrets.delete(&key),
+                };
+            }
+            return Err(err.into());
+        }
+        self.get_connection(&current.name).await
     }
 
     pub async fn list_connections(&self) -> Result<Vec<ConnectionProfile>> {

@@ -81,6 +81,87 @@ impl Store {
         self.get_destination(&name).await
     }
 
+    /// Changes a destination in place; its name and kind stay (schedules name it, the history
+    /// records its copies). Its place (folder, bucket and prefix, …) may change only while no
+    /// copy is kept there: the copies already sent stay where they are. A new `secret`
+    /// replaces the kept one (`None` keeps it); if the row cannot be written, the keyring is
+    /// set back as it was.
+    pub async fn update_destination(
+        &self,
+        request: NewDestination,
+        secret: Option<&str>,
+        secrets: &dyn SecretStore,
+        now: Timestamp,
+    ) -> Result<Destination> {
+        let current = self
+            .get_destination(&request.name)
+            .await
+            .map_err(|e| e.with_field("name"))?;
+        let settings = request.settings.clone().normalised();
+        if settings.kind() != current.settings.kind() {
+            return Err(Error::invalid(
+                "kind",
+                format!(
+                    "`{}` is a {} destination; its kind cannot change",
+                    current.name,
+                    current.settings.kind()
+                ),
+            )
+            .with_hint("add a new destination of the other kind, and change the schedules to it"));
+        }
+        let key = secret_key(&current.name);
+        let kept = if settings.needs_secret() {
+            secrets.get(&key)?
+        } else {
+            None
+        };
+        request.validate(secret.or(kept.as_deref()))?;
+        if settings.location() != current.settings.location() {
+            let copies: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM copies WHERE destination_id = ? AND status = 'uploaded' \
+                 AND deleted_at IS NULL",
+            )
+            .bind(current.id)
+            .fetch_one(self.pool())
+            .await?;
+            if copies > 0 {
+                return Err(Error::new(
+                    ErrorCode::Conflict,
+                    format!(
+                        "{copies} backup copies are kept at {}; moving the destination would lose track of them",
+                        current.location
+                    ),
+                )
+                .with_field("location")
+                .with_hint("add a new destination for the new place, and change the schedules to it"));
+            }
+        }
+        if let Some(secret) = secret.filter(|_| settings.needs_secret()) {
+            secrets.set(&key, secret)?;
+        }
+        let result = sqlx::query(
+            "UPDATE destinations SET settings = ?, retention_days = ?, max_backups = ?, updated_at = ? \
+             WHERE id = ?",
+        )
+        .bind(serde_json::to_string(&settings).unwrap_or_default())
+        .bind(request.retention_days)
+        .bind(request.max_backups)
+        .bind(time::to_stored(now))
+        .bind(current.id)
+        .execute(self.pool())
+        .await;
+        if let Err(err) = result {
+            if secret.is_some() && settings.needs_secret() {
+                let _ = match &kept {
+                    Some(old) => secrets.set(&key, old),
+                    None => secrets.delete(&key),
+                };
+            }
+            return Err(err.into());
+        }
+        self.get_destination(&current.name).await
+    }
+
     /// Which schedules copy to each destination name (lower-cased), from their `copy_to`.
     async fn destination_users(&self) -> Result<Vec<(String, String)>> {
         let rows: Vec<(String, String)> =

@@ -1,7 +1,7 @@
 //! The runs table (history): what ran, when, how it ended.
 
 use crate::error::{Error, Result};
-use crate::history::Run;
+use crate::history::{HistoryFilter, Run};
 use crate::run::RunError;
 use crate::schedule::Schedule;
 use crate::store::Store;
@@ -131,19 +131,18 @@ impl Store {
 
     /// The history, newest first, optionally only one schedule's runs (deleted schedules too).
     pub async fn list_history(&self, schedule_id: Option<i64>) -> Result<Vec<Run>> {
-        self.history_page(schedule_id, None, None, None).await
+        self.history_page(&HistoryFilter {
+            schedule_id,
+            ..HistoryFilter::default()
+        })
+        .await
     }
 
-    /// History entries, newest first: of one schedule, with one status, after the entry
-    /// `before_id` in this order, at most `limit` (all when None).
-    pub async fn history_page(
-        &self,
-        schedule_id: Option<i64>,
-        status: Option<&str>,
-        before_id: Option<i64>,
-        limit: Option<u32>,
-    ) -> Result<Vec<Run>> {
-        if let Some(id) = schedule_id {
+    /// History entries, newest first, as `filter` says: of one schedule, with one status,
+    /// made within dates, whose file name has a part, after the entry `before_id` in this
+    /// order, at most `limit` (all when None).
+    pub async fn history_page(&self, filter: &HistoryFilter) -> Result<Vec<Run>> {
+        if let Some(id) = filter.schedule_id {
             if id <= 0 {
                 return Err(Error::invalid(
                     "schedule_id",
@@ -154,19 +153,37 @@ impl Store {
         // Only the conditions asked for, so SQLite can use the schedule's index (an
         // `?1 IS NULL OR …` condition makes it scan the whole table).
         let mut sql = sqlx::QueryBuilder::new("SELECT * FROM runs WHERE 1 = 1");
-        if let Some(id) = schedule_id {
+        if let Some(id) = filter.schedule_id {
             sql.push(" AND schedule_id = ").push_bind(id);
         }
-        if let Some(status) = status {
-            sql.push(" AND status = ").push_bind(status.to_owned());
+        if let Some(status) = &filter.status {
+            sql.push(" AND status = ").push_bind(status.clone());
         }
-        if let Some(before) = before_id {
+        if let Some(from) = filter.from {
+            sql.push(" AND created_at >= ")
+                .push_bind(time::to_stored(from));
+        }
+        if let Some(until) = filter.until {
+            sql.push(" AND created_at < ")
+                .push_bind(time::to_stored(until));
+        }
+        if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
+            // The admin's text is matched literally: % and _ are not wildcards here.
+            let escaped = search
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            sql.push(" AND filename LIKE ")
+                .push_bind(format!("%{escaped}%"))
+                .push(" ESCAPE '\\'");
+        }
+        if let Some(before) = filter.before_id {
             sql.push(" AND (created_at, id) < (SELECT created_at, id FROM runs WHERE id = ")
                 .push_bind(before)
                 .push(")");
         }
         sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
-            .push_bind(limit.map_or(-1, i64::from));
+            .push_bind(filter.limit.map_or(-1, i64::from));
         let rows = sql.build().fetch_all(self.pool()).await?;
         let tz = TimeZone::try_system().unwrap_or(TimeZone::UTC);
         let mut runs: Vec<Run> = rows

@@ -15,4 +15,16 @@ limit?: number,
 /**
  * The entries after this one, newest first (the next page).
  */
-before_id?: number, };
+before_id?: number, 
+/**
+ * Made on or after this day (`YYYY-MM-DD`, this computer's time zone).
+ */
+from?: string, 
+/**
+ * Made on or before this day (`YYYY-MM-DD`, this computer's time zone).
+ */
+to?: string, 
+/**
+ * A part of the backup's file name (any case).
+ */
+search?: string, };
