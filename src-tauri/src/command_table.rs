@@ -32,6 +32,10 @@ command_table! {
     set_language(language: Lang) -> ();
     set_default_folder(folder: Option<String>) -> ();
     pick_folder() -> Option<String>;
+    pick_file() -> Option<String>;
+    import_recovery_key(path: String) -> Vec<String>;
+    browse_destination(name: String) -> Vec<RemoteBackup>;
+    import_from_destination(name: String) -> ImportReport;
     create_encryption_key() -> Option<String>;
     save_smtp(request: SaveSmtpRequest) -> ();
     send_test_email(to: String) -> ();

@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use billora_engine::api::{
     AddConnectionRequest, AppInfo, CronPreview, CronPreviewRequest, Dashboard, DestinationForm,
-    HistoryQuery, HttpApiSettings, RestoreForm, RetentionPreviewRequest, Role, SaveSmtpRequest,
-    Settings, TestDraftRequest, TokenInfo, TrustCertificateRequest, UpdateConnectionRequest,
+    HistoryQuery, HttpApiSettings, ImportReport, RemoteBackup, RestoreForm,
+    RetentionPreviewRequest, Role, SaveSmtpRequest, Settings, TestDraftRequest, TokenInfo,
+    TrustCertificateRequest, UpdateConnectionRequest,
 };
 use billora_engine::api::{
     AppliedDeletion, ConnectionCheck, ConnectionProfile, Destination, DestinationCheck, Lang,
@@ -200,6 +201,30 @@ pub async fn pick_folder(cx: &Cx<'_>) -> Out<Option<String>> {
         .await
         .map_err(|e| os_error("the folder picker failed", e))?;
     Ok(folder.map(|p| p.display().to_string()))
+}
+
+/// The OS file picker (a backup file or a recovery file); `None` when the admin cancels.
+pub async fn pick_file(cx: &Cx<'_>) -> Out<Option<String>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    cx.handle.dialog().file().pick_file(move |file| {
+        let _ = tx.send(file.and_then(|f| f.into_path().ok()));
+    });
+    let file: Option<PathBuf> = rx
+        .await
+        .map_err(|e| os_error("the file picker failed", e))?;
+    Ok(file.map(|p| p.display().to_string()))
+}
+
+pub async fn import_recovery_key(cx: &Cx<'_>, path: String) -> Out<Vec<String>> {
+    cx.app.api.import_recovery_key(path).await
+}
+
+pub async fn browse_destination(cx: &Cx<'_>, name: String) -> Out<Vec<RemoteBackup>> {
+    cx.app.api.browse_destination(name).await
+}
+
+pub async fn import_from_destination(cx: &Cx<'_>, name: String) -> Out<ImportReport> {
+    cx.app.api.import_from_destination(name).await
 }
 
 /// Asks where to save the history as CSV (the OS save dialog) and writes it there; the path,

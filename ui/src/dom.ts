@@ -17,6 +17,7 @@ export interface Props {
   disabled?: boolean;
   checked?: boolean;
   hidden?: boolean;
+  open?: boolean;
   required?: boolean;
   min?: string;
   max?: string;

@@ -492,6 +492,7 @@ fn execute(
         },
         encrypted_with_passphrase: matches!(encryption, crate::crypt::Encryption::Passphrase(_)),
         schedule_id: Some(plan.schedule.id),
+        schedule_name: Some(plan.schedule.name.clone()),
     };
     if let Err(err) = write_json_atomically(&manifest::path_for(&finished.path), &manifest) {
         // Without its manifest the backup cannot be verified: do not keep it as a success.

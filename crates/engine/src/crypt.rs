@@ -167,6 +167,20 @@ pub fn keep_identity(pair: &KeyPair, secrets: &dyn SecretStore) -> Result<()> {
     secrets.set(&identity_key(&pair.recipient), &pair.identity_text())
 }
 
+/// Keeps every identity in a recovery file's text in the keyring (under its public key), so
+/// this computer opens the backups encrypted to it; returns their public keys.
+pub fn import_identities(text: &str, secrets: &dyn SecretStore) -> Result<Vec<String>> {
+    let mut keys = Keys::none();
+    keys.add_text(text)?;
+    let mut publics = Vec::new();
+    for identity in &keys.0 {
+        let public = identity.to_public().to_string();
+        secrets.set(&identity_key(&public), identity.to_string().expose_secret())?;
+        publics.push(public);
+    }
+    Ok(publics)
+}
+
 /// Creates a key pair: the recovery file first (private, never overwriting), so a key never
 /// exists only in the keyring; then the keyring. Returns the pair (its public key to use).
 pub fn create_key(

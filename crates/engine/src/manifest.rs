@@ -67,6 +67,9 @@ pub struct Manifest {
     /// The schedule that made the backup.
     #[serde(default)]
     pub schedule_id: Option<i64>,
+    /// Its name then (so a destination browsed from a new computer lists backups by schedule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_name: Option<String>,
 }
 
 pub const FORMAT: u32 = 1;

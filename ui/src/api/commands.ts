@@ -14,8 +14,10 @@ import type { DestinationCheck } from "./bindings/DestinationCheck";
 import type { DestinationForm } from "./bindings/DestinationForm";
 import type { HistoryQuery } from "./bindings/HistoryQuery";
 import type { HttpApiSettings } from "./bindings/HttpApiSettings";
+import type { ImportReport } from "./bindings/ImportReport";
 import type { Lang } from "./bindings/Lang";
 import type { NewSchedule } from "./bindings/NewSchedule";
+import type { RemoteBackup } from "./bindings/RemoteBackup";
 import type { RestoreForm } from "./bindings/RestoreForm";
 import type { RestoreReport } from "./bindings/RestoreReport";
 import type { RetentionDecision } from "./bindings/RetentionDecision";
@@ -62,6 +64,10 @@ export interface Commands {
   set_language: [{ language: Lang }, null];
   set_default_folder: [{ folder: string | null }, null];
   pick_folder: [Record<string, never>, string | null];
+  pick_file: [Record<string, never>, string | null];
+  import_recovery_key: [{ path: string }, string[]];
+  browse_destination: [{ name: string }, RemoteBackup[]];
+  import_from_destination: [{ name: string }, ImportReport];
   create_encryption_key: [Record<string, never>, string | null];
   save_smtp: [{ request: SaveSmtpRequest }, null];
   send_test_email: [{ to: string }, null];
@@ -118,6 +124,10 @@ export const COMMAND_NAMES = [
   "set_language",
   "set_default_folder",
   "pick_folder",
+  "pick_file",
+  "import_recovery_key",
+  "browse_destination",
+  "import_from_destination",
   "create_encryption_key",
   "save_smtp",
   "send_test_email",

@@ -15,7 +15,9 @@ import type { Nav } from "../main";
 
 export async function renderDashboard(root: HTMLElement, nav: Nav): Promise<void> {
   const board = await call("dashboard");
-  if (board.connections === 0) {
+  // Schedules made without a connection (by the CLI, or over the HTTP API) are shown, marked as
+  // needing a database, rather than hidden behind the welcome screen.
+  if (board.connections === 0 && board.schedules.length === 0) {
     mount(
       root,
       h(
@@ -25,11 +27,20 @@ export async function renderDashboard(root: HTMLElement, nav: Nav): Promise<void
         h("p", { text: t("welcome_text") }),
         h("button", { type: "button", class: "primary big", text: t("welcome_button"), onclick: () => nav.go("connections") }),
         h("p", { class: "muted", text: t("welcome_then") }),
+        h("button", { type: "button", text: t("welcome_recover"), "data-testid": "welcome-recover", onclick: () => nav.go("restore") }),
       ),
     );
     return;
   }
   const banners = [
+    board.connections === 0
+      ? h(
+          "div",
+          { class: "banner warn", role: "status", "data-testid": "needs-database" },
+          h("span", { text: t("dash_needs_database") }),
+          h("button", { type: "button", class: "primary", text: t("welcome_button"), onclick: () => nav.go("connections") }),
+        )
+      : null,
     board.paused
       ? h(
           "div",

@@ -16,8 +16,17 @@ use crate::restore::{RestoreMode, RestoreProgress, RestoreReport, RestoreRequest
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(deny_unknown_fields)]
 pub struct RestoreForm {
-    /// A backup from the history.
-    pub run_id: i64,
+    /// A backup from the history…
+    pub run_id: Option<i64>,
+    /// …or a backup file on this computer: one of ours (encrypted or not) or a mysqldump file
+    /// (after a computer failure, with no history here).
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub file: Option<String>,
+    /// The passphrase of a file encrypted with one (used for this restore only, never kept).
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub passphrase: Option<String>,
     pub connection: String,
     pub database: String,
     /// Replace one tenant's rows in a live database (tenant backups only).
@@ -77,11 +86,35 @@ impl Api {
         progress: Arc<dyn Fn(&RestoreProgress) + Send + Sync>,
     ) -> Result<RestoreReport> {
         crate::connection::check_identifier("database", &form.database)?;
-        let job = RestoreJob {
-            source: BackupSource::Run {
-                id: form.run_id,
+        let file = form
+            .file
+            .as_deref()
+            .map(str::trim)
+            .filter(|f| !f.is_empty());
+        let source = match (form.run_id, file) {
+            (Some(id), None) => BackupSource::Run {
+                id,
                 from: form.from,
             },
+            (None, Some(path)) => {
+                let path = PathBuf::from(path);
+                if !path.is_file() {
+                    return Err(crate::error::Error::invalid(
+                        "file",
+                        format!("{} is not a file on this computer", path.display()),
+                    ));
+                }
+                BackupSource::File(path)
+            }
+            _ => {
+                return Err(crate::error::Error::invalid(
+                    "run_id",
+                    "choose one backup: from the history, or a file",
+                ))
+            }
+        };
+        let job = RestoreJob {
+            source,
             connection: form.connection,
             database: form.database,
             replace_tenant: form.replace_tenant,
@@ -91,7 +124,7 @@ impl Api {
             connections: crate::restore::DEFAULT_CONNECTIONS,
             use_inserts: false,
             identity: None,
-            passphrase: None,
+            passphrase: form.passphrase.filter(|p| !p.is_empty()),
         };
         self.restore_cancel.store(false, Ordering::Relaxed);
         let cancel = self.restore_cancel.clone();

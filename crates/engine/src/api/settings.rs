@@ -66,12 +66,22 @@ impl Api {
         let secrets = self.secrets.clone();
         let now = self.now();
         let pair = blocking(move || crate::crypt::create_key(&path, &*secrets, now)).await?;
-        let mut keys = self.encryption_keys().await?;
-        keys.push(pair.recipient.clone());
-        self.store
-            .set_setting(ENCRYPTION_KEYS, &keys.join("\n"))
+        self.remember_encryption_keys(std::slice::from_ref(&pair.recipient))
             .await?;
         Ok(pair.recipient)
+    }
+
+    /// Adds public keys to the ones *Use my key* offers (each once).
+    pub(super) async fn remember_encryption_keys(&self, publics: &[String]) -> Result<()> {
+        let mut keys = self.encryption_keys().await?;
+        for public in publics {
+            if !keys.contains(public) {
+                keys.push(public.clone());
+            }
+        }
+        self.store
+            .set_setting(ENCRYPTION_KEYS, &keys.join("\n"))
+            .await
     }
 
     pub async fn set_language(&self, lang: Lang) -> Result<()> {

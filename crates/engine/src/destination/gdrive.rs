@@ -336,14 +336,19 @@ async fn receive_code(listener: &tokio::net::TcpListener, state: &str) -> Result
 pub struct DriveFile {
     pub id: String,
     #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
     pub size: Option<String>,
     #[serde(default)]
     pub sha256_checksum: Option<String>,
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct FileList {
     files: Vec<DriveFile>,
+    #[serde(default)]
+    next_page_token: Option<String>,
 }
 
 /// An authorised connection to one folder of a Drive.
@@ -496,6 +501,35 @@ impl Drive {
     }
 
     /// The file named `name` in the folder, if any.
+    /// Every file in the folder (name and size), page by page.
+    pub async fn list(&self) -> Result<Vec<DriveFile>> {
+        let folder = self.folder().await?;
+        let q = format!("{} in parents and trashed = false", quoted(&folder));
+        let mut out = Vec::new();
+        let mut page: Option<String> = None;
+        loop {
+            let mut url = format!(
+                "{}/drive/v3/files?q={}&fields={}&spaces=drive&pageSize=1000",
+                self.endpoints.api,
+                encode(&q),
+                encode("nextPageToken,files(id,name,size)")
+            );
+            if let Some(token) = &page {
+                url.push_str(&format!("&pageToken={}", encode(token)));
+            }
+            let list: FileList = self
+                .get(&url, "listing the folder")
+                .await?
+                .json_bytes()
+                .await?;
+            out.extend(list.files);
+            match list.next_page_token {
+                Some(token) if !token.is_empty() => page = Some(token),
+                _ => return Ok(out),
+            }
+        }
+    }
+
     pub async fn find(&self, name: &str) -> Result<Option<DriveFile>> {
         let folder = self.folder().await?;
         let q = format!(

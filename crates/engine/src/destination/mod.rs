@@ -9,6 +9,7 @@
 //! through Apache OpenDAL; [`copies`] records each copy of each run and applies retention per
 //! destination.
 
+pub mod browse;
 pub mod gdrive;
 mod private;
 pub mod remote;

@@ -696,6 +696,47 @@ impl Remote {
         Ok(existed)
     }
 
+    /// The files at the destination's top (name and size; folders and half-sent files are
+    /// left out), for browsing it from a computer with no history of it.
+    pub async fn list(&self) -> Result<Vec<(String, u64)>> {
+        let mut out = Vec::new();
+        match &self.backend {
+            Backend::Dal(op) => {
+                let entries = op
+                    .list("/")
+                    .await
+                    .map_err(|e| storage_error(e, &self.name, "listing the backups"))?;
+                for entry in entries {
+                    if !entry.metadata().is_file() {
+                        continue;
+                    }
+                    let name = entry.name().to_owned();
+                    let mut size = entry.metadata().content_length();
+                    if size == 0 {
+                        if let Ok(meta) = op.stat(entry.path()).await {
+                            size = meta.content_length();
+                        }
+                    }
+                    out.push((name, size));
+                }
+            }
+            Backend::Drive(drive) => {
+                for file in drive.list().await? {
+                    let size = file
+                        .size
+                        .as_deref()
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or(0);
+                    if let Some(name) = file.name {
+                        out.push((name, size));
+                    }
+                }
+            }
+        }
+        out.retain(|(name, _)| !name.ends_with(PARTIAL_SUFFIX));
+        Ok(out)
+    }
+
     /// Whether `object` exists.
     pub async fn exists(&self, object: &str) -> Result<bool> {
         match &self.backend {

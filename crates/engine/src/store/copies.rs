@@ -232,4 +232,75 @@ impl Store {
         .fetch_all(self.pool())
         .await?)
     }
+
+    /// Records a backup found on a destination as a history entry whose only copy is there
+    /// (the day the computer died: history rebuilt from the manifests). Nothing is recorded
+    /// when an entry with the same checksum exists; returns whether one was added.
+    pub async fn import_remote_backup(
+        &self,
+        (destination_id, destination_name): (i64, &str),
+        manifest: &crate::manifest::Manifest,
+        manifest_json: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let known: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM runs WHERE checksum_sha256 = ? LIMIT 1")
+                .bind(&manifest.sha256)
+                .fetch_optional(self.pool())
+                .await?;
+        if known.is_some() {
+            return Ok(false);
+        }
+        let created = time::from_stored(&manifest.started_at)
+            .map(time::to_stored)
+            .unwrap_or_else(|_| time::to_stored(now));
+        let finished = time::from_stored(&manifest.finished_at)
+            .map(time::to_stored)
+            .unwrap_or_else(|_| created.clone());
+        let backup_type = if manifest.backup_type == "tenant" {
+            "tenant"
+        } else {
+            "full"
+        };
+        let name = manifest
+            .schedule_name
+            .clone()
+            .unwrap_or_else(|| format!("{} (imported from {destination_name})", manifest.database));
+        let mut tx = self.pool().begin().await?;
+        let run_id = sqlx::query(
+            "INSERT INTO runs (schedule_id, schedule_name, backup_type, tenant_id, trigger, status, filename, \
+             file_size, checksum_sha256, duration_seconds, details, created_at, finished_at, deleted_at, \
+             deletion_reason) VALUES (NULL, ?, ?, ?, 'imported', 'success', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&name)
+        .bind(backup_type)
+        .bind(manifest.tenant_id)
+        .bind(&manifest.filename)
+        .bind(manifest.file_size as i64)
+        .bind(&manifest.sha256)
+        .bind(manifest.duration_seconds)
+        .bind(manifest_json)
+        .bind(&created)
+        .bind(&finished)
+        .bind(time::to_stored(now))
+        .bind(format!("imported: the backup is on `{destination_name}`, not on this computer"))
+        .execute(&mut *tx)
+        .await?
+        .last_insert_rowid();
+        sqlx::query(
+            "INSERT INTO copies (run_id, schedule_id, destination_id, destination_name, object_path, status, \
+             size, created_at, finished_at) VALUES (?, NULL, ?, ?, ?, 'uploaded', ?, ?, ?)",
+        )
+        .bind(run_id)
+        .bind(destination_id)
+        .bind(destination_name)
+        .bind(&manifest.filename)
+        .bind(manifest.file_size as i64)
+        .bind(&created)
+        .bind(&finished)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
 }

@@ -265,6 +265,24 @@ async fn every_kind_holds_a_proven_copy_that_restores_and_verifies_when_the_loca
         "each destination got its copy, in order: {:?}",
         outcome.copies
     );
+    // Each kind lists its backups, with their manifests, as a new computer would browse it.
+    for name in ["offsite-s3", "nas-webdav", "nas-sftp", "usb"] {
+        let remote = billora_engine::destination::remote::Remote::open(
+            &store.get_destination(name).await.expect("saved"),
+            &secrets,
+        )
+        .expect("open");
+        let listed = billora_engine::destination::browse::browse(&remote)
+            .await
+            .unwrap_or_else(|e| panic!("{name} is listed: {e}"));
+        assert!(
+            listed.len() == 1
+                && listed[0].0.object == file.filename
+                && listed[0].0.schedule_name.as_deref() == Some("Everywhere")
+                && listed[0].0.problem.is_none(),
+            "{name} lists the backup with its manifest: {listed:?}"
+        );
+    }
     // Byte-equal copies where each server keeps them, each with its manifest.
     let local_sha = sha256_of(&file.path);
     let s3_bytes = s3_object(&tag, &file.filename).expect("the object is in the bucket");
@@ -883,6 +901,22 @@ async fn google_drive_connects_with_pkce_uploads_in_chunks_keeps_one_copy_and_re
         second.copies
     );
     let file = second.file.clone().expect("file");
+    // Browsed as a new computer would: Drive's folder is listed with each backup's manifest.
+    let remote = billora_engine::destination::remote::Remote::open(
+        &store.get_destination("drive").await.expect("saved"),
+        &secrets,
+    )
+    .expect("open");
+    let listed = billora_engine::destination::browse::browse(&remote)
+        .await
+        .expect("the Drive folder is listed");
+    assert!(
+        listed.iter().any(|(b, m)| b.object == file.filename
+            && b.schedule_name.as_deref() == Some("Drive")
+            && b.problem.is_none()
+            && m.is_some()),
+        "the newest backup is listed with its manifest: {listed:?}"
+    );
     // The stand-in outlives test runs, and runs share file names: look inside this folder.
     let files = standin("/debug/files");
     let files = files.as_array().expect("files");

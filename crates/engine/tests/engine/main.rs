@@ -10,6 +10,7 @@ mod faults;
 mod history;
 mod hostile;
 mod notifications;
+mod recovery;
 mod retention;
 mod schedules;
 mod scheduling;

@@ -5,9 +5,18 @@
  */
 export type RestoreForm = { 
 /**
- * A backup from the history.
+ * A backup from the history…
  */
-run_id: number, connection: string, database: string, 
+run_id: number | null, 
+/**
+ * …or a backup file on this computer: one of ours (encrypted or not) or a mysqldump file
+ * (after a computer failure, with no history here).
+ */
+file?: string, 
+/**
+ * The passphrase of a file encrypted with one (used for this restore only, never kept).
+ */
+passphrase?: string, connection: string, database: string, 
 /**
  * Replace one tenant's rows in a live database (tenant backups only).
  */
