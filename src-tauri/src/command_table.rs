@@ -34,6 +34,7 @@ command_table! {
     pick_folder() -> Option<String>;
     pick_file() -> Option<String>;
     import_recovery_key(path: String) -> Vec<String>;
+    import_recovery_text(text: String) -> Vec<String>;
     browse_destination(name: String) -> Vec<RemoteBackup>;
     import_from_destination(name: String) -> ImportReport;
     create_encryption_key() -> Option<String>;

@@ -219,6 +219,10 @@ pub async fn import_recovery_key(cx: &Cx<'_>, path: String) -> Out<Vec<String>> 
     cx.app.api.import_recovery_key(path).await
 }
 
+pub async fn import_recovery_text(cx: &Cx<'_>, text: String) -> Out<Vec<String>> {
+    cx.app.api.import_recovery_text(text).await
+}
+
 pub async fn browse_destination(cx: &Cx<'_>, name: String) -> Out<Vec<RemoteBackup>> {
     cx.app.api.browse_destination(name).await
 }

@@ -28,7 +28,8 @@ PASSWORD = os.environ["BILLORA_TEST_MARIADB_PASSWORD"]
 DATABASE = os.environ["BILLORA_E2E_DATABASE"]
 S3_ENDPOINT = os.environ["BILLORA_TEST_S3_ENDPOINT"]
 S3_BUCKET = os.environ["BILLORA_TEST_S3_BUCKET"]
-S3_PREFIX = f"e2e-{os.getpid()}"
+# Shared with recovery_test.py, which browses what this run copied there.
+S3_PREFIX = os.environ.get("BILLORA_E2E_S3_PREFIX", f"e2e-{os.getpid()}")
 SHOTS = Path(os.environ["BILLORA_SCREENSHOTS"])
 NOTIFY_LOG = Path(os.environ["BILLORA_NOTIFY_LOG"])
 DRIVER_URL = os.environ.get("BILLORA_DRIVER_URL", "http://127.0.0.1:4444")
@@ -531,8 +532,15 @@ def run(driver):
     click(driver, "nav-schedules")
     click(driver, "edit-2")
     wait_for(driver, "the weekly schedule's editor", lambda d: by_testid(d, "schedule-form"))
-    click(driver, "preset-gfs")
-    assert by_testid(driver, "gfs-keep_daily").get_attribute("value") == "7", "the preset fills keep_daily"
+
+    # The editor may be drawn again as run events arrive: press the preset until it shows.
+    def gfs_filled(d):
+        if by_testid(d, "gfs-keep_daily").get_attribute("value") == "7":
+            return True
+        by_testid(d, "preset-gfs").click()
+        return False
+
+    wait_for(driver, "the preset fills keep_daily", gfs_filled)
     kept = wait_for(driver, "the kept list", lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="retention-kept"]'))
     reasons = kept[0].get_attribute("textContent")
     assert "the newest backup is always kept" in reasons, f"each kept backup says why: {reasons}"

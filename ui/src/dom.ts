@@ -18,6 +18,7 @@ export interface Props {
   checked?: boolean;
   hidden?: boolean;
   open?: boolean;
+  rows?: string;
   required?: boolean;
   min?: string;
   max?: string;

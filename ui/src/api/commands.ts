@@ -66,6 +66,7 @@ export interface Commands {
   pick_folder: [Record<string, never>, string | null];
   pick_file: [Record<string, never>, string | null];
   import_recovery_key: [{ path: string }, string[]];
+  import_recovery_text: [{ text: string }, string[]];
   browse_destination: [{ name: string }, RemoteBackup[]];
   import_from_destination: [{ name: string }, ImportReport];
   create_encryption_key: [Record<string, never>, string | null];
@@ -126,6 +127,7 @@ export const COMMAND_NAMES = [
   "pick_folder",
   "pick_file",
   "import_recovery_key",
+  "import_recovery_text",
   "browse_destination",
   "import_from_destination",
   "create_encryption_key",

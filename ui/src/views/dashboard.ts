@@ -79,6 +79,7 @@ export async function renderDashboard(root: HTMLElement, nav: Nav): Promise<void
     ),
     banners,
     cards,
+    board.free_bytes !== null ? h("p", { class: "muted", "data-testid": "free-space", text: t("dash_free", { free: humanSize(board.free_bytes), folder: board.backup_folder }) }) : null,
     h("h2", { text: t("dash_failures") }),
     board.recent_failures.length
       ? h("ul", { class: "failures", "data-testid": "recent-failures" }, board.recent_failures.map(failure))
@@ -149,6 +150,7 @@ function card(state: ScheduleState, nav: Nav, paused: boolean): HTMLElement {
       h("dt", { text: t("dash_next") }),
       h("dd", { text: next, "data-testid": `next-${s.id}` }),
     ),
+    sizeRow(state.recent_sizes),
     state.running ? progress(state.running, nav) : null,
     state.queued ? h("p", { class: "muted", text: t("queued") }) : null,
     h("div", { class: "actions" }, runButton),
@@ -235,4 +237,39 @@ function schedulerBanner(state: SchedulerState): HTMLElement | null {
     { class: "banner bad", role: "alert", "data-testid": "scheduler-banner" },
     h("span", {}, h("strong", { text }), state.reason ? h("span", { class: "muted", text: ` (${state.reason})` }) : null),
   );
+}
+
+/** The sizes of the schedule's last good backups as a small line (oldest left): a sudden drop
+ *  is the early sign of a broken dump. Nothing with fewer than two. */
+export function sizeRow(sizes: number[]): HTMLElement | null {
+  if (sizes.length < 2) return null;
+  const width = 120;
+  const height = 28;
+  const max = Math.max(...sizes) || 1;
+  const x = (i: number) => 2 + (i * (width - 4)) / (sizes.length - 1);
+  const y = (v: number) => height - 2 - (v / max) * (height - 4);
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  svg.setAttribute("width", String(width));
+  svg.setAttribute("height", String(height));
+  svg.setAttribute("class", "sizes-chart");
+  svg.setAttribute("role", "img");
+  const last = sizes[sizes.length - 1] ?? 0;
+  const label = t("dash_sizes", { n: sizes.length, min: humanSize(Math.min(...sizes)), max: humanSize(max), last: humanSize(last) });
+  svg.setAttribute("aria-label", label);
+  const line = document.createElementNS(ns, "polyline");
+  line.setAttribute("points", sizes.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" "));
+  line.setAttribute("fill", "none");
+  line.setAttribute("stroke", "currentColor");
+  line.setAttribute("stroke-width", "1.5");
+  const dot = document.createElementNS(ns, "circle");
+  dot.setAttribute("cx", x(sizes.length - 1).toFixed(1));
+  dot.setAttribute("cy", y(last).toFixed(1));
+  dot.setAttribute("r", "2.5");
+  dot.setAttribute("fill", "currentColor");
+  const title = document.createElementNS(ns, "title");
+  title.textContent = label;
+  svg.append(title, line, dot);
+  return h("div", { class: "sizes", "data-testid": "size-chart" }, h("span", { class: "muted", text: t("dash_size") }), svg, h("span", { text: humanSize(last) }));
 }

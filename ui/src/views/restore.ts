@@ -24,7 +24,7 @@ export async function renderRestore(root: HTMLElement, nav: Nav, opts: { runId?:
       head,
       h(
         "div",
-        { class: "banner info", role: "status" },
+        { class: "banner info", role: "status", "data-testid": "restore-needs-connection" },
         h("span", { text: t("rest_need_connection") }),
         h("button", { type: "button", class: "primary", text: t("rest_add_connection"), onclick: () => nav.go("connections") }),
       ),
@@ -246,25 +246,7 @@ function recoveryPanel(nav: Nav, destinations: string[]): HTMLElement {
     { class: "recovery", "data-testid": "recovery" },
     h("h2", { text: t("rest_recovery_title") }),
     h("p", { class: "help", text: t("rest_recovery_intro") }),
-    h(
-      "div",
-      { class: "presets" },
-      h("button", {
-        type: "button",
-        text: t("rest_import_key"),
-        "data-testid": "import-key",
-        onclick: async () => {
-          const path = await call("pick_file").catch(() => null);
-          if (!path) return;
-          try {
-            const keys = await call("import_recovery_key", { path });
-            nav.toast(t("rest_key_imported", { keys: keys.join(", ") }));
-          } catch (err) {
-            nav.toast(errorText(toEngineError(err)));
-          }
-        },
-      }),
-    ),
+    keyImport(),
     destinations.length
       ? h(
           "div",
@@ -331,4 +313,49 @@ function remoteList(nav: Nav, destination: string, found: RemoteBackup[]): HTMLE
     ),
     h("div", { class: "actions" }, importAll),
   ];
+}
+
+/** The recovery key back into the keyring: its file, or its text pasted (a printed sheet). */
+function keyImport(): HTMLElement {
+  const text = h("textarea", { rows: "2", "data-testid": "recovery-key-text", placeholder: t("example", { text: "AGE-SECRET-KEY-1…" }) });
+  const result = h("p", { class: "result", "aria-live": "polite", "data-testid": "recovery-key-result" });
+  const done = (keys: string[]) => {
+    result.className = "result ok";
+    result.textContent = t("rest_key_imported", { keys: keys.join(", ") });
+    text.value = "";
+  };
+  const failed = (err: unknown) => {
+    const e = toEngineError(err);
+    result.className = "result error-text";
+    result.textContent = e.hint ? `${errorText(e)} — ${e.hint}` : errorText(e);
+  };
+  return h(
+    "div",
+    { class: "field", "data-field": "key" },
+    h("label", { for: "f-recovery-key", text: t("rest_key_label") }),
+    Object.assign(text, { id: "f-recovery-key" }),
+    h(
+      "div",
+      { class: "presets" },
+      h("button", {
+        type: "button",
+        text: t("rest_import_key_text"),
+        "data-testid": "import-key-text",
+        onclick: async () => {
+          if (!text.value.trim()) return;
+          await call("import_recovery_text", { text: text.value }).then(done, failed);
+        },
+      }),
+      h("button", {
+        type: "button",
+        text: t("rest_import_key"),
+        "data-testid": "import-key",
+        onclick: async () => {
+          const path = await call("pick_file").catch(() => null);
+          if (path) await call("import_recovery_key", { path }).then(done, failed);
+        },
+      }),
+    ),
+    result,
+  );
 }

@@ -116,8 +116,22 @@ impl Api {
         let text = std::fs::read_to_string(&path).map_err(|e| {
             crate::error::io_error(e, &format!("cannot read {}", path.display())).with_field("file")
         })?;
+        self.import_recovery_text(text)
+            .await
+            .map_err(|e| e.with_field("file"))
+    }
+
+    /// Like [`Api::import_recovery_key`], from the key's text (pasted from a printed recovery
+    /// sheet or a password manager).
+    pub async fn import_recovery_text(&self, text: String) -> Result<Vec<String>> {
+        if text.len() as u64 > MAX_RECOVERY_FILE {
+            return Err(Error::invalid(
+                "key",
+                "this is not a recovery key: it is too long",
+            ));
+        }
         let publics = crate::crypt::import_identities(&text, &*self.secrets)
-            .map_err(|e| e.with_field("file"))?;
+            .map_err(|e| e.with_field("key"))?;
         self.remember_encryption_keys(&publics).await?;
         Ok(publics)
     }

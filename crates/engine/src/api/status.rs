@@ -63,6 +63,9 @@ pub struct ScheduleState {
     pub last_run: Option<Run>,
     pub running: Option<LiveRun>,
     pub queued: bool,
+    /// The sizes of its last good backups (at most 30, oldest first), for the size-over-time
+    /// chart: a sudden drop is the early sign of a broken dump.
+    pub recent_sizes: Vec<u64>,
 }
 
 /// The first screen.
@@ -78,6 +81,9 @@ pub struct Dashboard {
     pub connections: usize,
     /// Whether anything schedules backups (the dashboard's red banner when not).
     pub scheduler: SchedulerState,
+    /// The default backup folder and the space free there (None when it cannot be told).
+    pub backup_folder: String,
+    pub free_bytes: Option<u64>,
 }
 
 /// Whether backups are being scheduled, as `billora-backup status` and the dashboard show it.
@@ -261,7 +267,15 @@ impl Api {
             .take(5)
             .cloned()
             .collect();
+        let folder = self.store.default_backup_dir().await?;
+        // The folder may not exist yet: its nearest existing parent has the same free space.
+        let free_bytes = folder
+            .ancestors()
+            .find(|p| p.exists())
+            .and_then(crate::paths::free_space);
         Ok(Dashboard {
+            backup_folder: folder.display().to_string(),
+            free_bytes,
             paused: self.store.paused().await?,
             scheduler_here: self.scheduler.is_some(),
             schedules,
@@ -384,6 +398,14 @@ impl Api {
             .filter(|r| r.schedule_id == Some(schedule.id))
             .collect();
         let newest_success = own.iter().find(|r| r.status == "success");
+        let mut recent_sizes: Vec<u64> = own
+            .iter()
+            .filter(|r| r.status == "success")
+            .filter_map(|r| r.file_size)
+            .take(30)
+            .map(|s| s.max(0) as u64)
+            .collect();
+        recent_sizes.reverse();
         let last_run = own
             .iter()
             .find(|r| matches!(r.status.as_str(), "success" | "failed" | "interrupted"))
@@ -443,6 +465,7 @@ impl Api {
             health,
             health_reason: reason,
             last_run,
+            recent_sizes,
             schedule,
         })
     }

@@ -18,4 +18,8 @@ recent_failures: Array<Run>, connections: number,
 /**
  * Whether anything schedules backups (the dashboard's red banner when not).
  */
-scheduler: SchedulerState, };
+scheduler: SchedulerState, 
+/**
+ * The default backup folder and the space free there (None when it cannot be told).
+ */
+backup_folder: string, free_bytes: number | null, };

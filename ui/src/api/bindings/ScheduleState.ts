@@ -19,4 +19,9 @@ health_reason: string | null,
 /**
  * RFC 3339 in the schedule's zone.
  */
-newest_success_at: string | null, last_run: Run | null, running: LiveRun | null, queued: boolean, };
+newest_success_at: string | null, last_run: Run | null, running: LiveRun | null, queued: boolean, 
+/**
+ * The sizes of its last good backups (at most 30, oldest first), for the size-over-time
+ * chart: a sudden drop is the early sign of a broken dump.
+ */
+recent_sizes: Array<number>, };
