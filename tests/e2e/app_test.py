@@ -298,7 +298,10 @@ def run(driver):
     assert "SHA-256" in result.text, f"the test should show the server certificate's fingerprint: {result.text}"
     shot(driver, "02-connection")
     click(driver, "save-connection")
-    wait_for(driver, "the first schedule's editor after saving the connection", lambda d: by_testid(d, "schedule-form"))
+    first = wait_for(driver, "the first-run screen after saving the first connection", lambda d: by_testid(d, "first-run"))
+    assert "02:00" in first.text and "30" in first.text, f"it offers the daily preset: {first.text}"
+    click(driver, "first-other")
+    wait_for(driver, "the full editor for other settings", lambda d: by_testid(d, "schedule-form"))
 
     step("the password is in the real keyring and nowhere in the store")
     looked_up = subprocess.run(
@@ -517,15 +520,15 @@ def run(driver):
     wait_for(driver, "Delete offered again once unpinned", lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-testid="delete-backup-{weekly_run}"]'))
 
     step("the history searches file names; the filter is cleared after")
-    set_value = 'arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event("change", {bubbles: true}));'
-    driver.execute_script(set_value, by_testid(driver, "history-search"), "backup_tenant")
+    set_value = 'const e = document.querySelector(\'[data-testid="history-search"]\'); e.value = arguments[0]; e.dispatchEvent(new Event("change", {bubbles: true}));'
+    driver.execute_script(set_value, "backup_tenant")
 
     def tenant_rows_only(d):
         cells = d.find_elements(By.CSS_SELECTOR, '[data-testid="history-table"] td.file')
         return cells and all(c.text.startswith("backup_tenant_") for c in cells if c.text != "—")
 
     wait_for(driver, "only the tenant backups listed", tenant_rows_only)
-    driver.execute_script(set_value, by_testid(driver, "history-search"), "")
+    driver.execute_script(set_value, "")
     wait_for(driver, "every backup listed again", lambda d: any("backup_full_" in c.text for c in d.find_elements(By.CSS_SELECTOR, "td.file")))
 
     step("the GFS preset previews which backups are kept and why")
@@ -556,9 +559,9 @@ def run(driver):
 
     step("edit the connection in place: a wrong password is refused and changes nothing, the right one is tested and saved")
     click(driver, "edit-conn-billora")
-    name_box = wait_for(driver, "the edit form", lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="conn-name"]'))
-    assert name_box.get_attribute("readonly") is not None, "the profile's name cannot change while editing"
-    assert by_testid(driver, "conn-host").get_attribute("value") == "127.0.0.1", "the form shows the saved host"
+    # The screen is drawn again with the form in edit mode: wait for that form, not the old one.
+    wait_for(driver, "the edit form, its name fixed", lambda d: by_testid(d, "conn-name").get_attribute("readonly") is not None)
+    wait_for(driver, "the form showing the saved host", lambda d: by_testid(d, "conn-host").get_attribute("value") == "127.0.0.1")
     fill(driver, '[data-testid="conn-password"]', "wrong-password")
     click(driver, "save-connection")
     refused = wait_for(driver, "the wrong password refused on its field", lambda d: field_error(d, "password").is_displayed() and field_error(d, "password"))

@@ -45,7 +45,14 @@ def run(driver):
     fill(driver, '[data-testid="conn-password"]', e2e.PASSWORD)
     fill(driver, '[data-testid="conn-database"]', e2e.DATABASE)
     click(driver, "save-connection")
-    wait_for(driver, "the schedule editor after the first connection", lambda d: by_testid(d, "schedule-form"))
+
+    step("the guided first run: the daily preset created and backed up at once, then the file and the next run")
+    wait_for(driver, "the first-run screen", lambda d: by_testid(d, "first-run"))
+    shot(driver, "20b-first-run")
+    click(driver, "first-start")
+    done = wait_for(driver, "the first backup done", lambda d: by_testid(d, "first-done"), timeout=120)
+    assert "backup_full_" in done.text and "02:00" in done.text, f"the file and the next run at 02:00: {done.text}"
+    shot(driver, "20c-first-run-done")
     click(driver, "nav-destinations")
     wait_for(driver, "the destination form", lambda d: by_testid(d, "destination-form"))
     fill(driver, '[data-testid="dest-name"]', "offsite")

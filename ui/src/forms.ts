@@ -58,6 +58,8 @@ export function clearFieldError(root: ParentNode, name: string): void {
 export function showError(root: ParentNode, err: EngineError): HTMLElement | null {
   const text = err.hint ? `${errorText(err)} — ${err.hint}` : errorText(err);
   const wrapper = err.field ? root.querySelector<HTMLElement>(`.field[data-field="${err.field}"]`) : null;
+  // A field folded away (More options, Advanced) is unfolded to show its error.
+  wrapper?.closest("details")?.setAttribute("open", "");
   if (wrapper) {
     const slot = wrapper.querySelector<HTMLElement>(".field-error");
     const control = wrapper.querySelector<HTMLElement>("input, select, textarea");

@@ -10,12 +10,14 @@ import { errorText, setLang, t, type Key } from "./i18n";
 import { renderConnections } from "./views/connections";
 import { renderDashboard, updateProgress } from "./views/dashboard";
 import { renderDestinations } from "./views/destinations";
+import { renderFirstRun } from "./views/firstrun";
 import { renderHistory } from "./views/history";
 import { renderRestore } from "./views/restore";
 import { renderSchedules } from "./views/schedules";
 import { renderSettings } from "./views/settings";
 
-export type Screen = "dashboard" | "schedules" | "history" | "restore" | "connections" | "destinations" | "settings";
+/** The screens; `firstrun` (after the first connection) is not in the side navigation. */
+export type Screen = "dashboard" | "schedules" | "history" | "restore" | "connections" | "destinations" | "settings" | "firstrun";
 
 const SCREENS: [Screen, Key][] = [
   ["dashboard", "nav_dashboard"],
@@ -117,6 +119,9 @@ async function render(): Promise<void> {
         break;
       case "settings":
         await renderSettings(next, nav);
+        break;
+      case "firstrun":
+        await renderFirstRun(next, nav);
         break;
     }
   } catch (err) {

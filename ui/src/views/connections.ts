@@ -179,7 +179,7 @@ function addForm(nav: Nav, first: boolean, profile: ConnectionProfile | null = n
           }
           await call("add_connection", { request: { connection, password: password.value } });
           nav.toast(t("saved"));
-          if (first) nav.go("schedules", { newSchedule: true });
+          if (first) nav.go("firstrun");
           else nav.refresh();
         } catch (err) {
           result.textContent = "";

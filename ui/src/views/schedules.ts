@@ -327,20 +327,6 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
       field("backup_type", t("f_backup_type"), typeSelect),
       tenantField,
       field("connection", t("f_connection"), connectionSelect),
-      field(
-        "destination",
-        t("f_destination"),
-        destination,
-        h("button", {
-          type: "button",
-          class: "small",
-          text: t("browse"),
-          onclick: async () => {
-            const folder = await call("pick_folder").catch(() => null);
-            if (folder) destination.value = folder;
-          },
-        }),
-      ),
       h(
         "div",
         { class: "field", "data-field": "copy_to" },
@@ -361,6 +347,25 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
             )
           : h("p", { class: "help", text: t("f_copy_to_none") }),
         h("p", { class: "field-error", id: "f-copy_to-err", role: "alert", hidden: true }),
+      ),
+      // Where the file goes, how it is packed and locked: folded unless already changed.
+      h(
+        "details",
+        { class: "more", open: Boolean(s && (s.destination || s.encrypt_to || s.compression !== "zstd")), "data-testid": "more-options" },
+        h("summary", { text: t("f_more_options") }),
+      field(
+        "destination",
+        t("f_destination"),
+        destination,
+        h("button", {
+          type: "button",
+          class: "small",
+          text: t("browse"),
+          onclick: async () => {
+            const folder = await call("pick_folder").catch(() => null);
+            if (folder) destination.value = folder;
+          },
+        }),
       ),
       field("compression", t("f_compression"), compression),
       passphraseField,
@@ -388,6 +393,7 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
             })
           : null,
       ]),
+      ),
       h("div", { class: "muted" }, t("f_filename"), " ", filenamePreview),
     ),
     h(
