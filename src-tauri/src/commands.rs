@@ -140,7 +140,10 @@ pub async fn retention_preview(
     cx: &Cx<'_>,
     request: RetentionPreviewRequest,
 ) -> Out<Vec<RetentionDecision>> {
-    cx.app.api.retention_preview(request).await
+    cx.app
+        .api
+        .retention_preview(request, lang(&cx.app).await)
+        .await
 }
 
 pub async fn list_connections(cx: &Cx<'_>) -> Out<Vec<ConnectionProfile>> {

@@ -66,9 +66,14 @@ def wait_for(driver, what, predicate, timeout=30):
 
 
 def shot(driver, name):
-    """A screenshot of the X display (WebKitWebDriver's own screenshot hangs under Xvfb)."""
-    del driver
+    """A screenshot of the X display (WebKitWebDriver's own screenshot hangs under Xvfb), with
+    nothing over the controls: the app's toast is hidden (desktop notifications appear at the
+    bottom left, over the side bar's empty part: desktop-session.sh)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        driver.execute_script("document.querySelectorAll('.toast').forEach((t) => { t.hidden = true; });")
+    except WebDriverException:
+        pass
     time.sleep(0.3)  # Let the last render reach the screen.
     subprocess.run(
         ["import", "-window", "root", "-crop", "1120x760+0+0", "+repage", str(SHOTS / f"{name}.png")],
@@ -547,6 +552,10 @@ def run(driver):
     kept = wait_for(driver, "the kept list", lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="retention-kept"]'))
     reasons = kept[0].get_attribute("textContent")
     assert "the newest backup is always kept" in reasons, f"each kept backup says why: {reasons}"
+    driver.execute_script(
+        "const k = document.querySelector('[data-testid=\"retention-kept\"]');"
+        "if (k) { k.closest('details').open = true; k.scrollIntoView({block: 'center'}); }"
+    )
     shot(driver, "09b-gfs-preview")
     click(driver, "nav-history")
     click(driver, "nav-connections")
@@ -617,6 +626,9 @@ def run(driver):
     click(driver, "nav-schedules")
     wait_for(driver, "the Thai schedule list", lambda d: by_testid(d, "schedules-table"))
     shot(driver, "13-schedules-th")
+    click(driver, "nav-restore")
+    wait_for(driver, "the Thai restore screen with its recovery part", lambda d: "กู้คืนหลังคอมพิวเตอร์เครื่องเดิมเสีย" in by_testid(d, "recovery").text)
+    shot(driver, "14-restore-th")
     step("closing the window leaves the app in the tray; it keeps running and says so once")
     assert window_viewable(), "the window is shown before closing"
     close_window()

@@ -26,7 +26,10 @@ dbus-run-session -- bash -c '
     set -euo pipefail
     eval "$(printf "session-pw" | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
     export GNOME_KEYRING_CONTROL SSH_AUTH_SOCK 2>/dev/null || true
-    dunst >"$BILLORA_DESKTOP_SESSION/dunst.log" 2>&1 &
+    # Notifications at the bottom left, small, where the app has no controls (the screenshots
+    # in the README show none over a button).
+    printf "[global]\n    origin = bottom-left\n    offset = 8x40\n    width = 200\n    font = Noto Sans Thai 7\n" >"$BILLORA_DESKTOP_SESSION/dunstrc"
+    dunst -config "$BILLORA_DESKTOP_SESSION/dunstrc" >"$BILLORA_DESKTOP_SESSION/dunst.log" 2>&1 &
     dbus-monitor --session "interface=org.freedesktop.Notifications,member=Notify" >"$BILLORA_NOTIFY_LOG" 2>&1 &
     sleep 0.5
     "$@"

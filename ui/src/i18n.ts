@@ -385,7 +385,7 @@ const en = {
   rest_confirm: "Restore “{file}” into the database “{db}” on {conn}?",
   rest_confirm_replace: "This deletes tenant {tenant}'s current rows in “{db}” and puts back the ones from the backup.",
   rest_yes: "Yes, restore",
-  rest_progress: "Restoring… {statements} statements",
+  rest_progress_full: "Restoring… table {table}, {statements} statements, {done} of {total}, {left} left",
   rest_done: "Restored into “{db}”: {statements} statements, checksum verified.",
 
   closed_to_tray: "Billora Backup keeps running in the tray.",
@@ -425,8 +425,8 @@ const th: Record<Key, string> = {
   dest_region: "ภูมิภาค (region)",
   dest_bucket: "บักเก็ต (bucket)",
   dest_prefix: "โฟลเดอร์ในบักเก็ต",
-  dest_access_key_id: "Access key ID",
-  dest_secret_key: "Secret access key",
+  dest_access_key_id: "รหัสคีย์การเข้าถึง (Access key ID)",
+  dest_secret_key: "คีย์ลับ (Secret access key)",
   dest_secret_help: "เก็บไว้ในพวงกุญแจของระบบ และจะไม่แสดงอีก",
   dest_virtual_host: "ใช้รูปแบบ bucket.address (เฉพาะ AWS ส่วนใหญ่ไม่ต้องเลือก)",
   dest_folder: "โฟลเดอร์บนเซิร์ฟเวอร์",
@@ -776,7 +776,7 @@ const th: Record<Key, string> = {
   rest_confirm: "กู้คืน “{file}” ลงฐานข้อมูล “{db}” บน {conn} หรือไม่?",
   rest_confirm_replace: "จะลบข้อมูลปัจจุบันของ tenant {tenant} ใน “{db}” และใส่ข้อมูลจากข้อมูลสำรองแทน",
   rest_yes: "ใช่ กู้คืนเลย",
-  rest_progress: "กำลังกู้คืน… {statements} คำสั่ง",
+  rest_progress_full: "กำลังกู้คืน… ตาราง {table} {statements} คำสั่ง {done} จาก {total} เหลืออีก {left}",
   rest_done: "กู้คืนลง “{db}” แล้ว: {statements} คำสั่ง ตรวจสอบ checksum แล้ว",
 
   closed_to_tray: "Billora Backup ยังทำงานอยู่ที่ถาดระบบ",

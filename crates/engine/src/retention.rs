@@ -86,6 +86,8 @@ pub struct Decision {
     pub run_id: i64,
     pub keep: bool,
     pub reason: String,
+    /// The same reason in Thai (for the app's preview in Thai).
+    pub reason_th: String,
 }
 
 /// The backups `policy` deletes among `runs` at `now` (GFS periods in `zone`), oldest first.
@@ -120,7 +122,7 @@ fn gfs_keeps(
     gfs: Gfs,
     good: &[&RunRecord],
     zone: &TimeZone,
-) -> std::collections::HashMap<i64, String> {
+) -> std::collections::HashMap<i64, (String, String)> {
     let mut kept = std::collections::HashMap::new();
     let rules: [(&str, Option<i64>, PeriodOf); 4] = [
         ("keep_daily", gfs.keep_daily, |z| {
@@ -150,8 +152,13 @@ fn gfs_keeps(
             if periods.len() as i64 >= count {
                 break;
             }
-            kept.entry(run.id)
-                .or_insert_with(|| format!("the newest of {period} ({rule} {count})"));
+            kept.entry(run.id).or_insert_with(|| {
+                let thai = period.replace("week ", "สัปดาห์ที่ ").replace(" of ", " ปี ");
+                (
+                    format!("the newest of {period} ({rule} {count})"),
+                    format!("ล่าสุดของ {thai} ({rule} {count})"),
+                )
+            });
             periods.push(period);
         }
     }
@@ -185,30 +192,39 @@ pub fn decide(
     // Backups newer than the one looked at that count toward max_backups.
     let mut counted_newer = 0i64;
     for (index, run) in good.iter().enumerate() {
-        let keep = |reason: String| Decision {
+        let keep = |(reason, reason_th): (String, String)| Decision {
             run_id: run.id,
             keep: true,
             reason,
+            reason_th,
         };
+        let both = |en: &str, th: &str| (en.to_owned(), th.to_owned());
         if index == 0 {
             counted_newer += i64::from(counts(run));
-            out.push(keep("the newest backup is always kept".into()));
+            out.push(keep(both(
+                "the newest backup is always kept",
+                "เก็บไว้เสมอ: ข้อมูลสำรองล่าสุด",
+            )));
             continue;
         }
         if run.pinned {
-            out.push(keep("pinned: kept for ever".into()));
+            out.push(keep(both("pinned: kept for ever", "ปักหมุดไว้: เก็บตลอดไป")));
             continue;
         }
         if Some(run.id) == newest_counted {
             counted_newer += 1;
-            out.push(keep("the newest verified backup is always kept".into()));
+            out.push(keep(both(
+                "the newest verified backup is always kept",
+                "เก็บไว้เสมอ: ข้อมูลสำรองล่าสุดที่ตรวจสอบแล้ว",
+            )));
             continue;
         }
-        let mut reasons = Vec::new();
+        let mut reasons: Vec<(String, String)> = Vec::new();
         if let Some(max) = policy.max_backups.filter(|m| *m >= 1) {
             if counted_newer >= max {
-                reasons.push(format!(
-                    "more than max_backups ({max}) newer successful backups"
+                reasons.push((
+                    format!("more than max_backups ({max}) newer successful backups"),
+                    format!("มีข้อมูลสำรองที่ใหม่กว่าเกิน max_backups ({max})"),
                 ));
             }
         }
@@ -217,24 +233,34 @@ pub fn decide(
                 .checked_sub(SignedDuration::from_hours(24 * days))
                 .unwrap_or(Timestamp::MIN);
             if run.created_at < limit {
-                reasons.push(format!(
-                    "older than retention_days ({days}) before the newest backup"
+                reasons.push((
+                    format!("older than retention_days ({days}) before the newest backup"),
+                    format!("เก่ากว่า retention_days ({days} วัน) นับจากข้อมูลสำรองล่าสุด"),
                 ));
             }
         }
         if !limits && policy.gfs.is_on() {
-            reasons.push("no GFS rule keeps it".into());
+            reasons.push(both("no GFS rule keeps it", "ไม่มีกฎ GFS ใดเก็บไว้"));
         }
         counted_newer += i64::from(counts(run));
         if let Some(why) = gfs.get(&run.id) {
             out.push(keep(why.clone()));
         } else if reasons.is_empty() {
-            out.push(keep("within the limits".into()));
+            out.push(keep(both("within the limits", "อยู่ในขีดจำกัด")));
         } else {
             out.push(Decision {
                 run_id: run.id,
                 keep: false,
-                reason: reasons.join("; "),
+                reason: reasons
+                    .iter()
+                    .map(|(en, _)| en.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                reason_th: reasons
+                    .iter()
+                    .map(|(_, th)| th.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
             });
         }
     }

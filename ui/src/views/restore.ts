@@ -6,7 +6,7 @@ import { call, on, toEngineError } from "../api";
 import type { Run } from "../api/bindings/Run";
 import type { RemoteBackup } from "../api/bindings/RemoteBackup";
 import { h, mount } from "../dom";
-import { humanSize, wallTime } from "../format";
+import { humanDuration, humanSize, wallTime } from "../format";
 import { clearErrors, confirmDialog, field, formError, showError } from "../forms";
 import { errorText, lang, t } from "../i18n";
 import type { Nav } from "../main";
@@ -156,9 +156,19 @@ function restoreForm(nav: Nav, available: Run[], connections: Connection[], opts
         bar.hidden = false;
         bar.removeAttribute("value");
         running(true);
+        const started = Date.now();
         const unlisten = await on("restore-progress", (p) => {
           if (p.sql_bytes_total) bar.value = (100 * p.sql_bytes_done) / p.sql_bytes_total;
-          status.textContent = t("rest_progress", { statements: p.statements.toLocaleString() });
+          // Time left from the rate so far (bytes of SQL, which the manifest knows in total).
+          const seconds = (Date.now() - started) / 1000;
+          const left = p.sql_bytes_total && p.sql_bytes_done > 0 && seconds > 1 ? ((p.sql_bytes_total - p.sql_bytes_done) * seconds) / p.sql_bytes_done : null;
+          status.textContent = t("rest_progress_full", {
+            table: p.table ? `${p.table} (${p.tables_done}${p.tables_total ? `/${p.tables_total}` : ""})` : "…",
+            statements: p.statements.toLocaleString(),
+            done: humanSize(p.sql_bytes_done),
+            total: p.sql_bytes_total ? humanSize(p.sql_bytes_total) : "?",
+            left: left === null ? "…" : humanDuration(left, l),
+          });
         });
         const restoreWith = (forceIt: boolean) =>
           call("restore_backup", {

@@ -140,6 +140,7 @@ impl Api {
     pub async fn retention_preview(
         &self,
         request: RetentionPreviewRequest,
+        lang: Lang,
     ) -> Result<Vec<RetentionDecision>> {
         let verified_only = self
             .store
@@ -155,7 +156,12 @@ impl Api {
         crate::schedule::check_retention(policy.retention_days, policy.max_backups)?;
         crate::schedule::check_gfs(&policy.gfs)?;
         self.store
-            .retention_decisions(request.schedule_id, Some(policy), self.now())
+            .retention_decisions(
+                request.schedule_id,
+                Some(policy),
+                self.now(),
+                lang == Lang::Th,
+            )
             .await
     }
 
@@ -217,7 +223,9 @@ impl Api {
     /// What retention would delete now with the schedule's own policy.
     /// Which of the schedule's backups its saved retention keeps or deletes, and why.
     pub async fn schedule_retention_preview(&self, id: i64) -> Result<Vec<RetentionDecision>> {
-        self.store.retention_decisions(id, None, self.now()).await
+        self.store
+            .retention_decisions(id, None, self.now(), false)
+            .await
     }
 
     /// The next `count` (1-1000) runs of a cron expression after `after` (default: now), in

@@ -91,6 +91,23 @@ pub struct RestoreProgress {
     pub sql_bytes_done: u64,
     /// From the manifest, when known.
     pub sql_bytes_total: Option<u64>,
+    /// The table whose rows are going in now.
+    pub table: Option<String>,
+    /// Tables whose rows have started, and how many there are (from the manifest).
+    pub tables_done: u64,
+    pub tables_total: Option<u64>,
+}
+
+impl RestoreProgress {
+    /// Notes a statement: a new table's first rows move the table count on.
+    pub(crate) fn saw(&mut self, sql: &str) {
+        if let Some(table) = load::insert_table(sql) {
+            if self.table.as_deref() != Some(table.as_str()) {
+                self.tables_done += 1;
+                self.table = Some(table);
+            }
+        }
+    }
 }
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
@@ -540,6 +557,7 @@ fn run_script(
     let mut statements = Statements::new(reader).with_limit(limit);
     let mut state = RestoreProgress {
         sql_bytes_total: manifest.map(|m| m.sql_bytes),
+        tables_total: manifest.map(|m| m.tables.len() as u64),
         ..RestoreProgress::default()
     };
     let failed = AtomicBool::new(false);
@@ -614,6 +632,7 @@ fn run_script(
                     wait_all(&mut in_flight)?;
                 }
                 count += 1;
+                state.saw(&stmt.sql);
                 if is_pooled(&stmt) && workers > 0 {
                     let table = match load::insert_table(&stmt.sql) {
                         Some(name) if loading => match tables.get(&name) {

@@ -116,6 +116,7 @@ pub(super) fn replace_tenant(
         let reader = BufReader::with_capacity(1 << 20, open_backup(&request.file, &request.keys)?);
         let mut state = RestoreProgress {
             sql_bytes_total: Some(manifest.sql_bytes),
+            tables_total: Some(manifest.tables.len() as u64),
             ..RestoreProgress::default()
         };
         let mut count = 0;
@@ -132,6 +133,7 @@ pub(super) fn replace_tenant(
                 exec(&mut conn, &stmt)?;
                 count += 1;
                 state.statements = count;
+                state.saw(&stmt.sql);
                 progress(&state);
             }
         }

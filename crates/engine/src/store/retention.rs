@@ -89,6 +89,7 @@ impl Store {
         schedule_id: i64,
         policy: Option<RetentionPolicy>,
         now: Timestamp,
+        thai: bool,
     ) -> Result<Vec<RetentionDecision>> {
         let inputs = self.retention_inputs(schedule_id).await?;
         let policy = policy.unwrap_or(inputs.policy);
@@ -104,7 +105,7 @@ impl Store {
                     .map(|t| time::rfc3339(&t.to_zoned_datetime(inputs.zone.clone())))
                     .unwrap_or_default(),
                 keep: d.keep,
-                reason: d.reason,
+                reason: if thai { d.reason_th } else { d.reason },
             })
             .collect())
     }

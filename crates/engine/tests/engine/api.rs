@@ -302,12 +302,15 @@ async fn a_run_from_the_app_is_watched_recorded_notified_on_the_desktop_and_show
 
     let preview = h
         .api
-        .retention_preview(RetentionPreviewRequest {
-            schedule_id: weekly.id,
-            retention_days: None,
-            max_backups: Some(1),
-            gfs: None,
-        })
+        .retention_preview(
+            RetentionPreviewRequest {
+                schedule_id: weekly.id,
+                retention_days: None,
+                max_backups: Some(1),
+                gfs: None,
+            },
+            Lang::En,
+        )
         .await
         .expect("retention preview");
     assert!(
@@ -320,12 +323,15 @@ async fn a_run_from_the_app_is_watched_recorded_notified_on_the_desktop_and_show
     );
     let bad = h
         .api
-        .retention_preview(RetentionPreviewRequest {
-            schedule_id: weekly.id,
-            retention_days: Some(0),
-            max_backups: None,
-            gfs: None,
-        })
+        .retention_preview(
+            RetentionPreviewRequest {
+                schedule_id: weekly.id,
+                retention_days: Some(0),
+                max_backups: None,
+                gfs: None,
+            },
+            Lang::En,
+        )
         .await
         .expect_err("0 days is refused");
     assert_eq!(

@@ -193,13 +193,31 @@ async fn a_new_computer_lists_imports_and_restores_the_backups_a_destination_hol
         .await
         .expect("the recovery key imported");
     assert_eq!(keys, vec![public.clone()], "the same public key");
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let tables = seen.clone();
     let report = new
         .restore(
             restore_form(Some(entry.id), None, &target),
-            Arc::new(|_| {}),
+            Arc::new(move |p| {
+                if let Some(t) = &p.table {
+                    tables
+                        .lock()
+                        .expect("lock")
+                        .push((t.clone(), p.tables_done, p.tables_total));
+                }
+            }),
         )
         .await
         .expect("restored from the NAS copy");
+    let seen = seen.lock().expect("lock").clone();
+    assert!(
+        seen.iter().any(|(t, _, _)| t == "customers")
+            && seen
+                .last()
+                .is_some_and(|(_, done, total)| *done >= 2 && total.is_some_and(|t| t >= *done)),
+        "the progress names the table being restored, counted against the manifest's: {:?}",
+        seen.last()
+    );
     assert!(report.statements > 0, "{report:?}");
     let count = |db: &str| -> u64 {
         server

@@ -66,7 +66,7 @@ async fn gfs_pins_and_deletion_by_hand_on_real_files() {
     }
     let now = ts("2026-02-02T03:00:00Z");
     let decisions = store
-        .retention_decisions(schedule.id, None, now)
+        .retention_decisions(schedule.id, None, now, false)
         .await
         .expect("decisions");
     let reason = |id: i64| {
@@ -85,6 +85,15 @@ async fn gfs_pins_and_deletion_by_hand_on_real_files() {
         reason(made[0].0),
         (false, "no GFS rule keeps it".to_owned()),
         "30 January is kept by no rule"
+    );
+    let thai = store
+        .retention_decisions(schedule.id, None, now, true)
+        .await
+        .expect("decisions in Thai");
+    assert!(
+        thai.iter()
+            .any(|d| d.reason == "ล่าสุดของ 2026-01 (keep_monthly 2)"),
+        "the reasons in Thai for the app in Thai: {thai:?}"
     );
 
     // Pin 30 January: retention keeps it; it deletes nothing else here.

@@ -4,4 +4,12 @@ export type RestoreProgress = { statements: number, sql_bytes_done: number,
 /**
  * From the manifest, when known.
  */
-sql_bytes_total: number | null, };
+sql_bytes_total: number | null, 
+/**
+ * The table whose rows are going in now.
+ */
+table: string | null, 
+/**
+ * Tables whose rows have started, and how many there are (from the manifest).
+ */
+tables_done: number, tables_total: number | null, };
