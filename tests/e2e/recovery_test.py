@@ -1,8 +1,9 @@
 """The day the computer dies, end to end: the real app on an empty data folder (a new
 computer), after app_test.py copied its weekly backup to the S3 server. The welcome screen's
-recovery path, the recovery key pasted into the real keyring, the connection and the same
-destination added again, its backups listed by schedule and imported into the history, and one
-restored from the destination's copy into the real MariaDB server."""
+recovery path, the recovery key pasted into the real keyring, the guided first run, the
+connection and the same destination added again, its backups listed by schedule and imported
+into the history, one restored from the destination's copy into the real MariaDB server, and
+a backup file restored from its path."""
 import subprocess
 import sys
 
@@ -95,6 +96,30 @@ def run(driver):
     count = lambda db: subprocess.run(client + [f"SELECT COUNT(*) FROM {db}.invoices"], capture_output=True, text=True, check=True).stdout.strip()
     assert count(restored) == count(e2e.DATABASE), "the recovered database has the same invoices as the source"
     subprocess.run(client + [f"DROP DATABASE `{restored}`"], check=True)
+
+    step("a backup file at hand (the old computer's folder, as if on a USB stick) restores too")
+    old_backups = e2e.DATA_DIR.parent / "appdata" / "backups"
+    files = sorted(old_backups.glob("backup_full_*.sql.zst"))
+    assert files, f"the first run left its backups in {old_backups}"
+    click(driver, "nav-restore")
+    wait_for(driver, "the restore form", lambda d: by_testid(d, "restore-form"))
+    set_select(driver, '[data-testid="restore-source"]', "file")
+    wait_for(driver, "the file field", lambda d: by_testid(d, "restore-file").is_displayed())
+    # Typed as a person would paste it (send_keys would try to upload a path that exists).
+    driver.execute_script(
+        "const e = document.querySelector('[data-testid=\"restore-file\"]'); e.value = arguments[0];"
+        "e.dispatchEvent(new Event('input', {bubbles: true}));",
+        str(files[-1]),
+    )
+    from_file = f"{e2e.DATABASE}_from_file"
+    fill(driver, '[data-testid="restore-database"]', from_file)
+    click(driver, "restore-start")
+    wait_for(driver, "the confirmation", lambda d: by_testid(d, "confirm-dialog"))
+    click(driver, "confirm-yes")
+    done = wait_for(driver, "the file's restore", lambda d: "Restored into" in by_testid(d, "restore-status").text and by_testid(d, "restore-status"), timeout=120)
+    assert from_file in done.text, f"the result names the new database: {done.text}"
+    assert count(from_file) == count(e2e.DATABASE), "restored from the file, the same invoices"
+    subprocess.run(client + [f"DROP DATABASE `{from_file}`"], check=True)
     print("all recovery steps passed", flush=True)
 
 

@@ -116,8 +116,14 @@ impl Api {
         if !(1..=50).contains(&count) {
             return Err(Error::invalid("count", "ask for 1 to 50 next runs"));
         }
-        let expr = CronExpr::parse(&request.cron_expression)
-            .map_err(|e| e.with_field("cron_expression"))?;
+        let expr = CronExpr::parse(&request.cron_expression).map_err(|e| {
+            let e = if lang == Lang::Th {
+                crate::cron::in_thai(e)
+            } else {
+                e
+            };
+            e.with_field("cron_expression")
+        })?;
         let zone_name = request
             .timezone
             .filter(|z| !z.trim().is_empty())

@@ -16,6 +16,7 @@
 //!   time matches, so twice in a repeated hour and never inside a gap.
 
 mod describe;
+mod thai;
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -25,6 +26,7 @@ use jiff::tz::{AmbiguousOffset, TimeZone};
 use jiff::Timestamp;
 
 pub use describe::Lang;
+pub use thai::in_thai;
 
 use crate::error::{Error, ErrorCode, Result};
 

@@ -157,6 +157,23 @@ async fn cron_preview_describes_lists_and_points_errors_at_fields() {
         Some("cron_expression"),
         "the error names the cron field"
     );
+    let bad_th = h
+        .api
+        .cron_preview(
+            CronPreviewRequest {
+                cron_expression: "61 2 * * *".into(),
+                timezone: None,
+                count: None,
+            },
+            Lang::Th,
+        )
+        .await
+        .expect_err("minute 61 is refused");
+    assert_eq!(
+        (bad_th.message.as_str(), bad_th.field.as_deref()),
+        ("นาที: 61 อยู่นอกช่วง 0-59", Some("cron_expression")),
+        "in Thai for the app in Thai, on the same field"
+    );
     let zone = h
         .api
         .cron_preview(
