@@ -16,7 +16,10 @@
 //!
 //! Consistency: every reader runs in `START TRANSACTION WITH CONSISTENT SNAPSHOT`. With several
 //! readers, their snapshots are opened under a brief `FLUSH TABLES WITH READ LOCK`, as mydumper
-//! does; without the privilege for that (RELOAD), one reader is used and the run says so.
+//! does; without the privilege for that (RELOAD), one reader is used and the run says so. The
+//! lock may wait at most 0.2 s on MariaDB (1 s on MySQL, whose timeout counts whole seconds):
+//! while it waits behind a long statement every other write queues behind it, so when it is not
+//! had in time the backup reads with one connection and no global lock, and says so.
 
 mod plan;
 mod read;
@@ -77,6 +80,9 @@ pub struct DumpOptions {
     /// more than the balance they buy (BENCHMARKS.md). A tenant dump cuts at
     /// [`MIN_RANGE_ROWS`] instead (see `tenant_rows_per_range`).
     pub range_rows: Option<u64>,
+    /// How long the global read lock of shared readers may wait (seconds; `None`: 0.2 s, the
+    /// longest stall a backup may cause every writer of the server).
+    pub lock_wait_seconds: Option<f64>,
 }
 
 impl Default for DumpOptions {
@@ -88,6 +94,7 @@ impl Default for DumpOptions {
             max_statement_bytes: 4 << 20,
             digest: DigestKind::default(),
             range_rows: None,
+            lock_wait_seconds: None,
         }
     }
 }
@@ -220,7 +227,12 @@ pub fn dump(
         .clone()
         .ok_or_else(|| Error::invalid("database", "no database to dump"))?;
     let mut warnings = Vec::new();
-    let (mut readers, snapshot) = open_readers(target, options.reader_count(), &mut warnings)?;
+    let lock_wait = options
+        .lock_wait_seconds
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .unwrap_or(read::LOCK_WAIT_SECONDS);
+    let (mut readers, snapshot) =
+        open_readers(target, options.reader_count(), lock_wait, &mut warnings)?;
     let reader_count = readers.len();
     let main = &mut readers[0];
     let server_version: String = main

@@ -52,11 +52,16 @@ pub(super) fn start_snapshot(conn: &mut Conn) -> Result<()> {
         .map_err(|e| db_error(e, "opening the snapshot"))
 }
 
+/// How long the global read lock may wait for running statements (seconds; MariaDB). Every
+/// write on the server waits while it does, so this is the longest stall a backup may cause.
+pub(super) const LOCK_WAIT_SECONDS: f64 = 0.2;
+
 /// Opens `count` reader connections whose snapshots are the same point in time.
 /// Returns the connections and the snapshot kind.
 pub(super) fn open_readers(
     target: &ServerTarget,
     count: usize,
+    lock_wait: f64,
     warnings: &mut Vec<String>,
 ) -> Result<(Vec<Conn>, &'static str)> {
     let mut main = target.connect()?;
@@ -71,13 +76,31 @@ pub(super) fn open_readers(
         prepare_session(&mut conn)?;
         others.push(conn);
     }
-    let _ = main.query_drop("SET SESSION lock_wait_timeout = 30");
     // FLUSH TABLES WITH READ LOCK, not MariaDB's BACKUP STAGE BLOCK_COMMIT: the test
     // `parallel_readers_share_one_snapshot_under_concurrent_writes` saw commits slip through
     // BLOCK_COMMIT (without a binary log), giving the two readers different snapshots.
-    let lock = main
-        .query_drop("FLUSH TABLES WITH READ LOCK")
-        .map(|_| "UNLOCK TABLES");
+    //
+    // While FTWRL waits (behind a long write: a month-end batch, a big UPDATE), every other
+    // write of the server queues behind it. So it may wait only briefly: MariaDB stops it after
+    // `max_statement_time`, MySQL after `lock_wait_timeout` (whole seconds). When the lock is not
+    // had in time, the backup reads with one connection and no global lock instead.
+    let mariadb = main
+        .query_first::<String, _>("SELECT @@version")
+        .ok()
+        .flatten()
+        .is_some_and(|v| v.to_ascii_lowercase().contains("mariadb"));
+    let statement = if mariadb {
+        format!("SET STATEMENT max_statement_time = {lock_wait} FOR FLUSH TABLES WITH READ LOCK")
+    } else {
+        let seconds = lock_wait.ceil().max(1.0) as u64;
+        let _ = main.query_drop(format!("SET SESSION lock_wait_timeout = {seconds}"));
+        "FLUSH TABLES WITH READ LOCK".to_owned()
+    };
+    let lock = main.query_drop(statement).map(|_| "UNLOCK TABLES");
+    if !mariadb {
+        // The readers' own metadata-lock waits keep the usual bound.
+        let _ = main.query_drop("SET SESSION lock_wait_timeout = 30");
+    }
     match lock {
         Ok(unlock) => {
             let opened = start_snapshot(&mut main)
@@ -92,10 +115,20 @@ pub(super) fn open_readers(
             Ok((all, "shared"))
         }
         Err(err) => {
-            warnings.push(format!(
-                "read with one connection: a shared snapshot for parallel readers needs the RELOAD privilege ({})",
-                db_error(err, "locking").message
-            ));
+            let err = db_error(err, "locking");
+            let waited = err.message.contains("max_statement_time")
+                || err.message.contains("Lock wait timeout")
+                || err.message.to_ascii_lowercase().contains("interrupted");
+            warnings.push(if waited {
+                format!(
+                    "read with one connection and no global lock: the server was busy with a long write, and waiting for the lock shared readers need would have held every other write (not granted within {lock_wait} s)"
+                )
+            } else {
+                format!(
+                    "read with one connection: a shared snapshot for parallel readers needs the RELOAD privilege ({})",
+                    err.message
+                )
+            });
             start_snapshot(&mut main)?;
             Ok((vec![main], "single"))
         }

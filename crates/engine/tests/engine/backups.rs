@@ -874,6 +874,8 @@ fn parallel_readers_share_one_snapshot_under_concurrent_writes() {
     let options = billora_engine::dump::DumpOptions {
         readers: Some(2),
         range_rows: Some(20_000),
+        // Short statements only here: a busy test machine must not make the lock give up.
+        lock_wait_seconds: Some(10.0),
         ..Default::default()
     };
     let report = billora_engine::dump::dump(
@@ -1916,6 +1918,82 @@ async fn a_backup_far_smaller_than_the_recent_ones_is_flagged_possibly_incomplet
             .is_some_and(|n| n.contains("possibly incomplete dump")),
         "the history entry says so: {:?}",
         newest.note
+    );
+    server.drop_db(&db);
+}
+
+/// A long statement holds a table open (a month-end batch): the global read lock that shared
+/// readers need would wait behind it, and every other write of the server would queue behind
+/// the lock. The dump does not wait: after 0.2 s it gives up the lock, reads with one
+/// connection and no global lock, and says so; a write issued meanwhile is not held.
+#[test]
+fn a_dump_does_not_queue_writers_behind_a_long_statement() {
+    let server = services();
+    let db = server.fresh_db("long_write");
+    server
+        .conn(Some(&db))
+        .query_drop(
+            "CREATE TABLE batch (id INT PRIMARY KEY, v INT) ENGINE=InnoDB; INSERT INTO batch VALUES (1, 0); \
+             CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, total INT) ENGINE=InnoDB",
+        )
+        .expect("tables");
+    // The long write: it would run for 60 s (it is stopped once checked).
+    let (id_tx, id_rx) = std::sync::mpsc::channel::<u64>();
+    let long = {
+        let target = server.target(Some(&db));
+        std::thread::spawn(move || {
+            let mut conn = target.connect().expect("connects");
+            let id: Option<u64> = conn.query_first("SELECT CONNECTION_ID()").expect("its id");
+            id_tx.send(id.unwrap_or(0)).expect("sent");
+            let _ = conn.query_drop("UPDATE batch SET v = v + SLEEP(60)");
+        })
+    };
+    let long_id = id_rx.recv().expect("the long statement's connection");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let options = billora_engine::dump::DumpOptions {
+        readers: Some(2),
+        ..Default::default()
+    };
+    let mut sink = Vec::new();
+    let report = billora_engine::dump::dump(
+        &server.target(Some(&db)),
+        &options,
+        &mut sink,
+        &|_| {},
+        &AtomicBool::new(false),
+    )
+    .expect("the dump succeeds");
+    // A write after the dump's lock attempt: it must not be waiting behind a global lock.
+    server
+        .conn(Some(&db))
+        .query_drop("INSERT INTO orders (total) VALUES (1)")
+        .expect("the write goes through");
+    let still_running = !long.is_finished();
+    server
+        .conn(None)
+        .query_drop(format!("KILL QUERY {long_id}"))
+        .expect("the long statement stopped");
+    long.join().expect("the long statement ends");
+    assert_eq!(
+        report.snapshot, "single",
+        "no shared snapshot: the lock was given up ({:?})",
+        report.warnings
+    );
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("no global lock") && w.contains("long write")),
+        "the report says why it read with one connection: {:?}",
+        report.warnings
+    );
+    assert!(
+        still_running,
+        "the dump and the write finished while the long statement still ran (nothing waited for it)"
+    );
+    assert!(
+        String::from_utf8_lossy(&sink).contains("CREATE TABLE `orders`"),
+        "the dump is whole"
     );
     server.drop_db(&db);
 }
