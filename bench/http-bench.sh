@@ -7,7 +7,7 @@
 #   bench/http-bench.sh [path/to/billora-backup]      (default: the release build)
 . "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
-need_apt apache2-utils python3
+need_apt apache2-utils wrk python3
 BIN="${1:-$ROOT/target/release/billora-backup}"
 if [ "$BIN" = "$ROOT/target/release/billora-backup" ]; then
     need_rust
@@ -77,10 +77,13 @@ echo
 echo "| route | clients | requests | answer bytes | requests/s | p50 ms | p99 ms | failed |"
 echo "|---|---|---|---|---|---|---|---|"
 measure "GET /backup/schedules" /api/backup/schedules "$REQUESTS"
-# The same with the store changing every second (a schedule turned off and on over the API),
-# so that answers kept in memory are made afresh after each change.
-( while :; do
-    curl -s -o /dev/null -X POST -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/backup/schedules/1/toggle"
+# The same with the store changing every second (a schedule's description changed over the
+# API, between two texts of one length: ab counts an answer of another length as failed), so
+# that answers kept in memory are made afresh after each change.
+( n=0; while :; do
+    n=$((1 - n))
+    curl -s -o /dev/null -X PUT -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+        -d "{\"description\":\"edit $n\"}" "http://127.0.0.1:$port/api/backup/schedules/1"
     sleep 1
   done ) &
 writer=$!
@@ -91,3 +94,24 @@ measure "GET /backup/history?limit=100" "/api/backup/history?limit=100" "$REQUES
 measure "GET /backup/runs/50000" /api/backup/runs/50000 "$REQUESTS"
 measure "GET /metrics" /api/metrics 200
 measure "GET /backup/history (all $RUNS runs)" /api/backup/history 20 5
+
+# ab opens a new connection for every request; a browser or a monitoring agent keeps its
+# connections open. wrk (2 threads, keep-alive) measures that case for the same routes.
+wrk_row() {
+    local label="$1" path="$2" out
+    out="$(wrk -t2 -c"$CONCURRENCY" -d10s --latency -H "Authorization: Bearer $token" "http://127.0.0.1:$port$path" 2>&1)"
+    local rps p50 p99
+    rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
+    p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
+    p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
+    printf '| %s | %s | %s | %s | %s |\n' "$label" "$CONCURRENCY" "$rps" "$p50" "$p99"
+}
+echo
+echo "The same with kept-alive connections (wrk, 10 s per route)"
+echo
+echo "| route | connections | requests/s | p50 | p99 |"
+echo "|---|---|---|---|---|"
+wrk_row "GET /backup/schedules" /api/backup/schedules
+wrk_row "GET /backup/history?schedule_id=7 (100 runs)" "/api/backup/history?schedule_id=7"
+wrk_row "GET /backup/history?limit=100" "/api/backup/history?limit=100"
+wrk_row "GET /backup/runs/50000" /api/backup/runs/50000

@@ -17,7 +17,7 @@
 //! Consistency: every reader runs in `START TRANSACTION WITH CONSISTENT SNAPSHOT`. With several
 //! readers, their snapshots are opened under a brief `FLUSH TABLES WITH READ LOCK`, as mydumper
 //! does; without the privilege for that (RELOAD), one reader is used and the run says so. The
-//! lock may wait at most 0.2 s on MariaDB (1 s on MySQL, whose timeout counts whole seconds):
+//! lock may wait at most 0.15 s on MariaDB (1 s on MySQL, whose timeout counts whole seconds):
 //! while it waits behind a long statement every other write queues behind it, so when it is not
 //! had in time the backup reads with one connection and no global lock, and says so.
 
@@ -80,7 +80,7 @@ pub struct DumpOptions {
     /// more than the balance they buy (BENCHMARKS.md). A tenant dump cuts at
     /// [`MIN_RANGE_ROWS`] instead (see `tenant_rows_per_range`).
     pub range_rows: Option<u64>,
-    /// How long the global read lock of shared readers may wait (seconds; `None`: 0.2 s, the
+    /// How long the global read lock of shared readers may wait (seconds; `None`: 0.15 s, the
     /// longest stall a backup may cause every writer of the server).
     pub lock_wait_seconds: Option<f64>,
 }

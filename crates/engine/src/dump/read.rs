@@ -54,7 +54,7 @@ pub(super) fn start_snapshot(conn: &mut Conn) -> Result<()> {
 
 /// How long the global read lock may wait for running statements (seconds; MariaDB). Every
 /// write on the server waits while it does, so this is the longest stall a backup may cause.
-pub(super) const LOCK_WAIT_SECONDS: f64 = 0.2;
+pub(super) const LOCK_WAIT_SECONDS: f64 = 0.15;
 
 /// Opens `count` reader connections whose snapshots are the same point in time.
 /// Returns the connections and the snapshot kind.

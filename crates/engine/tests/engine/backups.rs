@@ -1924,7 +1924,7 @@ async fn a_backup_far_smaller_than_the_recent_ones_is_flagged_possibly_incomplet
 
 /// A long statement holds a table open (a month-end batch): the global read lock that shared
 /// readers need would wait behind it, and every other write of the server would queue behind
-/// the lock. The dump does not wait: after 0.2 s it gives up the lock, reads with one
+/// the lock. The dump does not wait: after 0.15 s it gives up the lock, reads with one
 /// connection and no global lock, and says so; a write issued meanwhile is not held.
 #[test]
 fn a_dump_does_not_queue_writers_behind_a_long_statement() {
