@@ -410,8 +410,27 @@ async fn history(_: Admin, State(s): State<AppState>, RawQuery(query): RawQuery)
 /// A run's state and, while it runs here, its progress (monitor tokens may read it).
 async fn get_run(_: Reader, State(s): State<AppState>, Path(id): Path<String>) -> Answer {
     let id = id_of(&id)?;
+    // A finished run changes only with the store: kept like the lists. A running one is read
+    // each time (its progress lives in this process, not in the store).
+    let key = format!("run/{id}");
+    let version = s.api.store_version().await;
+    if let Some(body) = s.answers.get(&key, version) {
+        return Ok(([(CONTENT_TYPE, "application/json")], body).into_response());
+    }
     let run = s.api.get_run(id).await.map_err(engine)?;
-    Ok(ok(StatusCode::OK, run))
+    let finished = run.run.status != "running";
+    let body = Bytes::from(
+        serde_json::to_vec(&json!({ "success": true, "data": run })).map_err(|e| {
+            engine(Error::new(
+                billora_engine::ErrorCode::Internal,
+                format!("the answer could not be written as JSON: {e}"),
+            ))
+        })?,
+    );
+    if finished {
+        s.answers.keep(&key, version, body.clone());
+    }
+    Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 #[utoipa::path(get, path = "/health", tag = "service",
