@@ -2,7 +2,7 @@
 // field it names (or at the top of the form when it names none).
 import type { EngineError } from "./api/bindings/EngineError";
 import { h, type Child } from "./dom";
-import { errorText, t } from "./i18n";
+import { errorWithHint, t } from "./i18n";
 
 /** A labelled field. `name` is the engine's field name (`cron_expression`, `host`, …). */
 export function field(name: string, label: string, control: HTMLElement, help?: Child): HTMLDivElement {
@@ -56,7 +56,7 @@ export function clearFieldError(root: ParentNode, name: string): void {
 
 /** Shows `err` next to its field, or in the form's error box. Returns the element used. */
 export function showError(root: ParentNode, err: EngineError): HTMLElement | null {
-  const text = err.hint ? `${errorText(err)} — ${err.hint}` : errorText(err);
+  const text = errorWithHint(err);
   const wrapper = err.field ? root.querySelector<HTMLElement>(`.field[data-field="${err.field}"]`) : null;
   // A field folded away (More options, Advanced) is unfolded to show its error.
   wrapper?.closest("details")?.setAttribute("open", "");

@@ -385,7 +385,7 @@ const en = {
   rest_confirm: "Restore “{file}” into the database “{db}” on {conn}?",
   rest_confirm_replace: "This deletes tenant {tenant}'s current rows in “{db}” and puts back the ones from the backup.",
   rest_yes: "Yes, restore",
-  rest_progress_full: "Restoring… table {table}, {statements} statements, {done} of {total}, {left} left",
+  rest_progress_full: "Restoring… table {table}, {rows} rows, {done} of {total}, {left} left",
   rest_done: "Restored into “{db}”: {statements} statements, checksum verified.",
 
   closed_to_tray: "Billora Backup keeps running in the tray.",
@@ -776,7 +776,7 @@ const th: Record<Key, string> = {
   rest_confirm: "กู้คืน “{file}” ลงฐานข้อมูล “{db}” บน {conn} หรือไม่?",
   rest_confirm_replace: "จะลบข้อมูลปัจจุบันของ tenant {tenant} ใน “{db}” และใส่ข้อมูลจากข้อมูลสำรองแทน",
   rest_yes: "ใช่ กู้คืนเลย",
-  rest_progress_full: "กำลังกู้คืน… ตาราง {table} {statements} คำสั่ง {done} จาก {total} เหลืออีก {left}",
+  rest_progress_full: "กำลังกู้คืน… ตาราง {table} {rows} แถว {done} จาก {total} เหลืออีก {left}",
   rest_done: "กู้คืนลง “{db}” แล้ว: {statements} คำสั่ง ตรวจสอบ checksum แล้ว",
 
   closed_to_tray: "Billora Backup ยังทำงานอยู่ที่ถาดระบบ",
@@ -815,6 +815,17 @@ export const THAI_ERRORS: Record<string, string> = {
 export function errorText(err: { code: string; message: string }): string {
   const thai = current === "th" ? THAI_ERRORS[err.code] : undefined;
   return thai ? `${thai} — ${err.message}` : err.message;
+}
+
+/** The "what to do" hint in the chosen language: the engine sends `hint_th` beside `hint`. */
+export function hintText(err: { hint?: string; hint_th?: string }): string | undefined {
+  return current === "th" ? (err.hint_th ?? err.hint) : err.hint;
+}
+
+/** An error with its hint after a dash, as one line. */
+export function errorWithHint(err: { code: string; message: string; hint?: string; hint_th?: string }): string {
+  const hint = hintText(err);
+  return hint ? `${errorText(err)} — ${hint}` : errorText(err);
 }
 
 let current: Lang = "en";

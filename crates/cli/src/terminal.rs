@@ -77,7 +77,13 @@ pub fn show_dump(bar: &ProgressBar, p: &DumpProgress) {
 /// A restore's progress on the bar.
 pub fn show_restore(bar: &ProgressBar, p: &RestoreProgress) {
     bar.set_length(p.sql_bytes_total.unwrap_or(0));
-    bar.set_message(format!("{} statements", p.statements));
+    bar.set_position(p.sql_bytes_done);
+    let table = p.table.as_deref().unwrap_or("…");
+    let rows = match p.rows_total {
+        Some(total) => format!("{} of {total} rows", p.rows_done),
+        None => format!("{} rows", p.rows_done),
+    };
+    bar.set_message(format!("{table}, {rows}"));
 }
 
 /// A cancel flag that Ctrl-C sets, for a foreground backup or restore; abort the task when done.

@@ -96,6 +96,10 @@ pub struct Error {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub hint: Option<String>,
+    /// The hint in Thai, for the app's Thai screens (`hints::in_thai`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub hint_th: Option<String>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -107,6 +111,7 @@ impl Error {
             message: message.into(),
             field: None,
             hint: None,
+            hint_th: None,
         }
     }
 
@@ -125,7 +130,9 @@ impl Error {
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
+        let hint = hint.into();
+        self.hint_th = crate::hints::in_thai(&hint);
+        self.hint = Some(hint);
         self
     }
 }

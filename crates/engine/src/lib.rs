@@ -7,6 +7,7 @@
 
 pub mod cron;
 pub mod error;
+pub mod hints;
 pub mod history;
 pub mod paths;
 pub mod schedule;

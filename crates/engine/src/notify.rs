@@ -473,13 +473,21 @@ pub fn run_notice(facts: &RunFacts<'_>, lang: Lang) -> Option<Notice> {
     if let Some(warning) = facts.warning {
         add("Warning", "คำเตือน", warning.to_owned());
     }
+    // The hint in the notice's language (English when the table has no Thai for it).
+    let hint_of = |hint: &Option<String>, thai: &Option<String>| {
+        if th {
+            thai.clone().or_else(|| hint.clone())
+        } else {
+            hint.clone()
+        }
+    };
     if let Some(err) = facts.error {
         add(
             "Error",
             "ข้อผิดพลาด",
             format!("[{}] {}", err.code, err.message),
         );
-        if let Some(hint) = &err.hint {
+        if let Some(hint) = &hint_of(&err.hint, &err.hint_th) {
             add("What to do", "วิธีแก้ไข", hint.clone());
         }
     }
@@ -503,7 +511,7 @@ pub fn run_notice(facts: &RunFacts<'_>, lang: Lang) -> Option<Notice> {
     }
     if let Some(err) = facts.error {
         summary.push(err.message.clone());
-        if let Some(hint) = &err.hint {
+        if let Some(hint) = hint_of(&err.hint, &err.hint_th) {
             summary.push(format!("{}: {hint}", label("What to do", "วิธีแก้ไข")));
         }
     }
@@ -515,7 +523,7 @@ pub fn run_notice(facts: &RunFacts<'_>, lang: Lang) -> Option<Notice> {
                 copy.destination,
                 err.message
             ));
-            if let Some(hint) = &err.hint {
+            if let Some(hint) = hint_of(&err.hint, &err.hint_th) {
                 summary.push(format!("{}: {hint}", label("What to do", "วิธีแก้ไข")));
             }
         }

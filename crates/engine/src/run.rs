@@ -105,6 +105,10 @@ pub struct RunError {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub hint: Option<String>,
+    /// The hint in Thai, looked up when the run is read (`hints::in_thai`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub hint_th: Option<String>,
 }
 
 #[cfg(test)]

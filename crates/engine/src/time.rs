@@ -63,6 +63,17 @@ pub fn short_local(zoned: &ZonedDateTime, thai: bool, with_date: bool) -> String
     }
 }
 
+/// A time in a notice: the date and clock as people read them, then the zone's name, e.g.
+/// `2026-02-04 02:00 (Asia/Bangkok)` or `4 ก.พ. 2569 02:00 (Asia/Bangkok)`.
+pub fn in_notice(zoned: &ZonedDateTime, thai: bool) -> String {
+    let zone = zoned
+        .time_zone()
+        .iana_name()
+        .map(str::to_owned)
+        .unwrap_or_else(|| zoned.strftime("UTC%:z").to_string());
+    format!("{} ({zone})", short_local(zoned, thai, true))
+}
+
 /// RFC 3339 with the zone's offset at that instant, e.g. `2026-02-04T02:00:00+07:00`.
 pub fn rfc3339(zoned: &ZonedDateTime) -> String {
     zoned.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
@@ -144,6 +155,16 @@ mod tests {
             short_local(&at, true, true),
             "6 ธ.ค. 2569 03:05",
             "a Thai date in the Buddhist era"
+        );
+        assert_eq!(
+            in_notice(&at, false),
+            "2026-12-06 03:05 (Asia/Bangkok)",
+            "a notice's time names its zone"
+        );
+        assert_eq!(
+            in_notice(&at, true),
+            "6 ธ.ค. 2569 03:05 (Asia/Bangkok)",
+            "in Thai too"
         );
     }
 }

@@ -7,7 +7,7 @@ import type { ConnectionProfile } from "../api/bindings/ConnectionProfile";
 import type { NewConnection } from "../api/bindings/NewConnection";
 import { h, mount } from "../dom";
 import { clearErrors, clearFieldError, confirmDialog, field, formError, inputValue, showError } from "../forms";
-import { errorText, t } from "../i18n";
+import { errorText, errorWithHint, t } from "../i18n";
 import type { Nav } from "../main";
 
 export function checkText(check: ConnectionCheck): string {
@@ -59,7 +59,7 @@ export async function renderConnections(root: HTMLElement, nav: Nav): Promise<vo
               result.classList.add("ok");
             } catch (err) {
               const e = toEngineError(err);
-              result.textContent = e.hint ? `${errorText(e)} — ${e.hint}` : errorText(e);
+              result.textContent = errorWithHint(e);
               result.classList.add("error-text");
               const fp = e.code === "CertificateChanged" ? changedFingerprint(e.message) : null;
               if (fp) {

@@ -10,7 +10,7 @@ import type { ScheduleState } from "../api/bindings/ScheduleState";
 import { h, mount } from "../dom";
 import { confirmDialog } from "../forms";
 import { humanDuration, humanSize, relativeTime, wallTime } from "../format";
-import { errorText, lang, t, type Key } from "../i18n";
+import { errorText, hintText, type Key, lang, t } from "../i18n";
 import type { Nav } from "../main";
 
 export async function renderDashboard(root: HTMLElement, nav: Nav): Promise<void> {
@@ -224,7 +224,7 @@ function failure(run: Run): HTMLElement {
     " · ",
     h("span", { text: wallTime(run.created_at, l) }),
     h("p", { class: "error-text", text: run.error ? errorText(run.error) : t(`status_${run.status}` as Key) }),
-    run.error?.hint ? h("p", { class: "hint", text: `${t("hint")}: ${run.error.hint}` }) : null,
+    run.error && hintText(run.error) ? h("p", { class: "hint", text: `${t("hint")}: ${hintText(run.error)}` }) : null,
   );
 }
 

@@ -9,7 +9,7 @@ import type { DestinationSettings } from "../api/bindings/DestinationSettings";
 import type { NewDestination } from "../api/bindings/NewDestination";
 import { h, mount } from "../dom";
 import { clearErrors, confirmDialog, field, formError, inputValue, optionalInt, showError } from "../forms";
-import { errorText, t, type Key } from "../i18n";
+import { errorWithHint, type Key, t } from "../i18n";
 import type { Nav } from "../main";
 
 export type Kind = DestinationSettings["kind"];
@@ -67,7 +67,7 @@ export async function renderDestinations(root: HTMLElement, nav: Nav): Promise<v
               result.classList.add("ok");
             } catch (err) {
               const e = toEngineError(err);
-              result.textContent = e.hint ? `${errorText(e)} — ${e.hint}` : errorText(e);
+              result.textContent = errorWithHint(e);
               result.classList.add("error-text");
             }
           },
@@ -84,7 +84,7 @@ export async function renderDestinations(root: HTMLElement, nav: Nav): Promise<v
             } catch (err) {
               const e = toEngineError(err);
               result.className = "result error-text";
-              result.textContent = e.hint ? `${errorText(e)} — ${e.hint}` : errorText(e);
+              result.textContent = errorWithHint(e);
             }
           },
         }),

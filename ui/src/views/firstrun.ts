@@ -6,7 +6,7 @@ import type { ConnectionProfile } from "../api/bindings/ConnectionProfile";
 import type { Run } from "../api/bindings/Run";
 import { h, mount } from "../dom";
 import { humanDuration, humanSize, wallTime } from "../format";
-import { errorText, lang, t, type Key } from "../i18n";
+import { errorText, errorWithHint, hintText, type Key, lang, t } from "../i18n";
 import type { Nav } from "../main";
 
 /** The preset the first run offers. */
@@ -78,7 +78,7 @@ export async function renderFirstRun(root: HTMLElement, nav: Nav): Promise<void>
     } catch (err) {
       const e = toEngineError(err);
       status.className = "result error-text";
-      status.textContent = e.hint ? `${errorText(e)} — ${e.hint}` : errorText(e);
+      status.textContent = errorWithHint(e);
       start.disabled = false;
     }
   }
@@ -106,7 +106,7 @@ export async function renderFirstRun(root: HTMLElement, nav: Nav): Promise<void>
             "div",
             { "data-testid": "first-error" },
             h("p", { class: "error-text", text: run?.error ? errorText(run.error) : t(`status_${run?.status ?? "failed"}` as Key) }),
-            run?.error?.hint ? h("p", { class: "hint", text: `${t("hint")}: ${run.error.hint}` }) : null,
+            run?.error && hintText(run.error) ? h("p", { class: "hint", text: `${t("hint")}: ${hintText(run.error)}` }) : null,
           ),
       h(
         "div",

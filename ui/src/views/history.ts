@@ -5,7 +5,7 @@ import type { Run } from "../api/bindings/Run";
 import { h, mount } from "../dom";
 import { confirmDialog } from "../forms";
 import { humanDuration, humanSize, wallTime } from "../format";
-import { errorText, lang, t, type Key } from "../i18n";
+import { errorText, errorWithHint, hintText, type Key, lang, t } from "../i18n";
 import type { Nav } from "../main";
 
 const STATUSES = ["success", "failed", "interrupted", "cancelled", "skipped", "running"] as const;
@@ -218,8 +218,8 @@ function row(run: Run, nav: Nav): HTMLElement[] {
     const cls = c.deleted_at !== null ? "badge" : c.status === "uploaded" ? "badge success" : "badge failed";
     return h("span", { class: cls, title: c.error ? errorText(c.error) : c.object_path, "data-testid": `copy-${run.id}-${c.destination}`, text });
   });
-  const copyErrors = run.copies.filter((c) => c.error && c.deleted_at === null).map((c) => `${c.destination}: ${errorText(c.error!)}${c.error!.hint ? ` — ${c.error!.hint}` : ""}`);
-  if (!details.length && !run.error?.hint && !copies.length) return [main];
+  const copyErrors = run.copies.filter((c) => c.error && c.deleted_at === null).map((c) => `${c.destination}: ${errorWithHint(c.error!)}`);
+  if (!details.length && !(run.error && hintText(run.error)) && !copies.length) return [main];
   const extra = h(
     "tr",
     { class: "details" },
@@ -229,7 +229,7 @@ function row(run: Run, nav: Nav): HTMLElement[] {
       copies.length ? h("p", { class: "copies" }, copies) : null,
       copyErrors.map((d) => h("p", { class: "error-text", text: d })),
       details.map((d) => h("p", { class: run.error ? "error-text" : "muted", text: d })),
-      run.error?.hint ? h("p", { class: "hint", text: `${t("hint")}: ${run.error.hint}` }) : null,
+      run.error && hintText(run.error) ? h("p", { class: "hint", text: `${t("hint")}: ${hintText(run.error)}` }) : null,
     ),
   );
   return [main, extra];

@@ -8,7 +8,7 @@ import type { RemoteBackup } from "../api/bindings/RemoteBackup";
 import { h, mount } from "../dom";
 import { humanDuration, humanSize, wallTime } from "../format";
 import { clearErrors, confirmDialog, field, formError, showError } from "../forms";
-import { errorText, lang, t } from "../i18n";
+import { errorText, errorWithHint, lang, t } from "../i18n";
 import type { Nav } from "../main";
 
 export async function renderRestore(root: HTMLElement, nav: Nav, opts: { runId?: number }): Promise<void> {
@@ -164,7 +164,7 @@ function restoreForm(nav: Nav, available: Run[], connections: Connection[], opts
           const left = p.sql_bytes_total && p.sql_bytes_done > 0 && seconds > 1 ? ((p.sql_bytes_total - p.sql_bytes_done) * seconds) / p.sql_bytes_done : null;
           status.textContent = t("rest_progress_full", {
             table: p.table ? `${p.table} (${p.tables_done}${p.tables_total ? `/${p.tables_total}` : ""})` : "…",
-            statements: p.statements.toLocaleString(),
+            rows: p.rows_total ? `${p.rows_done.toLocaleString()}/${p.rows_total.toLocaleString()}` : p.rows_done.toLocaleString(),
             done: humanSize(p.sql_bytes_done),
             total: p.sql_bytes_total ? humanSize(p.sql_bytes_total) : "?",
             left: left === null ? "…" : humanDuration(left, l),
@@ -248,7 +248,7 @@ function recoveryPanel(nav: Nav, destinations: string[]): HTMLElement {
       mount(list, remoteList(nav, pick.value, found));
     } catch (err) {
       const e = toEngineError(err);
-      mount(list, h("p", { class: "error-text", text: e.hint ? `${errorText(e)} — ${e.hint}` : errorText(e) }));
+      mount(list, h("p", { class: "error-text", text: errorWithHint(e) }));
     }
   };
   return h(
@@ -337,7 +337,7 @@ function keyImport(): HTMLElement {
   const failed = (err: unknown) => {
     const e = toEngineError(err);
     result.className = "result error-text";
-    result.textContent = e.hint ? `${errorText(e)} — ${e.hint}` : errorText(e);
+    result.textContent = errorWithHint(e);
   };
   return h(
     "div",

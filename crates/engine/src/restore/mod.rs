@@ -19,7 +19,7 @@ pub mod split;
 use std::collections::HashMap;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 
 use mysql::prelude::Queryable;
@@ -96,6 +96,10 @@ pub struct RestoreProgress {
     /// Tables whose rows have started, and how many there are (from the manifest).
     pub tables_done: u64,
     pub tables_total: Option<u64>,
+    /// Rows the server has taken so far (its affected-row counts), and how many the backup
+    /// holds (from the manifest).
+    pub rows_done: u64,
+    pub rows_total: Option<u64>,
 }
 
 impl RestoreProgress {
@@ -500,17 +504,31 @@ fn local_infile_allowed(conn: &mut Conn) -> bool {
 
 /// Runs one pooled statement: as LOAD DATA when its table allows it and the server has not
 /// refused LOCAL INFILE, else as the statement it is.
-fn run_work(conn: &mut Conn, loader: &Loader, work: &Work, refused: &AtomicBool) -> Result<()> {
+fn run_work(
+    conn: &mut Conn,
+    loader: &Loader,
+    work: &Work,
+    refused: &AtomicBool,
+    rows: &AtomicU64,
+) -> Result<()> {
     if let (Some(table), false) = (&work.table, refused.load(Ordering::Relaxed)) {
         let batch: Option<Batch> = load::convert(&work.stmt.sql, table, &mut loader.buffer());
         if let Some(batch) = batch {
             if loader.load(conn, &batch, work.stmt.line)? {
+                rows.fetch_add(batch.rows, Ordering::Relaxed);
                 return Ok(());
             }
             refused.store(true, Ordering::Relaxed);
         }
     }
-    exec(conn, &work.stmt)
+    exec(conn, &work.stmt)?;
+    rows.fetch_add(conn.affected_rows(), Ordering::Relaxed);
+    Ok(())
+}
+
+/// The rows a backup holds, from its manifest.
+fn manifest_rows(manifest: &Manifest) -> u64 {
+    manifest.tables.iter().map(|t| t.rows).sum()
 }
 
 /// Executes the script: DDL and session statements in order on one connection; the INSERTs of
@@ -558,8 +576,10 @@ fn run_script(
     let mut state = RestoreProgress {
         sql_bytes_total: manifest.map(|m| m.sql_bytes),
         tables_total: manifest.map(|m| m.tables.len() as u64),
+        rows_total: manifest.map(manifest_rows),
         ..RestoreProgress::default()
     };
+    let rows = AtomicU64::new(0);
     let failed = AtomicBool::new(false);
     let (work_tx, work_rx) = mpsc::sync_channel::<Work>(pool.len());
     let work_rx = std::sync::Mutex::new(work_rx);
@@ -567,8 +587,8 @@ fn run_script(
     let count = std::thread::scope(|scope| -> Result<u64> {
         let (done_tx, done_rx) = mpsc::channel::<Result<()>>();
         for conn in pool.iter_mut() {
-            let (work_rx, done_tx, failed, refused) =
-                (&work_rx, done_tx.clone(), &failed, &refused);
+            let (work_rx, done_tx, failed, refused, rows) =
+                (&work_rx, done_tx.clone(), &failed, &refused, &rows);
             scope.spawn(move || {
                 let loader = Loader::install(conn);
                 loop {
@@ -577,7 +597,7 @@ fn run_script(
                     let result = if failed.load(Ordering::Relaxed) {
                         Ok(())
                     } else {
-                        run_work(conn, &loader, &work, refused)
+                        run_work(conn, &loader, &work, refused, rows)
                     };
                     if result.is_err() {
                         failed.store(true, Ordering::Relaxed);
@@ -658,15 +678,22 @@ fn run_script(
                 } else {
                     wait_all(&mut in_flight)?;
                     exec(&mut main, &stmt)?;
+                    if load::insert_table(&stmt.sql).is_some() {
+                        rows.fetch_add(main.affected_rows(), Ordering::Relaxed);
+                    }
                     if guard::may_change_charset(&stmt.sql) {
                         check_client_charset(&mut main, &stmt)?;
                     }
                 }
                 state.statements = count;
                 state.sql_bytes_done = statements.consumed;
+                state.rows_done = rows.load(Ordering::Relaxed);
                 progress(&state);
             }
             wait_all(&mut in_flight)?;
+            // Once more with every worker done: the rows count is whole.
+            state.rows_done = rows.load(Ordering::Relaxed);
+            progress(&state);
             Ok(count)
         })();
         drop(work_tx);

@@ -117,6 +117,7 @@ pub(super) fn replace_tenant(
         let mut state = RestoreProgress {
             sql_bytes_total: Some(manifest.sql_bytes),
             tables_total: Some(manifest.tables.len() as u64),
+            rows_total: Some(manifest.tables.iter().map(|t| t.rows).sum()),
             ..RestoreProgress::default()
         };
         let mut count = 0;
@@ -133,6 +134,7 @@ pub(super) fn replace_tenant(
                 exec(&mut conn, &stmt)?;
                 count += 1;
                 state.statements = count;
+                state.rows_done += conn.affected_rows();
                 state.saw(&stmt.sql);
                 progress(&state);
             }

@@ -77,7 +77,10 @@ pub async fn notify_outcome(
         .map(|c| c.database)
         .unwrap_or_else(|_| "?".into());
     let lang = store.language().await.unwrap_or_default();
-    let next = schedule.next_run_at.as_ref().map(time::rfc3339);
+    let next = schedule
+        .next_run_at
+        .as_ref()
+        .map(|at| time::in_notice(at, lang == crate::cron::Lang::Th));
     let facts = RunFacts {
         schedule: &schedule,
         database: &database,

@@ -541,13 +541,17 @@ impl Store {
 pub(crate) fn run_error(row: &sqlx::sqlite::SqliteRow) -> Result<Option<RunError>> {
     let code: Option<String> = row.try_get("error_code")?;
     Ok(match code {
-        Some(code) => Some(RunError {
-            code,
-            message: row
-                .try_get::<Option<String>, _>("error_message")?
-                .unwrap_or_default(),
-            hint: row.try_get("error_hint")?,
-        }),
+        Some(code) => {
+            let hint: Option<String> = row.try_get("error_hint")?;
+            Some(RunError {
+                code,
+                message: row
+                    .try_get::<Option<String>, _>("error_message")?
+                    .unwrap_or_default(),
+                hint_th: hint.as_deref().and_then(crate::hints::in_thai),
+                hint,
+            })
+        }
         None => None,
     })
 }

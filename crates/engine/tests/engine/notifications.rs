@@ -200,9 +200,17 @@ async fn a_failures_popup_leads_with_the_reason_and_what_to_do_within_the_limit(
             first, "the server refused the user name or password",
             "the reason is the popup's first line ({lang:?}): {popup}"
         );
+        let what_to_do = match lang {
+            Lang::En => "check the user name and password of the connection",
+            Lang::Th => "ตรวจสอบชื่อผู้ใช้และรหัสผ่านของการเชื่อมต่อ",
+        };
         assert!(
-            popup.contains("check the user name and password of the connection"),
-            "then what to do ({lang:?}): {popup}"
+            popup.contains(what_to_do),
+            "then what to do, in the notice's language ({lang:?}): {popup}"
+        );
+        assert!(
+            notice.body.contains(what_to_do),
+            "the e-mail says what to do in its language too ({lang:?})"
         );
         assert!(
             popup.chars().count() <= Notice::POPUP_MAX,

@@ -195,6 +195,8 @@ async fn a_new_computer_lists_imports_and_restores_the_backups_a_destination_hol
     assert_eq!(keys, vec![public.clone()], "the same public key");
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let tables = seen.clone();
+    let rows = Arc::new(std::sync::Mutex::new(None));
+    let last = rows.clone();
     let report = new
         .restore(
             restore_form(Some(entry.id), None, &target),
@@ -205,6 +207,7 @@ async fn a_new_computer_lists_imports_and_restores_the_backups_a_destination_hol
                         .expect("lock")
                         .push((t.clone(), p.tables_done, p.tables_total));
                 }
+                *last.lock().expect("lock") = Some((p.rows_done, p.rows_total));
             }),
         )
         .await
@@ -227,6 +230,31 @@ async fn a_new_computer_lists_imports_and_restores_the_backups_a_destination_hol
             .unwrap_or(0)
     };
     assert_eq!(count(&target), count(&source), "the same customers");
+    // Every row of every table restored, counted on the server.
+    let mut conn = server.conn(Some(&target));
+    let tables: Vec<String> = conn
+        .query(format!(
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{target}' AND TABLE_TYPE = 'BASE TABLE'"
+        ))
+        .expect("tables");
+    let all_rows: u64 = tables
+        .iter()
+        .map(|t| {
+            conn.query_first::<u64, _>(format!("SELECT COUNT(*) FROM `{t}`"))
+                .expect("count")
+                .unwrap_or(0)
+        })
+        .sum();
+    let (rows_done, rows_total) = rows.lock().expect("lock").expect("progress was reported");
+    assert_eq!(
+        Some(rows_done),
+        rows_total,
+        "the last progress counts every row the manifest lists as restored"
+    );
+    assert_eq!(
+        rows_done, all_rows,
+        "the progress's rows are the rows now in the restored tables"
+    );
 
     // The same file restored from a path (copied off the NAS, with its manifest).
     let usb = tempfile::tempdir().expect("a copy on a stick");

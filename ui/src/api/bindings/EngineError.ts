@@ -4,4 +4,8 @@ import type { ErrorCode } from "./ErrorCode";
 /**
  * An engine error: a code, a sentence for people, the request field it is about, and a hint.
  */
-export type EngineError = { code: ErrorCode, message: string, field?: string, hint?: string, };
+export type EngineError = { code: ErrorCode, message: string, field?: string, hint?: string, 
+/**
+ * The hint in Thai, for the app's Thai screens (`hints::in_thai`).
+ */
+hint_th?: string, };

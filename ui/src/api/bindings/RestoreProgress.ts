@@ -12,4 +12,9 @@ table: string | null,
 /**
  * Tables whose rows have started, and how many there are (from the manifest).
  */
-tables_done: number, tables_total: number | null, };
+tables_done: number, tables_total: number | null, 
+/**
+ * Rows the server has taken so far (its affected-row counts), and how many the backup
+ * holds (from the manifest).
+ */
+rows_done: number, rows_total: number | null, };

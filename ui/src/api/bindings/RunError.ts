@@ -3,4 +3,8 @@
 /**
  * The error recorded on a failed run.
  */
-export type RunError = { code: string, message: string, hint?: string, };
+export type RunError = { code: string, message: string, hint?: string, 
+/**
+ * The hint in Thai, looked up when the run is read (`hints::in_thai`).
+ */
+hint_th?: string, };
