@@ -60,6 +60,9 @@ say "cargo test"
 BILLORA_CRON_ORACLE="$oracle" cargo test --workspace --exclude billora-app --locked
 rm -f "$oracle"
 
+say "the app's own scale, small (bench/app-scale.sh measures 10,000 schedules)"
+cargo run --locked -q -p billora-engine --example app_scale -- 200 2000 2 >/dev/null
+
 say "end to end: the built app under Xvfb, driven by tauri-driver"
 cargo build --locked -p billora-app
 need_tauri_driver

@@ -82,6 +82,8 @@ pub struct Api {
     recent_tokens: tokens::Recent,
     /// The per-schedule part of `/metrics`, while the store is unchanged.
     kept_metrics: Kept<Arc<String>>,
+    /// The store's part of the dashboard and the tray, while the store is unchanged.
+    kept_board: Kept<Arc<status::Board>>,
 }
 
 impl std::fmt::Debug for Api {
@@ -125,6 +127,7 @@ impl Api {
             restore_cancel: Arc::default(),
             recent_tokens: Default::default(),
             kept_metrics: Kept::new(1),
+            kept_board: Kept::new(1),
         })
     }
 
@@ -183,6 +186,7 @@ impl Api {
                 restore_cancel: Arc::default(),
                 recent_tokens: Default::default(),
                 kept_metrics: Kept::new(1),
+                kept_board: Kept::new(1),
             },
             scheduler,
         )

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use sqlx::Row;
 use std::path::Path;
 
-fn record_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<CopyRecord> {
+pub(super) fn record_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<CopyRecord> {
     Ok(CopyRecord {
         id: row.try_get("id")?,
         run_id: row.try_get("run_id")?,

@@ -21,6 +21,7 @@ mod settings;
 mod tokens;
 
 pub use changes::{Kept, StoreVersion};
+pub use runs::RecentRuns;
 
 use crate::error::Result;
 use crate::paths::create_private_dir;

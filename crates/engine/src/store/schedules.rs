@@ -155,6 +155,30 @@ impl Store {
         rows.iter().map(from_row).collect()
     }
 
+    /// The active schedules whose next run is at or before `now`, in one query (the
+    /// scheduler asks at every turn; `julianday` also reads times stored with an offset).
+    pub async fn due_schedules(&self, now: Timestamp) -> Result<Vec<Schedule>> {
+        let rows = sqlx::query(&format!(
+            "{SELECT} WHERE is_active = 1 AND next_run_at IS NOT NULL \
+             AND julianday(next_run_at) <= julianday(?) ORDER BY id"
+        ))
+        .bind(time::to_stored(now))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// The earliest next run of any active schedule.
+    pub async fn earliest_next_run(&self) -> Result<Option<Timestamp>> {
+        let next: Option<String> = sqlx::query_scalar(
+            "SELECT next_run_at FROM schedules WHERE is_active = 1 AND next_run_at IS NOT NULL \
+             ORDER BY julianday(next_run_at) LIMIT 1",
+        )
+        .fetch_optional(self.pool())
+        .await?;
+        next.as_deref().map(time::from_stored).transpose()
+    }
+
     pub async fn get_schedule(&self, id: i64) -> Result<Schedule> {
         let row = sqlx::query(&format!("{SELECT} WHERE id = ?"))
             .bind(id)

@@ -1048,3 +1048,116 @@ async fn the_apps_http_api_settings_are_loopback_only_and_tokens_are_shown_once(
         "a revoked token is refused"
     );
 }
+
+/// The dashboard reads only the runs it shows (by index) and keeps them while the store is
+/// unchanged: each card's last run, newest success and last 30 sizes are the ones the whole
+/// history would give, and a run recorded by another process shows at the next look.
+#[tokio::test]
+async fn the_dashboard_shows_each_schedules_own_recent_runs_and_sees_other_processes_writes() {
+    let h = harness("2026-02-03T10:00:00Z").await;
+    let make = |name: &str| {
+        schedule(&format!(
+            r#"{{"name":"{name}","cron_expression":"0 2 * * *","backup_type":"full"}}"#
+        ))
+    };
+    let a = h.api.create_schedule(make("A")).await.expect("A");
+    let b = h.api.create_schedule(make("B")).await.expect("B");
+    // A: 40 good backups of growing size, then a failure; B: one good backup. Interleaved.
+    let insert = |schedule: i64, name: &str, status: &str, at: String, size: Option<i64>| {
+        sqlx::query(
+            "INSERT INTO runs (schedule_id, schedule_name, backup_type, trigger, status, created_at, \
+             finished_at, filename, file_size, duration_seconds, error_code, error_message) \
+             VALUES (?, ?, 'full', 'scheduled', ?, ?, ?, ?, ?, 1.0, ?, ?)",
+        )
+        .bind(schedule)
+        .bind(name.to_owned())
+        .bind(status.to_owned())
+        .bind(at.clone())
+        .bind(at)
+        .bind(size.map(|s| format!("backup_{s}.sql.zst")))
+        .bind(size)
+        .bind((status == "failed").then_some("Unreachable"))
+        .bind((status == "failed").then_some("the server did not answer"))
+    };
+    for day in 1..=40 {
+        let at = format!("2026-01-{:02}T02:00:00Z", 1 + (day - 1) % 28);
+        let at = if day > 28 {
+            at.replace("2026-01", "2026-02")
+        } else {
+            at
+        };
+        insert(a.id, "A", "success", at, Some(1000 + day))
+            .execute(h.store.pool())
+            .await
+            .expect("a run of A");
+        if day == 20 {
+            insert(b.id, "B", "success", "2026-01-20T03:00:00Z".into(), Some(7))
+                .execute(h.store.pool())
+                .await
+                .expect("the run of B");
+        }
+    }
+    insert(a.id, "A", "failed", "2026-02-13T02:00:00Z".into(), None)
+        .execute(h.store.pool())
+        .await
+        .expect("A's failure");
+    let board = h.api.dashboard(Lang::En).await.expect("dashboard");
+    let card = |name: &str| {
+        board
+            .schedules
+            .iter()
+            .find(|s| s.schedule.name == name)
+            .expect("a card")
+            .clone()
+    };
+    let (card_a, card_b) = (card("A"), card("B"));
+    assert_eq!(
+        card_a.recent_sizes,
+        (11..=40).map(|d| 1000 + d as u64).collect::<Vec<_>>(),
+        "A's last 30 good backups' sizes, oldest first"
+    );
+    assert_eq!(
+        card_a.last_run.as_ref().map(|r| r.status.as_str()),
+        Some("failed"),
+        "A's last run is its failure"
+    );
+    assert_eq!(card_a.health, Health::Failing, "so A is red");
+    assert_eq!(card_b.recent_sizes, vec![7], "B's own size only");
+    assert_eq!(
+        card_b.last_run.as_ref().and_then(|r| r.file_size),
+        Some(7),
+        "B's last run is its own"
+    );
+    assert_eq!(board.recent_failures.len(), 1, "the one failure is listed");
+
+    // Another process (a second store on the same folder) records a good backup of A.
+    let other = Store::open(h.store.data_dir())
+        .await
+        .expect("a second process's store");
+    insert(
+        a.id,
+        "A",
+        "success",
+        "2026-02-14T02:00:00Z".into(),
+        Some(5000),
+    )
+    .execute(other.pool())
+    .await
+    .expect("A's new backup, elsewhere");
+    let board = h.api.dashboard(Lang::En).await.expect("dashboard");
+    let card_a = board
+        .schedules
+        .iter()
+        .find(|s| s.schedule.name == "A")
+        .expect("A");
+    assert_eq!(
+        card_a.last_run.as_ref().and_then(|r| r.file_size),
+        Some(5000),
+        "the next look shows the run another process recorded"
+    );
+    assert_eq!(
+        card_a.recent_sizes.last(),
+        Some(&5000),
+        "and its size ends the chart"
+    );
+}
