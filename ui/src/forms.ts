@@ -80,6 +80,11 @@ export function showError(root: ParentNode, err: EngineError): HTMLElement | nul
 }
 
 /** The box for errors that name no field. */
+/** The Cancel button of a form that edits in place: `stop` leaves edit mode and redraws. */
+export function cancelEditButton(stop: () => void): HTMLButtonElement {
+  return h("button", { type: "button", text: t("cancel"), onclick: stop });
+}
+
 export function formError(): HTMLParagraphElement {
   return h("p", { class: "form-error", role: "alert", hidden: true });
 }

@@ -188,20 +188,30 @@ where
     let body = match body {
         Some(body) => body,
         None => {
-            let value = read.await.map_err(engine)?;
-            let body = Bytes::from(serde_json::to_vec(&value).map_err(|e| {
-                engine(Error::new(
-                    billora_engine::ErrorCode::Internal,
-                    format!("the answer could not be written as JSON: {e}"),
-                ))
-            })?);
+            let body = json_body(&read.await.map_err(engine)?)?;
             if body.len() <= MAX_KEPT {
                 s.answers.keep(key, version, body.clone());
             }
             body
         }
     };
-    Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
+    Ok(json_answer(body))
+}
+
+/// A value as the JSON bytes of an answer (kept answers are kept as these bytes).
+#[allow(clippy::result_large_err)]
+fn json_body(value: &impl Serialize) -> Result<Bytes, Response> {
+    serde_json::to_vec(value).map(Bytes::from).map_err(|e| {
+        engine(Error::new(
+            billora_engine::ErrorCode::Internal,
+            format!("the answer could not be written as JSON: {e}"),
+        ))
+    })
+}
+
+/// JSON bytes as a 200 answer.
+fn json_answer(body: Bytes) -> Response {
+    ([(CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 fn ok(status: StatusCode, data: impl Serialize) -> Response {
@@ -415,22 +425,15 @@ async fn get_run(_: Reader, State(s): State<AppState>, Path(id): Path<String>) -
     let key = format!("run/{id}");
     let version = s.api.store_version().await;
     if let Some(body) = s.answers.get(&key, version) {
-        return Ok(([(CONTENT_TYPE, "application/json")], body).into_response());
+        return Ok(json_answer(body));
     }
     let run = s.api.get_run(id).await.map_err(engine)?;
     let finished = run.run.status != "running";
-    let body = Bytes::from(
-        serde_json::to_vec(&json!({ "success": true, "data": run })).map_err(|e| {
-            engine(Error::new(
-                billora_engine::ErrorCode::Internal,
-                format!("the answer could not be written as JSON: {e}"),
-            ))
-        })?,
-    );
+    let body = json_body(&json!({ "success": true, "data": run }))?;
     if finished {
         s.answers.keep(&key, version, body.clone());
     }
-    Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
+    Ok(json_answer(body))
 }
 
 #[utoipa::path(get, path = "/health", tag = "service",

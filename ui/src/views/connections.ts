@@ -6,7 +6,7 @@ import type { ConnectionCheck } from "../api/bindings/ConnectionCheck";
 import type { ConnectionProfile } from "../api/bindings/ConnectionProfile";
 import type { NewConnection } from "../api/bindings/NewConnection";
 import { h, mount } from "../dom";
-import { clearErrors, clearFieldError, confirmDialog, field, formError, inputValue, showError } from "../forms";
+import { cancelEditButton, clearErrors, clearFieldError, confirmDialog, field, formError, inputValue, showError } from "../forms";
 import { errorText, errorWithHint, t } from "../i18n";
 import type { Nav } from "../main";
 
@@ -233,13 +233,9 @@ function addForm(nav: Nav, first: boolean, profile: ConnectionProfile | null = n
         },
       }),
       profile
-        ? h("button", {
-            type: "button",
-            text: t("cancel"),
-            onclick: () => {
-              editing = null;
-              nav.refresh();
-            },
+        ? cancelEditButton(() => {
+            editing = null;
+            nav.refresh();
           })
         : null,
       saveButton,

@@ -8,7 +8,7 @@ import type { DestinationCheck } from "../api/bindings/DestinationCheck";
 import type { DestinationSettings } from "../api/bindings/DestinationSettings";
 import type { NewDestination } from "../api/bindings/NewDestination";
 import { h, mount } from "../dom";
-import { clearErrors, confirmDialog, field, formError, inputValue, optionalInt, showError } from "../forms";
+import { cancelEditButton, clearErrors, confirmDialog, field, formError, inputValue, optionalInt, showError } from "../forms";
 import { errorWithHint, type Key, t } from "../i18n";
 import type { Nav } from "../main";
 
@@ -291,13 +291,9 @@ function addForm(nav: Nav, current: Destination | null = null): HTMLFormElement 
       "div",
       { class: "actions" },
       current
-        ? h("button", {
-            type: "button",
-            text: t("cancel"),
-            onclick: () => {
-              editing = null;
-              nav.refresh();
-            },
+        ? cancelEditButton(() => {
+            editing = null;
+            nav.refresh();
           })
         : null,
       testButton,

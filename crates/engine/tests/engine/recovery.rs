@@ -283,6 +283,37 @@ async fn a_new_computer_lists_imports_and_restores_the_backups_a_destination_hol
         .await
         .expect_err("a backup is not a recovery file");
     assert_eq!(bad_key.field.as_deref(), Some("file"), "{bad_key}");
+    let keys_before = new.import_recovery_text(String::new()).await.err();
+    let pasted = new
+        .import_recovery_text("my password is hunter2\nAGE-SECRET-KEY-NOTREALLY".into())
+        .await
+        .expect_err("text that is not a recovery key is refused");
+    assert_eq!(
+        pasted.field.as_deref(),
+        Some("key"),
+        "on the key field: {pasted}"
+    );
+    assert!(
+        !pasted.message.contains("hunter2") && !pasted.message.contains("NOTREALLY"),
+        "the refusal does not repeat what was pasted: {pasted}"
+    );
+    assert!(keys_before.is_some(), "an empty paste is refused too");
+    let missing = new
+        .restore(
+            restore_form(
+                None,
+                Some("/nonexistent/backup.sql.zst".into()),
+                "x_missing",
+            ),
+            Arc::new(|_| {}),
+        )
+        .await
+        .expect_err("a file that is not there");
+    assert_eq!(
+        missing.field.as_deref(),
+        Some("file"),
+        "on the file field: {missing}"
+    );
 
     for db in [&source, &target, &from_file] {
         server.drop_db(db);
