@@ -15,7 +15,8 @@ const run = (id: number, status: string) => ({
   id, schedule_id: 1, schedule_name: "ร้านสาขาหนึ่ง", backup_type: "full", tenant_id: null, trigger: "scheduled", status,
   filename: status === "success" ? `backup_full_2026-12-0${id}T02-00-00.sql.zst` : null, file_size: 123456, checksum_sha256: "ab", duration_seconds: 12.5,
   error: status === "failed" ? { code: "Unreachable", message: "ข้อความจากระบบ", hint: "check the network and that the server is running; the run is retried", hint_th: "ตรวจสอบเครือข่ายและว่าเซิร์ฟเวอร์ทำงานอยู่ ระบบจะลองใหม่อีกครั้ง" } : null,
-  created_at: `2026-12-0${id}T02:00:00+07:00`, finished_at: null, deleted_at: null, deletion_reason: null, pinned: id === 3, note: null,
+  created_at: `2026-12-0${id}T02:00:00+07:00`, finished_at: null, deleted_at: null, deletion_reason: null, pinned: id === 3,
+  note: id === 3 ? "catch-up of the 02:00 on 2026-12-03 slot" : null, note_th: id === 3 ? "สำรองย้อนหลังของรอบ 02:00 วันที่ 2026-12-03" : undefined,
   notification: null, verification: id === 2 ? "verified" : null,
   copies: [{ id, run_id: id, destination: "nas", object_path: "x", status: "uploaded", size: 1, duration_seconds: 1, error: null, created_at: "", finished_at: null, deleted_at: null, deletion_reason: null }],
 });
@@ -151,6 +152,16 @@ describe("the engine's hints in Thai", () => {
     const text = root.textContent ?? "";
     expect(text, "the Thai hint is on the dashboard's failure").toContain("ตรวจสอบเครือข่ายและว่าเซิร์ฟเวอร์ทำงานอยู่");
     expect(text, "the English hint is not shown in Thai").not.toContain("check the network");
+    root.remove();
+  });
+  it("shows a run's note in Thai in the history", async () => {
+    const root = document.createElement("main");
+    document.body.append(root);
+    await renderHistory(root, nav, {});
+    await new Promise((r) => setTimeout(r, 400));
+    const text = root.textContent ?? "";
+    expect(text, "the Thai note").toContain("สำรองย้อนหลังของรอบ 02:00");
+    expect(text, "not the English one").not.toContain("catch-up of the");
     root.remove();
   });
 });

@@ -1,4 +1,4 @@
-//! The "what to do" hints of engine errors, in Thai.
+//! The "what to do" hints of engine errors, and runs' notes, in Thai.
 //!
 //! Errors are made in English (the CLI, logs and the HTTP API speak it), and the hint is the
 //! part an office admin acts on, so every hint the engine or the app shell can give has a Thai
@@ -268,6 +268,57 @@ const THAI: &[(&str, &str)] = &[
     ("write it like 2026-02-03T02:00:00+07:00", "เขียนแบบ 2026-02-03T02:00:00+07:00"),
 ];
 
+/// A run's notes (why it ran or was skipped, retries, the size warning, a clock change), one
+/// per line, as English templates with their Thai. The producers' tests below make each from
+/// the code that writes it, so a changed sentence fails here.
+const NOTES: &[(&str, &str)] = &[
+    ("catch-up of the {} on {} slot", "สำรองย้อนหลังของรอบ {} วันที่ {}"),
+    (
+        "the {} on {} slot was skipped: the previous backup is still running",
+        "ข้ามรอบ {} วันที่ {} เพราะการสำรองข้อมูลครั้งก่อนยังทำงานอยู่",
+    ),
+    (
+        "the {} on {} slot was missed and catch-up is off",
+        "พลาดรอบ {} วันที่ {} และปิดการสำรองย้อนหลังไว้",
+    ),
+    ("try {} failed ({}: {}); retrying", "ครั้งที่ {} ไม่สำเร็จ ({}: {}) กำลังลองใหม่"),
+    (
+        "possibly incomplete dump: {} bytes is under half the median size ({} bytes) of the last {} good backups; check that every table is still there (Verify runs a test restore)",
+        "ไฟล์สำรองอาจไม่ครบ: {} ไบต์ น้อยกว่าครึ่งหนึ่งของขนาดกลาง ({} ไบต์) ของไฟล์สำรองที่ดี {} ครั้งล่าสุด ตรวจสอบว่าตารางยังอยู่ครบ (ปุ่มตรวจสอบจะทดลองกู้คืนให้)",
+    ),
+    (
+        "the computer's clock moved back by {} (from {} to {}); the next run was recomputed",
+        "นาฬิกาของเครื่องถอยหลัง {} (จาก {} เป็น {}) คำนวณรอบถัดไปใหม่แล้ว",
+    ),
+    (
+        "schedule {} is already running ({}), started {} by {}, pid {}",
+        "ตารางเวลา {} กำลังทำงานอยู่ ({}) เริ่มเมื่อ {} โดย {} pid {}",
+    ),
+    (
+        "schedule {} is already running in another process",
+        "ตารางเวลา {} กำลังทำงานอยู่ในโปรแกรมอื่น",
+    ),
+];
+
+/// A run's note in Thai, line by line; `None` when no line has a Thai sentence (a line
+/// without one stays as it is).
+pub fn note_in_thai(note: &str) -> Option<String> {
+    let mut any = false;
+    let lines: Vec<String> = note
+        .lines()
+        .map(
+            |line| match NOTES.iter().find_map(|(en, th)| fill(en, th, line)) {
+                Some(thai) => {
+                    any = true;
+                    thai
+                }
+                None => line.to_owned(),
+            },
+        )
+        .collect();
+    any.then(|| lines.join("\n"))
+}
+
 /// The Thai sentence for an English hint, or `None` when the table has none.
 pub fn in_thai(hint: &str) -> Option<String> {
     THAI.iter().find_map(|(en, th)| fill(en, th, hint))
@@ -308,7 +359,7 @@ fn fill(en: &str, th: &str, text: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{in_thai, THAI};
+    use super::{in_thai, note_in_thai, NOTES, THAI};
     use std::path::Path;
 
     #[test]
@@ -341,9 +392,63 @@ mod tests {
         assert_eq!(in_thai("something new"), None, "unknown hints have no Thai");
     }
 
+    /// Each note as the code that writes it makes it, in Thai.
+    #[tokio::test]
+    async fn every_kind_of_run_note_reads_in_thai() {
+        use crate::scheduler::{decide, Decision};
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let store = crate::store::Store::open(dir.path())
+            .await
+            .expect("a store");
+        let request = crate::schedule::parse_request(
+            r#"{"name":"n","cron_expression":"0 2 * * *","backup_type":"full","timezone":"Asia/Bangkok"}"#,
+        )
+        .expect("valid");
+        let schedule = store
+            .create_schedule(request, "2026-02-01T00:00:00Z".parse().expect("a time"))
+            .await
+            .expect("a schedule");
+        let slot: jiff::Timestamp = "2026-02-02T19:00:00Z".parse().expect("a slot");
+        let later = slot
+            .checked_add(jiff::SignedDuration::from_hours(5))
+            .expect("later");
+        let mut notes = Vec::new();
+        for (busy, catch_up) in [(true, false), (false, false), (false, true)] {
+            let mut s = schedule.clone();
+            s.catch_up = catch_up;
+            match decide(&s, slot, later, jiff::SignedDuration::from_secs(60), busy) {
+                Decision::Skip { reason } => notes.push(reason),
+                Decision::Run { trigger } => notes.extend(trigger.note()),
+            }
+        }
+        notes.extend(crate::run::size_warning(&[1000, 1000, 1000], 10));
+        notes.push("try 1 failed (Unreachable: connecting failed); retrying".into());
+        assert_eq!(notes.len(), 5, "every kind was made: {notes:?}");
+        for note in &notes {
+            let thai = note_in_thai(note);
+            assert!(
+                thai.as_deref()
+                    .is_some_and(|t| t.contains("0") || t.contains("1")),
+                "`{note}` should read in Thai with its values: {thai:?}"
+            );
+        }
+        assert_eq!(
+            note_in_thai(&notes[2]).as_deref(),
+            Some("สำรองย้อนหลังของรอบ 02:00 วันที่ 2026-02-03"),
+            "the catch-up note, with its slot"
+        );
+        let two = format!("{}\nsomething else", notes[0]);
+        assert_eq!(
+            note_in_thai(&two).map(|t| t.lines().count()),
+            Some(2),
+            "line by line, an unknown line kept"
+        );
+        assert_eq!(note_in_thai("something else"), None, "nothing to translate");
+    }
+
     #[test]
     fn both_sides_of_the_table_have_the_same_values_and_the_thai_is_thai() {
-        for (en, th) in THAI {
+        for (en, th) in THAI.iter().chain(NOTES) {
             assert_eq!(
                 en.matches("{}").count(),
                 th.matches("{}").count(),
@@ -355,7 +460,7 @@ mod tests {
             );
         }
         let mut seen = std::collections::HashSet::new();
-        for (en, _) in THAI {
+        for (en, _) in THAI.iter().chain(NOTES) {
             assert!(seen.insert(en), "`{en}` should be in the table once");
         }
     }

@@ -45,6 +45,10 @@ pub struct Run {
     pub pinned: bool,
     /// "catch-up of the 02:00 … slot", why a slot was skipped, retries.
     pub note: Option<String>,
+    /// The note in Thai, for the app's Thai screens (`hints::note_in_thai`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub note_th: Option<String>,
     /// What happened to the notification: `sent` or `failed: …`.
     pub notification: Option<String>,
     /// Restore verification: `verified` or `verify_failed: …` (None: not verified).

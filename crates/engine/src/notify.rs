@@ -429,8 +429,14 @@ pub fn run_notice(facts: &RunFacts<'_>, lang: Lang) -> Option<Notice> {
             (false, true) => "ล้มเหลว".into(),
         },
     );
+    // Notes and the size warning in the notice's language.
+    let note_text = |note: &str| {
+        th.then(|| crate::hints::note_in_thai(note))
+            .flatten()
+            .unwrap_or_else(|| note.to_owned())
+    };
     if let Some(note) = &facts.trigger_note {
-        add("Run", "การทำงาน", note.clone());
+        add("Run", "การทำงาน", note_text(note));
     }
     if let Some(file) = facts.filename {
         add("File", "ไฟล์", file.to_owned());
@@ -471,7 +477,7 @@ pub fn run_notice(facts: &RunFacts<'_>, lang: Lang) -> Option<Notice> {
         );
     }
     if let Some(warning) = facts.warning {
-        add("Warning", "คำเตือน", warning.to_owned());
+        add("Warning", "คำเตือน", note_text(warning));
     }
     // The hint in the notice's language (English when the table has no Thai for it).
     let hint_of = |hint: &Option<String>, thai: &Option<String>| {
@@ -507,7 +513,7 @@ pub fn run_notice(facts: &RunFacts<'_>, lang: Lang) -> Option<Notice> {
     let label = |en: &str, thai: &str| if th { thai.to_owned() } else { en.to_owned() };
     let mut summary: Vec<String> = Vec::new();
     if let Some(warning) = facts.warning {
-        summary.push(warning.to_owned());
+        summary.push(note_text(warning));
     }
     if let Some(err) = facts.error {
         summary.push(err.message.clone());

@@ -203,7 +203,7 @@ function row(run: Run, nav: Nav): HTMLElement[] {
   );
   const details: string[] = [];
   if (run.error) details.push(errorText(run.error));
-  if (run.note) details.push(run.note);
+  if (run.note) details.push(lang() === "th" && run.note_th ? run.note_th : run.note);
   if (deleted && run.deletion_reason) details.push(t("deleted_note", { reason: run.deletion_reason }));
   if (run.notification?.startsWith("failed: ")) details.push(t("notification_failed", { reason: run.notification.slice(8) }));
   const copies = run.copies.map((c) => {

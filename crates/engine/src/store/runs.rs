@@ -37,6 +37,10 @@ fn from_row(row: &sqlx::sqlite::SqliteRow, tz: &TimeZone) -> Result<Run> {
         deleted_at: zoned("deleted_at")?,
         deletion_reason: row.try_get("deletion_reason")?,
         pinned: row.try_get("pinned")?,
+        note_th: row
+            .try_get::<Option<String>, _>("note")?
+            .as_deref()
+            .and_then(crate::hints::note_in_thai),
         note: row.try_get("note")?,
         notification: row.try_get("notification")?,
         verification: row.try_get("verification")?,

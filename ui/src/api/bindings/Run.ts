@@ -23,6 +23,10 @@ pinned: boolean,
  */
 note: string | null, 
 /**
+ * The note in Thai, for the app's Thai screens (`hints::note_in_thai`).
+ */
+note_th?: string, 
+/**
  * What happened to the notification: `sent` or `failed: …`.
  */
 notification: string | null, 
