@@ -148,6 +148,11 @@ impl Buffers {
     }
 
     pub(super) fn put(&self, mut buffer: Vec<u8>) {
+        // A buffer grown by one huge row (a 16 MiB LONGBLOB is a 32 MiB statement in hex) is
+        // let go, so at most 8 buffers of the usual size stay kept (bench/shapes-bench.sh).
+        if buffer.capacity() > 2 * self.capacity {
+            return;
+        }
         buffer.clear();
         if let Ok(mut free) = self.free.lock() {
             if free.len() < 8 {
@@ -254,4 +259,31 @@ pub(super) fn read_job(
         buffers.put(sql);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Buffers;
+    use std::sync::Mutex;
+
+    #[test]
+    fn a_buffer_grown_by_a_huge_row_is_not_kept() {
+        let buffers = Buffers {
+            free: Mutex::new(Vec::new()),
+            capacity: 1024,
+        };
+        buffers.put(Vec::with_capacity(1024));
+        let mut huge = buffers.get();
+        huge.resize(64 * 1024, b'x');
+        buffers.put(huge);
+        let kept = buffers.free.lock().expect("lock");
+        assert_eq!(kept.len(), 0, "the grown buffer is let go, not kept");
+        drop(kept);
+        buffers.put(Vec::with_capacity(1024));
+        assert_eq!(
+            buffers.free.lock().expect("lock").len(),
+            1,
+            "a buffer of the usual size is kept for reuse"
+        );
+    }
 }
