@@ -7,6 +7,7 @@
 #   bench/backup-bench.sh            # generates billora_bench (~1 GB of dump text) once, then measures
 #   BENCH_BACKUPS_ONLY=1 BENCH_ZSTD_LEVELS="1 2" bench/backup-bench.sh   # the full backups only
 #   BENCH_ROUNDS=5 (3 by default)   BENCH_BUFFER_POOL=268435456 (the server's pool while measuring; 2 GiB by default)
+#   BENCH_SCALE=5 BENCH_BUFFER_POOL=268435456 BENCH_COLD=1 bench/backup-bench.sh   # 5x the rows, larger than the pool, cold
 #
 # Uses the test MariaDB of scripts/services.sh. Not part of the test command: it takes minutes.
 . "$(dirname "$0")/../scripts/lib.sh"
@@ -19,22 +20,44 @@ need_apt mydumper zstd time gzip mariadb-client
 export MYSQL_PWD="$BILLORA_TEST_MARIADB_PASSWORD" BENCH_PW="$BILLORA_TEST_MARIADB_PASSWORD"
 H=(-h "$BILLORA_TEST_MARIADB_HOST" -P "$BILLORA_TEST_MARIADB_PORT" -u "$BILLORA_TEST_MARIADB_USER")
 M=(mariadb --no-defaults "${H[@]}")
-DB=billora_bench
+# BENCH_SCALE=N: N times the rows of every table but the 300 tenants (database billora_bench_xN;
+# 1 is billora_bench, ~1 GB of dump text).
+SCALE="${BENCH_SCALE:-1}"
+[[ "$SCALE" =~ ^[1-9][0-9]?$ ]] || die "BENCH_SCALE must be a whole number from 1 to 99"
+DB=billora_bench; [ "$SCALE" = 1 ] || DB="billora_bench_x$SCALE"
 WORK="${BENCH_DIR:-$SERVICES_DIR/bench}"
 rm -rf "$WORK"; mkdir -p "$WORK"
+POOL0=$("${M[@]}" -N -e "SELECT @@innodb_buffer_pool_size")
+trap '"${M[@]}" -e "SET GLOBAL innodb_buffer_pool_size = $POOL0" 2>/dev/null' EXIT
 
 if ! "${M[@]}" -N -e "SELECT 1 FROM $DB.bench_ready" >/dev/null 2>&1; then
-    say "generating $DB (a few minutes, once)"
+    say "generating $DB (a few minutes per scale step, once)"
     "${M[@]}" -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-    "${M[@]}" "$DB" < bench/generate.sql
+    # Generated with a 2 GiB pool whatever BENCH_BUFFER_POOL says (the pool is set for the
+    # measurements below). Each scaled INSERT … SELECT runs once per step of 1x rows (the same
+    # rows shifted by k × the 1x count), so no one statement grows with the scale.
+    "${M[@]}" -e "SET GLOBAL innodb_buffer_pool_size = 2147483648"
+    cat >"$WORK/scale.py" <<'PY'
+import re, sys
+scale, out = int(sys.argv[1]), []
+for stmt in sys.stdin.read().split(";\n"):
+    m = re.search(r"FROM seq_1_to_(\d+)$", stmt.strip())
+    if not m or m.group(1) == "300":
+        out.append(stmt)
+        continue
+    n = int(m.group(1))
+    for k in range(scale):
+        out.append(stmt.replace(f"seq_1_to_{n}", f"seq_{k * n + 1}_to_{(k + 1) * n}"))
+sys.stdout.write(";\n".join(out))
+PY
+    python3 "$WORK/scale.py" "$SCALE" <bench/generate.sql >"$WORK/generate.sql"
+    "${M[@]}" "$DB" <"$WORK/generate.sql"
 fi
 # While measuring, the server's buffer pool holds the whole database, as a database server's
 # usually does: the test server starts with 256 MB (for CI), and with it every full read
 # re-reads every page from the OS cache, 1-2 s more of the server's CPU for every tool alike
 # (BENCHMARKS.md, session 10). Set back when the script ends.
-POOL0=$("${M[@]}" -N -e "SELECT @@innodb_buffer_pool_size")
 "${M[@]}" -e "SET GLOBAL innodb_buffer_pool_size = ${BENCH_BUFFER_POOL:-2147483648}"
-trap '"${M[@]}" -e "SET GLOBAL innodb_buffer_pool_size = $POOL0" 2>/dev/null' EXIT
 "${M[@]}" -e "ANALYZE TABLE $DB.customers, $DB.products, $DB.invoices, $DB.invoice_items, $DB.payments, $DB.audit_log" >/dev/null
 
 say "building billora-backup (release)"
@@ -59,8 +82,11 @@ server_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
 # settle: waits (at most two minutes) until the server is idle, under 5% of a core for a
 # second, so InnoDB's background work after generating or loading data (purge, flushing) is
 # not counted to whichever command runs next.
+# With BENCH_COLD=1, the OS's page cache is dropped first as well (root only), so that the
+# server reads from disk what its pool does not hold.
 settle() {
     local a b
+    if [ -n "${BENCH_COLD:-}" ]; then sync; echo 3 >/proc/sys/vm/drop_caches || die "BENCH_COLD needs root"; fi
     for _ in $(seq 1 120); do
         a=$(server_ticks); sleep 1; b=$(server_ticks)
         [ $(((b - a) * 100)) -lt $((5 * TICK)) ] && return 0
@@ -110,7 +136,7 @@ alternate() {
     for i in "${!CMDS[@]}"; do
         read -r wall rss cpu ticks size < <(sort -n -k1,1 "$WORK/runs/$row-$i" | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}')
         server=$(awk -v t="$ticks" -v hz="$TICK" 'BEGIN {printf "%.1f", t / hz}')
-        ROWS+=("| ${NAMES[$i]} | $wall | $size | $((rss / 1024)) | $cpu | $server |")
+        ROWS+=("| ${NAMES[$i]//|/\\|} | $wall | $size | $((rss / 1024)) | $cpu | $server |")
         echo "  ${NAMES[$i]}: ${wall}s, ${size} MB, $((rss / 1024)) MB RSS, CPU ${cpu}s ours / ${server}s server" >&2
     done
     NAMES=() OUTS=() CMDS=()

@@ -8,6 +8,8 @@
 #    `rclone copy` of the same file to the same server (upload only).
 # Prints Markdown tables; record them in BENCHMARKS.md with the machine and the date.
 #   bench/copy-bench.sh            BENCH_ROUNDS=5 (3 by default)
+#   BENCH_SCALE=5 BENCH_COPY_ONLY=1 BENCH_ROUNDS=1 bench/copy-bench.sh   # a multi-GB copy only, on
+#       billora_bench_x5 (made by `BENCH_SCALE=5 bench/backup-bench.sh`)
 . "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
 need_build_deps
@@ -17,7 +19,11 @@ need_apt zstd time age rclone mariadb-client gnome-keyring dbus-daemon dbus-bin
 set -a; . "$SERVICES_DIR/env"; set +a
 export MYSQL_PWD="$BILLORA_TEST_MARIADB_PASSWORD" BENCH_PW="$BILLORA_TEST_MARIADB_PASSWORD"
 M=(mariadb --no-defaults -h "$BILLORA_TEST_MARIADB_HOST" -P "$BILLORA_TEST_MARIADB_PORT" -u "$BILLORA_TEST_MARIADB_USER")
-DB=billora_bench
+SCALE="${BENCH_SCALE:-1}"
+DB=billora_bench; [ "$SCALE" = 1 ] || DB="billora_bench_x$SCALE"
+if [ "$SCALE" != 1 ] && ! "${M[@]}" -N -e "SELECT 1 FROM $DB.bench_ready" >/dev/null 2>&1; then
+    die "$DB is not there: make it with BENCH_SCALE=$SCALE bench/backup-bench.sh"
+fi
 if ! "${M[@]}" -N -e "SELECT 1 FROM $DB.bench_ready" >/dev/null 2>&1; then
     say "generating $DB (a few minutes, once)"
     "${M[@]}" -e "DROP DATABASE IF EXISTS $DB; CREATE DATABASE $DB CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
@@ -25,7 +31,7 @@ if ! "${M[@]}" -N -e "SELECT 1 FROM $DB.bench_ready" >/dev/null 2>&1; then
 fi
 say "building billora-backup (release)"
 cargo build --release --locked -q -p billora-cli --bin billora-backup
-export B="$ROOT/target/release/billora-backup" DB ROUNDS="${BENCH_ROUNDS:-3}"
+export B="${CARGO_TARGET_DIR:-$ROOT/target}/release/billora-backup" DB ROUNDS="${BENCH_ROUNDS:-3}" COPY_ONLY="${BENCH_COPY_ONLY:-}"
 export WORK; WORK="$(mktemp -d -t billora-copy-bench.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 
@@ -53,6 +59,7 @@ timed() {
 }
 median() { sort -n -k1,1 "$WORK/$1" | awk "{a[NR]=\$0} END {print a[int((NR+1)/2)]}"; }
 
+if [ -z "$COPY_ONLY" ]; then
 "$B" --data-dir "$D" schedule run "$S_ZSTD" >/dev/null   # unmeasured: fills the buffer pool
 for r in $(seq 1 "$ROUNDS"); do
     if [ $((r % 2)) = 1 ]; then
@@ -71,6 +78,7 @@ newest() { "$B" --data-dir "$D" history --schedule-id "$1" --limit 1 | python3 -
 echo "| zstd | $zw | $zr | $(newest "$S_ZSTD") |"
 echo "| zstd + age (encrypt_to) | $aw | $ar | $(newest "$S_AGE") |"
 awk -v a="$aw" -v z="$zw" "BEGIN {printf \"\\nEncryption adds %.1f%% to the wall time.\\n\", (a / z - 1) * 100}"
+fi
 
 # Copies: our run (dump + copy), then rclone with the same file, alternating.
 export RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=Other RCLONE_CONFIG_BENCH_ENDPOINT="$BILLORA_TEST_S3_ENDPOINT" \

@@ -26,6 +26,7 @@ command_table! {
     update_connection(request: UpdateConnectionRequest) -> ConnectionProfile;
     test_connection(name: String) -> ConnectionCheck;
     trust_certificate(request: TrustCertificateRequest) -> ConnectionProfile;
+    trust_host_key(request: TrustHostKeyRequest) -> ConnectionProfile;
     test_draft_connection(request: TestDraftRequest) -> ConnectionCheck;
     remove_connection(name: String) -> ConnectionProfile;
     get_settings() -> Settings;

@@ -9,7 +9,7 @@ use billora_engine::api::{
     AddConnectionRequest, AppInfo, CronPreview, CronPreviewRequest, Dashboard, DestinationForm,
     HistoryQuery, HttpApiSettings, ImportReport, RemoteBackup, RestoreForm,
     RetentionPreviewRequest, Role, SaveSmtpRequest, Settings, TestDraftRequest, TokenInfo,
-    TrustCertificateRequest, UpdateConnectionRequest,
+    TrustCertificateRequest, TrustHostKeyRequest, UpdateConnectionRequest,
 };
 use billora_engine::api::{
     AppliedDeletion, ConnectionCheck, ConnectionProfile, Destination, DestinationCheck, Lang,
@@ -170,6 +170,10 @@ pub async fn trust_certificate(
     request: TrustCertificateRequest,
 ) -> Out<ConnectionProfile> {
     cx.app.api.trust_certificate(request).await
+}
+
+pub async fn trust_host_key(cx: &Cx<'_>, request: TrustHostKeyRequest) -> Out<ConnectionProfile> {
+    cx.app.api.trust_host_key(request).await
 }
 
 pub async fn test_draft_connection(cx: &Cx<'_>, request: TestDraftRequest) -> Out<ConnectionCheck> {

@@ -617,6 +617,40 @@ def run(driver):
     assert len(names) >= 2, f"the app's API lists the schedules made in the app: {names}"
     shot(driver, "11b-settings-http-api")
 
+    step("a connection through an SSH tunnel (the test OpenSSH server): the test shows its host key, pinned on save")
+    click(driver, "nav-connections")
+    wait_for(driver, "the add form", lambda d: by_testid(d, "conn-name").get_attribute("readonly") is None)
+    fill(driver, '[data-testid="conn-name"]', "via-ssh")
+    fill(driver, '[data-testid="conn-host"]', "127.0.0.1")
+    fill(driver, '[data-testid="conn-port"]', PORT)
+    fill(driver, '[data-testid="conn-user"]', "billora_test")
+    fill(driver, '[data-testid="conn-password"]', PASSWORD)
+    fill(driver, '[data-testid="conn-database"]', DATABASE)
+    driver.execute_script("document.querySelector('[data-testid=\"conn-ssh\"]').open = true")
+    tick(driver, "#f-ssh_enabled", "the SSH tunnel switch")
+    fill(driver, '[data-testid="conn-ssh-host"]', os.environ["BILLORA_TEST_SFTP_HOST"])
+    fill(driver, '[data-testid="conn-ssh-port"]', os.environ["BILLORA_TEST_SFTP_PORT"])
+    fill(driver, '[data-testid="conn-ssh-user"]', os.environ["BILLORA_TEST_SFTP_USER"])
+    fill(driver, '[data-testid="conn-ssh-key"]', os.environ["BILLORA_TEST_SFTP_KEY"] + ".missing")
+    click(driver, "test-draft")
+    missing = wait_for(driver, "a key file that is not there refused next to its field", lambda d: field_error(d, "ssh_key_file").is_displayed() and field_error(d, "ssh_key_file"))
+    assert "cannot read the key file" in missing.text, f"says what is wrong with the key file: {missing.text}"
+    # Typed as text: Selenium would otherwise take an existing file's path for an upload.
+    from selenium.webdriver.remote.file_detector import UselessFileDetector
+    with driver.file_detector_context(UselessFileDetector):
+        fill(driver, '[data-testid="conn-ssh-key"]', os.environ["BILLORA_TEST_SFTP_KEY"])
+    click(driver, "test-draft")
+    result = wait_for(driver, "the test through the tunnel", lambda d: "SSH host key: SHA256:" in by_testid(d, "draft-result").text and by_testid(d, "draft-result"))
+    assert "Connected" in result.text, f"the database answers through the tunnel: {result.text}"
+    shot(driver, "10b-ssh-tunnel")
+    click(driver, "save-connection")
+    via = wait_for(driver, "the tunnelled connection listed", lambda d: by_testid(d, "conn-ssh-via-ssh"))
+    assert "through SSH" in via.text and "host key pinned" in via.text, f"the list says how it is reached and that the key is pinned: {via.text}"
+    click(driver, "test-via-ssh")
+    wait_for(driver, "the saved tunnelled connection's test", lambda d: "Connected" in by_testid(d, "conn-result-via-ssh").text)
+    click(driver, "nav-settings")
+    wait_for(driver, "the settings again", lambda d: by_testid(d, "smtp-form"))
+
     step("Thai throughout once chosen")
     set_select(driver, '[data-testid="language"]', "th")
     wait_for(driver, "the Thai navigation", lambda d: by_testid(d, "nav-dashboard").text == "ภาพรวม")

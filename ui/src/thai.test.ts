@@ -23,6 +23,7 @@ const run = (id: number, status: string) => ({
 const connection = {
   id: 1, name: "billora", host: "127.0.0.1", port: 3306, username: "backup", database: "billora", tls_mode: "pinned", tls_ca_file: null,
   tls_pin: "AA:BB", tenant_column: "tenant_id", tenant_root_table: "tenants", password_source: "keyring", created_at: "", updated_at: "",
+  ssh: { host: "server.example.co.th", port: 22, username: "admin", key_file: "/home/office/.ssh/id_ed25519", host_key: "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s" },
 };
 const destination = {
   id: 1, name: "nas", settings: { kind: "folder", path: "/mnt/nas" }, location: "/mnt/nas", retention_days: null, max_backups: null, used_by: ["ร้านสาขาหนึ่ง"], created_at: "", updated_at: "",

@@ -372,6 +372,32 @@ pub struct AddConnection {
     pub tenant_root_table: String,
     #[command(flatten)]
     pub password: PasswordArgs,
+    #[command(flatten)]
+    pub ssh: SshArgs,
+}
+
+/// Reach the database through an SSH tunnel: --host and --port are then the database as the
+/// SSH server sees it (often 127.0.0.1 and 3306).
+#[derive(Debug, clap::Args)]
+pub struct SshArgs {
+    /// The SSH server's host name or address.
+    #[arg(long, value_name = "HOST")]
+    pub ssh_host: Option<String>,
+    #[arg(long, default_value_t = 22, requires = "ssh_host")]
+    pub ssh_port: u16,
+    /// The user to log in to the SSH server as.
+    #[arg(long, value_name = "USER", requires = "ssh_host")]
+    pub ssh_user: Option<String>,
+    /// A private key file (OpenSSH format); without one, the SSH password is used.
+    #[arg(long, value_name = "FILE", requires = "ssh_host")]
+    pub ssh_key: Option<PathBuf>,
+    /// The SSH password, or the key's passphrase, from this environment variable (kept in the
+    /// OS keyring).
+    #[arg(long, value_name = "VAR", requires = "ssh_host")]
+    pub ssh_secret_env: Option<String>,
+    /// The SSH server's host key fingerprint (SHA256:…) to pin now, instead of on first use.
+    #[arg(long, value_name = "SHA256", requires = "ssh_host")]
+    pub ssh_host_key: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -391,7 +417,14 @@ pub enum ConnectionCommand {
         #[arg(long, value_name = "SHA256")]
         fingerprint: String,
     },
-    /// Remove a profile and its keyring password.
+    /// Accept an SSH server's new host key (after it was reinstalled or its key replaced on
+    /// purpose): pin this fingerprint (SHA256:…), as the refusal or `connection test` showed it.
+    TrustHostKey {
+        name: String,
+        #[arg(long, value_name = "SHA256")]
+        fingerprint: String,
+    },
+    /// Remove a profile and its keyring passwords.
     Remove { name: String },
 }
 

@@ -16,8 +16,8 @@ use billora_engine::api::{
     parse_request, Api, ApiHost, BackupSource, CronExpr, DestinationForm, DestinationSettings,
     DumpProgress, KnownHosts, NewConnection, NewDestination, NewSchedule, OsKeyring,
     PasswordSource, RestoreJob, RestoreProgress, RunHere, SaveSmtpRequest, SchedulePatch,
-    SchedulerConfig, SecretStore, SmtpSettings, SystemClock, TrustCertificateRequest,
-    VerifyRequest,
+    SchedulerConfig, SecretStore, SmtpSettings, SshTunnel, SystemClock, TrustCertificateRequest,
+    TrustHostKeyRequest, VerifyRequest,
 };
 use billora_engine::{Error, ErrorCode, Result};
 use clap::Parser;
@@ -474,6 +474,33 @@ async fn daemon(
     result
 }
 
+/// The SSH tunnel the flags describe, and its password or key passphrase.
+fn ssh_tunnel(args: SshArgs) -> Result<(Option<SshTunnel>, Option<String>)> {
+    let Some(host) = args.ssh_host else {
+        return Ok((None, None));
+    };
+    let username = args
+        .ssh_user
+        .ok_or_else(|| Error::invalid("ssh_username", "give the SSH user with --ssh-user"))?;
+    let secret = match &args.ssh_secret_env {
+        Some(var) => Some(std::env::var(var).map_err(|_| {
+            Error::invalid(
+                "ssh_secret",
+                format!("the environment variable `{var}` is not set"),
+            )
+        })?),
+        None => None,
+    };
+    let tunnel = SshTunnel {
+        host,
+        port: args.ssh_port,
+        username,
+        key_file: args.ssh_key,
+        host_key: args.ssh_host_key,
+    };
+    Ok((Some(tunnel), secret))
+}
+
 async fn connection(api: &Api, cmd: ConnectionCommand) -> Result<()> {
     match cmd {
         ConnectionCommand::Add(args) => {
@@ -489,6 +516,7 @@ async fn connection(api: &Api, cmd: ConnectionCommand) -> Result<()> {
                 tenant_column,
                 tenant_root_table,
                 password,
+                ssh,
             } = *args;
             let tls_mode = serde_json::from_value(serde_json::Value::String(tls_mode.clone())).map_err(|_| {
                 Error::invalid("tls_mode", format!("`{tls_mode}` is not a TLS mode (pinned, verify-identity, verify-ca, required, disabled)"))
@@ -509,8 +537,17 @@ async fn connection(api: &Api, cmd: ConnectionCommand) -> Result<()> {
                 tenant_column: Some(tenant_column),
                 tenant_root_table: Some(tenant_root_table),
                 password_source: Some(source),
+                ssh: None,
             };
-            print_json(&api.add_connection_with(request, password).await?)
+            let (tunnel, ssh_secret) = ssh_tunnel(ssh)?;
+            let request = NewConnection {
+                ssh: tunnel,
+                ..request
+            };
+            print_json(
+                &api.add_connection_with(request, password, ssh_secret)
+                    .await?,
+            )
         }
         ConnectionCommand::List => {
             print_json(&json!({ "connections": api.list_connections().await? }))
@@ -533,6 +570,24 @@ async fn connection(api: &Api, cmd: ConnectionCommand) -> Result<()> {
                 "connection `{}`: the certificate {} is pinned; a different one will be refused",
                 profile.name,
                 profile.tls_pin.as_deref().unwrap_or("")
+            );
+            print_json(&profile)
+        }
+        ConnectionCommand::TrustHostKey { name, fingerprint } => {
+            let profile = api
+                .trust_host_key(TrustHostKeyRequest {
+                    connection: name,
+                    fingerprint,
+                })
+                .await?;
+            eprintln!(
+                "connection `{}`: the SSH host key {} is pinned; a different one will be refused",
+                profile.name,
+                profile
+                    .ssh
+                    .as_ref()
+                    .and_then(|t| t.host_key.as_deref())
+                    .unwrap_or("")
             );
             print_json(&profile)
         }

@@ -361,9 +361,18 @@ async fn attempt_once(
             format!("the backup task stopped: {e}"),
         ))
     });
-    // Trust on first use: the certificate of this successful backup is pinned.
+    // A connection lost because its SSH tunnel broke says so.
+    outcome = outcome.map_err(|e| target.explain(e));
+    // Trust on first use: the certificate (and SSH host key) of this successful backup is
+    // pinned.
     if let Ok((_, report, _)) = &mut outcome {
         if let Some(notice) = store.pin_on_first_use(&profile, &target, now).await? {
+            report.warnings.push(notice);
+        }
+        if let Some(notice) = store
+            .pin_host_key_on_first_use(&profile, &target, now)
+            .await?
+        {
             report.warnings.push(notice);
         }
     }

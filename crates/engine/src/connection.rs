@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::secrets::{PasswordSource, SecretStore};
+use crate::ssh::{SshTunnel, TunnelSlot};
 use crate::tls::{CertificateCheck, Policy, SeenCertificate};
 
 /// How to use TLS to the database server: the stock clients' `--ssl-mode` names, plus
@@ -96,6 +97,9 @@ pub struct ConnectionProfile {
     /// The table with one row per tenant (`tenants`, key `id`).
     pub tenant_root_table: String,
     pub password_source: PasswordSource,
+    /// Reach the server through this SSH tunnel (`host` and `port` are then as the SSH
+    /// server sees them), or directly.
+    pub ssh: Option<SshTunnel>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -125,6 +129,10 @@ pub struct NewConnection {
     pub tenant_root_table: Option<String>,
     #[serde(default)]
     pub password_source: Option<PasswordSource>,
+    /// Reach the server through an SSH tunnel; its password or key passphrase is the
+    /// request's `ssh_secret` (kept in the keyring).
+    #[serde(default)]
+    pub ssh: Option<SshTunnel>,
 }
 
 /// The keyring key of a profile's password.
@@ -216,6 +224,9 @@ impl NewConnection {
             }
             crate::tls::normalize_fingerprint("tls_pin", pin)?;
         }
+        if let Some(ssh) = &self.ssh {
+            ssh.validate()?;
+        }
         match &self.password_source {
             Some(PasswordSource::Env(var))
                 if var.is_empty()
@@ -253,6 +264,9 @@ pub struct ServerTarget {
     pub single_statements: bool,
     /// The certificate the server presented on the last handshake (shared by clones).
     seen: Arc<Mutex<Option<SeenCertificate>>>,
+    /// The SSH tunnel every connection goes through, opened on the first and closed when
+    /// the last clone of this target is dropped.
+    tunnel: Option<Arc<TunnelSlot>>,
 }
 
 impl std::fmt::Debug for ServerTarget {
@@ -271,6 +285,15 @@ impl ServerTarget {
         let password = profile
             .password_source
             .read(secrets, &secret_key(&profile.name))?;
+        let tunnel = match &profile.ssh {
+            Some(ssh) => Some(Arc::new(TunnelSlot::for_profile(
+                ssh,
+                secrets,
+                &profile.name,
+                (profile.host.clone(), profile.port),
+            )?)),
+            None => None,
+        };
         Ok(ServerTarget {
             host: profile.host.clone(),
             port: profile.port,
@@ -283,14 +306,30 @@ impl ServerTarget {
             profile: Some(profile.name.clone()),
             single_statements: false,
             seen: Arc::default(),
+            tunnel,
         })
     }
 
-    /// A target for a profile not saved yet (the app tests it before saving).
-    pub fn from_draft(draft: &NewConnection, password: String) -> ServerTarget {
+    /// A target for a profile not saved yet (the app tests it before saving), with the SSH
+    /// tunnel's password or key passphrase when it has one.
+    pub fn from_draft(
+        draft: &NewConnection,
+        password: String,
+        ssh_secret: Option<String>,
+    ) -> ServerTarget {
+        let host = draft.host.trim().to_owned();
+        let port = draft.port.unwrap_or(3306);
+        let tunnel = draft.ssh.as_ref().map(|ssh| {
+            Arc::new(TunnelSlot::new(
+                ssh.clone(),
+                ssh_secret,
+                Some(draft.name.trim().to_owned()).filter(|n| !n.is_empty()),
+                (host.clone(), port),
+            ))
+        });
         ServerTarget {
-            host: draft.host.trim().to_owned(),
-            port: draft.port.unwrap_or(3306),
+            host,
+            port,
             username: draft.username.clone(),
             password,
             database: Some(draft.database.clone()),
@@ -303,6 +342,7 @@ impl ServerTarget {
             profile: None,
             single_statements: false,
             seen: Arc::default(),
+            tunnel,
         }
     }
 
@@ -326,6 +366,7 @@ impl ServerTarget {
             profile: None,
             single_statements: false,
             seen: Arc::default(),
+            tunnel: None,
         }
     }
 
@@ -348,6 +389,36 @@ impl ServerTarget {
     /// The certificate the server presented on the last handshake, if any.
     pub fn seen_certificate(&self) -> Option<SeenCertificate> {
         self.seen.lock().ok().and_then(|seen| seen.clone())
+    }
+
+    /// The SSH server's host key fingerprint seen on the last attempt, with a tunnel.
+    pub fn seen_host_key(&self) -> Option<String> {
+        self.tunnel.as_ref().and_then(|t| t.seen_host_key())
+    }
+
+    /// Whether connections go through an SSH tunnel.
+    pub fn is_tunneled(&self) -> bool {
+        self.tunnel.is_some()
+    }
+
+    /// An error of work done through this target, explained by its SSH tunnel when that is
+    /// what broke (the SSH server stopped mid-backup, say): a lost connection then says why.
+    pub fn explain(&self, err: Error) -> Error {
+        match &self.tunnel {
+            Some(tunnel) => tunnel.explain(err),
+            None => err,
+        }
+    }
+
+    /// Where the connections are dialled: the server, or the tunnel's near end.
+    fn dial(&self) -> Result<(String, u16)> {
+        match &self.tunnel {
+            Some(tunnel) => {
+                let addr = tunnel.endpoint()?;
+                Ok((addr.ip().to_string(), addr.port()))
+            }
+            None => Ok((self.host.clone(), self.port)),
+        }
     }
 
     /// The policy of this target's TLS mode, and whether it authenticates the server.
@@ -378,9 +449,10 @@ impl ServerTarget {
     }
 
     fn opts(&self, tls: Option<(Policy, bool)>) -> Result<mysql::Opts> {
+        let (dial_host, dial_port) = self.dial()?;
         let mut builder = mysql::OptsBuilder::new()
-            .ip_or_hostname(Some(self.host.clone()))
-            .tcp_port(self.port)
+            .ip_or_hostname(Some(dial_host))
+            .tcp_port(dial_port)
             .user(Some(self.username.clone()))
             .pass(Some(self.password.clone()))
             .db_name(self.database.clone())
@@ -390,10 +462,14 @@ impl ServerTarget {
             .stmt_cache_size(Some(16))
             .multi_statements(!self.single_statements)
             // Plain text to this machine crosses no network; elsewhere the password goes only
-            // through a channel that authenticates the server.
+            // through a channel that authenticates the server. Through a tunnel, `host` is
+            // the database as the SSH server sees it: its own loopback crosses no network.
             .protect_password(!crate::tls::is_loopback(&self.host));
         if let Some((policy, authenticates)) = tls {
-            let check = CertificateCheck::new(policy, Arc::clone(&self.seen))?;
+            let mut check = CertificateCheck::new(policy, Arc::clone(&self.seen))?;
+            if self.tunnel.is_some() {
+                check = check.for_host(&self.host);
+            }
             let ssl = mysql::SslOpts::default().with_custom_verifier(Some(mysql::CustomVerifier {
                 verifier: Arc::new(check),
                 authenticates,
@@ -403,10 +479,18 @@ impl ServerTarget {
         Ok(builder.into())
     }
 
-    /// Opens a connection, following the TLS mode. Nothing falls back to plain text, except a
-    /// pinned connection to a loopback address whose server has no TLS.
+    /// Opens a connection, following the TLS mode (through the SSH tunnel, if the profile
+    /// has one). Nothing falls back to plain text, except a pinned connection to a loopback
+    /// address (of the SSH server, with a tunnel) whose server has no TLS.
     pub fn connect(&self) -> Result<mysql::Conn> {
-        let what = format!("{}:{}", self.host, self.port);
+        self.connect_once().map_err(|e| self.explain(e))
+    }
+
+    fn connect_once(&self) -> Result<mysql::Conn> {
+        let what = match &self.tunnel {
+            Some(_) => format!("{}:{} (through the SSH tunnel)", self.host, self.port),
+            None => format!("{}:{}", self.host, self.port),
+        };
         if let Ok(mut seen) = self.seen.lock() {
             *seen = None;
         }
@@ -589,6 +673,9 @@ pub struct ConnectionCheck {
     /// What changed or what to know about the channel ("the certificate is now pinned",
     /// "not verified: insecure").
     pub notices: Vec<String>,
+    /// With an SSH tunnel: the SSH server's host key fingerprint (`SHA256:…`), to compare
+    /// with the server's (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`) and to pin.
+    pub ssh_host_key: Option<String>,
 }
 
 /// The bytes the profile's database holds on the server (tables' data and indexes), for the
@@ -631,7 +718,21 @@ pub fn check_connection(target: &ServerTarget) -> Result<ConnectionCheck> {
     let seen = target.seen_certificate();
     let tls = tls.map(|(_, cipher)| !cipher.is_empty()).unwrap_or(false);
     let mut notices = Vec::new();
-    if !tls {
+    if let Some(key) = target.seen_host_key() {
+        notices.push(format!(
+            "reached through the SSH tunnel; the SSH server's host key is {key}"
+        ));
+    }
+    if !tls && target.is_tunneled() && crate::tls::is_loopback(&target.host) {
+        notices.push(
+            "encrypted by the SSH tunnel; the database is on the SSH server itself".to_owned(),
+        );
+    } else if !tls && target.is_tunneled() {
+        notices.push(format!(
+            "encrypted by the SSH tunnel as far as the SSH server; from there to {} the data is not encrypted",
+            target.host
+        ));
+    } else if !tls {
         notices
             .push("not encrypted: the password and the data cross the network readable".to_owned());
     } else if target.tls_mode == TlsMode::Required {
@@ -650,6 +751,7 @@ pub fn check_connection(target: &ServerTarget) -> Result<ConnectionCheck> {
         certificate_trusted_by_system: seen.is_some_and(|s| s.trusted_by_system),
         missing_privileges: missing,
         notices,
+        ssh_host_key: target.seen_host_key(),
     })
 }
 

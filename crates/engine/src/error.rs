@@ -53,6 +53,9 @@ pub enum ErrorCode {
     UnsafeScript,
     /// The database server presented another certificate than the one pinned for it.
     CertificateChanged,
+    /// The SSH server of a connection's tunnel presented another host key than the one
+    /// pinned for it.
+    HostKeyChanged,
     /// A backup destination (S3, SFTP, WebDAV, a network folder) refused or failed an upload,
     /// a download or a deletion.
     StorageFailed,

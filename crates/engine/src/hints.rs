@@ -11,6 +11,43 @@
 
 /// (English template, Thai template); `{}` marks a value, in the same order in both.
 const THAI: &[(&str, &str)] = &[
+    (
+        "check the SSH host and port (22 by default), and that this computer can reach the SSH server",
+        "ตรวจสอบโฮสต์และพอร์ตของ SSH (ปกติคือ 22) และว่าเครื่องนี้เชื่อมต่อถึงเซิร์ฟเวอร์ SSH ได้",
+    ),
+    (
+        "choose the private key file (for example ~/.ssh/id_ed25519), not its .pub",
+        "เลือกไฟล์กุญแจส่วนตัว (เช่น ~/.ssh/id_ed25519) ไม่ใช่ไฟล์ .pub",
+    ),
+    (
+        "choose a key file, or enter the SSH password (kept in the keyring)",
+        "เลือกไฟล์กุญแจ หรือใส่รหัสผ่าน SSH (เก็บไว้ในที่เก็บรหัสผ่านของระบบ)",
+    ),
+    (
+        "enter the key's passphrase (kept in the keyring)",
+        "ใส่วลีรหัสผ่านของกุญแจ (เก็บไว้ในที่เก็บรหัสผ่านของระบบ)",
+    ),
+    ("enter the key's passphrase again", "ใส่วลีรหัสผ่านของกุญแจอีกครั้ง"),
+    (
+        "use an OpenSSH private key (ed25519, ECDSA or RSA), for example made by `ssh-keygen -t ed25519`",
+        "ใช้กุญแจส่วนตัวแบบ OpenSSH (ed25519, ECDSA หรือ RSA) เช่น ที่สร้างด้วย `ssh-keygen -t ed25519`",
+    ),
+    (
+        "check the SSH user name, and that the key's public half (the .pub file) is in that user's ~/.ssh/authorized_keys on the SSH server",
+        "ตรวจสอบชื่อผู้ใช้ SSH และว่ากุญแจสาธารณะ (ไฟล์ .pub) อยู่ใน ~/.ssh/authorized_keys ของผู้ใช้นั้นบนเซิร์ฟเวอร์ SSH",
+    ),
+    (
+        "check the SSH user name and password (many servers accept only keys: then choose a key file)",
+        "ตรวจสอบชื่อผู้ใช้และรหัสผ่าน SSH (หลายเซิร์ฟเวอร์รับเฉพาะกุญแจ ในกรณีนั้นให้เลือกไฟล์กุญแจ)",
+    ),
+    (
+        "give the database's host and port as the SSH server sees them (often 127.0.0.1 and 3306), and check that the SSH server allows TCP forwarding (AllowTcpForwarding)",
+        "ใส่โฮสต์และพอร์ตของฐานข้อมูลตามที่เซิร์ฟเวอร์ SSH มองเห็น (มักเป็น 127.0.0.1 และ 3306) และตรวจสอบว่าเซิร์ฟเวอร์ SSH อนุญาตการส่งต่อ TCP (AllowTcpForwarding)",
+    ),
+    (
+        "if the SSH server was reinstalled or its key replaced on purpose (ask whoever runs it to confirm the new fingerprint), accept it with {}; otherwise someone may be intercepting the connection",
+        "ถ้าเซิร์ฟเวอร์ SSH ถูกติดตั้งใหม่หรือเปลี่ยนกุญแจโดยตั้งใจ (ให้ผู้ดูแลเซิร์ฟเวอร์ยืนยันลายนิ้วมือใหม่) ให้ยอมรับด้วย {} มิฉะนั้นอาจมีผู้ดักฟังการเชื่อมต่ออยู่",
+    ),
     ("`billora-backup connection list` shows them", "ดูรายการได้ด้วย `billora-backup connection list`"),
     ("`billora-backup destination list` shows them", "ดูรายการได้ด้วย `billora-backup destination list`"),
     ("`billora-backup schedule list` shows the ids", "ดูหมายเลขได้ด้วย `billora-backup schedule list`"),

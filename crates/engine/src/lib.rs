@@ -32,6 +32,7 @@ pub mod run;
 pub mod scheduler;
 pub mod secrets;
 pub mod sql;
+pub mod ssh;
 pub mod tls;
 pub mod token;
 pub mod verify;

@@ -148,9 +148,19 @@ pub struct CertificateCheck {
     policy: Policy,
     roots: Option<Arc<dyn ServerCertVerifier>>,
     seen: Arc<Mutex<Option<SeenCertificate>>>,
+    /// The name to check the certificate against instead of the one the driver dialled (an
+    /// SSH tunnel's near end is 127.0.0.1; the certificate names the database's host).
+    name: Option<ServerName<'static>>,
 }
 
 impl CertificateCheck {
+    /// Checks names against `host` (the database's host behind a tunnel).
+    pub fn for_host(mut self, host: &str) -> Self {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        self.name = ServerName::try_from(host.to_owned()).ok();
+        self
+    }
+
     /// A verifier for `policy` that records what it saw in `seen`.
     pub fn new(policy: Policy, seen: Arc<Mutex<Option<SeenCertificate>>>) -> Result<Self> {
         let roots = match &policy {
@@ -164,6 +174,7 @@ impl CertificateCheck {
             policy,
             roots,
             seen,
+            name: None,
         })
     }
 }
@@ -187,6 +198,7 @@ impl ServerCertVerifier for CertificateCheck {
         now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
         let sha256 = fingerprint(end_entity);
+        let server_name = self.name.as_ref().unwrap_or(server_name);
         let by_roots = self.roots.as_ref().map(|roots| {
             roots.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
         });

@@ -104,7 +104,7 @@ pub async fn verify_run(
     .to_string();
     store.set_setting(&record_key, &record_value).await?;
     let (outcome, dropped) = tokio::task::spawn_blocking(move || {
-        let result = check(&target, &request, &manifest);
+        let result = check(&target, &request, &manifest).map_err(|e| target.explain(e));
         let dropped = drop_scratch(&target, &request.database);
         let dropped_ok = dropped.is_ok();
         (result.and_then(|r| dropped.map(|_| r)), dropped_ok)

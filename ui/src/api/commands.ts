@@ -31,6 +31,7 @@ import type { Settings } from "./bindings/Settings";
 import type { TestDraftRequest } from "./bindings/TestDraftRequest";
 import type { TokenInfo } from "./bindings/TokenInfo";
 import type { TrustCertificateRequest } from "./bindings/TrustCertificateRequest";
+import type { TrustHostKeyRequest } from "./bindings/TrustHostKeyRequest";
 import type { UpdateConnectionRequest } from "./bindings/UpdateConnectionRequest";
 import type { VerifyReport } from "./bindings/VerifyReport";
 
@@ -58,6 +59,7 @@ export interface Commands {
   update_connection: [{ request: UpdateConnectionRequest }, ConnectionProfile];
   test_connection: [{ name: string }, ConnectionCheck];
   trust_certificate: [{ request: TrustCertificateRequest }, ConnectionProfile];
+  trust_host_key: [{ request: TrustHostKeyRequest }, ConnectionProfile];
   test_draft_connection: [{ request: TestDraftRequest }, ConnectionCheck];
   remove_connection: [{ name: string }, ConnectionProfile];
   get_settings: [Record<string, never>, Settings];
@@ -119,6 +121,7 @@ export const COMMAND_NAMES = [
   "update_connection",
   "test_connection",
   "trust_certificate",
+  "trust_host_key",
   "test_draft_connection",
   "remove_connection",
   "get_settings",

@@ -6,13 +6,14 @@ import type { ConnectionCheck } from "../api/bindings/ConnectionCheck";
 import type { ConnectionProfile } from "../api/bindings/ConnectionProfile";
 import type { NewConnection } from "../api/bindings/NewConnection";
 import { h, mount } from "../dom";
-import { cancelEditButton, clearErrors, clearFieldError, confirmDialog, field, formError, inputValue, showError } from "../forms";
+import { cancelEditButton, checkbox, clearErrors, clearFieldError, confirmDialog, field, formError, inputValue, showError } from "../forms";
 import { errorText, errorWithHint, t } from "../i18n";
 import type { Nav } from "../main";
 
 export function checkText(check: ConnectionCheck): string {
   const parts = [t("conn_ok", { version: check.server_version, tables: check.tables, tls: check.tls ? t("conn_tls") : "" })];
   if (check.certificate_sha256) parts.push(t("conn_cert", { fp: check.certificate_sha256 }));
+  if (check.ssh_host_key) parts.push(t("conn_ssh_key", { fp: check.ssh_host_key }));
   if (check.missing_privileges.length) parts.push(t("conn_missing", { list: check.missing_privileges.join("; ") }));
   parts.push(...check.notices);
   return parts.join(" ");
@@ -30,6 +31,18 @@ function changedFingerprint(message: string): string | null {
   return /now ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})/.exec(message)?.[1] ?? null;
 }
 
+/** The new host key in a HostKeyChanged message ("…, now SHA256:…)"). */
+export function changedHostKey(message: string): string | null {
+  return /now (SHA256:[A-Za-z0-9+/]{43})/.exec(message)?.[1] ?? null;
+}
+
+/** How a profile is reached through SSH, and whether its host key is pinned. */
+function sshText(c: ConnectionProfile): string | null {
+  if (!c.ssh) return null;
+  const via = t("conn_ssh", { user: c.ssh.username, host: c.ssh.host, port: c.ssh.port });
+  return `${via} · ${c.ssh.host_key ? t("conn_ssh_pinned") : t("conn_ssh_pin_pending")}`;
+}
+
 export async function renderConnections(root: HTMLElement, nav: Nav): Promise<void> {
   const connections = await call("list_connections");
   const list = connections.map((c) => {
@@ -42,6 +55,7 @@ export async function renderConnections(root: HTMLElement, nav: Nav): Promise<vo
         {},
         h("strong", { text: c.name }),
         h("div", { class: "muted", text: `${c.username}@${c.host}:${c.port} / ${c.database} · ${tlsText(c)}` }),
+        c.ssh ? h("div", { class: "muted", "data-testid": `conn-ssh-${c.name}`, text: sshText(c) ?? "" }) : null,
         c.tls_mode === "required" || c.tls_mode === "disabled" ? h("span", { class: "badge failed", text: t("conn_insecure") }) : null,
       ),
       h(
@@ -61,6 +75,23 @@ export async function renderConnections(root: HTMLElement, nav: Nav): Promise<vo
               const e = toEngineError(err);
               result.textContent = errorWithHint(e);
               result.classList.add("error-text");
+              const key = e.code === "HostKeyChanged" ? changedHostKey(e.message) : null;
+              if (key) {
+                result.append(
+                  h("button", {
+                    type: "button",
+                    text: t("conn_trust_key"),
+                    "data-testid": `trust-key-${c.name}`,
+                    onclick: async () => {
+                      if (!(await confirmDialog(t("conn_trust_key_confirm", { name: c.name, fp: key }), t("conn_trust_key_yes"), true))) return;
+                      await call("trust_host_key", { request: { connection: c.name, fingerprint: key } }).catch((err2) =>
+                        nav.toast(errorText(toEngineError(err2))),
+                      );
+                      nav.refresh();
+                    },
+                  }),
+                );
+              }
               const fp = e.code === "CertificateChanged" ? changedFingerprint(e.message) : null;
               if (fp) {
                 result.append(
@@ -136,6 +167,17 @@ export function readConnection(form: ParentNode): NewConnection {
   if (column) request.tenant_column = column;
   const root = inputValue(form, "tenant_root_table");
   if (root) request.tenant_root_table = root;
+  const tunnel = form.querySelector<HTMLInputElement>('[name="ssh_enabled"]');
+  if (tunnel?.checked) {
+    const sshPort = inputValue(form, "ssh_port");
+    request.ssh = {
+      host: inputValue(form, "ssh_host"),
+      port: sshPort ? Number(sshPort) : 22,
+      username: inputValue(form, "ssh_username"),
+    };
+    const key = inputValue(form, "ssh_key_file");
+    if (key) request.ssh.key_file = key;
+  }
   return request;
 }
 
@@ -149,6 +191,8 @@ function addForm(nav: Nav, first: boolean, profile: ConnectionProfile | null = n
     (["pinned", "verify-identity", "verify-ca", "required", "disabled"] as const).map((m) => h("option", { value: m, text: t(`tls_${m}`) })),
   );
   const password = h("input", { type: "password", autocomplete: "new-password", "data-testid": "conn-password" });
+  const sshSecret = h("input", { type: "password", autocomplete: "new-password", "data-testid": "conn-ssh-secret" });
+  const keyFile = h("input", { type: "text", placeholder: "~/.ssh/id_ed25519", "data-testid": "conn-ssh-key" });
   const saveButton = h("button", { type: "submit", class: "primary", text: profile ? t("conn_save_change") : t("conn_save"), "data-testid": "save-connection" });
   // The certificate the last test showed, pinned on save when the form still says the same.
   let tested: { key: string; check: ConnectionCheck } | null = null;
@@ -165,19 +209,22 @@ function addForm(nav: Nav, first: boolean, profile: ConnectionProfile | null = n
           const connection = readConnection(form);
           const fp = tested && tested.key === formKey() && !tested.check.certificate_trusted_by_system ? tested.check.certificate_sha256 : null;
           if (fp && (connection.tls_mode ?? "pinned") === "pinned") connection.tls_pin = fp;
+          // The SSH host key the test showed is pinned on save, as the certificate is.
+          if (connection.ssh && tested && tested.key === formKey() && tested.check.ssh_host_key) connection.ssh.host_key = tested.check.ssh_host_key;
+          const ssh_secret = connection.ssh ? sshSecret.value || undefined : undefined;
           if (profile) {
             // A password read from a variable or a file stays read from there.
             connection.password_source = profile.password_source;
             saveButton.disabled = true;
             result.className = "result";
             result.textContent = t("conn_testing_change");
-            await call("update_connection", { request: { connection, password: password.value || null } });
+            await call("update_connection", { request: { connection, password: password.value || null, ssh_secret } });
             editing = null;
             nav.toast(t("saved"));
             nav.refresh();
             return;
           }
-          await call("add_connection", { request: { connection, password: password.value } });
+          await call("add_connection", { request: { connection, password: password.value, ssh_secret } });
           nav.toast(t("saved"));
           if (first) nav.go("firstrun");
           else nav.refresh();
@@ -209,6 +256,36 @@ function addForm(nav: Nav, first: boolean, profile: ConnectionProfile | null = n
       field("tenant_column", t("c_tenant_column"), h("input", { type: "text", placeholder: t("default_value", { text: "tenant_id" }) })),
       field("tenant_root_table", t("c_tenant_root_table"), h("input", { type: "text", placeholder: t("default_value", { text: "tenants" }) })),
     ),
+    h(
+      "details",
+      { "data-testid": "conn-ssh", open: Boolean(profile?.ssh) },
+      h("summary", { text: t("c_ssh") }),
+      checkbox("ssh_enabled", t("c_ssh_enabled"), Boolean(profile?.ssh)),
+      h("p", { class: "help", text: t("c_ssh_help") }),
+      field("ssh_host", t("c_ssh_host"), h("input", { type: "text", "data-testid": "conn-ssh-host" })),
+      field("ssh_port", t("c_ssh_port"), h("input", { type: "number", min: "1", max: "65535", value: "22", "data-testid": "conn-ssh-port" })),
+      field("ssh_username", t("c_ssh_username"), h("input", { type: "text", autocomplete: "off", "data-testid": "conn-ssh-user" })),
+      field(
+        "ssh_key_file",
+        t("c_ssh_key_file"),
+        keyFile,
+        h(
+          "span",
+          {},
+          t("c_ssh_key_help"),
+          " ",
+          h("button", {
+            type: "button",
+            text: t("c_browse"),
+            onclick: async () => {
+              const picked = await call("pick_file").catch(() => null);
+              if (picked) keyFile.value = picked;
+            },
+          }),
+        ),
+      ),
+      field("ssh_secret", t("c_ssh_secret"), sshSecret, t("c_ssh_secret_help")),
+    ),
     result,
     h(
       "div",
@@ -222,7 +299,9 @@ function addForm(nav: Nav, first: boolean, profile: ConnectionProfile | null = n
           result.className = "result";
           result.textContent = t("loading");
           try {
-            const check = await call("test_draft_connection", { request: { connection: readConnection(form), password: password.value } });
+            const connection = readConnection(form);
+            const ssh_secret = connection.ssh ? sshSecret.value || undefined : undefined;
+            const check = await call("test_draft_connection", { request: { connection, password: password.value, ssh_secret } });
             tested = { key: formKey(), check };
             result.textContent = checkText(check);
             result.classList.add("ok");
@@ -264,6 +343,14 @@ function fill(form: HTMLFormElement, profile: ConnectionProfile, password: HTMLI
   set("tls_ca_file", profile.tls_ca_file ?? "");
   set("tenant_column", profile.tenant_column);
   set("tenant_root_table", profile.tenant_root_table);
+  if (profile.ssh) {
+    set("ssh_host", profile.ssh.host);
+    set("ssh_port", String(profile.ssh.port));
+    set("ssh_username", profile.ssh.username);
+    set("ssh_key_file", profile.ssh.key_file ?? "");
+    const secret = form.querySelector<HTMLInputElement>('[name="ssh_secret"]');
+    if (secret) secret.placeholder = t("conn_password_keep");
+  }
   const name = form.querySelector<HTMLInputElement>('[name="name"]');
   if (name) name.readOnly = true;
   password.placeholder = t("conn_password_keep");

@@ -16,6 +16,21 @@ use crate::error::{Error, ErrorCode, Result};
 pub struct AddConnectionRequest {
     pub connection: NewConnection,
     pub password: String,
+    /// With an SSH tunnel: the SSH user's password, or the key file's passphrase (none for a
+    /// key without one). Kept in the keyring.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub ssh_secret: Option<String>,
+}
+
+/// Accepts an SSH server's new host key for a connection (after it was replaced on purpose).
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct TrustHostKeyRequest {
+    pub connection: String,
+    /// The `SHA256:…` fingerprint the refusal showed.
+    pub fingerprint: String,
 }
 
 /// Pins a server certificate for a connection (after its certificate was replaced on purpose).
@@ -36,6 +51,10 @@ pub struct TrustCertificateRequest {
 pub struct UpdateConnectionRequest {
     pub connection: NewConnection,
     pub password: Option<String>,
+    /// The SSH password or key passphrase; empty or absent keeps the one in the keyring.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub ssh_secret: Option<String>,
 }
 
 /// Tests a connection before it is saved (the first-run wizard).
@@ -45,6 +64,10 @@ pub struct UpdateConnectionRequest {
 pub struct TestDraftRequest {
     pub connection: NewConnection,
     pub password: String,
+    /// With an SSH tunnel: the SSH password or key passphrase.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub ssh_secret: Option<String>,
 }
 
 impl Api {
@@ -59,20 +82,40 @@ impl Api {
                 "enter the database user's password",
             ));
         }
-        self.add_connection_with(request.connection, Some(request.password))
-            .await
+        self.add_connection_with(
+            request.connection,
+            Some(request.password),
+            request.ssh_secret,
+        )
+        .await
     }
 
     /// Adds a profile whose password is given (kept in the keyring), or read from where
-    /// its `password_source` says (an environment variable or a file).
+    /// its `password_source` says (an environment variable or a file). An SSH tunnel's
+    /// password or key passphrase goes to the keyring too; if the profile cannot be stored,
+    /// it is taken out again.
     pub async fn add_connection_with(
         &self,
         connection: NewConnection,
         password: Option<String>,
+        ssh_secret: Option<String>,
     ) -> Result<ConnectionProfile> {
-        self.store
+        connection.validate()?;
+        let ssh_secret = ssh_secret.filter(|s| !s.is_empty());
+        let ssh_key = crate::ssh::secret_key(connection.name.trim());
+        if connection.ssh.is_some() {
+            if let Some(secret) = &ssh_secret {
+                self.secrets.set(&ssh_key, secret)?;
+            }
+        }
+        let added = self
+            .store
             .add_connection(connection, password.as_deref(), &*self.secrets, self.now())
-            .await
+            .await;
+        if added.is_err() && ssh_secret.is_some() {
+            let _ = self.secrets.delete(&ssh_key);
+        }
+        added
     }
 
     /// Connects with a saved profile: server version, tables, the certificate, missing
@@ -82,6 +125,13 @@ impl Api {
         let target = ServerTarget::new(&profile, &*self.secrets)?;
         let probe = target.clone();
         let mut check = blocking(move || check_connection(&probe)).await?;
+        if let Some(notice) = self
+            .store
+            .pin_host_key_on_first_use(&profile, &target, self.now())
+            .await?
+        {
+            check.notices.push(notice);
+        }
         if let Some(notice) = self
             .store
             .pin_on_first_use(&profile, &target, self.now())
@@ -112,6 +162,23 @@ impl Api {
         if connection.tls_pin.is_none() && same_server {
             connection.tls_pin = current.tls_pin.clone();
         }
+        // The same SSH server keeps its pinned host key; another is pinned from the test.
+        if let (Some(new), Some(old)) = (connection.ssh.as_mut(), current.ssh.as_ref()) {
+            if new.host_key.is_none() && new.host.trim() == old.host && new.port == old.port {
+                new.host_key = old.host_key.clone();
+            }
+        }
+        let ssh_key = crate::ssh::secret_key(&current.name);
+        let ssh_given = request.ssh_secret.filter(|s| !s.is_empty());
+        let ssh_secret = match (&connection.ssh, &ssh_given) {
+            (None, _) => None,
+            (Some(_), Some(given)) => Some(given.clone()),
+            (Some(ssh), None) => match self.secrets.get(&ssh_key) {
+                Ok(kept) => kept,
+                Err(_) if ssh.key_file.is_some() => None,
+                Err(e) => return Err(e),
+            },
+        };
         let given = request.password.filter(|p| !p.is_empty());
         let password = match &given {
             Some(p) => p.clone(),
@@ -124,12 +191,47 @@ impl Api {
                     &crate::connection::secret_key(&current.name),
                 )?,
         };
-        let target = ServerTarget::from_draft(&connection, password);
-        blocking(move || check_connection(&target))
+        let target = ServerTarget::from_draft(&connection, password, ssh_secret);
+        let probe = target.clone();
+        blocking(move || check_connection(&probe))
             .await
             .map_err(form_field)?;
-        self.store
+        if let (Some(ssh), Some(seen)) = (connection.ssh.as_mut(), target.seen_host_key()) {
+            ssh.host_key.get_or_insert(seen);
+        }
+        drop(target);
+        let tunneled = connection.ssh.is_some();
+        let before = match (&ssh_given, tunneled) {
+            (Some(_), true) => Some(self.secrets.get(&ssh_key)?),
+            _ => None,
+        };
+        if let (Some(given), true) = (&ssh_given, tunneled) {
+            self.secrets.set(&ssh_key, given)?;
+        }
+        let updated = self
+            .store
             .update_connection(connection, given.as_deref(), &*self.secrets, self.now())
+            .await;
+        match (&updated, before) {
+            (Err(_), Some(Some(old))) => {
+                let _ = self.secrets.set(&ssh_key, &old);
+            }
+            (Err(_), Some(None)) => {
+                let _ = self.secrets.delete(&ssh_key);
+            }
+            (Ok(_), _) if !tunneled => {
+                // No tunnel any more: its secret goes.
+                let _ = self.secrets.delete(&ssh_key);
+            }
+            _ => {}
+        }
+        updated
+    }
+
+    /// Accepts an SSH server's new host key for a profile (pins this fingerprint).
+    pub async fn trust_host_key(&self, request: TrustHostKeyRequest) -> Result<ConnectionProfile> {
+        self.store
+            .trust_host_key(&request.connection, &request.fingerprint, self.now())
             .await
     }
 
@@ -146,7 +248,11 @@ impl Api {
     /// Connects with a profile that is not saved yet.
     pub async fn test_draft(&self, request: TestDraftRequest) -> Result<ConnectionCheck> {
         request.connection.validate()?;
-        let target = ServerTarget::from_draft(&request.connection, request.password);
+        let target = ServerTarget::from_draft(
+            &request.connection,
+            request.password,
+            request.ssh_secret.filter(|s| !s.is_empty()),
+        );
         // Point the form at the field to fix.
         blocking(move || check_connection(&target))
             .await
@@ -154,15 +260,19 @@ impl Api {
     }
 
     pub async fn remove_connection(&self, name: String) -> Result<ConnectionProfile> {
-        self.store.remove_connection(&name, &*self.secrets).await
+        let removed = self.store.remove_connection(&name, &*self.secrets).await?;
+        if removed.ssh.is_some() {
+            let _ = self.secrets.delete(&crate::ssh::secret_key(&removed.name));
+        }
+        Ok(removed)
     }
 }
 
 /// Points a failed test of a form's settings at the field to fix.
 fn form_field(e: Error) -> Error {
     match e.code {
-        ErrorCode::AuthFailed => e.with_field("password"),
-        ErrorCode::Unreachable => e.with_field("host"),
+        ErrorCode::AuthFailed if e.field.is_none() => e.with_field("password"),
+        ErrorCode::Unreachable if e.field.is_none() => e.with_field("host"),
         _ => e,
     }
 }

@@ -31,7 +31,8 @@ mod tokens;
 mod verify;
 
 pub use connections::{
-    AddConnectionRequest, TestDraftRequest, TrustCertificateRequest, UpdateConnectionRequest,
+    AddConnectionRequest, TestDraftRequest, TrustCertificateRequest, TrustHostKeyRequest,
+    UpdateConnectionRequest,
 };
 pub use destinations::DestinationForm;
 pub use history::{HistoryQuery, RunView};
@@ -61,6 +62,7 @@ pub use crate::run::{CopyOutcome, RunError, RunOutcome, Trigger};
 pub use crate::schedule::{parse_request, NewSchedule, Schedule, SchedulePatch};
 pub use crate::scheduler::{Clock, RunObserver, Scheduler, SchedulerConfig, SystemClock};
 pub use crate::secrets::{OsKeyring, PasswordSource, SecretStore};
+pub use crate::ssh::SshTunnel;
 pub use crate::store::{Kept, StoreVersion};
 pub use crate::token::{Role, TokenInfo};
 pub use crate::verify::VerifyReport;

@@ -197,6 +197,8 @@ impl Api {
                 &|p: &RestoreProgress| progress(p),
                 &cancel,
             )
+            // A connection lost because its SSH tunnel broke says so.
+            .map_err(|e| target.explain(e))
         })
         .await;
         drop(backup);

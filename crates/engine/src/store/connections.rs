@@ -3,6 +3,7 @@
 use crate::connection::{secret_key, ConnectionProfile, NewConnection, ServerTarget, TlsMode};
 use crate::error::{Error, ErrorCode, Result};
 use crate::secrets::{PasswordSource, SecretStore};
+use crate::ssh::SshTunnel;
 use crate::store::Store;
 use crate::time;
 use jiff::Timestamp;
@@ -26,6 +27,23 @@ fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ConnectionProfile> {
         tenant_column: row.try_get("tenant_column")?,
         tenant_root_table: row.try_get("tenant_root_table")?,
         password_source: PasswordSource::from_stored(row.try_get("password_source")?)?,
+        ssh: match row.try_get::<Option<String>, _>("ssh_host")? {
+            Some(host) => Some(SshTunnel {
+                host,
+                port: row
+                    .try_get::<Option<i64>, _>("ssh_port")?
+                    .and_then(|p| u16::try_from(p).ok())
+                    .unwrap_or(22),
+                username: row
+                    .try_get::<Option<String>, _>("ssh_username")?
+                    .unwrap_or_default(),
+                key_file: row
+                    .try_get::<Option<String>, _>("ssh_key_file")?
+                    .map(PathBuf::from),
+                host_key: row.try_get("ssh_host_key")?,
+            }),
+            None => None,
+        },
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -35,7 +53,8 @@ type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArgume
 
 /// Binds a profile's settings in the order both the insert and the update name them: host,
 /// port, username, database_name, tls_mode, tls_ca_file, tls_pin, tenant_column,
-/// tenant_root_table, password_source (defaults applied, the pin normalised).
+/// tenant_root_table, password_source, ssh_host, ssh_port, ssh_username, ssh_key_file,
+/// ssh_host_key (defaults applied, the pins normalised).
 fn bind_profile<'q>(
     query: Query<'q>,
     request: &NewConnection,
@@ -45,6 +64,11 @@ fn bind_profile<'q>(
         .tls_pin
         .as_deref()
         .map(|p| crate::tls::normalize_fingerprint("tls_pin", p))
+        .transpose()?;
+    let ssh = request.ssh.as_ref();
+    let host_key = ssh
+        .and_then(|t| t.host_key.as_deref())
+        .map(|k| crate::ssh::normalize_host_key("ssh_host_key", k))
         .transpose()?;
     Ok(query
         .bind(request.host.trim().to_owned())
@@ -73,7 +97,12 @@ fn bind_profile<'q>(
                 .unwrap_or("tenants")
                 .to_owned(),
         )
-        .bind(source.to_stored()))
+        .bind(source.to_stored())
+        .bind(ssh.map(|t| t.host.trim().to_owned()))
+        .bind(ssh.map(|t| i64::from(t.port)))
+        .bind(ssh.map(|t| t.username.trim().to_owned()))
+        .bind(ssh.and_then(|t| t.key_file.as_ref().map(|p| p.display().to_string())))
+        .bind(host_key))
 }
 
 impl Store {
@@ -114,8 +143,9 @@ impl Store {
         let now_text = time::to_stored(now);
         let insert = sqlx::query(
             "INSERT INTO connections (name, host, port, username, database_name, tls_mode, tls_ca_file, \
-             tls_pin, tenant_column, tenant_root_table, password_source, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             tls_pin, tenant_column, tenant_root_table, password_source, ssh_host, ssh_port, ssh_username, \
+             ssh_key_file, ssh_host_key, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(name.clone());
         let result = bind_profile(insert, &request, &source)?
@@ -167,6 +197,7 @@ impl Store {
         let update = sqlx::query(
             "UPDATE connections SET host = ?, port = ?, username = ?, database_name = ?, tls_mode = ?, \
              tls_ca_file = ?, tls_pin = ?, tenant_column = ?, tenant_root_table = ?, password_source = ?, \
+             ssh_host = ?, ssh_port = ?, ssh_username = ?, ssh_key_file = ?, ssh_host_key = ?, \
              updated_at = ? WHERE id = ?",
         );
         let result = bind_profile(update, &request, &source)?
@@ -280,6 +311,65 @@ impl Store {
             tracing::info!("{notice}");
             notice
         }))
+    }
+
+    /// After a successful connection through `target`'s SSH tunnel: a profile whose tunnel
+    /// has no host key pinned yet takes the one the SSH server presented. Returns a sentence
+    /// saying so, or `None` when nothing changed.
+    pub async fn pin_host_key_on_first_use(
+        &self,
+        profile: &ConnectionProfile,
+        target: &ServerTarget,
+        now: Timestamp,
+    ) -> Result<Option<String>> {
+        let (Some(ssh), Some(seen)) = (&profile.ssh, target.seen_host_key()) else {
+            return Ok(None);
+        };
+        if ssh.host_key.is_some() {
+            return Ok(None);
+        }
+        let updated = sqlx::query(
+            "UPDATE connections SET ssh_host_key = ?, updated_at = ? \
+             WHERE id = ? AND ssh_host IS NOT NULL AND ssh_host_key IS NULL",
+        )
+        .bind(&seen)
+        .bind(time::to_stored(now))
+        .bind(profile.id)
+        .execute(self.pool())
+        .await?;
+        Ok((updated.rows_affected() > 0).then(|| {
+            let notice = format!(
+                "connection `{}`: the SSH server's host key {seen} is now pinned; a different key will be refused",
+                profile.name
+            );
+            tracing::info!("{notice}");
+            notice
+        }))
+    }
+
+    /// Accepts an SSH server's host key for a profile's tunnel (after the server's key was
+    /// replaced on purpose).
+    pub async fn trust_host_key(
+        &self,
+        name: &str,
+        fingerprint: &str,
+        now: Timestamp,
+    ) -> Result<ConnectionProfile> {
+        let pin = crate::ssh::normalize_host_key("fingerprint", fingerprint)?;
+        let profile = self.get_connection(name).await?;
+        if profile.ssh.is_none() {
+            return Err(Error::invalid(
+                "connection",
+                format!("the connection `{name}` has no SSH tunnel"),
+            ));
+        }
+        sqlx::query("UPDATE connections SET ssh_host_key = ?, updated_at = ? WHERE id = ?")
+            .bind(&pin)
+            .bind(time::to_stored(now))
+            .bind(profile.id)
+            .execute(self.pool())
+            .await?;
+        self.get_connection(name).await
     }
 
     /// Accepts a server certificate for a profile: TLS mode `pinned` with this fingerprint

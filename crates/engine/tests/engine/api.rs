@@ -364,6 +364,7 @@ async fn a_failing_schedule_turns_red_with_its_reason_and_the_tray_shows_the_fai
     let h = harness("2026-02-01T00:00:00Z").await;
     // A connection to a port where nothing listens.
     let request = NewConnection {
+        ssh: None,
         name: "down".into(),
         host: "127.0.0.1".into(),
         port: Some(9),
@@ -378,6 +379,7 @@ async fn a_failing_schedule_turns_red_with_its_reason_and_the_tray_shows_the_fai
     };
     h.api
         .add_connection(AddConnectionRequest {
+            ssh_secret: None,
             connection: request,
             password: "pw".into(),
         })
@@ -495,7 +497,9 @@ async fn connections_from_the_app_keep_the_password_in_the_keyring_and_errors_on
     let server = services();
     let h = harness("2026-02-01T00:00:00Z").await;
     let draft = |password: &str| TestDraftRequest {
+        ssh_secret: None,
         connection: NewConnection {
+            ssh: None,
             name: "office".into(),
             host: server.host.clone(),
             port: Some(server.port),
@@ -534,6 +538,7 @@ async fn connections_from_the_app_keep_the_password_in_the_keyring_and_errors_on
     let empty = h
         .api
         .add_connection(AddConnectionRequest {
+            ssh_secret: None,
             connection: draft("").connection,
             password: String::new(),
         })
@@ -552,6 +557,7 @@ async fn connections_from_the_app_keep_the_password_in_the_keyring_and_errors_on
     let added = h
         .api
         .add_connection(AddConnectionRequest {
+            ssh_secret: None,
             connection: draft("").connection,
             password: server.password.clone(),
         })
@@ -821,7 +827,9 @@ async fn no_secret_reaches_the_store_the_history_a_file_or_a_notification() {
     // A second connection to a database that does not exist: a failed run with an error text.
     h.api
         .add_connection(AddConnectionRequest {
+            ssh_secret: None,
             connection: NewConnection {
+                ssh: None,
                 name: "broken".into(),
                 host: server.host.clone(),
                 port: Some(server.port),

@@ -23,6 +23,7 @@ use crate::support::{
 /// A connection profile for a server that is down (nothing listens on port 1).
 fn down_profile() -> billora_engine::connection::NewConnection {
     billora_engine::connection::NewConnection {
+        ssh: None,
         name: "down".into(),
         host: "127.0.0.1".into(),
         port: Some(1),

@@ -21,6 +21,7 @@ use crate::support::services;
 
 fn profile(user: &str, db: &str, host: &str, port: u16) -> NewConnection {
     NewConnection {
+        ssh: None,
         name: "office".into(),
         host: host.into(),
         port: Some(port),
@@ -72,6 +73,7 @@ async fn a_connection_is_edited_in_place_tested_first_and_its_schedule_keeps_wor
         .await
         .expect("api");
     api.add_connection(AddConnectionRequest {
+        ssh_secret: None,
         connection: profile(&user, &db, &server.host, server.port),
         password: "first-pw".into(),
     })
@@ -106,6 +108,7 @@ async fn a_connection_is_edited_in_place_tested_first_and_its_schedule_keeps_wor
     // A wrong password is refused on its field; the kept one is untouched.
     let wrong = api
         .update_connection(UpdateConnectionRequest {
+            ssh_secret: None,
             connection: profile(&user, &db, &server.host, server.port),
             password: Some("nope".into()),
         })
@@ -123,6 +126,7 @@ async fn a_connection_is_edited_in_place_tested_first_and_its_schedule_keeps_wor
     // A host where nothing listens is refused on the host; the profile is unchanged.
     let unreachable = api
         .update_connection(UpdateConnectionRequest {
+            ssh_secret: None,
             connection: profile(&user, &db, "127.0.0.1", 1),
             password: Some("second-pw".into()),
         })
@@ -139,6 +143,7 @@ async fn a_connection_is_edited_in_place_tested_first_and_its_schedule_keeps_wor
     // The right password: tested, saved, and the schedule backs up again.
     let changed = api
         .update_connection(UpdateConnectionRequest {
+            ssh_secret: None,
             connection: profile(&user, &db, &server.host, server.port),
             password: Some("second-pw".into()),
         })
@@ -173,6 +178,7 @@ async fn a_connection_is_edited_in_place_tested_first_and_its_schedule_keeps_wor
     other.tenant_column = Some("company_id".into());
     let edited = api
         .update_connection(UpdateConnectionRequest {
+            ssh_secret: None,
             connection: other,
             password: None,
         })
@@ -191,6 +197,7 @@ async fn a_connection_is_edited_in_place_tested_first_and_its_schedule_keeps_wor
     unknown.name = "nowhere".into();
     let missing = api
         .update_connection(UpdateConnectionRequest {
+            ssh_secret: None,
             connection: unknown,
             password: None,
         })

@@ -335,6 +335,7 @@ async fn a_connection_cut_mid_dump_fails_unreachable_after_its_retry_and_leaves_
     store
         .add_connection(
             NewConnection {
+                ssh: None,
                 name: "through-proxy".into(),
                 host: "127.0.0.1".into(),
                 port: Some(proxy.port),

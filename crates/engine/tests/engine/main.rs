@@ -14,5 +14,6 @@ mod recovery;
 mod retention;
 mod schedules;
 mod scheduling;
+mod ssh;
 mod support;
 mod tls;

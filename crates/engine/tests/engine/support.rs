@@ -252,6 +252,7 @@ pub fn test_secrets() -> MemorySecrets {
 pub async fn add_test_connection(store: &Store, secrets: &MemorySecrets, name: &str, db: &str) {
     let server = services();
     let request = NewConnection {
+        ssh: None,
         name: name.into(),
         host: server.host.clone(),
         port: Some(server.port),

@@ -4,4 +4,9 @@ import type { NewConnection } from "./NewConnection";
 /**
  * Adds a connection profile; the password goes to the OS keyring only.
  */
-export type AddConnectionRequest = { connection: NewConnection, password: string, };
+export type AddConnectionRequest = { connection: NewConnection, password: string, 
+/**
+ * With an SSH tunnel: the SSH user's password, or the key file's passphrase (none for a
+ * key without one). Kept in the keyring.
+ */
+ssh_secret?: string, };

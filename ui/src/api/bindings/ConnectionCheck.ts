@@ -26,4 +26,9 @@ missing_privileges: Array<string>,
  * What changed or what to know about the channel ("the certificate is now pinned",
  * "not verified: insecure").
  */
-notices: Array<string>, };
+notices: Array<string>, 
+/**
+ * With an SSH tunnel: the SSH server's host key fingerprint (`SHA256:…`), to compare
+ * with the server's (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`) and to pin.
+ */
+ssh_host_key: string | null, };

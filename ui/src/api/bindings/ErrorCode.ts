@@ -3,4 +3,4 @@
 /**
  * A stable, machine-readable error kind. Serialized as its name (`"InvalidCron"`).
  */
-export type ErrorCode = "InvalidInput" | "InvalidCron" | "InvalidTimeZone" | "NotFound" | "Conflict" | "Store" | "Io" | "DiskFull" | "PermissionDenied" | "AuthFailed" | "Unreachable" | "TlsFailed" | "DatabaseError" | "Transient" | "SecretStoreUnavailable" | "Corrupt" | "Cancelled" | "UnsafeScript" | "CertificateChanged" | "StorageFailed" | "AlreadyRunning" | "Internal";
+export type ErrorCode = "InvalidInput" | "InvalidCron" | "InvalidTimeZone" | "NotFound" | "Conflict" | "Store" | "Io" | "DiskFull" | "PermissionDenied" | "AuthFailed" | "Unreachable" | "TlsFailed" | "DatabaseError" | "Transient" | "SecretStoreUnavailable" | "Corrupt" | "Cancelled" | "UnsafeScript" | "CertificateChanged" | "HostKeyChanged" | "StorageFailed" | "AlreadyRunning" | "Internal";

@@ -4,4 +4,8 @@ import type { NewConnection } from "./NewConnection";
 /**
  * Tests a connection before it is saved (the first-run wizard).
  */
-export type TestDraftRequest = { connection: NewConnection, password: string, };
+export type TestDraftRequest = { connection: NewConnection, password: string, 
+/**
+ * With an SSH tunnel: the SSH password or key passphrase.
+ */
+ssh_secret?: string, };

@@ -5,4 +5,8 @@ import type { NewConnection } from "./NewConnection";
  * Changes a saved profile: its settings, and its password when one is given (empty: keep
  * the one in the keyring). The name stays.
  */
-export type UpdateConnectionRequest = { connection: NewConnection, password: string | null, };
+export type UpdateConnectionRequest = { connection: NewConnection, password: string | null, 
+/**
+ * The SSH password or key passphrase; empty or absent keeps the one in the keyring.
+ */
+ssh_secret?: string, };
