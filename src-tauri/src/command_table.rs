@@ -60,4 +60,11 @@ command_table! {
     list_tokens() -> Vec<TokenInfo>;
     create_token(name: String, role: Role) -> String;
     revoke_token(name: String) -> ();
+    schedule_choices() -> ScheduleChoices;
+    list_daemons() -> Vec<RemoteDaemon>;
+    add_daemon(request: AddDaemonRequest) -> RemoteDaemon;
+    remove_daemon(name: String) -> RemoteDaemon;
+    trust_daemon_certificate(request: TrustDaemonRequest) -> RemoteDaemon;
+    view_machine(machine: Option<String>) -> Viewing;
+    viewing() -> Viewing;
 }

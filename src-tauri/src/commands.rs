@@ -12,6 +12,9 @@ use billora_engine::api::{
     TrustCertificateRequest, TrustHostKeyRequest, UpdateConnectionRequest,
 };
 use billora_engine::api::{
+    AddDaemonRequest, RemoteDaemon, ScheduleChoices, TrustDaemonRequest, Viewing,
+};
+use billora_engine::api::{
     AppliedDeletion, ConnectionCheck, ConnectionProfile, Destination, DestinationCheck, Lang,
     NewSchedule, RestoreProgress, RestoreReport, RetentionDecision, Run, Schedule, SchedulePatch,
     VerifyReport, VerifyRequest,
@@ -67,43 +70,43 @@ pub async fn app_info(cx: &Cx<'_>) -> Out<AppInfo> {
 }
 
 pub async fn dashboard(cx: &Cx<'_>) -> Out<Dashboard> {
-    cx.app.api.dashboard(lang(&cx.app).await).await
+    cx.app.console.dashboard(lang(&cx.app).await).await
 }
 
 pub async fn list_schedules(cx: &Cx<'_>) -> Out<Vec<Schedule>> {
-    cx.app.api.list_schedules().await
+    cx.app.console.list_schedules().await
 }
 
 pub async fn create_schedule(cx: &Cx<'_>, request: NewSchedule) -> Out<Schedule> {
-    let created = cx.app.api.create_schedule(request).await;
+    let created = cx.app.console.create_schedule(request).await;
     refresh_tray(&cx.handle);
     created
 }
 
 pub async fn update_schedule(cx: &Cx<'_>, id: i64, patch: SchedulePatch) -> Out<Schedule> {
-    let updated = cx.app.api.update_schedule(id, patch).await;
+    let updated = cx.app.console.update_schedule(id, patch).await;
     refresh_tray(&cx.handle);
     updated
 }
 
 pub async fn delete_schedule(cx: &Cx<'_>, id: i64) -> Out<Schedule> {
-    let deleted = cx.app.api.delete_schedule(id).await;
+    let deleted = cx.app.console.delete_schedule(id).await;
     refresh_tray(&cx.handle);
     deleted
 }
 
 pub async fn toggle_schedule(cx: &Cx<'_>, id: i64) -> Out<Schedule> {
-    let toggled = cx.app.api.toggle_schedule(id).await;
+    let toggled = cx.app.console.toggle_schedule(id).await;
     refresh_tray(&cx.handle);
     toggled
 }
 
 pub async fn run_schedule_now(cx: &Cx<'_>, id: i64) -> Out<()> {
-    cx.app.api.run_schedule_now(id).await
+    cx.app.console.run_schedule_now(id).await
 }
 
 pub async fn cancel_run(cx: &Cx<'_>, id: i64) -> Out<()> {
-    cx.app.api.cancel_run(id).await
+    cx.app.console.here().await?.cancel_run(id).await
 }
 
 pub async fn set_paused(cx: &Cx<'_>, paused: bool) -> Out<()> {
@@ -113,11 +116,11 @@ pub async fn set_paused(cx: &Cx<'_>, paused: bool) -> Out<()> {
 }
 
 pub async fn list_history(cx: &Cx<'_>, query: HistoryQuery) -> Out<Vec<Run>> {
-    cx.app.api.list_history(query).await
+    cx.app.console.list_history(query).await
 }
 
 pub async fn show_in_folder(cx: &Cx<'_>, run_id: i64) -> Out<()> {
-    let file = cx.app.api.backup_file(run_id).await?;
+    let file = cx.app.console.here().await?.backup_file(run_id).await?;
     cx.handle
         .opener()
         .reveal_item_in_dir(&file)
@@ -129,11 +132,16 @@ pub async fn cron_preview(cx: &Cx<'_>, request: CronPreviewRequest) -> Out<CronP
 }
 
 pub async fn pin_backup(cx: &Cx<'_>, run_id: i64, pinned: bool) -> Out<()> {
-    cx.app.api.pin_backup(run_id, pinned).await
+    cx.app
+        .console
+        .here()
+        .await?
+        .pin_backup(run_id, pinned)
+        .await
 }
 
 pub async fn delete_backup(cx: &Cx<'_>, run_id: i64) -> Out<AppliedDeletion> {
-    cx.app.api.delete_backup(run_id).await
+    cx.app.console.here().await?.delete_backup(run_id).await
 }
 
 pub async fn retention_preview(
@@ -141,7 +149,9 @@ pub async fn retention_preview(
     request: RetentionPreviewRequest,
 ) -> Out<Vec<RetentionDecision>> {
     cx.app
-        .api
+        .console
+        .here()
+        .await?
         .retention_preview(request, lang(&cx.app).await)
         .await
 }
@@ -241,7 +251,7 @@ pub async fn import_from_destination(cx: &Cx<'_>, name: String) -> Out<ImportRep
 /// Asks where to save the history as CSV (the OS save dialog) and writes it there; the path,
 /// or `None` when the admin cancels.
 pub async fn export_history(cx: &Cx<'_>, query: HistoryQuery) -> Out<Option<String>> {
-    let csv = cx.app.api.history_csv(query).await?;
+    let csv = cx.app.console.here().await?.history_csv(query).await?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     cx.handle
         .dialog()
@@ -314,7 +324,12 @@ pub async fn restore_backup(cx: &Cx<'_>, form: RestoreForm) -> Out<RestoreReport
     let emit = move |p: &RestoreProgress| {
         let _ = handle.emit("restore-progress", p);
     };
-    cx.app.api.restore(form, Arc::new(emit)).await
+    cx.app
+        .console
+        .here()
+        .await?
+        .restore(form, Arc::new(emit))
+        .await
 }
 
 pub async fn check_passphrase(cx: &Cx<'_>, passphrase: String) -> Out<()> {
@@ -322,12 +337,19 @@ pub async fn check_passphrase(cx: &Cx<'_>, passphrase: String) -> Out<()> {
 }
 
 pub async fn set_schedule_passphrase(cx: &Cx<'_>, id: i64, passphrase: String) -> Out<()> {
-    cx.app.api.set_schedule_passphrase(id, passphrase).await
+    cx.app
+        .console
+        .here()
+        .await?
+        .set_schedule_passphrase(id, passphrase)
+        .await
 }
 
 pub async fn verify_backup(cx: &Cx<'_>, run_id: i64, from: Option<String>) -> Out<VerifyReport> {
     cx.app
-        .api
+        .console
+        .here()
+        .await?
         .verify_backup(VerifyRequest {
             run_id,
             from,
@@ -403,4 +425,37 @@ pub async fn create_token(cx: &Cx<'_>, name: String, role: Role) -> Out<String> 
 
 pub async fn revoke_token(cx: &Cx<'_>, name: String) -> Out<()> {
     cx.app.api.revoke_token(&name).await
+}
+
+/// What the schedule editor offers, from the machine shown.
+pub async fn schedule_choices(cx: &Cx<'_>) -> Out<ScheduleChoices> {
+    cx.app.console.schedule_choices().await
+}
+
+pub async fn list_daemons(cx: &Cx<'_>) -> Out<Vec<RemoteDaemon>> {
+    cx.app.api.list_daemons().await
+}
+
+pub async fn add_daemon(cx: &Cx<'_>, request: AddDaemonRequest) -> Out<RemoteDaemon> {
+    cx.app.api.add_daemon(request).await
+}
+
+pub async fn remove_daemon(cx: &Cx<'_>, name: String) -> Out<RemoteDaemon> {
+    cx.app.console.remove_daemon(&name).await
+}
+
+pub async fn trust_daemon_certificate(
+    cx: &Cx<'_>,
+    request: TrustDaemonRequest,
+) -> Out<RemoteDaemon> {
+    cx.app.console.trust_daemon_certificate(request).await
+}
+
+/// Switches the schedule and history screens to a server (by name) or back to this computer.
+pub async fn view_machine(cx: &Cx<'_>, machine: Option<String>) -> Out<Viewing> {
+    cx.app.console.view(machine).await
+}
+
+pub async fn viewing(cx: &Cx<'_>) -> Out<Viewing> {
+    Ok(cx.app.console.viewing().await)
 }

@@ -91,8 +91,10 @@ async fn start(handle: tauri::AppHandle) -> Result<Arc<App>, Box<dyn std::error:
             }
         });
     }
+    let api = Arc::new(api);
     let app = Arc::new(App {
-        api: Arc::new(api),
+        console: billora_engine::api::Console::new(api.clone()),
+        api,
         http: Default::default(),
     });
     if let Err(e) = shell::apply_http_api(&app).await {

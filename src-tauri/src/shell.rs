@@ -23,6 +23,8 @@ pub const TRAY_ID: &str = "main";
 #[derive(Debug)]
 pub struct App {
     pub api: Arc<Api>,
+    /// Which machine the schedule and history screens show (this one, or a server's daemon).
+    pub console: billora_engine::api::Console,
     /// The HTTP API this app serves (Settings → HTTP API): its address and how to stop it.
     pub http: tokio::sync::Mutex<Option<(std::net::SocketAddr, tokio::sync::oneshot::Sender<()>)>>,
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 /// A stable, machine-readable error kind. Serialized as its name (`"InvalidCron"`).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum ErrorCode {
     /// A request field is missing, malformed or out of range.
     InvalidInput,

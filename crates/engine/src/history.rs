@@ -5,14 +5,14 @@
 //! `GET /backup/history` shows them.
 
 use jiff::ZonedDateTime;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::time;
 
 /// One history entry. Times are RFC 3339 in the machine's zone.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Run {
     pub id: i64,
     pub schedule_id: Option<i64>,
@@ -28,15 +28,26 @@ pub struct Run {
     pub checksum_sha256: Option<String>,
     pub duration_seconds: Option<f64>,
     pub error: Option<crate::run::RunError>,
-    #[serde(serialize_with = "time::serialize")]
+    #[serde(
+        serialize_with = "time::serialize",
+        deserialize_with = "time::deserialize"
+    )]
     #[cfg_attr(feature = "ts", ts(type = "string"))]
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub created_at: ZonedDateTime,
-    #[serde(serialize_with = "time::serialize_opt")]
+    #[serde(
+        serialize_with = "time::serialize_opt",
+        deserialize_with = "time::deserialize_opt",
+        default
+    )]
     #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub finished_at: Option<ZonedDateTime>,
-    #[serde(serialize_with = "time::serialize_opt")]
+    #[serde(
+        serialize_with = "time::serialize_opt",
+        deserialize_with = "time::deserialize_opt",
+        default
+    )]
     #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub deleted_at: Option<ZonedDateTime>,
@@ -46,7 +57,7 @@ pub struct Run {
     /// "catch-up of the 02:00 … slot", why a slot was skipped, retries.
     pub note: Option<String>,
     /// The note in Thai, for the app's Thai screens (`hints::note_in_thai`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub note_th: Option<String>,
     /// What happened to the notification: `sent` or `failed: …`.
@@ -60,7 +71,7 @@ pub struct Run {
 /// One copy of a run's backup on a destination, as the history shows it.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CopyRecord {
     pub id: i64,
     pub run_id: i64,

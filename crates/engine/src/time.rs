@@ -6,7 +6,7 @@
 
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ZonedDateTime};
-use serde::Serializer;
+use serde::{Deserialize, Deserializer, Serializer};
 
 use crate::error::{Error, ErrorCode, Result};
 
@@ -93,6 +93,43 @@ pub fn serialize_opt<S: Serializer>(
 /// Serializes a zoned time as RFC 3339.
 pub fn serialize<S: Serializer>(value: &ZonedDateTime, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&rfc3339(value))
+}
+
+/// Reads what [`rfc3339`] writes (an instant with its offset; `Z` for UTC), keeping the
+/// offset: a daemon's answers, read by the app's console, show the server's wall times.
+pub fn parse_rfc3339(text: &str) -> Option<ZonedDateTime> {
+    let ts: Timestamp = text.parse().ok()?;
+    let offset = if text.ends_with(['Z', 'z']) {
+        jiff::tz::Offset::UTC
+    } else {
+        let tail = text.get(text.len().checked_sub(6)?..)?;
+        let sign = match tail.as_bytes().first()? {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        let hours: i32 = tail.get(1..3)?.parse().ok()?;
+        let minutes: i32 = tail.get(4..6)?.parse().ok()?;
+        jiff::tz::Offset::from_seconds(sign * (hours * 3600 + minutes * 60)).ok()?
+    };
+    Some(ts.to_zoned_datetime(TimeZone::fixed(offset)))
+}
+
+/// Deserializes what [`serialize`] writes.
+pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<ZonedDateTime, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_rfc3339(&text)
+        .ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not an RFC 3339 time")))
+}
+
+/// Deserializes what [`serialize_opt`] writes.
+pub fn deserialize_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ZonedDateTime>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        Some(text) => parse_rfc3339(&text)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not an RFC 3339 time"))),
+    }
 }
 
 /// The machine's IANA zone name, or `UTC` when it cannot be told.

@@ -13,7 +13,7 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use billora_engine::api::{
     parse_request, Api, HistoryQuery, Kept, NewSchedule, Run, RunStarted, RunView, Schedule,
-    SchedulePatch,
+    ScheduleChoices, SchedulePatch,
 };
 use billora_engine::Error;
 use serde::Serialize;
@@ -48,6 +48,7 @@ pub fn router(api: Arc<Api>, base_path: &str, cors_origins: &[String]) -> Router
         .route("/backup/schedules/{id}/toggle", post(toggle_schedule))
         .route("/backup/schedules/{id}/run", post(run_schedule))
         .route("/backup/history", get(history))
+        .route("/backup/choices", get(schedule_choices))
         .route("/backup/runs/{id}", get(get_run))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
@@ -144,6 +145,13 @@ pub struct ErrorAnswer {
     pub success: bool,
     #[schema(value_type = billora_engine::Error)]
     pub error: Error,
+}
+
+/// `{"success": true, "data": choices}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChoicesAnswer {
+    pub success: bool,
+    pub data: ScheduleChoices,
 }
 
 /// `{"status": "ok"}`.
@@ -412,6 +420,21 @@ async fn history(_: Admin, State(s): State<AppState>, RawQuery(query): RawQuery)
     .await
 }
 
+#[utoipa::path(get, path = "/backup/choices", tag = "schedules",
+    responses((status = 200, description = "What a schedule here may name: connections (no secrets), destinations, the default folder, encryption keys", body = ChoicesAnswer),
+        (status = 401, body = ErrorAnswer), (status = 403, body = ErrorAnswer)),
+    security(("bearer" = [])))]
+/// What the schedule editor of a remote console offers (the app's *Manage a server*).
+async fn schedule_choices(_: Admin, State(s): State<AppState>) -> Answer {
+    kept_answer(&s, "choices", async {
+        Ok(ChoicesAnswer {
+            success: true,
+            data: s.api.schedule_choices().await?,
+        })
+    })
+    .await
+}
+
 #[utoipa::path(get, path = "/backup/runs/{id}", tag = "history",
     params(("id" = i64, Path, description = "The history entry's id")),
     responses((status = 200, description = "The run, with its progress while it runs (admin or monitor token)", body = RunAnswer),
@@ -451,7 +474,7 @@ async fn health() -> Response {
 #[openapi(
     info(title = "Billora Backup", description = "The original spec's backup routes, with bearer tokens (admin: every route; monitor: /metrics and /backup/runs/{id})."),
     paths(list_schedules, create_schedule, update_schedule, delete_schedule, toggle_schedule,
-        run_schedule, history, get_run, health, metrics),
+        run_schedule, history, schedule_choices, get_run, health, metrics),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -492,7 +515,7 @@ async fn not_found() -> Response {
     error_body(
         StatusCode::NOT_FOUND,
         &Error::not_found("there is no such route").with_hint(
-            "the routes are under the base path (default /api): /backup/schedules, /backup/history, /backup/runs/:id, /health, /metrics",
+            "the routes are under the base path (default /api): /backup/schedules, /backup/history, /backup/choices, /backup/runs/:id, /health, /metrics",
         ),
     )
 }

@@ -2,6 +2,7 @@
 // Regenerate with `BILLORA_GENERATE=1 cargo build -p billora-app`.
 
 import type { AddConnectionRequest } from "./bindings/AddConnectionRequest";
+import type { AddDaemonRequest } from "./bindings/AddDaemonRequest";
 import type { AppInfo } from "./bindings/AppInfo";
 import type { AppliedDeletion } from "./bindings/AppliedDeletion";
 import type { ConnectionCheck } from "./bindings/ConnectionCheck";
@@ -18,6 +19,7 @@ import type { ImportReport } from "./bindings/ImportReport";
 import type { Lang } from "./bindings/Lang";
 import type { NewSchedule } from "./bindings/NewSchedule";
 import type { RemoteBackup } from "./bindings/RemoteBackup";
+import type { RemoteDaemon } from "./bindings/RemoteDaemon";
 import type { RestoreForm } from "./bindings/RestoreForm";
 import type { RestoreReport } from "./bindings/RestoreReport";
 import type { RetentionDecision } from "./bindings/RetentionDecision";
@@ -26,14 +28,17 @@ import type { Role } from "./bindings/Role";
 import type { Run } from "./bindings/Run";
 import type { SaveSmtpRequest } from "./bindings/SaveSmtpRequest";
 import type { Schedule } from "./bindings/Schedule";
+import type { ScheduleChoices } from "./bindings/ScheduleChoices";
 import type { SchedulePatch } from "./bindings/SchedulePatch";
 import type { Settings } from "./bindings/Settings";
 import type { TestDraftRequest } from "./bindings/TestDraftRequest";
 import type { TokenInfo } from "./bindings/TokenInfo";
 import type { TrustCertificateRequest } from "./bindings/TrustCertificateRequest";
+import type { TrustDaemonRequest } from "./bindings/TrustDaemonRequest";
 import type { TrustHostKeyRequest } from "./bindings/TrustHostKeyRequest";
 import type { UpdateConnectionRequest } from "./bindings/UpdateConnectionRequest";
 import type { VerifyReport } from "./bindings/VerifyReport";
+import type { Viewing } from "./bindings/Viewing";
 
 /** Every command: [arguments, result]. */
 export interface Commands {
@@ -93,6 +98,13 @@ export interface Commands {
   list_tokens: [Record<string, never>, TokenInfo[]];
   create_token: [{ name: string; role: Role }, string];
   revoke_token: [{ name: string }, null];
+  schedule_choices: [Record<string, never>, ScheduleChoices];
+  list_daemons: [Record<string, never>, RemoteDaemon[]];
+  add_daemon: [{ request: AddDaemonRequest }, RemoteDaemon];
+  remove_daemon: [{ name: string }, RemoteDaemon];
+  trust_daemon_certificate: [{ request: TrustDaemonRequest }, RemoteDaemon];
+  view_machine: [{ machine: string | null }, Viewing];
+  viewing: [Record<string, never>, Viewing];
 }
 
 export type CommandName = keyof Commands;
@@ -155,4 +167,11 @@ export const COMMAND_NAMES = [
   "list_tokens",
   "create_token",
   "revoke_token",
+  "schedule_choices",
+  "list_daemons",
+  "add_daemon",
+  "remove_daemon",
+  "trust_daemon_certificate",
+  "view_machine",
+  "viewing",
 ] as const satisfies readonly CommandName[];

@@ -126,14 +126,41 @@ fn json_body(value: Value) -> Option<(&'static str, String)> {
     Some(("application/json", value.to_string()))
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
 }
 
-fn token(h: &Harness, name: &str, role: &str) -> String {
+/// A self-signed certificate for `localhost` (openssl), as an admin would make one.
+pub fn self_signed(cert: &std::path::Path, key: &std::path::Path) {
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "1", "-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=DNS:localhost"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(key)
+        .arg("-out")
+        .arg(cert)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        made.status.success(),
+        "a certificate: {}",
+        text(&made.stderr)
+    );
+}
+
+pub fn token(h: &Harness, name: &str, role: &str) -> String {
     let out = h.run(&["token", "create", "--name", name, "--role", role]);
     assert!(out.status.success(), "token created: {}", text(&out.stderr));
     let stdout = text(&out.stdout);
@@ -142,7 +169,7 @@ fn token(h: &Harness, name: &str, role: &str) -> String {
     lines[0].to_owned()
 }
 
-struct Daemon(Child);
+pub struct Daemon(Child);
 
 impl Drop for Daemon {
     fn drop(&mut self) {
@@ -153,7 +180,7 @@ impl Drop for Daemon {
     }
 }
 
-async fn start_daemon(h: &Harness, port: u16, extra: &[&std::ffi::OsStr]) -> Daemon {
+pub async fn start_daemon(h: &Harness, port: u16, extra: &[&std::ffi::OsStr]) -> Daemon {
     let child = h
         .cmd(&["daemon", "--listen", &format!("127.0.0.1:{port}")])
         .args(extra)
@@ -851,29 +878,7 @@ async fn https_with_the_given_certificate_and_no_plain_http_beside_it() {
         "saying which file: {}",
         text(&missing.stderr)
     );
-    let made = std::process::Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-        ])
-        .args(["-nodes", "-days", "1", "-subj", "/CN=localhost"])
-        .args(["-addext", "subjectAltName=DNS:localhost"])
-        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        made.status.success(),
-        "a certificate: {}",
-        text(&made.stderr)
-    );
+    self_signed(&cert, &key);
     let port = free_port();
     let _daemon = start_daemon(
         &h,

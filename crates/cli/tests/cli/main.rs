@@ -3,6 +3,7 @@
 
 mod chaos;
 mod cli;
+mod console;
 mod daemon;
 mod harness;
 mod http;

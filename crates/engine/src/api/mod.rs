@@ -19,6 +19,8 @@ use crate::scheduler::{Event, SchedulerHandle};
 use crate::store::Store;
 
 mod connections;
+mod console;
+mod daemon;
 mod destinations;
 mod history;
 mod metrics;
@@ -34,11 +36,15 @@ pub use connections::{
     AddConnectionRequest, TestDraftRequest, TrustCertificateRequest, TrustHostKeyRequest,
     UpdateConnectionRequest,
 };
+pub use console::{AddDaemonRequest, Console, TrustDaemonRequest, Viewing};
+pub use daemon::normalize_url as normalize_daemon_url;
 pub use destinations::DestinationForm;
 pub use history::{HistoryQuery, RunView};
 pub use recovery::ImportReport;
 pub use restore::RestoreForm;
-pub use schedules::{CronPreview, CronPreviewRequest, RetentionPreviewRequest};
+pub use schedules::{
+    ConnectionChoice, CronPreview, CronPreviewRequest, RetentionPreviewRequest, ScheduleChoices,
+};
 pub use settings::{AppInfo, HttpApiSettings, SaveSmtpRequest, Settings};
 use status::LiveRuns;
 pub use verify::VerifyRequest;
@@ -63,7 +69,7 @@ pub use crate::schedule::{parse_request, NewSchedule, Schedule, SchedulePatch};
 pub use crate::scheduler::{Clock, RunObserver, Scheduler, SchedulerConfig, SystemClock};
 pub use crate::secrets::{OsKeyring, PasswordSource, SecretStore};
 pub use crate::ssh::SshTunnel;
-pub use crate::store::{Kept, StoreVersion};
+pub use crate::store::{Kept, RemoteDaemon, StoreVersion};
 pub use crate::token::{Role, TokenInfo};
 pub use crate::verify::VerifyReport;
 pub use restore::{BackupSource, RestoreJob};

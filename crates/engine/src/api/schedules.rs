@@ -274,7 +274,7 @@ pub struct RunHere {
 /// A backup asked for now (`POST /backup/schedules/:id/run`): queued in the scheduler, with
 /// the run's id once it has started.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct RunStarted {
     pub schedule_id: i64,
@@ -284,7 +284,59 @@ pub struct RunStarted {
     pub status: String,
 }
 
+/// What the schedule editor offers, from the machine the schedule runs on (this computer, or
+/// the server the app is the console of: `GET /backup/choices`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct ScheduleChoices {
+    pub connections: Vec<ConnectionChoice>,
+    /// Destination names (for `copy_to`).
+    pub destinations: Vec<String>,
+    /// Where a schedule without `destination` writes.
+    pub default_folder: String,
+    /// Public keys created there (`age1…`), for `encrypt_to`.
+    pub encryption_keys: Vec<String>,
+}
+
+/// A connection as the editor names it (no secrets, no settings).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct ConnectionChoice {
+    pub name: String,
+    pub database: String,
+    pub host: String,
+}
+
 impl Api {
+    /// What the schedule editor offers on this machine.
+    pub async fn schedule_choices(&self) -> Result<ScheduleChoices> {
+        let settings = self.settings().await?;
+        Ok(ScheduleChoices {
+            connections: self
+                .store
+                .list_connections()
+                .await?
+                .into_iter()
+                .map(|c| ConnectionChoice {
+                    name: c.name,
+                    database: c.database,
+                    host: c.host,
+                })
+                .collect(),
+            destinations: self
+                .store
+                .list_destinations()
+                .await?
+                .into_iter()
+                .map(|d| d.name)
+                .collect(),
+            default_folder: settings.default_folder,
+            encryption_keys: settings.encryption_keys,
+        })
+    }
+
     /// Starts a backup in the background and says which history entry follows it.
     pub async fn start_run(&self, id: i64) -> Result<RunStarted> {
         let before = self

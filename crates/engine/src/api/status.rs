@@ -289,7 +289,14 @@ impl Api {
                 last_run: board.last_finished.get(&id).and_then(|r| board.runs.get(r)),
                 recent_sizes: board.sizes.get(&id).cloned().unwrap_or_default(),
             };
-            schedules.push(self.schedule_state(schedule.clone(), own, &queued, now, lang)?);
+            let running = self.live.get(id);
+            schedules.push(schedule_state(
+                schedule.clone(),
+                own,
+                (queued.contains(&id), running),
+                now,
+                lang,
+            ));
         }
         let recent_failures = board
             .failures
@@ -453,79 +460,148 @@ impl Api {
             active_schedules: active.len(),
         })
     }
+}
 
-    fn schedule_state(
-        &self,
-        schedule: Schedule,
-        own: OwnRuns<'_>,
-        queued: &[i64],
-        now: Timestamp,
-        lang: Lang,
-    ) -> Result<ScheduleState> {
-        let th = lang == Lang::Th;
-        let newest_success = own.newest_success;
-        let recent_sizes = own.recent_sizes;
-        let last_run = own.last_run.cloned();
-        let newest_ts = newest_success.map(|r| r.created_at.timestamp());
-        let zone = time::zone(&schedule.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-        let summary = CronExpr::parse(&schedule.cron_expression)
-            .map(|c| c.describe(lang))
-            .unwrap_or_default();
-        let (health, reason) = if !schedule.is_active {
-            (Health::Off, None)
-        } else if let Some(failed) = last_run.as_ref().filter(|r| r.status != "success") {
-            let why = failed
-                .error
-                .as_ref()
-                .map(|e| e.message.clone())
-                .unwrap_or_else(|| failed.status.clone());
-            (Health::Failing, Some(why))
-        } else if let Some(since) = overdue_since(&schedule, newest_ts, now, 2) {
-            let when = time::rfc3339(&since.to_zoned_datetime(zone.clone()));
-            let why = if th {
-                format!("ไม่มีการสำรองข้อมูลที่สำเร็จตั้งแต่ {when}")
-            } else {
-                format!("no good backup since {when}")
-            };
-            (Health::Failing, Some(why))
-        } else if newest_ts.is_none() {
-            (Health::Pending, None)
-        } else if let Some(copy) = newest_success.and_then(|r| {
-            r.copies
-                .iter()
-                .find(|c| matches!(c.status.as_str(), "failed" | "interrupted"))
-        }) {
-            // The backup is good here but did not reach one of its destinations.
-            let why = if th {
-                format!("ส่งสำเนาล่าสุดไป {} ไม่สำเร็จ", copy.destination)
-            } else {
-                format!("the newest copy to {} failed", copy.destination)
-            };
-            (Health::Late, Some(why))
-        } else if overdue_since(&schedule, newest_ts, now, 1).is_some() {
-            let why = if th {
-                "ข้อมูลสำรองล่าสุดเก่ากว่ารอบเวลาที่ตั้งไว้"
-            } else {
-                "the newest backup is older than one interval: a run was missed"
-            };
-            (Health::Late, Some(why.to_owned()))
+/// One schedule's line on the dashboard, from its own runs; `(queued, running)` is what is
+/// happening to it now.
+fn schedule_state(
+    schedule: Schedule,
+    own: OwnRuns<'_>,
+    (queued, running): (bool, Option<LiveRun>),
+    now: Timestamp,
+    lang: Lang,
+) -> ScheduleState {
+    let th = lang == Lang::Th;
+    let newest_success = own.newest_success;
+    let recent_sizes = own.recent_sizes;
+    let last_run = own.last_run.cloned();
+    let newest_ts = newest_success.map(|r| r.created_at.timestamp());
+    let zone = time::zone(&schedule.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let summary = CronExpr::parse(&schedule.cron_expression)
+        .map(|c| c.describe(lang))
+        .unwrap_or_default();
+    let (health, reason) = if !schedule.is_active {
+        (Health::Off, None)
+    } else if let Some(failed) = last_run.as_ref().filter(|r| r.status != "success") {
+        let why = failed
+            .error
+            .as_ref()
+            .map(|e| e.message.clone())
+            .unwrap_or_else(|| failed.status.clone());
+        (Health::Failing, Some(why))
+    } else if let Some(since) = overdue_since(&schedule, newest_ts, now, 2) {
+        let when = time::rfc3339(&since.to_zoned_datetime(zone.clone()));
+        let why = if th {
+            format!("ไม่มีการสำรองข้อมูลที่สำเร็จตั้งแต่ {when}")
         } else {
-            (Health::Good, None)
+            format!("no good backup since {when}")
         };
-        Ok(ScheduleState {
-            newest_success_at: newest_success
-                .map(|r| time::rfc3339(&r.created_at.timestamp().to_zoned_datetime(zone.clone()))),
-            running: self.live.get(schedule.id),
-            queued: queued.contains(&schedule.id),
-            summary,
-            health,
-            health_reason: reason,
-            last_run,
-            recent_sizes,
-            schedule,
-        })
+        (Health::Failing, Some(why))
+    } else if newest_ts.is_none() {
+        (Health::Pending, None)
+    } else if let Some(copy) = newest_success.and_then(|r| {
+        r.copies
+            .iter()
+            .find(|c| matches!(c.status.as_str(), "failed" | "interrupted"))
+    }) {
+        // The backup is good here but did not reach one of its destinations.
+        let why = if th {
+            format!("ส่งสำเนาล่าสุดไป {} ไม่สำเร็จ", copy.destination)
+        } else {
+            format!("the newest copy to {} failed", copy.destination)
+        };
+        (Health::Late, Some(why))
+    } else if overdue_since(&schedule, newest_ts, now, 1).is_some() {
+        let why = if th {
+            "ข้อมูลสำรองล่าสุดเก่ากว่ารอบเวลาที่ตั้งไว้"
+        } else {
+            "the newest backup is older than one interval: a run was missed"
+        };
+        (Health::Late, Some(why.to_owned()))
+    } else {
+        (Health::Good, None)
+    };
+    ScheduleState {
+        newest_success_at: newest_success
+            .map(|r| time::rfc3339(&r.created_at.timestamp().to_zoned_datetime(zone.clone()))),
+        running,
+        queued,
+        summary,
+        health,
+        health_reason: reason,
+        last_run,
+        recent_sizes,
+        schedule,
     }
+}
 
+/// The dashboard of another machine's daemon, from what its API gives: its schedules and its
+/// newest runs (newest first). What only that machine knows (its folder, its free space, its
+/// scheduler's heartbeat) is left empty.
+pub(super) fn remote_dashboard(
+    schedules: Vec<Schedule>,
+    runs: &[Run],
+    now: Timestamp,
+    lang: Lang,
+) -> Dashboard {
+    let finished = |r: &&&Run| {
+        matches!(
+            r.status.as_str(),
+            "success" | "failed" | "interrupted" | "cancelled"
+        )
+    };
+    let states: Vec<ScheduleState> = schedules
+        .into_iter()
+        .map(|schedule| {
+            let own: Vec<&Run> = runs
+                .iter()
+                .filter(|r| r.schedule_id == Some(schedule.id))
+                .collect();
+            let mut recent_sizes: Vec<u64> = own
+                .iter()
+                .filter(|r| r.status == "success")
+                .filter_map(|r| r.file_size.and_then(|s| u64::try_from(s).ok()))
+                .take(30)
+                .collect();
+            recent_sizes.reverse();
+            let runs = OwnRuns {
+                newest_success: own.iter().copied().find(|r| r.status == "success"),
+                last_run: own.iter().find(finished).copied(),
+                recent_sizes,
+            };
+            schedule_state(schedule, runs, (false, None), now, lang)
+        })
+        .collect();
+    let active_schedules = states.iter().filter(|s| s.schedule.is_active).count();
+    Dashboard {
+        paused: false,
+        scheduler_here: false,
+        recent_failures: runs
+            .iter()
+            .filter(|r| matches!(r.status.as_str(), "failed" | "interrupted"))
+            .take(5)
+            .cloned()
+            .collect(),
+        connections: 0,
+        scheduler: SchedulerState {
+            state: SchedulerMode::Running,
+            reason: None,
+            owner_role: Some("the daemon".into()),
+            owner_pid: None,
+            last_tick: None,
+            next_due_schedule_id: None,
+            next_due_schedule_name: None,
+            next_due_at: None,
+            running: Vec::new(),
+            active_schedules,
+        },
+        backup_folder: String::new(),
+        free_bytes: None,
+        schedules: states,
+    }
+}
+
+impl Api {
     pub async fn tray_status(&self, lang: Lang) -> Result<TrayStatus> {
         let th = lang == Lang::Th;
         let board = self.dashboard(lang).await?;

@@ -13,6 +13,7 @@ use sqlx::sqlite::{
 mod changes;
 mod connections;
 mod copies;
+mod daemons;
 mod destinations;
 mod retention;
 mod runs;
@@ -21,6 +22,7 @@ mod settings;
 mod tokens;
 
 pub use changes::{Kept, StoreVersion};
+pub use daemons::RemoteDaemon;
 pub use runs::RecentRuns;
 
 use crate::error::Result;
