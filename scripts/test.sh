@@ -64,7 +64,7 @@ say "the app's own scale, small (bench/app-scale.sh measures 10,000 schedules)"
 cargo run --locked -q -p billora-engine --example app_scale -- 200 2000 2 >/dev/null
 
 say "end to end: the built app under Xvfb, driven by tauri-driver"
-cargo build --locked -p billora-app
+cargo build --locked -p billora-app -p billora-cli
 need_tauri_driver
 tests/e2e/run.sh "$PYTHON"
 

@@ -100,6 +100,17 @@ def fill(driver, css, value):
     return el
 
 
+def fill_steady(driver, values):
+    """Fills fields ({css: value}) of a screen that may re-render meanwhile (an event after a
+    save): until every one holds its value, the replaced ones are found and filled again."""
+    def attempt(d):
+        for css, value in values.items():
+            if d.find_element(By.CSS_SELECTOR, css).get_attribute("value") != value:
+                fill(d, css, value)
+        return all(d.find_element(By.CSS_SELECTOR, css).get_attribute("value") == v for css, v in values.items())
+    wait_for(driver, f"{', '.join(values)} filled", attempt, timeout=15)
+
+
 def set_select(driver, css, value):
     driver.execute_script(
         "const s = document.querySelector(arguments[0]); s.value = arguments[1];"
@@ -261,6 +272,87 @@ def close_window():
     message = event.ClientMessage(window=window, client_type=protocols, data=(32, [delete, X.CurrentTime, 0, 0, 0]))
     window.send_event(message)
     disp.flush()
+
+
+def start_server_daemon(folder):
+    """A server, as `billora-backup daemon --listen` runs it: its own data folder with a
+    connection to the test database, one schedule, an admin token and a self-signed
+    certificate. Returns (process, port, token, certificate path)."""
+    cli = str(Path(APP).with_name("billora-backup"))
+    folder.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, BILLORA_TEST_PW=PASSWORD)
+
+    def cli_run(*args, stdin=None):
+        done = subprocess.run([cli, "--data-dir", str(folder), *args], input=stdin, capture_output=True, text=True, env=env, timeout=60)
+        assert done.returncode == 0, f"billora-backup {args[0]}: {done.stderr}"
+        return done.stdout
+
+    cli_run("connection", "add", "--name", "db", "--host", "127.0.0.1", "--port", PORT, "--user", "billora_test",
+            "--database", DATABASE, "--password-env", "BILLORA_TEST_PW")
+    cli_run("schedule", "create", "--json", "-", stdin='{"name":"Server nightly","cron_expression":"0 1 * * *","backup_type":"full"}')
+    token = cli_run("token", "create", "--name", "desk", "--role", "admin").strip()
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=60)
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    daemon = subprocess.Popen([cli, "--data-dir", str(folder), "daemon", "--listen", f"127.0.0.1:{port}",
+                               "--tls-cert", str(cert), "--tls-key", str(key)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=open(folder / "daemon.log", "w"))
+    poll("the server's daemon listens", lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, timeout=30)
+    return daemon, port, token, cert
+
+
+def remote_console(driver):
+    daemon, port, token, cert = start_server_daemon(DATA_DIR.parent / "server")
+    try:
+        fingerprint = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in", str(cert)],
+                                     capture_output=True, text=True, check=True).stdout.strip().split("=", 1)[1]
+        click(driver, "nav-settings")
+        wait_for(driver, "Settings → Manage a server", lambda d: by_testid(d, "servers"))
+        fill_steady(driver, {
+            '[data-testid="server-name"]': "Office server",
+            '[data-testid="server-url"]': f"https://localhost:{port}",
+            '[data-testid="server-token"]': "bbk_not-the-token",
+        })
+        click(driver, "server-add")
+        refused = wait_for(driver, "a wrong token refused next to its field",
+                           lambda d: field_error(d, "token").is_displayed() and field_error(d, "token"))
+        assert "refused the token" in refused.text, f"says the token was refused: {refused.text}"
+        fill_steady(driver, {'[data-testid="server-token"]': token})
+        click(driver, "server-add")
+        listed = wait_for(driver, "the server listed with its certificate pinned",
+                          lambda d: by_testid(d, "server-Office server"))
+        assert fingerprint in listed.text, f"the pinned fingerprint is openssl's ({fingerprint}): {listed.text}"
+        shot(driver, "15-manage-a-server")
+
+        wait_for(driver, "the machine switcher offers the server",
+                 lambda d: "Office server" in by_testid(d, "machine-switch").text)
+        set_select(driver, '[data-testid="machine-switch"]', "Office server")
+        wait_for(driver, "the server's schedules on show",
+                 lambda d: "Server nightly" in by_testid(d, "schedules-table").text)
+        banner = by_testid(driver, "machine-banner")
+        assert banner.is_displayed() and "Office server" in banner.text, f"the app says which machine it shows: {banner.text}"
+        assert not driver.find_elements(By.CSS_SELECTOR, '[data-testid="nav-restore"]'), "restore is this computer's, not offered"
+        click(driver, "run-1")
+        click(driver, "nav-history")
+        done = wait_for(driver, "the server's run succeeded (read again while it runs)",
+                        lambda d: by_testid(d, "history-row-1").get_attribute("data-status") == "success" and by_testid(d, "history-row-1"),
+                        timeout=90)
+        assert "Server nightly" in done.text, f"the history is the server's: {done.text}"
+        shot(driver, "16-server-history")
+        backups = list((DATA_DIR.parent / "server" / "backups").glob("backup_full_*"))
+        assert backups, "the backup file was made on the server"
+
+        set_select(driver, '[data-testid="machine-switch"]', "")
+        wait_for(driver, "back to this computer", lambda d: by_testid(d, "nav-restore") and not by_testid(d, "machine-banner").is_displayed())
+        return True
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=30)
 
 
 def main():
@@ -648,6 +740,12 @@ def run(driver):
     assert "through SSH" in via.text and "host key pinned" in via.text, f"the list says how it is reached and that the key is pinned: {via.text}"
     click(driver, "test-via-ssh")
     wait_for(driver, "the saved tunnelled connection's test", lambda d: "Connected" in by_testid(d, "conn-result-via-ssh").text)
+    click(driver, "nav-settings")
+    wait_for(driver, "the settings again", lambda d: by_testid(d, "smtp-form"))
+
+    step("the app as the console of a server's daemon: added over pinned HTTPS, switched to, a schedule run there")
+    server_nightly = remote_console(driver)
+    assert server_nightly, "the server's schedule ran from the app"
     click(driver, "nav-settings")
     wait_for(driver, "the settings again", lambda d: by_testid(d, "smtp-form"))
 

@@ -5,6 +5,7 @@ import "@fontsource/noto-sans-thai/600.css";
 import "./style.css";
 
 import { call, on, toEngineError } from "./api";
+import type { Viewing } from "./api/bindings/Viewing";
 import { h, mount } from "./dom";
 import { errorText, setLang, t, type Key } from "./i18n";
 import { renderConnections } from "./views/connections";
@@ -18,6 +19,9 @@ import { renderSettings } from "./views/settings";
 
 /** The screens; `firstrun` (after the first connection) is not in the side navigation. */
 export type Screen = "dashboard" | "schedules" | "history" | "restore" | "connections" | "destinations" | "settings" | "firstrun";
+
+/** The screens a server's daemon can show (its HTTP API has schedules and history only). */
+const REMOTE_SCREENS: Screen[] = ["schedules", "history", "settings"];
 
 const SCREENS: [Screen, Key][] = [
   ["dashboard", "nav_dashboard"],
@@ -36,7 +40,15 @@ export interface Nav {
   toast(text: string): void;
   /** Re-labels everything after the language changed in Settings. */
   relabel(language: "en" | "th"): void;
+  /** The server whose schedules and history are shown; null: this computer. */
+  machine(): string | null;
+  /** Re-reads the servers (one was added or removed) and what is shown. */
+  machinesChanged(): Promise<void>;
 }
+
+let viewing: Viewing = { machine: null, url: null };
+const switcher = h("select", { "data-testid": "machine-switch", "aria-label": "machine" });
+const banner = h("p", { class: "remote-banner", role: "note", "data-testid": "machine-banner", hidden: true });
 
 let current: Screen = "dashboard";
 let options: Parameters<Nav["go"]>[1] = {};
@@ -65,6 +77,14 @@ const nav: Nav = {
     toastBox.hidden = false;
     setTimeout(() => (toastBox.hidden = true), 4000);
   },
+  machine() {
+    return viewing.machine;
+  },
+  async machinesChanged() {
+    viewing = await call("viewing");
+    await fillSwitcher();
+    void render();
+  },
   relabel(language) {
     setLang(language);
     const brand = document.querySelector(".brand");
@@ -73,10 +93,39 @@ const nav: Nav = {
   },
 };
 
+/** The machine switcher: This computer, then each server of Settings → Manage a server. */
+async function fillSwitcher(): Promise<void> {
+  const daemons = await call("list_daemons").catch(() => []);
+  mount(
+    switcher,
+    h("option", { value: "", text: t("machine_here") }),
+    daemons.map((d) => h("option", { value: d.name, text: d.name })),
+  );
+  switcher.value = viewing.machine ?? "";
+  switcher.closest<HTMLElement>(".machine")?.toggleAttribute("hidden", daemons.length === 0 && !viewing.machine);
+}
+
+async function switchMachine(): Promise<void> {
+  const wanted = switcher.value || null;
+  try {
+    viewing = await call("view_machine", { machine: wanted });
+  } catch (err) {
+    nav.toast(errorText(toEngineError(err)));
+    switcher.value = viewing.machine ?? "";
+    return;
+  }
+  // A server is looked at for its schedules; back on this computer, a screen it has stays.
+  if (viewing.machine) current = "schedules";
+  options = {};
+  void render();
+}
+
 function renderNav(): void {
+  banner.hidden = !viewing.machine;
+  banner.textContent = viewing.machine ? t("machine_banner", { name: viewing.machine, url: viewing.url ?? "" }) : "";
   mount(
     navList,
-    SCREENS.map(([screen, key]) =>
+    SCREENS.filter(([screen]) => !viewing.machine || REMOTE_SCREENS.includes(screen)).map(([screen, key]) =>
       h(
         "li",
         {},
@@ -149,12 +198,17 @@ async function boot(): Promise<void> {
       "nav",
       { class: "side", "aria-label": "Billora Backup" },
       h("div", { class: "brand" }, h("span", { class: "logo", "aria-hidden": "true" }), t("app_name")),
+      h("label", { class: "machine", hidden: true }, h("span", { text: t("machine_label") }), switcher),
+      banner,
       navList,
       h("div", { class: "version", text: `v${info.version}` }),
     ),
     main,
     toastBox,
   );
+  switcher.addEventListener("change", () => void switchMachine());
+  viewing = await call("viewing");
+  await fillSwitcher();
   await render();
   // The shell pushes run events; screens that show runs re-render (progress updates in place).
   void on("run-progress", (e) => {

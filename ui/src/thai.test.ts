@@ -38,6 +38,8 @@ const answers: Record<string, (args: any) => unknown> = {
   list_schedules: () => [schedule],
   list_history: () => [run(4, "failed"), run(3, "success"), run(2, "success")],
   list_connections: () => [connection],
+  schedule_choices: () => ({ connections: [connection], destinations: [destination], default_folder: "/home/office/backups", encryption_keys: [] }),
+  list_daemons: () => [{ name: "สำนักงาน", url: "https://backup.example.com:8443/api", cert_sha256: "AB:CD", added_at: "2026-12-07T00:00:00Z" }],
   list_destinations: () => [destination],
   get_settings: () => ({ language: "th", smtp: null, default_folder: "/home/office/backups", default_folder_is_custom: false, paused: false, data_dir: "/home/office/.local/share/billora", encryption_keys: [] }),
   get_autostart: () => true,
@@ -69,7 +71,7 @@ import { renderRestore } from "./views/restore";
 import { renderSchedules } from "./views/schedules";
 import { renderSettings } from "./views/settings";
 
-const nav: Nav = { go: vi.fn(), refresh: vi.fn(), toast: vi.fn(), relabel: vi.fn() };
+const nav: Nav = { go: vi.fn(), refresh: vi.fn(), toast: vi.fn(), relabel: vi.fn(), machine: () => null, machinesChanged: vi.fn() };
 
 /** Words that are the same in Thai: names of products, formats and standards, units. */
 const ALLOWED = new Set(

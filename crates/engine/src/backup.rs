@@ -366,15 +366,9 @@ async fn attempt_once(
     // Trust on first use: the certificate (and SSH host key) of this successful backup is
     // pinned.
     if let Ok((_, report, _)) = &mut outcome {
-        if let Some(notice) = store.pin_on_first_use(&profile, &target, now).await? {
-            report.warnings.push(notice);
-        }
-        if let Some(notice) = store
-            .pin_host_key_on_first_use(&profile, &target, now)
-            .await?
-        {
-            report.warnings.push(notice);
-        }
+        report
+            .warnings
+            .extend(store.trust_on_first_use(&profile, &target, now).await?);
     }
     Ok(outcome)
 }

@@ -12,6 +12,70 @@
 /// (English template, Thai template); `{}` marks a value, in the same order in both.
 const THAI: &[(&str, &str)] = &[
     (
+        "give the address the daemon listens on, e.g. https://backup.example.com:8443/api",
+        "ใส่ที่อยู่ที่เดมอนรอรับการเชื่อมต่อ เช่น https://backup.example.com:8443/api",
+    ),
+    (
+        "use https:// (start the daemon with --tls-cert and --tls-key); plain http:// is for this computer only",
+        "ใช้ https:// (เริ่มเดมอนด้วย --tls-cert และ --tls-key) ส่วน http:// ธรรมดาใช้ได้เฉพาะเครื่องนี้",
+    ),
+    (
+        "update this app or the server so that both are the same version",
+        "อัปเดตโปรแกรมนี้หรือเซิร์ฟเวอร์ให้เป็นรุ่นเดียวกัน",
+    ),
+    (
+        "on the server, create an admin token (`billora-backup token create --name NAME --role admin`) and paste it here",
+        "สร้างโทเคนผู้ดูแลบนเซิร์ฟเวอร์ (`billora-backup token create --name NAME --role admin`) แล้ววางที่นี่",
+    ),
+    (
+        "a monitor token can only read metrics; create an admin token on the server",
+        "โทเคน monitor อ่านได้เฉพาะค่าสถิติ ให้สร้างโทเคน admin บนเซิร์ฟเวอร์",
+    ),
+    (
+        "wait a minute, then try again with the right token",
+        "รอหนึ่งนาที แล้วลองอีกครั้งด้วยโทเคนที่ถูกต้อง",
+    ),
+    (
+        "give the address with the API's base path, e.g. https://host:8443/api",
+        "ใส่ที่อยู่พร้อมเส้นทางฐานของ API เช่น https://host:8443/api",
+    ),
+    (
+        "check the address: it should be the daemon's --listen address with its base path",
+        "ตรวจสอบที่อยู่: ต้องเป็นที่อยู่ --listen ของเดมอนพร้อมเส้นทางฐาน",
+    ),
+    (
+        "if the server's certificate was replaced on purpose (ask whoever runs it to confirm the new fingerprint), accept it under Settings → Manage a server → Accept the new certificate; otherwise someone may be intercepting the connection",
+        "ถ้าใบรับรองของเซิร์ฟเวอร์ถูกเปลี่ยนโดยตั้งใจ (ให้ผู้ดูแลเซิร์ฟเวอร์ยืนยันลายนิ้วมือใหม่) ให้ยอมรับที่ ตั้งค่า → จัดการเซิร์ฟเวอร์ → ยอมรับใบรับรองใหม่ ถ้าไม่ใช่ อาจมีผู้ดักการเชื่อมต่ออยู่",
+    ),
+    (
+        "check that the address is the daemon's and that it serves HTTPS there",
+        "ตรวจสอบว่าที่อยู่เป็นของเดมอน และเดมอนให้บริการ HTTPS ที่นั่น",
+    ),
+    (
+        "check the address and the network, and that `billora-backup daemon --listen` runs on that server",
+        "ตรวจสอบที่อยู่และเครือข่าย และว่า `billora-backup daemon --listen` ทำงานอยู่บนเซิร์ฟเวอร์นั้น",
+    ),
+    (
+        "choose another name, or remove the old one first",
+        "เลือกชื่ออื่น หรือลบรายการเดิมก่อน",
+    ),
+    (
+        "remove the server and add it again",
+        "ลบเซิร์ฟเวอร์นี้แล้วเพิ่มใหม่",
+    ),
+    (
+        "remove the server and add it again with an admin token",
+        "ลบเซิร์ฟเวอร์นี้แล้วเพิ่มใหม่พร้อมโทเคนผู้ดูแล",
+    ),
+    (
+        "switch to This computer first (the switcher above the menu)",
+        "สลับไปที่ “เครื่องนี้” ก่อน (ตัวเลือกเหนือเมนู)",
+    ),
+    (
+        "add it under Settings → Manage a server",
+        "เพิ่มได้ที่ ตั้งค่า → จัดการเซิร์ฟเวอร์",
+    ),
+    (
         "check the SSH host and port (22 by default), and that this computer can reach the SSH server",
         "ตรวจสอบโฮสต์และพอร์ตของ SSH (ปกติคือ 22) และว่าเครื่องนี้เชื่อมต่อถึงเซิร์ฟเวอร์ SSH ได้",
     ),

@@ -63,6 +63,20 @@ pub fn secret_key(profile_name: &str) -> String {
     format!("ssh:{profile_name}")
 }
 
+/// The SSH password or key passphrase kept for profile `profile`. A key without a passphrase
+/// needs none, so a keyring that cannot be read is no error for a key file.
+pub(crate) fn kept_secret(
+    settings: &SshTunnel,
+    secrets: &dyn crate::secrets::SecretStore,
+    profile: &str,
+) -> Result<Option<String>> {
+    match secrets.get(&secret_key(profile)) {
+        Ok(secret) => Ok(secret),
+        Err(_) if settings.key_file.is_some() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 impl SshTunnel {
     /// Checks the settings a form or the CLI gave; errors name the field (`ssh_host`, …).
     pub fn validate(&self) -> Result<()> {
@@ -183,11 +197,7 @@ impl TunnelSlot {
         profile: &str,
         destination: (String, u16),
     ) -> Result<TunnelSlot> {
-        let secret = match secrets.get(&secret_key(profile)) {
-            Ok(secret) => secret,
-            Err(_) if settings.key_file.is_some() => None,
-            Err(e) => return Err(e),
-        };
+        let secret = kept_secret(settings, secrets, profile)?;
         Ok(TunnelSlot::new(
             settings.clone(),
             secret,

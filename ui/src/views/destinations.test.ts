@@ -19,7 +19,7 @@ import type { Nav } from "../main";
 import { renderDestinations } from "./destinations";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const nav: Nav = { go: vi.fn(), refresh: vi.fn(), toast: vi.fn(), relabel: vi.fn() };
+const nav: Nav = { go: vi.fn(), refresh: vi.fn(), toast: vi.fn(), relabel: vi.fn(), machine: () => null, machinesChanged: vi.fn() };
 
 function setValue(root: HTMLElement, name: string, value: string) {
   const el = root.querySelector<HTMLInputElement | HTMLSelectElement>(`[name="${name}"]`);

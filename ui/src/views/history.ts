@@ -77,13 +77,19 @@ export async function renderHistory(root: HTMLElement, nav: Nav, opts: { schedul
       }
     },
   });
+  // A server pushes no events to this app: while one of its runs goes, the list is read again.
+  if (nav.machine() !== null && runs.some((r) => r.status === "running")) {
+    setTimeout(() => {
+      if (root.isConnected) nav.refresh();
+    }, 2000);
+  }
   mount(
     root,
     h(
       "header",
       { class: "screen-head" },
       h("h1", { text: t("hist_title") }),
-      h("div", { class: "filters" }, scheduleSelect, statusSelect, fromInput, toInput, searchInput, exportButton),
+      h("div", { class: "filters" }, scheduleSelect, statusSelect, fromInput, toInput, searchInput, nav.machine() === null ? exportButton : null),
     ),
     runs.length
       ? [
@@ -136,7 +142,8 @@ function row(run: Run, nav: Nav): HTMLElement[] {
     h(
       "td",
       { class: "row-actions" },
-      restorable
+      // A server's backups are restored, verified and kept on that server (its own app or CLI).
+      restorable && nav.machine() === null
         ? [
             deleted
               ? null

@@ -19,7 +19,7 @@ import type { Nav } from "../main";
 import { readForm, renderSchedules } from "./schedules";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const nav: Nav = { go: vi.fn(), refresh: vi.fn(), toast: vi.fn(), relabel: vi.fn() };
+const nav: Nav = { go: vi.fn(), refresh: vi.fn(), toast: vi.fn(), relabel: vi.fn(), machine: () => null, machinesChanged: vi.fn() };
 
 function setValue(root: HTMLElement, name: string, value: string) {
   const el = root.querySelector<HTMLInputElement>(`[name="${name}"]`);
@@ -32,6 +32,7 @@ beforeEach(() => {
   setLang("en");
   calls.length = 0;
   answers = {
+    schedule_choices: () => ({ connections: [], destinations: [{ name: "offsite", location: "s3://b/p" }], default_folder: "/data/backups", encryption_keys: [] }),
     list_connections: () => [],
     list_schedules: () => [{ id: 9, name: "Nightly" }],
     list_destinations: () => [{ name: "offsite", location: "s3://b/p", settings: { kind: "s3" }, used_by: [], retention_days: null, max_backups: null }],
@@ -158,5 +159,40 @@ describe("the schedule editor", () => {
     expect(created.request.encrypt_to, "the schedule encrypts with a passphrase").toBe("passphrase");
     expect(JSON.stringify(created.request), "the passphrase itself is not part of the schedule").not.toContain("a long enough passphrase");
     expect(calls.find((c) => c.name === "set_schedule_passphrase")?.args, "it goes to the keyring for schedule 7").toEqual({ id: 7, passphrase: "a long enough passphrase" });
+  });
+
+  it("offers nothing of this computer's for a server's schedule", async () => {
+    const onServer: Nav = { ...nav, machine: () => "Office" };
+    const root = document.createElement("main");
+    await renderSchedules(root, onServer, { newSchedule: true });
+    const buttons = [...root.querySelectorAll("button")].map((b) => b.textContent);
+    expect(buttons, "no passphrase: it would be kept in this computer's keyring").not.toContain("Use a passphrase instead");
+    expect(buttons, "no folder picker: it shows this computer's folders").not.toContain("Browse…");
+    expect(root.querySelector('[data-testid="copy-to"]')?.textContent, "the server's destinations are offered").toContain("offsite");
+    expect(calls.some((c) => ["list_connections", "list_destinations", "get_settings"].includes(c.name)), "nothing is read from this computer's lists").toBe(false);
+  });
+});
+
+describe("the history of a server", () => {
+  it("has no action of this computer's and reads itself again while a run goes", async () => {
+    const run = (id: number, status: string) => ({
+      id, schedule_id: 9, schedule_name: "Nightly", backup_type: "full", tenant_id: null, trigger: "manual", status,
+      filename: "backup_full_2026-12-07T02-00-00.sql.zst", file_size: 1000, checksum_sha256: "ab", duration_seconds: 1,
+      error: null, created_at: "2026-12-07T02:00:00+07:00", finished_at: null, deleted_at: null, deletion_reason: null,
+      pinned: false, note: null, notification: null, verification: null, copies: [],
+    });
+    answers.list_history = () => [run(2, "running"), run(1, "success")];
+    const refresh = vi.fn();
+    const onServer: Nav = { ...nav, refresh, machine: () => "Office" };
+    const { renderHistory } = await import("./history");
+    const root = document.createElement("main");
+    document.body.append(root);
+    await renderHistory(root, onServer, {});
+    expect(root.querySelector('[data-testid="history-row-1"]'), "the server's runs are listed").not.toBeNull();
+    expect(root.querySelector('[data-testid="verify-1"], [data-testid="pin-1"], [data-testid="delete-backup-1"]'), "verify, keep and delete are the server's to do").toBeNull();
+    expect(root.querySelector('[data-testid="history-export"]'), "no export of this computer's history").toBeNull();
+    await sleep(2100);
+    expect(refresh, "read again while a run goes on the server").toHaveBeenCalled();
+    root.remove();
   });
 });

@@ -2,7 +2,7 @@
 // every field of the spec, presets, a live description and the next 5 runs in the schedule's
 // zone, a retention preview, the file-name preview, and the engine's errors next to each field.
 import { call, toEngineError } from "../api";
-import type { ConnectionProfile } from "../api/bindings/ConnectionProfile";
+import type { ConnectionChoice } from "../api/bindings/ConnectionChoice";
 import type { EngineError } from "../api/bindings/EngineError";
 import type { NewSchedule } from "../api/bindings/NewSchedule";
 import type { Schedule } from "../api/bindings/Schedule";
@@ -167,12 +167,11 @@ function numberError(form: ParentNode, request: NewSchedule): EngineError | null
 }
 
 async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | null): Promise<void> {
-  const [connections, settings, destinations, existing] = await Promise.all([
-    call("list_connections"),
-    call("get_settings"),
-    call("list_destinations"),
-    call("list_schedules"),
-  ]);
+  // From the machine the schedule runs on: this computer, or the server the app shows.
+  const [choices, existing] = await Promise.all([call("schedule_choices"), call("list_schedules")]);
+  const { connections, destinations } = choices;
+  const settings = { default_folder: choices.default_folder, encryption_keys: choices.encryption_keys };
+  const remote = nav.machine() !== null;
   const s = schedule;
   // Names are unique regardless of case (as the store compares them): said while typing.
   const takenNames = new Set(existing.filter((other) => other.id !== s?.id).map((other) => other.name.trim().toLowerCase()));
@@ -252,7 +251,8 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
   }, 250);
 
   const refreshRetention = debounce(async () => {
-    if (!s) return;
+    // The preview reads this computer's history: not offered for a server's schedule.
+    if (!s || remote) return;
     const days = optionalInt(retentionDays.value.trim());
     const max = optionalInt(maxBackups.value.trim());
     if (Number.isNaN(days) || Number.isNaN(max)) return;
@@ -357,21 +357,27 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
         "destination",
         t("f_destination"),
         destination,
-        h("button", {
-          type: "button",
-          class: "small",
-          text: t("browse"),
-          onclick: async () => {
-            const folder = await call("pick_folder").catch(() => null);
-            if (folder) destination.value = folder;
-          },
-        }),
+        // The picker shows this computer's folders: typed instead for a server.
+        remote
+          ? undefined
+          : h("button", {
+              type: "button",
+              class: "small",
+              text: t("browse"),
+              onclick: async () => {
+                const folder = await call("pick_folder").catch(() => null);
+                if (folder) destination.value = folder;
+              },
+            }),
       ),
       field("compression", t("f_compression"), compression),
       passphraseField,
       field("encrypt_to", t("f_encrypt_to"), encryptTo, [
         t("f_encrypt_help"),
-        h("button", {
+        // A passphrase is kept in this computer's keyring: not for a server's schedule.
+        remote
+          ? null
+          : h("button", {
           type: "button",
           class: "chip",
           text: t("use_passphrase"),
@@ -507,7 +513,7 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
   form.querySelector<HTMLInputElement>('[name="name"]')?.setAttribute("data-focus", "");
 }
 
-function connectionChoice(connections: ConnectionProfile[], chosen: string | null): HTMLSelectElement {
+function connectionChoice(connections: ConnectionChoice[], chosen: string | null): HTMLSelectElement {
   const select = h("select", {});
   if (connections.length <= 1) select.append(h("option", { value: "", text: connections[0]?.name ?? t("f_connection_default") }));
   else for (const c of connections) select.append(h("option", { value: c.name, text: `${c.name} (${c.database}@${c.host})` }));

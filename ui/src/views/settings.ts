@@ -86,6 +86,8 @@ export async function renderSettings(root: HTMLElement, nav: Nav): Promise<void>
     encryptionSection(settings.encryption_keys, nav),
     h("h2", { text: t("set_http") }),
     await httpSection(nav),
+    h("h2", { text: t("srv_title") }),
+    await serversSection(nav),
     h("h2", { text: t("set_email") }),
     h("p", { class: "help", text: t("set_email_help") }),
     smtpForm(settings.smtp, nav),
@@ -292,6 +294,82 @@ async function httpSection(nav: Nav): Promise<HTMLElement> {
     field("role", t("set_token_role"), role),
     h("div", { class: "actions" }, h("button", { type: "button", text: t("set_token_create"), "data-testid": "token-create", onclick: () => void create() })),
     shown,
+  );
+  return box;
+}
+
+/** Settings → Manage a server: other machines' daemons this app is the console of. */
+async function serversSection(nav: Nav): Promise<HTMLElement> {
+  const daemons = await call("list_daemons");
+  const box = h("form", { class: "editor", "data-testid": "servers", onsubmit: (ev) => ev.preventDefault() });
+  const list = h(
+    "ul",
+    { class: "tokens", "data-testid": "server-list" },
+    daemons.map((d) => {
+      const fp = h("input", { type: "text", autocomplete: "off", "aria-label": `${t("srv_new_fp")}: ${d.name}`, placeholder: t("srv_new_fp") });
+      return h(
+        "li",
+        { "data-testid": `server-${d.name}` },
+        h("strong", { text: d.name }),
+        ` ${d.url} `,
+        h("div", { class: "muted", "data-testid": "server-pin", text: d.cert_sha256 ? t("srv_pinned", { fp: d.cert_sha256 }) : t("srv_plain") }),
+        d.cert_sha256
+          ? h(
+              "details",
+              {},
+              h("summary", { text: t("srv_accept") }),
+              fp,
+              h("button", {
+                type: "button",
+                class: "small",
+                text: t("srv_accept"),
+                onclick: async () => {
+                  clearErrors(box);
+                  try {
+                    await call("trust_daemon_certificate", { request: { name: d.name, cert_sha256: fp.value } });
+                    nav.toast(t("saved"));
+                    nav.refresh();
+                  } catch (err) {
+                    showError(box, toEngineError(err));
+                  }
+                },
+              }),
+            )
+          : null,
+        h("button", {
+          type: "button",
+          class: "small danger",
+          text: t("srv_remove", { name: d.name }),
+          onclick: async () => {
+            await call("remove_daemon", { name: d.name }).catch((err) => showError(box, toEngineError(err)));
+            await nav.machinesChanged();
+          },
+        }),
+      );
+    }),
+  );
+  const name = h("input", { type: "text", id: "f-srv-name", autocomplete: "off", "data-testid": "server-name" });
+  const url = h("input", { type: "text", id: "f-srv-url", autocomplete: "off", placeholder: "https://backup.example.com:8443/api", "data-testid": "server-url" });
+  const token = h("input", { type: "password", id: "f-srv-token", autocomplete: "off", "data-testid": "server-token" });
+  const add = async () => {
+    clearErrors(box);
+    try {
+      const added = await call("add_daemon", { request: { name: name.value, url: url.value, token: token.value } });
+      nav.toast(t("srv_added", { name: added.name, fp: added.cert_sha256 ?? t("srv_plain") }));
+      await nav.machinesChanged();
+    } catch (err) {
+      showError(box, toEngineError(err));
+    }
+  };
+  mount(
+    box,
+    formError(),
+    h("p", { class: "help", text: t("srv_help") }),
+    daemons.length ? list : h("p", { class: "muted", text: t("srv_empty") }),
+    field("name", t("srv_name"), name),
+    field("url", t("srv_url"), url, t("srv_url_help")),
+    field("token", t("srv_token"), token, t("srv_token_help")),
+    h("div", { class: "actions" }, h("button", { type: "button", class: "primary", text: t("srv_add"), "data-testid": "server-add", onclick: () => void add() })),
   );
   return box;
 }

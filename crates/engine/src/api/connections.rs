@@ -125,20 +125,11 @@ impl Api {
         let target = ServerTarget::new(&profile, &*self.secrets)?;
         let probe = target.clone();
         let mut check = blocking(move || check_connection(&probe)).await?;
-        if let Some(notice) = self
-            .store
-            .pin_host_key_on_first_use(&profile, &target, self.now())
-            .await?
-        {
-            check.notices.push(notice);
-        }
-        if let Some(notice) = self
-            .store
-            .pin_on_first_use(&profile, &target, self.now())
-            .await?
-        {
-            check.notices.push(notice);
-        }
+        check.notices.extend(
+            self.store
+                .trust_on_first_use(&profile, &target, self.now())
+                .await?,
+        );
         Ok(check)
     }
 
@@ -173,11 +164,7 @@ impl Api {
         let ssh_secret = match (&connection.ssh, &ssh_given) {
             (None, _) => None,
             (Some(_), Some(given)) => Some(given.clone()),
-            (Some(ssh), None) => match self.secrets.get(&ssh_key) {
-                Ok(kept) => kept,
-                Err(_) if ssh.key_file.is_some() => None,
-                Err(e) => return Err(e),
-            },
+            (Some(ssh), None) => crate::ssh::kept_secret(ssh, &*self.secrets, &current.name)?,
         };
         let given = request.password.filter(|p| !p.is_empty());
         let password = match &given {
@@ -251,7 +238,8 @@ impl Api {
         let target = ServerTarget::from_draft(
             &request.connection,
             request.password,
-            request.ssh_secret.filter(|s| !s.is_empty()),
+            // An empty secret is no secret: the tunnel drops it.
+            request.ssh_secret,
         );
         // Point the form at the field to fix.
         blocking(move || check_connection(&target))

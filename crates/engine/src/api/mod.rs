@@ -43,7 +43,8 @@ pub use history::{HistoryQuery, RunView};
 pub use recovery::ImportReport;
 pub use restore::RestoreForm;
 pub use schedules::{
-    ConnectionChoice, CronPreview, CronPreviewRequest, RetentionPreviewRequest, ScheduleChoices,
+    ConnectionChoice, CronPreview, CronPreviewRequest, DestinationChoice, RetentionPreviewRequest,
+    ScheduleChoices,
 };
 pub use settings::{AppInfo, HttpApiSettings, SaveSmtpRequest, Settings};
 use status::LiveRuns;

@@ -291,8 +291,8 @@ pub struct RunStarted {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ScheduleChoices {
     pub connections: Vec<ConnectionChoice>,
-    /// Destination names (for `copy_to`).
-    pub destinations: Vec<String>,
+    /// Destinations (for `copy_to`).
+    pub destinations: Vec<DestinationChoice>,
     /// Where a schedule without `destination` writes.
     pub default_folder: String,
     /// Public keys created there (`age1…`), for `encrypt_to`.
@@ -307,6 +307,15 @@ pub struct ConnectionChoice {
     pub name: String,
     pub database: String,
     pub host: String,
+}
+
+/// A destination as the editor names it: `s3://bucket/prefix`, `sftp://user@host/folder`, …
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct DestinationChoice {
+    pub name: String,
+    pub location: String,
 }
 
 impl Api {
@@ -330,7 +339,10 @@ impl Api {
                 .list_destinations()
                 .await?
                 .into_iter()
-                .map(|d| d.name)
+                .map(|d| DestinationChoice {
+                    name: d.name,
+                    location: d.location,
+                })
                 .collect(),
             default_folder: settings.default_folder,
             encryption_keys: settings.encryption_keys,

@@ -260,11 +260,25 @@ impl Store {
         }
     }
 
+    /// Trust on first use after a successful connection with `target`: the SSH host key of
+    /// its tunnel and the server's certificate, each pinned if the profile had none yet.
+    /// Returns a sentence for each thing recorded.
+    pub async fn trust_on_first_use(
+        &self,
+        profile: &ConnectionProfile,
+        target: &ServerTarget,
+        now: Timestamp,
+    ) -> Result<Vec<String>> {
+        let host_key = self.pin_host_key_on_first_use(profile, target, now).await?;
+        let certificate = self.pin_on_first_use(profile, target, now).await?;
+        Ok(host_key.into_iter().chain(certificate).collect())
+    }
+
     /// After a successful connection with `target`: a `pinned` profile without a pin yet
     /// (new, or saved as `preferred` by an older version) takes the certificate the server
     /// presented, or switches to verify-identity when the system's roots accept it. Returns
     /// a sentence saying what was recorded, or `None` when nothing changed.
-    pub async fn pin_on_first_use(
+    async fn pin_on_first_use(
         &self,
         profile: &ConnectionProfile,
         target: &ServerTarget,
@@ -316,7 +330,7 @@ impl Store {
     /// After a successful connection through `target`'s SSH tunnel: a profile whose tunnel
     /// has no host key pinned yet takes the one the SSH server presented. Returns a sentence
     /// saying so, or `None` when nothing changed.
-    pub async fn pin_host_key_on_first_use(
+    async fn pin_host_key_on_first_use(
         &self,
         profile: &ConnectionProfile,
         target: &ServerTarget,

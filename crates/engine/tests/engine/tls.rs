@@ -447,11 +447,16 @@ async fn a_profile_saved_as_preferred_by_an_older_version_is_pinned_on_its_next_
         .await
         .expect("task")
         .expect("it connects over TLS");
-    let notice = store
-        .pin_on_first_use(&old, &target, now())
+    let notices = store
+        .trust_on_first_use(&old, &target, now())
         .await
-        .expect("store")
-        .expect("the first connection pins");
+        .expect("store");
+    assert_eq!(
+        notices.len(),
+        1,
+        "the first connection pins the certificate: {notices:?}"
+    );
+    let notice = &notices[0];
     let server_pin = openssl_fingerprint(&tls_dir().join("server.pem"));
     assert!(
         notice.contains("now pinned") && notice.contains(&server_pin),
