@@ -499,6 +499,13 @@ impl Session {
         let _ = handle
             .disconnect(russh::Disconnect::ByApplication, "", "en")
             .await;
+        // The session's own task sends the goodbye and closes the socket: wait for it (a
+        // little), or ending this runtime would drop it first and the server would see the
+        // connection reset instead of closed.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        while !handle.is_closed() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     async fn connect(&self) -> Result<(client::Handle<Checker>, tokio::net::TcpListener)> {

@@ -19,6 +19,9 @@ use crate::history::Run;
 use crate::schedule::{NewSchedule, Schedule, SchedulePatch};
 use crate::tls::{CertificateCheck, Policy, SeenCertificate};
 
+/// The largest answer read from a daemon (a history of 10,000 entries is ~10 MiB).
+const MAX_ANSWER: usize = 64 << 20;
+
 /// The keyring entry of a daemon's admin token.
 pub fn token_key(name: &str) -> String {
     format!("daemon:{}", name.trim().to_lowercase())
@@ -190,9 +193,24 @@ impl DaemonClient {
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(json);
         }
-        let answer = request.send().await.map_err(|e| self.network_error(&e))?;
+        let mut answer = request.send().await.map_err(|e| self.network_error(&e))?;
         let status = answer.status();
-        let bytes = answer.bytes().await.map_err(|e| self.network_error(&e))?;
+        // A server's answer is read up to a bound: one that streams without end cannot fill
+        // this computer's memory.
+        let mut bytes = Vec::new();
+        while let Some(chunk) = answer.chunk().await.map_err(|e| self.network_error(&e))? {
+            if bytes.len() + chunk.len() > MAX_ANSWER {
+                return Err(Error::new(
+                    ErrorCode::Internal,
+                    format!(
+                        "the server `{}` sent an answer larger than {} MiB; it was not read",
+                        self.name,
+                        MAX_ANSWER >> 20
+                    ),
+                ));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
         if status.is_success() {
             return serde_json::from_slice(&bytes).map_err(|e| {
                 Error::new(
@@ -432,6 +450,77 @@ mod tests {
             assert!(
                 err.field.as_deref() == Some("url") && err.message.contains(why),
                 "`{given}` is refused on the url field saying `{why}`: {err:?}"
+            );
+        }
+    }
+
+    /// A fake "daemon" on loopback that gives every request the same raw HTTP answer.
+    async fn fake_daemon(answer: Vec<u8>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port");
+        let port = listener.local_addr().expect("bound").port();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let answer = answer.clone();
+                tokio::spawn(async move {
+                    let mut request = [0u8; 4096];
+                    let _ = socket.read(&mut request).await;
+                    let _ = socket.write_all(&answer).await;
+                    let _ = socket.shutdown().await;
+                });
+            }
+        });
+        format!("http://127.0.0.1:{port}/api")
+    }
+
+    #[tokio::test]
+    async fn hostile_answers_are_refused_without_following_or_reading_them_whole() {
+        let endless = {
+            let mut a =
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n{\"schedules\":["
+                    .to_vec();
+            a.resize(a.len() + MAX_ANSWER + 1, b' ');
+            a
+        };
+        let cases: [(&str, Vec<u8>, ErrorCode, &str); 4] = [
+            (
+                "a redirect elsewhere",
+                b"HTTP/1.1 302 Found\r\nlocation: http://192.0.2.1/steal\r\ncontent-length: 0\r\n\r\n".to_vec(),
+                ErrorCode::Unreachable,
+                "answered 302",
+            ),
+            (
+                "not JSON",
+                b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello".to_vec(),
+                ErrorCode::Internal,
+                "shape this app does not know",
+            ),
+            (
+                "an error with a field",
+                {
+                    let body = r#"{"success":false,"error":{"code":"InvalidCron","message":"bad","field":"x"}}"#;
+                    format!(
+                        "HTTP/1.1 422 Unprocessable\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .into_bytes()
+                },
+                ErrorCode::InvalidCron,
+                "bad",
+            ),
+            ("an endless answer", endless, ErrorCode::Internal, "larger than 64 MiB"),
+        ];
+        for (what, answer, code, says) in cases {
+            let url = fake_daemon(answer).await;
+            let client = DaemonClient::new("fake", &url, "bbk_secret", None).expect("a client");
+            let err = client.list_schedules().await.expect_err(what);
+            assert!(
+                err.code == code
+                    && err.message.contains(says)
+                    && !err.message.contains("bbk_secret"),
+                "{what}: refused as {code} saying `{says}` (never the token): {err:?}"
             );
         }
     }
