@@ -67,4 +67,5 @@ command_table! {
     trust_daemon_certificate(request: TrustDaemonRequest) -> RemoteDaemon;
     view_machine(machine: Option<String>) -> Viewing;
     viewing() -> Viewing;
+    resume_machine() -> Viewing;
 }

@@ -459,3 +459,8 @@ pub async fn view_machine(cx: &Cx<'_>, machine: Option<String>) -> Out<Viewing> 
 pub async fn viewing(cx: &Cx<'_>) -> Out<Viewing> {
     Ok(cx.app.console.viewing().await)
 }
+
+/// At start: the server shown when the app last closed, if it can be reached.
+pub async fn resume_machine(cx: &Cx<'_>) -> Out<Viewing> {
+    cx.app.console.resume().await
+}

@@ -20,8 +20,8 @@ import { renderSettings } from "./views/settings";
 /** The screens; `firstrun` (after the first connection) is not in the side navigation. */
 export type Screen = "dashboard" | "schedules" | "history" | "restore" | "connections" | "destinations" | "settings" | "firstrun";
 
-/** The screens a server's daemon can show (its HTTP API has schedules and history only). */
-const REMOTE_SCREENS: Screen[] = ["schedules", "history", "settings"];
+/** The screens a server's daemon can show (its HTTP API has schedules, runs and history). */
+const REMOTE_SCREENS: Screen[] = ["dashboard", "schedules", "history", "settings"];
 
 const SCREENS: [Screen, Key][] = [
   ["dashboard", "nav_dashboard"],
@@ -207,7 +207,14 @@ async function boot(): Promise<void> {
     toastBox,
   );
   switcher.addEventListener("change", () => void switchMachine());
-  viewing = await call("viewing");
+  // The server shown when the app last closed, if it answers; else this computer, saying why.
+  try {
+    viewing = await call("resume_machine");
+  } catch (err) {
+    viewing = await call("viewing");
+    nav.toast(errorText(toEngineError(err)));
+  }
+  if (viewing.machine && !REMOTE_SCREENS.includes(current)) current = "dashboard";
   await fillSwitcher();
   await render();
   // The shell pushes run events; screens that show runs re-render (progress updates in place).

@@ -105,6 +105,7 @@ export interface Commands {
   trust_daemon_certificate: [{ request: TrustDaemonRequest }, RemoteDaemon];
   view_machine: [{ machine: string | null }, Viewing];
   viewing: [Record<string, never>, Viewing];
+  resume_machine: [Record<string, never>, Viewing];
 }
 
 export type CommandName = keyof Commands;
@@ -174,4 +175,5 @@ export const COMMAND_NAMES = [
   "trust_daemon_certificate",
   "view_machine",
   "viewing",
+  "resume_machine",
 ] as const satisfies readonly CommandName[];

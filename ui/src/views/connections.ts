@@ -75,38 +75,32 @@ export async function renderConnections(root: HTMLElement, nav: Nav): Promise<vo
               const e = toEngineError(err);
               result.textContent = errorWithHint(e);
               result.classList.add("error-text");
+              // A pin that no longer matches: accepted only after the admin confirms the new one.
+              const trust = (text: string, testid: string, confirm: string, yes: string, accept: () => Promise<unknown>) =>
+                h("button", {
+                  type: "button",
+                  text,
+                  "data-testid": testid,
+                  onclick: async () => {
+                    if (!(await confirmDialog(confirm, yes, true))) return;
+                    await accept().catch((err2) => nav.toast(errorText(toEngineError(err2))));
+                    nav.refresh();
+                  },
+                });
               const key = e.code === "HostKeyChanged" ? changedHostKey(e.message) : null;
               if (key) {
                 result.append(
-                  h("button", {
-                    type: "button",
-                    text: t("conn_trust_key"),
-                    "data-testid": `trust-key-${c.name}`,
-                    onclick: async () => {
-                      if (!(await confirmDialog(t("conn_trust_key_confirm", { name: c.name, fp: key }), t("conn_trust_key_yes"), true))) return;
-                      await call("trust_host_key", { request: { connection: c.name, fingerprint: key } }).catch((err2) =>
-                        nav.toast(errorText(toEngineError(err2))),
-                      );
-                      nav.refresh();
-                    },
-                  }),
+                  trust(t("conn_trust_key"), `trust-key-${c.name}`, t("conn_trust_key_confirm", { name: c.name, fp: key }), t("conn_trust_key_yes"), () =>
+                    call("trust_host_key", { request: { connection: c.name, fingerprint: key } }),
+                  ),
                 );
               }
               const fp = e.code === "CertificateChanged" ? changedFingerprint(e.message) : null;
               if (fp) {
                 result.append(
-                  h("button", {
-                    type: "button",
-                    text: t("conn_trust_new"),
-                    "data-testid": `trust-${c.name}`,
-                    onclick: async () => {
-                      if (!(await confirmDialog(t("conn_trust_confirm", { name: c.name, fp }), t("conn_trust_yes"), true))) return;
-                      await call("trust_certificate", { request: { connection: c.name, fingerprint: fp } }).catch((err2) =>
-                        nav.toast(errorText(toEngineError(err2))),
-                      );
-                      nav.refresh();
-                    },
-                  }),
+                  trust(t("conn_trust_new"), `trust-${c.name}`, t("conn_trust_confirm", { name: c.name, fp }), t("conn_trust_yes"), () =>
+                    call("trust_certificate", { request: { connection: c.name, fingerprint: fp } }),
+                  ),
                 );
               }
             }

@@ -15,6 +15,13 @@ import type { Nav } from "../main";
 
 export async function renderDashboard(root: HTMLElement, nav: Nav): Promise<void> {
   const board = await call("dashboard");
+  // A server's dashboard: its daemon runs its schedules; pausing and cancelling are done there.
+  const remote = nav.machine() !== null;
+  if (remote && board.schedules.some((s) => s.running !== null)) {
+    setTimeout(() => {
+      if (root.isConnected) nav.refresh();
+    }, 2000);
+  }
   // Schedules made without a connection (by the CLI, or over the HTTP API) are shown, marked as
   // needing a database, rather than hidden behind the welcome screen.
   if (board.connections === 0 && board.schedules.length === 0) {
@@ -49,7 +56,7 @@ export async function renderDashboard(root: HTMLElement, nav: Nav): Promise<void
           h("button", { type: "button", text: t("dash_resume"), onclick: () => void setPaused(nav, false) }),
         )
       : null,
-    board.scheduler_here ? null : h("div", { class: "banner info", role: "status", text: t("dash_not_here") }),
+    board.scheduler_here || remote ? null : h("div", { class: "banner info", role: "status", text: t("dash_not_here") }),
     schedulerBanner(board.scheduler),
   ];
   const cards = board.schedules.length
@@ -66,7 +73,7 @@ export async function renderDashboard(root: HTMLElement, nav: Nav): Promise<void
       "header",
       { class: "screen-head" },
       h("h1", { text: t("nav_dashboard") }),
-      board.paused
+      board.paused || remote
         ? null
         : h("button", {
             type: "button",
@@ -151,7 +158,7 @@ function card(state: ScheduleState, nav: Nav, paused: boolean): HTMLElement {
       h("dd", { text: next, "data-testid": `next-${s.id}` }),
     ),
     sizeRow(state.recent_sizes),
-    state.running ? progress(state.running, nav) : null,
+    state.running ? progress(state.running, nav, nav.machine() === null) : null,
     state.queued ? h("p", { class: "muted", text: t("queued") }) : null,
     h("div", { class: "actions" }, runButton),
   );
@@ -168,7 +175,7 @@ function progressParts(p: DumpProgress, eta: number | null): [string, string][] 
   ];
 }
 
-function progress(run: LiveRun, nav: Nav): HTMLElement {
+function progress(run: LiveRun, nav: Nav, cancellable: boolean): HTMLElement {
   const p = run.progress;
   const percent = p.rows_estimated > 0 ? Math.min(100, (100 * p.rows_done) / p.rows_estimated) : 0;
   return h(
@@ -176,14 +183,16 @@ function progress(run: LiveRun, nav: Nav): HTMLElement {
     { class: "progress", "data-progress": String(run.schedule_id), "data-testid": `progress-${run.schedule_id}` },
     h("progress", { max: "100", value: String(percent), "aria-label": t("running") }),
     h("dl", { class: "progress-facts" }, progressParts(p, run.eta_seconds).map(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })])),
-    h("button", {
-      type: "button",
-      class: "danger small",
-      text: t("cancel_backup"),
-      onclick: async () => {
-        await call("cancel_run", { id: run.schedule_id }).catch((err) => nav.toast(errorText(toEngineError(err))));
-      },
-    }),
+    cancellable
+      ? h("button", {
+          type: "button",
+          class: "danger small",
+          text: t("cancel_backup"),
+          onclick: async () => {
+            await call("cancel_run", { id: run.schedule_id }).catch((err) => nav.toast(errorText(toEngineError(err))));
+          },
+        })
+      : null,
   );
 }
 

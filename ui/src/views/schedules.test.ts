@@ -196,3 +196,31 @@ describe("the history of a server", () => {
     root.remove();
   });
 });
+
+describe("the dashboard of a server", () => {
+  it("shows its runs' progress, with no pause or cancel of this computer's, and reads itself again while one goes", async () => {
+    const schedule = { id: 9, name: "Nightly", description: "", cron_expression: "0 2 * * *", timezone: "Asia/Bangkok", backup_type: "full", tenant_id: null, is_active: true, next_run_at: "2026-12-08T02:00:00+07:00", success_count: 1, failed_count: 0 };
+    answers.dashboard = () => ({
+      paused: false, scheduler_here: false, connections: 1, backup_folder: "", free_bytes: null, recent_failures: [],
+      scheduler: { state: "running", reason: null, owner_role: "the daemon", owner_pid: null, last_tick: null, next_due_schedule_id: null, next_due_schedule_name: null, next_due_at: null, running: [], active_schedules: 1 },
+      schedules: [{
+        schedule, summary: "At 02:00 every day", health: "good", health_reason: null, newest_success_at: null, last_run: null, queued: false, recent_sizes: [],
+        running: { schedule_id: 9, started_at: "2026-12-07T02:00:00Z", eta_seconds: 30, elapsed_seconds: 10, progress: { table: "invoices", tables_done: 1, tables_total: 4, rows_done: 500, rows_estimated: 1000, bytes_done: 4096 } },
+      }],
+    });
+    const refresh = vi.fn();
+    const onServer: Nav = { ...nav, refresh, machine: () => "Office" };
+    const { renderDashboard } = await import("./dashboard");
+    const root = document.createElement("main");
+    document.body.append(root);
+    await renderDashboard(root, onServer);
+    expect(root.querySelector('[data-testid="progress-9"]')?.textContent, "the server's run and its table").toContain("invoices");
+    const buttons = [...root.querySelectorAll("button")].map((b) => b.textContent);
+    expect(buttons, "no cancel: the server's daemon runs it").not.toContain("Cancel backup");
+    expect(root.querySelector('[data-testid="pause-all"]'), "no pause of this computer's scheduler").toBeNull();
+    expect(root.textContent, "no note about this computer's data folder").not.toContain("another Billora Backup process");
+    await sleep(2100);
+    expect(refresh, "read again while the run goes").toHaveBeenCalled();
+    root.remove();
+  });
+});

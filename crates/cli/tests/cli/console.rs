@@ -13,6 +13,7 @@ use billora_engine::api::{
 };
 use billora_engine::secrets::{MemorySecrets, SecretStore};
 use billora_engine::ErrorCode;
+use mysql::prelude::Queryable;
 
 use crate::harness::{big_database, text, Harness};
 use crate::http::{free_port, self_signed, start_daemon, token};
@@ -145,6 +146,17 @@ async fn the_app_manages_a_servers_daemon_over_pinned_https() {
     let names = |list: &[billora_engine::api::Schedule]| {
         list.iter().map(|s| s.name.clone()).collect::<Vec<_>>()
     };
+    let next_start = Console::new(api.clone());
+    assert_eq!(
+        next_start
+            .resume()
+            .await
+            .expect("resumed")
+            .machine
+            .as_deref(),
+        Some("Office"),
+        "the app opens again on the server it showed last"
+    );
     let listed = console
         .list_schedules()
         .await
@@ -211,9 +223,36 @@ async fn the_app_manages_a_servers_daemon_over_pinned_https() {
         "nothing was created on this computer"
     );
 
-    // Run now: the backup runs in the server's daemon; its history comes back.
+    // Run now: the backup runs in the server's daemon (held on a locked table, so that it is
+    // seen running: its progress is on the board); its history comes back.
     let nightly = listed[0].id;
+    let mut locker = server.conn(Some(&db));
+    locker
+        .query_drop("LOCK TABLES big WRITE")
+        .expect("the table locked");
     console.run_schedule_now(nightly).await.expect("started");
+    let started = Instant::now();
+    loop {
+        let board = console
+            .dashboard(Lang::En)
+            .await
+            .expect("the server's board");
+        let running = board
+            .schedules
+            .iter()
+            .find(|s| s.schedule.id == nightly)
+            .and_then(|s| s.running.clone());
+        if let Some(live) = running {
+            assert_eq!(live.schedule_id, nightly, "the server's run on its card");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the board shows the server's run while it goes"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    locker.query_drop("UNLOCK TABLES").expect("unlocked");
     let started = Instant::now();
     let run = loop {
         let runs = console
@@ -252,8 +291,28 @@ async fn the_app_manages_a_servers_daemon_over_pinned_https() {
         "the board shows the server's last run and the schedule in words: {line:?}"
     );
 
-    // The server's certificate is replaced: refused with both fingerprints, then accepted.
+    // The server's daemon stops: the screens say the server cannot be reached, on its address.
     drop(daemon);
+    let down = console
+        .list_schedules()
+        .await
+        .expect_err("the daemon is down");
+    assert!(
+        down.code == ErrorCode::Unreachable && down.message.contains(&url),
+        "says which server cannot be reached: {down:?}"
+    );
+
+    let next_start = Console::new(api.clone());
+    let resumed = next_start
+        .resume()
+        .await
+        .expect_err("the server is down at start");
+    assert!(
+        resumed.code == ErrorCode::Unreachable && next_start.viewing().await.machine.is_none(),
+        "a server down at start leaves this computer shown, saying why: {resumed:?}"
+    );
+
+    // The server's certificate is replaced: refused with both fingerprints, then accepted.
     let (cert2, key2) = (dir.join("cert2.pem"), dir.join("key2.pem"));
     self_signed(&cert2, &key2);
     let args = tls_args(&cert2, &key2);
@@ -290,6 +349,15 @@ async fn the_app_manages_a_servers_daemon_over_pinned_https() {
 
     // Removed: back to this computer, the token gone from the keyring.
     console.remove_daemon("OFFICE").await.expect("removed");
+    assert_eq!(
+        Console::new(api.clone())
+            .resume()
+            .await
+            .expect("resumed")
+            .machine,
+        None,
+        "a removed server is not returned to"
+    );
     assert_eq!(
         console.viewing().await.machine,
         None,

@@ -166,6 +166,9 @@ impl Api {
     }
 }
 
+/// The setting that remembers the server shown last, to show it again at the next start.
+const LAST_MACHINE: &str = "console_machine";
+
 /// Which machine the app's schedule and history screens show, and the door to it.
 #[derive(Debug)]
 pub struct Console {
@@ -197,7 +200,36 @@ impl Console {
                 Some((daemon, Arc::new(client)))
             }
         };
+        match &next {
+            Some((daemon, _)) => {
+                self.api
+                    .store
+                    .set_setting(LAST_MACHINE, &daemon.name)
+                    .await?
+            }
+            None => self.api.store.delete_setting(LAST_MACHINE).await?,
+        }
         *self.viewing.write().await = next;
+        Ok(self.viewing().await)
+    }
+
+    /// At start: shows the server shown when the app last closed. One that cannot be reached
+    /// now leaves this computer shown, and the error says why (the app shows it once).
+    pub async fn resume(&self) -> Result<Viewing> {
+        let Some(name) = self.api.store.setting(LAST_MACHINE).await? else {
+            return Ok(self.viewing().await);
+        };
+        let daemon = match self.api.store.get_daemon(&name).await {
+            Ok(daemon) => daemon,
+            Err(_) => {
+                // Removed meanwhile: nothing to return to.
+                self.api.store.delete_setting(LAST_MACHINE).await?;
+                return Ok(self.viewing().await);
+            }
+        };
+        let client = self.api.daemon_client(&daemon.name).await?;
+        client.list_schedules().await?;
+        *self.viewing.write().await = Some((daemon, Arc::new(client)));
         Ok(self.viewing().await)
     }
 
@@ -241,9 +273,18 @@ impl Console {
                 ..HistoryQuery::default()
             })
             .await?;
+        // The progress of what runs there now (the daemon knows it; the history does not).
+        let mut live = Vec::new();
+        for run in runs.iter().filter(|r| r.status == "running") {
+            if let Some(progress) = client.get_run(run.id).await?.progress {
+                live.push(progress);
+            }
+        }
+        let connections = client.schedule_choices().await?.connections.len();
         Ok(super::status::remote_dashboard(
             schedules,
             &runs,
+            (live, connections),
             self.api.now(),
             lang,
         ))

@@ -13,7 +13,7 @@ use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::{HistoryQuery, RunStarted, ScheduleChoices};
+use super::{HistoryQuery, RunStarted, RunView, ScheduleChoices};
 use crate::error::{Error, ErrorCode, Result};
 use crate::history::Run;
 use crate::schedule::{NewSchedule, Schedule, SchedulePatch};
@@ -400,6 +400,14 @@ impl DaemonClient {
         .collect();
         let answer: Data<Vec<Run>> = self
             .call_with(Method::GET, "backup/history", &pairs, None::<&()>)
+            .await?;
+        Ok(answer.data)
+    }
+
+    /// A run with its progress while the daemon runs it.
+    pub async fn get_run(&self, id: i64) -> Result<RunView> {
+        let answer: Data<RunView> = self
+            .call(Method::GET, &format!("backup/runs/{id}"), None::<&()>)
             .await?;
         Ok(answer.data)
     }

@@ -151,7 +151,7 @@ impl Api {
 
 /// One run with its live progress while it runs (`GET /backup/runs/:id`).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct RunView {
     #[serde(flatten)]

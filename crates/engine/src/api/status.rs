@@ -36,7 +36,7 @@ pub enum Health {
 
 /// A running backup, as the dashboard and the tray show it.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct LiveRun {
     pub schedule_id: i64,
@@ -541,6 +541,7 @@ fn schedule_state(
 pub(super) fn remote_dashboard(
     schedules: Vec<Schedule>,
     runs: &[Run],
+    (live, connections): (Vec<LiveRun>, usize),
     now: Timestamp,
     lang: Lang,
 ) -> Dashboard {
@@ -569,7 +570,8 @@ pub(super) fn remote_dashboard(
                 last_run: own.iter().find(finished).copied(),
                 recent_sizes,
             };
-            schedule_state(schedule, runs, (false, None), now, lang)
+            let running = live.iter().find(|l| l.schedule_id == schedule.id).cloned();
+            schedule_state(schedule, runs, (false, running), now, lang)
         })
         .collect();
     let active_schedules = states.iter().filter(|s| s.schedule.is_active).count();
@@ -582,7 +584,7 @@ pub(super) fn remote_dashboard(
             .take(5)
             .cloned()
             .collect(),
-        connections: 0,
+        connections,
         scheduler: SchedulerState {
             state: SchedulerMode::Running,
             reason: None,

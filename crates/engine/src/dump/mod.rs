@@ -102,7 +102,7 @@ impl Default for DumpOptions {
 /// Live progress, sent as the dump goes.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct DumpProgress {
     pub table: String,
     pub tables_done: usize,

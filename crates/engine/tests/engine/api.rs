@@ -364,18 +364,11 @@ async fn a_failing_schedule_turns_red_with_its_reason_and_the_tray_shows_the_fai
     let h = harness("2026-02-01T00:00:00Z").await;
     // A connection to a port where nothing listens.
     let request = NewConnection {
-        ssh: None,
-        name: "down".into(),
         host: "127.0.0.1".into(),
         port: Some(9),
         username: "nobody".into(),
-        database: "billora".into(),
-        tls_mode: None,
-        tls_ca_file: None,
-        tls_pin: None,
-        tenant_column: None,
-        tenant_root_table: None,
         password_source: None,
+        ..crate::support::test_profile("down", "billora")
     };
     h.api
         .add_connection(AddConnectionRequest {
@@ -499,18 +492,8 @@ async fn connections_from_the_app_keep_the_password_in_the_keyring_and_errors_on
     let draft = |password: &str| TestDraftRequest {
         ssh_secret: None,
         connection: NewConnection {
-            ssh: None,
-            name: "office".into(),
-            host: server.host.clone(),
-            port: Some(server.port),
-            username: server.user.clone(),
-            database: "mysql".into(),
-            tls_mode: None,
-            tls_ca_file: None,
-            tls_pin: None,
-            tenant_column: None,
-            tenant_root_table: None,
             password_source: None,
+            ..crate::support::test_profile("office", "mysql")
         },
         password: password.into(),
     };
@@ -829,18 +812,8 @@ async fn no_secret_reaches_the_store_the_history_a_file_or_a_notification() {
         .add_connection(AddConnectionRequest {
             ssh_secret: None,
             connection: NewConnection {
-                ssh: None,
-                name: "broken".into(),
-                host: server.host.clone(),
-                port: Some(server.port),
-                username: server.user.clone(),
-                database: "t_no_such_database".into(),
-                tls_mode: None,
-                tls_ca_file: None,
-                tls_pin: None,
-                tenant_column: None,
-                tenant_root_table: None,
                 password_source: None,
+                ..crate::support::test_profile("broken", "t_no_such_database")
             },
             password: server.password.clone(),
         })

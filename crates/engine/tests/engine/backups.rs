@@ -23,18 +23,11 @@ use crate::support::{
 /// A connection profile for a server that is down (nothing listens on port 1).
 fn down_profile() -> billora_engine::connection::NewConnection {
     billora_engine::connection::NewConnection {
-        ssh: None,
-        name: "down".into(),
         host: "127.0.0.1".into(),
         port: Some(1),
         username: "x".into(),
-        database: "x".into(),
-        tls_mode: None,
-        tls_ca_file: None,
-        tls_pin: None,
-        tenant_column: None,
-        tenant_root_table: None,
         password_source: None,
+        ..crate::support::test_profile("down", "x")
     }
 }
 

@@ -21,18 +21,11 @@ use crate::support::services;
 
 fn profile(user: &str, db: &str, host: &str, port: u16) -> NewConnection {
     NewConnection {
-        ssh: None,
-        name: "office".into(),
         host: host.into(),
         port: Some(port),
         username: user.into(),
-        database: db.into(),
-        tls_mode: None,
-        tls_ca_file: None,
-        tls_pin: None,
-        tenant_column: None,
-        tenant_root_table: None,
         password_source: None,
+        ..crate::support::test_profile("office", db)
     }
 }
 

@@ -16,7 +16,7 @@ use billora_engine::api::{
 use billora_engine::connection::NewConnection;
 use billora_engine::error::ErrorCode;
 use billora_engine::schedule::parse_request;
-use billora_engine::secrets::{MemorySecrets, PasswordSource};
+use billora_engine::secrets::MemorySecrets;
 use billora_engine::ssh::SshTunnel;
 use mysql::prelude::Queryable;
 use tempfile::TempDir;
@@ -218,19 +218,7 @@ fn whoami() -> String {
 
 /// A profile for `db` on the test MariaDB, reached through `sshd`.
 fn profile(name: &str, db: &str, sshd: &Sshd, key: Option<PathBuf>) -> NewConnection {
-    let server = services();
     NewConnection {
-        name: name.into(),
-        host: server.host.clone(),
-        port: Some(server.port),
-        username: server.user.clone(),
-        database: db.into(),
-        tls_mode: None,
-        tls_ca_file: None,
-        tls_pin: None,
-        tenant_column: None,
-        tenant_root_table: None,
-        password_source: Some(PasswordSource::Keyring),
         ssh: Some(SshTunnel {
             host: "127.0.0.1".into(),
             port: sshd.port,
@@ -238,6 +226,7 @@ fn profile(name: &str, db: &str, sshd: &Sshd, key: Option<PathBuf>) -> NewConnec
             key_file: key.or_else(|| Some(sshd.client_key())),
             host_key: None,
         }),
+        ..crate::support::test_profile(name, db)
     }
 }
 

@@ -249,9 +249,11 @@ pub fn test_secrets() -> MemorySecrets {
 }
 
 /// Adds a connection profile for `db` on the test server.
-pub async fn add_test_connection(store: &Store, secrets: &MemorySecrets, name: &str, db: &str) {
+/// A profile `name` for `db` on the test server, its password in the keyring; tests change
+/// what they need with `NewConnection { port: Some(1), ..test_profile("down", "x") }`.
+pub fn test_profile(name: &str, db: &str) -> NewConnection {
     let server = services();
-    let request = NewConnection {
+    NewConnection {
         ssh: None,
         name: name.into(),
         host: server.host.clone(),
@@ -264,7 +266,12 @@ pub async fn add_test_connection(store: &Store, secrets: &MemorySecrets, name: &
         tenant_column: None,
         tenant_root_table: None,
         password_source: Some(PasswordSource::Keyring),
-    };
+    }
+}
+
+pub async fn add_test_connection(store: &Store, secrets: &MemorySecrets, name: &str, db: &str) {
+    let server = services();
+    let request = test_profile(name, db);
     store
         .add_connection(request, Some(&server.password), secrets, now())
         .await
