@@ -33,6 +33,19 @@ fn daemon((name, url, cert_sha256, added_at): Row) -> RemoteDaemon {
     }
 }
 
+/// The error of a daemon name that is not in the list.
+fn not_found(name: &str) -> Error {
+    Error::not_found(format!("there is no server named `{}`", name.trim()))
+}
+
+/// Whether a change by name touched a row (else the name is not in the list).
+fn found(rows: u64, name: &str) -> Result<()> {
+    if rows == 0 {
+        return Err(not_found(name));
+    }
+    Ok(())
+}
+
 impl Store {
     /// Every daemon, in the order they were added.
     pub async fn list_daemons(&self) -> Result<Vec<RemoteDaemon>> {
@@ -50,10 +63,8 @@ impl Store {
                 .bind(name.trim())
                 .fetch_optional(self.pool())
                 .await?;
-        row.map(daemon).ok_or_else(|| {
-            Error::not_found(format!("there is no server named `{}`", name.trim()))
-                .with_hint("add it under Settings → Manage a server")
-        })
+        row.map(daemon)
+            .ok_or_else(|| not_found(name).with_hint("add it under Settings → Manage a server"))
     }
 
     /// Records a daemon; a name taken (any case) is a conflict.
@@ -92,13 +103,7 @@ impl Store {
             .bind(name.trim())
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::not_found(format!(
-                "there is no server named `{}`",
-                name.trim()
-            )));
-        }
-        Ok(())
+        found(done.rows_affected(), name)
     }
 
     /// Forgets a daemon (nothing on it changes).
@@ -107,12 +112,6 @@ impl Store {
             .bind(name.trim())
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::not_found(format!(
-                "there is no server named `{}`",
-                name.trim()
-            )));
-        }
-        Ok(())
+        found(done.rows_affected(), name)
     }
 }

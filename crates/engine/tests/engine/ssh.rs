@@ -257,6 +257,16 @@ async fn setup(db: String) -> Setup {
     }
 }
 
+/// A daily full schedule on the only connection.
+async fn nightly(api: &Api) -> billora_engine::api::Schedule {
+    api.create_schedule(
+        parse_request(r#"{"name":"Nightly","cron_expression":"0 2 * * *","backup_type":"full"}"#)
+            .expect("valid"),
+    )
+    .await
+    .expect("schedule")
+}
+
 fn counted(log: &str, what: &str) -> usize {
     log.lines().filter(|l| l.contains(what)).count()
 }
@@ -327,15 +337,7 @@ async fn a_backup_and_a_restore_go_through_the_tunnel_which_closes_after_each_us
         "the host key is pinned in the profile"
     );
 
-    let schedule = api
-        .create_schedule(
-            parse_request(
-                r#"{"name":"Nightly","cron_expression":"0 2 * * *","backup_type":"full"}"#,
-            )
-            .expect("valid"),
-        )
-        .await
-        .expect("schedule");
+    let schedule = nightly(&api).await;
     let outcome = api
         .run_here(
             schedule.id,
@@ -568,15 +570,7 @@ async fn sshd_killed_mid_backup_fails_the_run_with_the_reason_and_keeps_no_file(
     })
     .await
     .expect("added");
-    let schedule = api
-        .create_schedule(
-            parse_request(
-                r#"{"name":"Nightly","cron_expression":"0 2 * * *","backup_type":"full"}"#,
-            )
-            .expect("valid"),
-        )
-        .await
-        .expect("schedule");
+    let schedule = nightly(&api).await;
 
     // The backup's read of `held` waits behind this lock, so sshd dies while it runs.
     conn.query_drop("LOCK TABLES held WRITE").expect("lock");
