@@ -219,18 +219,14 @@ impl Console {
         let Some(name) = self.api.store.setting(LAST_MACHINE).await? else {
             return Ok(self.viewing().await);
         };
-        let daemon = match self.api.store.get_daemon(&name).await {
-            Ok(daemon) => daemon,
-            Err(_) => {
-                // Removed meanwhile: nothing to return to.
-                self.api.store.delete_setting(LAST_MACHINE).await?;
-                return Ok(self.viewing().await);
-            }
-        };
-        let client = self.api.daemon_client(&daemon.name).await?;
-        client.list_schedules().await?;
-        *self.viewing.write().await = Some((daemon, Arc::new(client)));
-        Ok(self.viewing().await)
+        if self.api.store.get_daemon(&name).await.is_err() {
+            // Removed meanwhile: nothing to return to.
+            self.api.store.delete_setting(LAST_MACHINE).await?;
+            return Ok(self.viewing().await);
+        }
+        // A server that does not answer leaves this computer shown (`view` switches only
+        // after reaching it).
+        self.view(Some(name)).await
     }
 
     pub async fn viewing(&self) -> Viewing {
