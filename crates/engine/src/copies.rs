@@ -256,6 +256,7 @@ pub async fn backup_file(
     run_id: i64,
     from: Option<&str>,
 ) -> Result<BackupFile> {
+    store.one_file(run_id).await?;
     let row = store.run_backup(run_id).await?;
     let (status, path, sha256, deleted_at, details) =
         row.ok_or_else(|| Error::not_found(format!("there is no history entry {run_id}")))?;

@@ -66,6 +66,14 @@ pub struct Run {
     pub verification: Option<String>,
     /// Its copies on the schedule's destinations, each with its own status.
     pub copies: Vec<CopyRecord>,
+    /// The database its file holds (None: an entry of several databases, or older entries).
+    #[serde(default)]
+    pub database: Option<String>,
+    /// An entry of several databases: one part per database, each with its own file, copies
+    /// and verification (restore and verify take a part's id). Empty otherwise.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
+    pub parts: Vec<Run>,
 }
 
 /// One copy of a run's backup on a destination, as the history shows it.

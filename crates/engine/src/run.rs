@@ -56,6 +56,22 @@ pub struct RunOutcome {
     pub copies: Vec<CopyOutcome>,
     /// A success that looks wrong: much smaller than the schedule's recent good backups.
     pub warning: Option<String>,
+    /// A schedule of several databases: each database's part, in the order made (`file` is
+    /// then None: each part has its own).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<PartOutcome>,
+}
+
+/// One database's backup within a run of several.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartOutcome {
+    /// The part's own history id (restore and verify take it).
+    pub run_id: i64,
+    pub database: String,
+    /// `success`, `failed` or `cancelled`.
+    pub status: String,
+    pub file: Option<FinishedFile>,
+    pub error: Option<Error>,
 }
 
 /// How many of a schedule's previous good backups the size check looks at, and how many it

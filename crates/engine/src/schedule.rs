@@ -103,6 +103,7 @@ pub struct ScheduleFields {
     pub verify_after_backup: bool,
     pub copy_to: Vec<String>,
     pub gfs: Gfs,
+    pub databases: Vec<String>,
 }
 
 /// A create request: the original spec's POST body, plus optional extras with defaults.
@@ -166,6 +167,11 @@ pub struct NewSchedule {
     /// Keep the newest backup of each of the last N years.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_yearly: Option<i64>,
+    /// The databases to back up, each to its own file within one run (full backups only):
+    /// absent or empty, the connection's database; `["*"]`, every database of the server but
+    /// its system ones, found at each run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub databases: Option<Vec<String>>,
 }
 
 /// A partial update: absent fields stay as they are; `null` clears a nullable field.
@@ -273,6 +279,9 @@ pub struct SchedulePatch {
         skip_serializing_if = "Option::is_none"
     )]
     pub keep_yearly: Option<Option<i64>>,
+    /// The databases to back up (empty: the connection's; `["*"]`: all but the system ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub databases: Option<Vec<String>>,
 }
 
 /// Trims destination names and drops blanks and repeats (kept in the order given).
@@ -281,6 +290,18 @@ fn clean_names(names: Vec<String>) -> Vec<String> {
     for name in names {
         let name = name.trim().to_owned();
         if !name.is_empty() && !out.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// Trims database names and drops blanks and repeats (MySQL names are case-sensitive).
+fn clean_databases(names: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in names {
+        let name = name.trim().to_owned();
+        if !name.is_empty() && !out.contains(&name) {
             out.push(name);
         }
     }
@@ -322,6 +343,10 @@ pub struct Schedule {
     pub verify_after_backup: bool,
     /// Destinations (by name) that get a copy of each backup besides the local folder.
     pub copy_to: Vec<String>,
+    /// The databases each run backs up, each to its own file: empty, the connection's
+    /// database; `["*"]`, all of the server's but its system databases.
+    #[serde(default)]
+    pub databases: Vec<String>,
     /// Grandfather-father-son retention: `keep_daily`, `keep_weekly`, `keep_monthly`,
     /// `keep_yearly`.
     #[serde(flatten)]
@@ -382,6 +407,7 @@ impl Schedule {
             verify_after_backup: self.verify_after_backup,
             copy_to: self.copy_to.clone(),
             gfs: self.gfs,
+            databases: self.databases.clone(),
         }
     }
 }
@@ -444,6 +470,7 @@ impl NewSchedule {
                 keep_monthly: self.keep_monthly,
                 keep_yearly: self.keep_yearly,
             },
+            databases: clean_databases(self.databases.unwrap_or_default()),
         }
     }
 }
@@ -524,6 +551,9 @@ impl SchedulePatch {
         if let Some(v) = self.keep_yearly {
             f.gfs.keep_yearly = v;
         }
+        if let Some(v) = self.databases {
+            f.databases = clean_databases(v);
+        }
         f
     }
 }
@@ -588,6 +618,7 @@ impl ScheduleFields {
             }
             _ => {}
         }
+        check_databases(self.backup_type, &self.databases)?;
         check_retention(self.retention_days, self.max_backups)?;
         check_gfs(&self.gfs)?;
         if let Some(keys) = self
@@ -644,6 +675,49 @@ pub fn check_retention(retention_days: Option<i64>, max_backups: Option<i64>) ->
     )?;
     check_range("max_backups", max_backups, MAX_BACKUPS_RANGE, "backups")
 }
+
+/// At most this many databases in one schedule.
+pub const MAX_DATABASES: usize = 100;
+
+/// `databases`: names MySQL accepts, or `*` alone; full backups only.
+fn check_databases(backup_type: BackupType, databases: &[String]) -> Result<()> {
+    if databases.is_empty() {
+        return Ok(());
+    }
+    if backup_type == BackupType::Tenant {
+        return Err(Error::invalid(
+            "databases",
+            "a tenant backup is of one database: its connection's",
+        )
+        .with_hint("leave the databases empty, or use backup_type full"));
+    }
+    if databases.len() > MAX_DATABASES {
+        return Err(Error::invalid(
+            "databases",
+            format!("a schedule backs up at most {MAX_DATABASES} databases"),
+        ));
+    }
+    if databases.iter().any(|d| d == ALL_DATABASES) && databases.len() > 1 {
+        return Err(Error::invalid(
+            "databases",
+            "`*` (every database) cannot be listed with other names",
+        )
+        .with_hint("give either `*` or a list of names"));
+    }
+    for name in databases.iter().filter(|d| *d != ALL_DATABASES) {
+        crate::connection::check_identifier("databases", name)?;
+        if name.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "databases",
+                "a database name contains a control character (such as a line break)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// In `databases`: every database of the server but its system ones.
+pub const ALL_DATABASES: &str = "*";
 
 /// Each GFS count, when set, is 1-1000 (0 would read as "keep none").
 pub const GFS_RANGE: (i64, i64) = (1, 1000);

@@ -144,6 +144,7 @@ impl Api {
 
     /// The backup file of a history entry, for "show in folder".
     pub async fn backup_file(&self, run_id: i64) -> Result<PathBuf> {
+        self.store.one_file(run_id).await?;
         let (file, _) = self.store.run_file(run_id).await?;
         Ok(file)
     }

@@ -96,7 +96,8 @@ async fn abandoned(
     .with_hint("the next run tries again; if this repeats, send the log file to support");
     let failed = store.fail_abandoned_runs(schedule_id, &err, now).await?;
     Ok(RunOutcome {
-        run_id: failed.last().copied().unwrap_or_default(),
+        // The entry (a run of several databases has its parts after it).
+        run_id: failed.first().copied().unwrap_or_default(),
         status: "failed".into(),
         file: None,
         error: Some(err),
@@ -106,6 +107,7 @@ async fn abandoned(
         verification: None,
         copies: Vec::new(),
         warning: None,
+        parts: Vec::new(),
     })
 }
 

@@ -71,11 +71,36 @@ pub async fn notify_outcome(
     let Ok(schedule) = store.get_schedule(schedule_id).await else {
         return;
     };
-    let database = store
-        .resolve_connection(schedule.connection.as_deref())
-        .await
-        .map(|c| c.database)
-        .unwrap_or_else(|_| "?".into());
+    // A run of several databases names them all, and its files.
+    let database = if outcome.parts.is_empty() {
+        store
+            .resolve_connection(schedule.connection.as_deref())
+            .await
+            .map(|c| c.database)
+            .unwrap_or_else(|_| "?".into())
+    } else {
+        let names: Vec<&str> = outcome.parts.iter().map(|p| p.database.as_str()).collect();
+        names.join(", ")
+    };
+    let part_files: Vec<&crate::artifact::FinishedFile> = outcome
+        .parts
+        .iter()
+        .filter_map(|p| p.file.as_ref())
+        .collect();
+    let (filename, file_size) = match &outcome.file {
+        Some(f) => (Some(f.filename.clone()), Some(f.size)),
+        None if !part_files.is_empty() => (
+            Some(
+                part_files
+                    .iter()
+                    .map(|f| f.filename.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            Some(part_files.iter().map(|f| f.size).sum()),
+        ),
+        None => (None, None),
+    };
     let lang = store.language().await.unwrap_or_default();
     let next = schedule
         .next_run_at
@@ -85,8 +110,8 @@ pub async fn notify_outcome(
         schedule: &schedule,
         database: &database,
         succeeded: outcome.status == "success",
-        filename: outcome.file.as_ref().map(|f| f.filename.as_str()),
-        file_size: outcome.file.as_ref().map(|f| f.size),
+        filename: filename.as_deref(),
+        file_size,
         duration_seconds: outcome.duration_seconds,
         error: outcome.error.as_ref(),
         trigger_note: trigger.note(),

@@ -15,6 +15,7 @@ mod connections;
 mod copies;
 mod daemons;
 mod destinations;
+mod parts;
 mod retention;
 mod runs;
 mod schedules;

@@ -10,12 +10,24 @@ use crate::store::Store;
 use crate::time;
 use jiff::Timestamp;
 
-/// What retention reads of a schedule: its policy and zone, its runs, their file names.
+/// What retention reads of a schedule: its policy and zone, its runs (one series per
+/// database: a schedule of several databases keeps each database's backups by the same
+/// rules, so one database's failures never push another's good backups out), their file
+/// names.
 struct Inputs {
     policy: RetentionPolicy,
-    runs: Vec<RunRecord>,
+    series: Vec<Vec<RunRecord>>,
     filenames: HashMap<i64, Option<String>>,
     zone: jiff::tz::TimeZone,
+}
+
+impl Inputs {
+    fn plan(&self, now: Timestamp) -> Vec<crate::retention::Deletion> {
+        self.series
+            .iter()
+            .flat_map(|runs| plan(self.policy, runs, now, &self.zone))
+            .collect()
+    }
 }
 
 impl Store {
@@ -29,18 +41,27 @@ impl Store {
             Option<String>,
             bool,
             Option<String>,
+            Option<String>,
         );
+        // Files only: an entry of several databases has none (its parts have).
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, created_at, status, deleted_at, verification, pinned, filename FROM runs \
-             WHERE schedule_id = ? ORDER BY id",
+            "SELECT id, created_at, status, deleted_at, verification, pinned, filename, database \
+             FROM runs WHERE schedule_id = ? AND NOT is_group ORDER BY id",
         )
         .bind(schedule_id)
         .fetch_all(self.pool())
         .await?;
-        let mut runs = Vec::with_capacity(rows.len());
+        let mut series: Vec<(Option<String>, Vec<RunRecord>)> = Vec::new();
         let mut filenames = HashMap::with_capacity(rows.len());
-        for (id, created_at, status, deleted_at, verification, pinned, filename) in rows {
+        for (id, created_at, status, deleted_at, verification, pinned, filename, database) in rows {
             filenames.insert(id, filename);
+            let runs = match series.iter().position(|(d, _)| *d == database) {
+                Some(i) => &mut series[i].1,
+                None => {
+                    series.push((database, Vec::new()));
+                    &mut series.last_mut().expect("just pushed").1
+                }
+            };
             runs.push(RunRecord {
                 id,
                 created_at: time::from_stored(&created_at)?,
@@ -57,7 +78,7 @@ impl Store {
                 verified_only: schedule.verify_after_backup,
                 gfs: schedule.gfs,
             },
-            runs,
+            series: series.into_iter().map(|(_, runs)| runs).collect(),
             filenames,
             zone: time::zone(&schedule.timezone).unwrap_or(jiff::tz::TimeZone::UTC),
         })
@@ -70,7 +91,8 @@ impl Store {
         now: Timestamp,
     ) -> Result<Vec<AppliedDeletion>> {
         let inputs = self.retention_inputs(schedule_id).await?;
-        Ok(plan(inputs.policy, &inputs.runs, now, &inputs.zone)
+        Ok(inputs
+            .plan(now)
             .into_iter()
             .map(|d| AppliedDeletion {
                 run_id: d.run_id,
@@ -93,9 +115,20 @@ impl Store {
     ) -> Result<Vec<RetentionDecision>> {
         let inputs = self.retention_inputs(schedule_id).await?;
         let policy = policy.unwrap_or(inputs.policy);
-        let created: HashMap<i64, Timestamp> =
-            inputs.runs.iter().map(|r| (r.id, r.created_at)).collect();
-        Ok(decide(policy, &inputs.runs, now, &inputs.zone)
+        let created: HashMap<i64, Timestamp> = inputs
+            .series
+            .iter()
+            .flatten()
+            .map(|r| (r.id, r.created_at))
+            .collect();
+        let mut decisions: Vec<_> = inputs
+            .series
+            .iter()
+            .flat_map(|runs| decide(policy, runs, now, &inputs.zone))
+            .collect();
+        // Newest first across the databases, as the history shows them.
+        decisions.sort_by_key(|d| std::cmp::Reverse((created.get(&d.run_id).copied(), d.run_id)));
+        Ok(decisions
             .into_iter()
             .map(|d| RetentionDecision {
                 run_id: d.run_id,
@@ -117,11 +150,9 @@ impl Store {
         schedule_id: i64,
         now: Timestamp,
     ) -> Result<Vec<AppliedDeletion>> {
-        let Inputs {
-            policy, runs, zone, ..
-        } = self.retention_inputs(schedule_id).await?;
+        let inputs = self.retention_inputs(schedule_id).await?;
         let mut out = Vec::new();
-        for d in plan(policy, &runs, now, &zone) {
+        for d in inputs.plan(now) {
             let (filename, path): (Option<String>, Option<String>) =
                 sqlx::query_as("SELECT filename, file_path FROM runs WHERE id = ?")
                     .bind(d.run_id)
@@ -133,12 +164,7 @@ impl Store {
             } else {
                 d.reason.clone()
             };
-            sqlx::query("UPDATE runs SET deleted_at = ?, deletion_reason = ? WHERE id = ?")
-                .bind(time::to_stored(now))
-                .bind(&reason)
-                .bind(d.run_id)
-                .execute(self.pool())
-                .await?;
+            self.mark_deleted(d.run_id, &reason, now).await?;
             out.push(AppliedDeletion {
                 run_id: d.run_id,
                 filename,
@@ -150,10 +176,16 @@ impl Store {
         Ok(out)
     }
 
-    /// Keeps a backup for ever (retention skips it) or lets retention have it again.
+    /// Keeps a backup for ever (retention skips it) or lets retention have it again. An entry
+    /// of several databases pins (or unpins) each of its databases' backups.
     pub async fn set_pinned(&self, run_id: i64, pinned: bool) -> Result<()> {
-        let (status, deleted_at) = self.backup_state(run_id).await?;
-        if pinned && (status != "success" || deleted_at.is_some()) {
+        let (status, deleted_at, is_group) = self.backup_state(run_id).await?;
+        let has_file = if is_group {
+            !self.live_parts(run_id).await?.is_empty()
+        } else {
+            status == "success" && deleted_at.is_none()
+        };
+        if pinned && !has_file {
             return Err(Error::invalid(
                 "run_id",
                 format!(
@@ -166,8 +198,9 @@ impl Store {
                 ),
             ));
         }
-        sqlx::query("UPDATE runs SET pinned = ? WHERE id = ?")
+        sqlx::query("UPDATE runs SET pinned = ? WHERE id = ? OR part_of = ?")
             .bind(pinned)
+            .bind(run_id)
             .bind(run_id)
             .execute(self.pool())
             .await?;
@@ -175,51 +208,89 @@ impl Store {
     }
 
     /// Deletes one backup's file (and its manifest) by hand and records it; its copies on
-    /// destinations stay. A pinned backup must be unpinned first.
+    /// destinations stay. A pinned backup must be unpinned first. An entry of several
+    /// databases deletes each of its databases' files.
     pub async fn delete_backup(&self, run_id: i64, now: Timestamp) -> Result<AppliedDeletion> {
-        let (status, deleted_at) = self.backup_state(run_id).await?;
-        if status != "success" || deleted_at.is_some() {
+        let (status, deleted_at, is_group) = self.backup_state(run_id).await?;
+        let files = if is_group {
+            self.live_parts(run_id).await?
+        } else if status == "success" && deleted_at.is_none() {
+            vec![run_id]
+        } else {
+            Vec::new()
+        };
+        if files.is_empty() {
             return Err(Error::invalid(
                 "run_id",
                 format!("history entry {run_id} has no backup file to delete"),
             ));
         }
-        let (filename, path, pinned): (Option<String>, Option<String>, bool) =
-            sqlx::query_as("SELECT filename, file_path, pinned FROM runs WHERE id = ?")
-                .bind(run_id)
-                .fetch_one(self.pool())
-                .await?;
-        if pinned {
-            return Err(Error::new(
-                ErrorCode::Conflict,
-                format!(
-                    "the backup {} is kept for ever",
-                    filename.as_deref().unwrap_or("?")
-                ),
-            )
-            .with_field("run_id")
-            .with_hint("unpin it first (Keep for ever off), then delete it"));
+        let mut found = Vec::with_capacity(files.len());
+        for id in files {
+            let (filename, path, pinned): (Option<String>, Option<String>, bool) =
+                sqlx::query_as("SELECT filename, file_path, pinned FROM runs WHERE id = ?")
+                    .bind(id)
+                    .fetch_one(self.pool())
+                    .await?;
+            if pinned {
+                return Err(Error::new(
+                    ErrorCode::Conflict,
+                    format!(
+                        "the backup {} is kept for ever",
+                        filename.as_deref().unwrap_or("?")
+                    ),
+                )
+                .with_field("run_id")
+                .with_hint("unpin it first (Keep for ever off), then delete it"));
+            }
+            found.push((id, filename, path));
         }
-        let outcome = remove_backup_file(path.as_deref())?;
         let reason = "deleted by hand".to_owned();
-        sqlx::query("UPDATE runs SET deleted_at = ?, deletion_reason = ? WHERE id = ?")
-            .bind(time::to_stored(now))
-            .bind(&reason)
-            .bind(run_id)
-            .execute(self.pool())
-            .await?;
+        let mut outcome = "deleted";
+        let mut names = Vec::new();
+        for (id, filename, path) in found {
+            if remove_backup_file(path.as_deref())? == "missing" {
+                outcome = "missing";
+            }
+            self.mark_deleted(id, &reason, now).await?;
+            names.extend(filename);
+        }
         Ok(AppliedDeletion {
             run_id,
-            filename,
+            filename: (!names.is_empty()).then(|| names.join(", ")),
             reason,
             outcome: outcome.into(),
             destination: None,
         })
     }
 
-    /// A history entry's status and whether its file was deleted; not found names the id.
-    async fn backup_state(&self, run_id: i64) -> Result<(String, Option<String>)> {
-        sqlx::query_as("SELECT status, deleted_at FROM runs WHERE id = ?")
+    /// Records a backup's file as deleted; the entry of several databases it is a part of is
+    /// deleted with its last file.
+    async fn mark_deleted(&self, run_id: i64, reason: &str, now: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE runs SET deleted_at = ?, deletion_reason = ? WHERE id = ?")
+            .bind(time::to_stored(now))
+            .bind(reason)
+            .bind(run_id)
+            .execute(self.pool())
+            .await?;
+        sqlx::query(
+            "UPDATE runs SET deleted_at = ?, deletion_reason = ? \
+             WHERE id = (SELECT part_of FROM runs WHERE id = ?) AND deleted_at IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM runs p WHERE p.part_of = runs.id \
+               AND p.status = 'success' AND p.deleted_at IS NULL)",
+        )
+        .bind(time::to_stored(now))
+        .bind(reason)
+        .bind(run_id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// A history entry's status, whether its file was deleted, and whether it is an entry of
+    /// several databases; not found names the id.
+    async fn backup_state(&self, run_id: i64) -> Result<(String, Option<String>, bool)> {
+        sqlx::query_as("SELECT status, deleted_at, is_group FROM runs WHERE id = ?")
             .bind(run_id)
             .fetch_optional(self.pool())
             .await?

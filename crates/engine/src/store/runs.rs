@@ -11,7 +11,11 @@ use jiff::{Timestamp, ZonedDateTime};
 use sqlx::Row;
 use std::path::{Path, PathBuf};
 
-fn from_row(row: &sqlx::sqlite::SqliteRow, tz: &TimeZone) -> Result<Run> {
+/// A condition on the run bound next: it is a history entry, not a part of one (only an
+/// entry counts in its schedule's successes and failures).
+const ENTRY: &str = "NOT EXISTS (SELECT 1 FROM runs WHERE id = ? AND part_of IS NOT NULL)";
+
+pub(super) fn from_row(row: &sqlx::sqlite::SqliteRow, tz: &TimeZone) -> Result<Run> {
     let zoned = |col: &str| -> Result<Option<ZonedDateTime>> {
         let text: Option<String> = row.try_get(col)?;
         text.map(|t| time::from_stored(&t).map(|ts| ts.to_zoned_datetime(tz.clone())))
@@ -45,6 +49,8 @@ fn from_row(row: &sqlx::sqlite::SqliteRow, tz: &TimeZone) -> Result<Run> {
         notification: row.try_get("notification")?,
         verification: row.try_get("verification")?,
         copies: Vec::new(),
+        database: row.try_get("database")?,
+        parts: Vec::new(),
     })
 }
 
@@ -120,10 +126,11 @@ impl Store {
             if done.rows_affected() == 1 {
                 changed.push(id);
                 if let Some(schedule_id) = schedule_id {
-                    sqlx::query(
-                        "UPDATE schedules SET failed_count = failed_count + 1 WHERE id = ?",
-                    )
+                    sqlx::query(&format!(
+                        "UPDATE schedules SET failed_count = failed_count + 1 WHERE id = ? AND {ENTRY}"
+                    ))
                     .bind(schedule_id)
+                    .bind(id)
                     .execute(self.pool())
                     .await?;
                 }
@@ -156,7 +163,8 @@ impl Store {
         }
         // Only the conditions asked for, so SQLite can use the schedule's index (an
         // `?1 IS NULL OR …` condition makes it scan the whole table).
-        let mut sql = sqlx::QueryBuilder::new("SELECT * FROM runs WHERE 1 = 1");
+        // A run of several databases is one entry; its parts come with it (`attach_parts`).
+        let mut sql = sqlx::QueryBuilder::new("SELECT * FROM runs WHERE part_of IS NULL");
         if let Some(id) = filter.schedule_id {
             sql.push(" AND schedule_id = ").push_bind(id);
         }
@@ -177,9 +185,13 @@ impl Store {
                 .replace('\\', "\\\\")
                 .replace('%', "\\%")
                 .replace('_', "\\_");
-            sql.push(" AND filename LIKE ")
-                .push_bind(format!("%{escaped}%"))
-                .push(" ESCAPE '\\'");
+            // The entry's own file, or one of its parts' files.
+            let pattern = format!("%{escaped}%");
+            sql.push(" AND (filename LIKE ")
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\' OR (is_group AND id IN (SELECT part_of FROM runs WHERE part_of IS NOT NULL AND filename LIKE ")
+                .push_bind(pattern)
+                .push(" ESCAPE '\\')))");
         }
         if let Some(before) = filter.before_id {
             sql.push(" AND (created_at, id) < (SELECT created_at, id FROM runs WHERE id = ")
@@ -208,6 +220,7 @@ impl Store {
         for run in &mut runs {
             run.copies = by_run.remove(&run.id).unwrap_or_default();
         }
+        self.attach_parts(&mut runs).await?;
         Ok(runs)
     }
 
@@ -246,6 +259,7 @@ impl Store {
         runs.sort_by(|a, b| {
             (b.created_at.timestamp(), b.id).cmp(&(a.created_at.timestamp(), a.id))
         });
+        self.attach_parts(&mut runs).await?;
         Ok(runs)
     }
 
@@ -258,8 +272,8 @@ impl Store {
         let latest: Vec<(i64, Option<i64>, Option<i64>)> = sqlx::query_as(
             "SELECT s.id, \
                (SELECT r.id FROM runs r WHERE r.schedule_id = s.id AND r.status = 'success' \
-                ORDER BY r.created_at DESC, r.id DESC LIMIT 1), \
-               (SELECT r.id FROM runs r WHERE r.schedule_id = s.id \
+                AND r.part_of IS NULL ORDER BY r.created_at DESC, r.id DESC LIMIT 1), \
+               (SELECT r.id FROM runs r WHERE r.schedule_id = s.id AND r.part_of IS NULL \
                 AND +r.status IN ('success', 'failed', 'interrupted') \
                 ORDER BY r.created_at DESC, r.id DESC LIMIT 1) \
              FROM schedules s",
@@ -281,7 +295,7 @@ impl Store {
                SELECT schedule_id, file_size, created_at, id, ROW_NUMBER() OVER \
                  (PARTITION BY schedule_id ORDER BY created_at DESC, id DESC) AS n \
                FROM runs WHERE status = 'success' AND schedule_id IS NOT NULL \
-               AND file_size IS NOT NULL) \
+               AND file_size IS NOT NULL AND part_of IS NULL) \
              WHERE n <= ? GROUP BY schedule_id",
         )
         .bind(i64::from(sizes))
@@ -296,7 +310,7 @@ impl Store {
             recent.sizes.insert(schedule, sizes);
         }
         recent.failures = sqlx::query_scalar(
-            "SELECT id FROM runs WHERE status IN ('failed', 'interrupted') \
+            "SELECT id FROM runs WHERE status IN ('failed', 'interrupted') AND part_of IS NULL \
              ORDER BY created_at DESC, id DESC LIMIT ?",
         )
         .bind(i64::from(failures))
@@ -340,11 +354,19 @@ impl Store {
         Ok(())
     }
 
-    /// The file a running backup writes (its partial name until it is whole).
-    pub async fn set_run_file(&self, run_id: i64, filename: &str, path: &Path) -> Result<()> {
-        sqlx::query("UPDATE runs SET filename = ?, file_path = ? WHERE id = ?")
+    /// The file a running backup writes (its partial name until it is whole), and the
+    /// database it holds.
+    pub async fn set_run_file(
+        &self,
+        run_id: i64,
+        filename: &str,
+        path: &Path,
+        database: &str,
+    ) -> Result<()> {
+        sqlx::query("UPDATE runs SET filename = ?, file_path = ?, database = ? WHERE id = ?")
             .bind(filename)
             .bind(path.display().to_string())
+            .bind(database)
             .bind(run_id)
             .execute(self.pool())
             .await?;
@@ -376,11 +398,12 @@ impl Store {
         .bind(run_id)
         .execute(self.pool())
         .await?;
-        sqlx::query(
-            "UPDATE schedules SET last_run_at = ?, success_count = success_count + 1 WHERE id = ?",
-        )
+        sqlx::query(&format!(
+            "UPDATE schedules SET last_run_at = ?, success_count = success_count + 1 WHERE id = ? AND {ENTRY}"
+        ))
         .bind(time::to_stored(now))
         .bind(schedule_id)
+        .bind(run_id)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -415,10 +438,11 @@ impl Store {
             ""
         };
         sqlx::query(&format!(
-            "UPDATE schedules SET {column} last_run_at = ? WHERE id = ?"
+            "UPDATE schedules SET {column} last_run_at = ? WHERE id = ? AND {ENTRY}"
         ))
         .bind(time::to_stored(now))
         .bind(schedule_id)
+        .bind(run_id)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -516,7 +540,7 @@ impl Store {
     ) -> Result<Vec<u64>> {
         let sizes: Vec<i64> = sqlx::query_scalar(
             "SELECT file_size FROM runs WHERE schedule_id = ? AND status = 'success' AND id < ? \
-             AND file_size IS NOT NULL ORDER BY id DESC LIMIT ?",
+             AND file_size IS NOT NULL AND part_of IS NULL ORDER BY id DESC LIMIT ?",
         )
         .bind(schedule_id)
         .bind(run_id)
@@ -544,7 +568,7 @@ impl Store {
     pub async fn last_success_size(&self, schedule_id: i64) -> Result<Option<u64>> {
         let size: Option<Option<i64>> = sqlx::query_scalar(
             "SELECT file_size FROM runs WHERE schedule_id = ? AND status = 'success' \
-             ORDER BY id DESC LIMIT 1",
+             AND part_of IS NULL ORDER BY id DESC LIMIT 1",
         )
         .bind(schedule_id)
         .fetch_optional(self.pool())
@@ -589,7 +613,8 @@ impl Store {
     /// started at).
     pub async fn running_runs(&self) -> Result<Vec<(i64, Option<i64>, String, String)>> {
         Ok(sqlx::query_as(
-            "SELECT id, schedule_id, schedule_name, created_at FROM runs WHERE status = 'running' ORDER BY id",
+            "SELECT id, schedule_id, schedule_name, created_at FROM runs WHERE status = 'running' \
+             AND part_of IS NULL ORDER BY id",
         )
         .fetch_all(self.pool())
         .await?)
@@ -605,7 +630,9 @@ impl Store {
         let tz = TimeZone::try_system().unwrap_or(TimeZone::UTC);
         let mut run = from_row(&row, &tz)?;
         run.copies = self.copies(Some(run_id)).await?;
-        Ok(run)
+        let mut runs = vec![run];
+        self.attach_parts(&mut runs).await?;
+        Ok(runs.remove(0))
     }
 
     /// For every schedule in one query (the metrics, every scheduler tick): its newest
@@ -627,10 +654,12 @@ impl Store {
     > {
         Ok(sqlx::query_as(
             "SELECT s.id, \
-               (SELECT MAX(r.created_at) FROM runs r WHERE r.schedule_id = s.id AND r.status = 'success'), \
+               (SELECT MAX(r.created_at) FROM runs r WHERE r.schedule_id = s.id AND r.status = 'success' \
+                AND r.part_of IS NULL), \
                l.status, l.duration_seconds, l.file_size \
              FROM schedules s LEFT JOIN runs l ON l.id = \
-               (SELECT MAX(r.id) FROM runs r WHERE r.schedule_id = s.id AND +r.status IN ('success', 'failed')) \
+               (SELECT MAX(r.id) FROM runs r WHERE r.schedule_id = s.id AND +r.status IN ('success', 'failed') \
+                AND r.part_of IS NULL) \
              ORDER BY s.id",
         )
         .fetch_all(self.pool())

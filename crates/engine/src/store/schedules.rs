@@ -13,10 +13,10 @@ const SELECT: &str = "SELECT id, name, description, cron_expression, timezone, b
      destination, compression, retention_days, max_backups, notify_on_success, notify_on_failure, \
      notification_email, catch_up, is_active, last_run_at, next_run_at, success_count, failed_count, \
      created_at, updated_at, encrypt_to, verify_after_backup, copy_to, keep_daily, keep_weekly, \
-     keep_monthly, keep_yearly FROM schedules";
+     keep_monthly, keep_yearly, databases FROM schedules";
 
 /// The columns a create or an update writes, in the order [`bind_fields`] binds them.
-const FIELD_COLUMNS: [&str; 24] = [
+const FIELD_COLUMNS: [&str; 25] = [
     "name",
     "description",
     "cron_expression",
@@ -41,6 +41,7 @@ const FIELD_COLUMNS: [&str; 24] = [
     "keep_weekly",
     "keep_monthly",
     "keep_yearly",
+    "databases",
 ];
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
@@ -77,6 +78,7 @@ fn bind_fields<'q>(
         .bind(fields.gfs.keep_weekly)
         .bind(fields.gfs.keep_monthly)
         .bind(fields.gfs.keep_yearly)
+        .bind(serde_json::to_string(&fields.databases).unwrap_or_else(|_| "[]".into()))
 }
 
 fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Schedule> {
@@ -114,6 +116,12 @@ fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Schedule> {
             Error::new(
                 ErrorCode::Store,
                 format!("a schedule's copy_to is not a list: {e}"),
+            )
+        })?,
+        databases: serde_json::from_str(&row.try_get::<String, _>("databases")?).map_err(|e| {
+            Error::new(
+                ErrorCode::Store,
+                format!("a schedule's databases is not a list: {e}"),
             )
         })?,
         is_active: row.try_get("is_active")?,

@@ -4,6 +4,7 @@ mod api;
 mod architecture;
 mod backups;
 mod cron_oracle;
+mod databases;
 mod destinations;
 mod editing;
 mod faults;

@@ -25,6 +25,8 @@ use crate::secrets::SecretStore;
 use crate::store::Store;
 use crate::time;
 
+mod parts;
+
 /// The key of the tenant root table.
 pub const TENANT_ROOT_KEY: &str = "id";
 
@@ -167,6 +169,7 @@ pub async fn run_schedule(
                 verification: None,
                 copies: Vec::new(),
                 warning: None,
+                parts: Vec::new(),
             });
         }
         Err(err) => return Err(err),
@@ -181,42 +184,26 @@ pub async fn run_schedule(
         fault("started");
     }
 
-    let mut attempt = 0;
-    let result = loop {
-        let result = attempt_once(
+    if !schedule.databases.is_empty() {
+        // Several databases: one entry, one part per database (`parts`).
+        store.set_run_group(run_id).await?;
+        return parts::run_databases(
             store,
             secrets,
             &schedule,
-            run_id,
+            (run_id, &lock_path),
+            trigger,
             now,
             options,
-            control.clone(),
+            control,
             started,
         )
-        .await?;
-        match result {
-            Err(err) if is_transient(&err) && attempt < options.retry_delays.len() => {
-                let delay = options.retry_delays[attempt];
-                attempt += 1;
-                let note = format!(
-                    "try {} failed ({}: {}); retrying",
-                    attempt, err.code, err.message
-                );
-                store.set_run_note(run_id, &note).await?;
-                // Wait, but stop promptly when cancelled.
-                let until = Instant::now() + delay;
-                while Instant::now() < until
-                    && !control.cancel.load(std::sync::atomic::Ordering::Relaxed)
-                {
-                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                }
-                if control.cancel.load(std::sync::atomic::Ordering::Relaxed) {
-                    break Err(Error::new(ErrorCode::Cancelled, "the backup was cancelled"));
-                }
-            }
-            other => break other,
-        }
-    };
+        .await;
+    }
+    let result = attempts(
+        store, secrets, &schedule, run_id, None, now, options, &control, started,
+    )
+    .await?;
     let duration = started.elapsed().as_secs_f64();
     let finished_at = now
         .checked_add(SignedDuration::from_secs_f64(duration))
@@ -285,6 +272,7 @@ pub async fn run_schedule(
                 verification,
                 copies,
                 warning,
+                parts: Vec::new(),
             })
         }
         Err(err) => {
@@ -314,7 +302,68 @@ pub async fn run_schedule(
                 verification: None,
                 copies: Vec::new(),
                 warning: None,
+                parts: Vec::new(),
             })
+        }
+    }
+}
+
+/// The outcome of one backup file: the file, what the dump saw, its manifest.
+type Made = (FinishedFile, DumpReport, Manifest);
+
+/// Attempts a backup into run `run_id` (of `database`, else the connection's), again after
+/// each of `options.retry_delays` while it fails on something transient. The outer `Result`
+/// is the store failing; the inner one is the backup's outcome.
+#[allow(clippy::too_many_arguments)]
+async fn attempts(
+    store: &Store,
+    secrets: &dyn SecretStore,
+    schedule: &Schedule,
+    run_id: i64,
+    database: Option<&str>,
+    now: Timestamp,
+    options: &RunOptions,
+    control: &RunControl,
+    started: Instant,
+) -> Result<Result<Made>> {
+    let mut attempt = 0;
+    loop {
+        let result = attempt_once(
+            store,
+            secrets,
+            schedule,
+            run_id,
+            database,
+            now,
+            options,
+            control.clone(),
+            started,
+        )
+        .await?;
+        match result {
+            Err(err) if is_transient(&err) && attempt < options.retry_delays.len() => {
+                let delay = options.retry_delays[attempt];
+                attempt += 1;
+                let note = format!(
+                    "try {} failed ({}: {}); retrying",
+                    attempt, err.code, err.message
+                );
+                store.set_run_note(run_id, &note).await?;
+                // Wait, but stop promptly when cancelled.
+                let until = Instant::now() + delay;
+                while Instant::now() < until
+                    && !control.cancel.load(std::sync::atomic::Ordering::Relaxed)
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                if control.cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                    return Ok(Err(Error::new(
+                        ErrorCode::Cancelled,
+                        "the backup was cancelled",
+                    )));
+                }
+            }
+            other => return Ok(other),
         }
     }
 }
@@ -333,12 +382,13 @@ async fn attempt_once(
     secrets: &dyn SecretStore,
     schedule: &Schedule,
     run_id: i64,
+    database: Option<&str>,
     now: Timestamp,
     options: &RunOptions,
     control: RunControl,
     started: Instant,
-) -> Result<Result<(FinishedFile, DumpReport, Manifest)>> {
-    let plan = match prepare(store, secrets, schedule, now).await {
+) -> Result<Result<Made>> {
+    let plan = match prepare(store, secrets, schedule, database, now).await {
         Ok(plan) => plan,
         Err(err) => return Ok(Err(err)),
     };
@@ -347,7 +397,10 @@ async fn attempt_once(
         plan.filename,
         crate::artifact::PARTIAL_SUFFIX
     ));
-    store.set_run_file(run_id, &plan.filename, &partial).await?;
+    let holds = plan.target.database.clone().unwrap_or_default();
+    store
+        .set_run_file(run_id, &plan.filename, &partial, &holds)
+        .await?;
     let options = options.clone();
     let RunControl { progress, cancel } = control;
     let (profile, target) = (plan.profile.clone(), plan.target.clone());
@@ -390,12 +443,16 @@ async fn prepare(
     store: &Store,
     secrets: &dyn SecretStore,
     schedule: &Schedule,
+    database: Option<&str>,
     now: Timestamp,
 ) -> Result<Plan> {
     let profile = store
         .resolve_connection(schedule.connection.as_deref())
         .await?;
-    let target = ServerTarget::new(&profile, secrets)?;
+    let mut target = ServerTarget::new(&profile, secrets)?;
+    if let Some(database) = database {
+        target = target.for_database(Some(database));
+    }
     let scope = match (schedule.backup_type, schedule.tenant_id) {
         (BackupType::Tenant, Some(tenant_id)) => DumpScope::Tenant {
             tenant_id,
@@ -407,7 +464,10 @@ async fn prepare(
     };
     let dir = backup_dir(store, schedule).await?;
     let tz = time::zone(&schedule.timezone).unwrap_or(TimeZone::UTC);
-    let stem = file_stem(schedule.backup_type, schedule.tenant_id, now, &tz);
+    let mut stem = file_stem(schedule.backup_type, schedule.tenant_id, now, &tz);
+    if let Some(database) = database {
+        stem = parts::stem_with_database(&stem, database);
+    }
     crate::paths::create_private_dir(&dir)?;
     check_free_space(store, schedule, &target, &dir).await?;
     let filename = unique_name(
@@ -440,7 +500,7 @@ fn execute(
     cancel: &AtomicBool,
     now: Timestamp,
     started: Instant,
-) -> Result<(FinishedFile, DumpReport, Manifest)> {
+) -> Result<Made> {
     let encryption = &plan.encryption;
     let mut file = PendingFile::create(
         &plan.dir,

@@ -1,0 +1,456 @@
+//! Schedules of several databases (issue 23), against the real MariaDB server: one history
+//! entry with a file per database, `*` resolved from what the connection's user sees, a
+//! hostile database name kept out of the file name, one database failing without stopping
+//! the others, retention counting each database on its own, and pin/delete of the entry.
+
+use billora_engine::backup::{run_schedule, RunControl, RunOptions};
+use billora_engine::error::ErrorCode;
+use billora_engine::restore::{restore, RestoreMode, RestoreRequest};
+use billora_engine::run::{RunOutcome, Trigger};
+use billora_engine::schedule::{parse_request, NewSchedule, SchedulePatch};
+use billora_engine::secrets::MemorySecrets;
+use billora_engine::store::Store;
+use jiff::Timestamp;
+use mysql::prelude::Queryable;
+use serde_json::json;
+
+use crate::support::{add_test_connection, now, services, temp_store, test_profile, test_secrets};
+
+async fn run_at(store: &Store, secrets: &MemorySecrets, id: i64, at: Timestamp) -> RunOutcome {
+    run_schedule(
+        store,
+        secrets,
+        id,
+        Trigger::Manual,
+        at,
+        &RunOptions::default(),
+        RunControl::default(),
+    )
+    .await
+    .expect("the run is recorded")
+}
+
+/// A user that sees `databases` only (besides the system ones), for `*`.
+fn user_seeing(user: &str, databases: &[&str]) {
+    let mut admin = services().conn(None);
+    admin
+        .query_drop(format!("DROP USER IF EXISTS '{user}'@'127.0.0.1'"))
+        .expect("drop user");
+    admin
+        .query_drop(format!(
+            "CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY 'multi-pw'"
+        ))
+        .expect("create user");
+    for db in databases {
+        admin
+            .query_drop(format!(
+                "GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES ON `{}`.* TO '{user}'@'127.0.0.1'",
+                db.replace('`', "``")
+            ))
+            .expect("grant");
+    }
+}
+
+async fn add_user_connection(store: &Store, secrets: &MemorySecrets, user: &str, db: &str) {
+    let request = billora_engine::connection::NewConnection {
+        username: user.into(),
+        ..test_profile(user, db)
+    };
+    store
+        .add_connection(request, Some("multi-pw"), secrets, now())
+        .await
+        .expect("connection added");
+}
+
+#[tokio::test]
+async fn a_schedule_of_every_database_makes_one_entry_with_a_file_per_database() {
+    let server = services();
+    let fixture = server.fixture_db("multi_a");
+    // Database data is hostile: a name with a quote, a statement, a path and Thai letters.
+    let hostile = format!(
+        "t_x{}`; DROP DATABASE mysql; -- /../ ร้าน",
+        std::process::id()
+    );
+    {
+        let mut admin = server.conn(None);
+        let quoted = hostile.replace('`', "``");
+        admin
+            .query_drop(format!("DROP DATABASE IF EXISTS `{quoted}`"))
+            .expect("drop");
+        admin
+            .query_drop(format!("CREATE DATABASE `{quoted}` CHARACTER SET utf8mb4"))
+            .expect("create the hostile database");
+        admin
+            .query_drop(format!(
+                "CREATE TABLE `{quoted}`.notes (id INT PRIMARY KEY, body TEXT) ENGINE=InnoDB"
+            ))
+            .expect("table");
+        admin
+            .query_drop(format!(
+                "INSERT INTO `{quoted}`.notes VALUES (1, 'สวัสดี'), (2, 'it''s `here`')"
+            ))
+            .expect("rows");
+    }
+    let user = format!("multi_{}", std::process::id());
+    user_seeing(&user, &[&fixture, &hostile]);
+    let (dir, store) = temp_store().await;
+    let secrets = test_secrets();
+    add_user_connection(&store, &secrets, &user, &fixture).await;
+    let request: NewSchedule = parse_request(
+        &json!({"name": "Everything", "cron_expression": "0 2 * * *", "backup_type": "full",
+                "databases": ["*"]})
+        .to_string(),
+    )
+    .expect("valid body");
+    let schedule = store
+        .create_schedule(request, now())
+        .await
+        .expect("created");
+    assert_eq!(schedule.databases, vec!["*"], "the schedule keeps `*`");
+
+    let outcome = run_at(&store, &secrets, schedule.id, now()).await;
+    assert_eq!(
+        outcome.status, "success",
+        "every database is backed up: {:?}",
+        outcome.error
+    );
+    let mut seen: Vec<&str> = outcome.parts.iter().map(|p| p.database.as_str()).collect();
+    seen.sort_unstable();
+    let mut expected = vec![fixture.as_str(), hostile.as_str()];
+    expected.sort_unstable();
+    assert_eq!(
+        seen, expected,
+        "`*` is every database the user sees, and no system database"
+    );
+
+    // One history entry, its parts inside it.
+    let history = store
+        .list_history(Some(schedule.id))
+        .await
+        .expect("history");
+    assert_eq!(history.len(), 1, "one entry for the run: {history:?}");
+    let entry = &history[0];
+    assert_eq!(entry.parts.len(), 2, "the entry lists both databases");
+    assert!(entry.filename.is_none(), "the entry has no file of its own");
+    let total: i64 = entry.parts.iter().filter_map(|p| p.file_size).sum();
+    assert_eq!(
+        entry.file_size,
+        Some(total),
+        "its size is its files' together"
+    );
+    let schedule_now = store.get_schedule(schedule.id).await.expect("schedule");
+    assert_eq!(
+        (schedule_now.success_count, schedule_now.failed_count),
+        (1, 0),
+        "the run counts once"
+    );
+    for part in &entry.parts {
+        let name = part.filename.as_deref().expect("each part has its file");
+        assert!(
+            name.starts_with("backup_full_") && name.ends_with(".sql.zst"),
+            "the spec's naming with the database: {name}"
+        );
+        assert!(
+            !name.contains(['/', '\\', '`', ';', ' ']) && !name.contains(".."),
+            "nothing of the database's name may act as a path or a shell word: {name}"
+        );
+        assert!(
+            part.database.is_some() && part.status == "success",
+            "each part names its database: {part:?}"
+        );
+    }
+    let hostile_part = entry
+        .parts
+        .iter()
+        .find(|p| p.database.as_deref() == Some(hostile.as_str()))
+        .expect("the hostile database's part");
+    assert!(
+        hostile_part
+            .filename
+            .as_deref()
+            .is_some_and(|n| n.contains("ร้าน")),
+        "Thai letters of a name stay in the file name: {:?}",
+        hostile_part.filename
+    );
+
+    // An action on one file refuses the entry and names its parts.
+    let err = store
+        .one_file(entry.id)
+        .await
+        .expect_err("the entry has no single file");
+    assert!(
+        err.message.contains(&fixture) && err.field.as_deref() == Some("run_id"),
+        "the refusal names each database: {err:?}"
+    );
+
+    // Each part restores on its own: the hostile database's rows come back whole.
+    let restored = server.fresh_db("multi_restored");
+    let part_file = std::path::PathBuf::from(
+        dir.path()
+            .join("backups")
+            .join(hostile_part.filename.as_deref().expect("file")),
+    );
+    assert!(
+        part_file.is_file(),
+        "the part's file is in the backup folder"
+    );
+    restore(
+        &server.target(None),
+        &RestoreRequest {
+            file: part_file,
+            expected_sha256: hostile_part.checksum_sha256.clone(),
+            database: restored.clone(),
+            mode: RestoreMode::Database { force: false },
+            connections: 2,
+            use_inserts: false,
+            keys: billora_engine::crypt::Keys::none(),
+            safety: billora_engine::restore::RestoreSafety::default(),
+        },
+        &|_| {},
+        &std::sync::atomic::AtomicBool::new(false),
+    )
+    .expect("the part restores");
+    let rows: Vec<(i64, String)> = server
+        .conn(Some(&restored))
+        .query("SELECT id, body FROM notes ORDER BY id")
+        .expect("rows");
+    assert_eq!(
+        rows,
+        vec![(1, "สวัสดี".to_owned()), (2, "it's `here`".to_owned())],
+        "the hostile database's rows come back as they were"
+    );
+    let databases: Vec<String> = server
+        .conn(None)
+        .query("SHOW DATABASES LIKE 'mysql'")
+        .expect("list");
+    assert_eq!(databases, vec!["mysql"], "the name's statement never ran");
+
+    // A user who sees no database: the run fails saying what to do.
+    let blind = format!("blind_{}", std::process::id());
+    user_seeing(&blind, &[]);
+    add_user_connection(&store, &secrets, &blind, &fixture).await;
+    let patch: SchedulePatch =
+        parse_request(&json!({"connection": blind}).to_string()).expect("patch");
+    store
+        .update_schedule(schedule.id, patch, now())
+        .await
+        .expect("updated");
+    let outcome = run_at(&store, &secrets, schedule.id, now()).await;
+    let err = outcome.error.expect("a failure");
+    assert_eq!(
+        (outcome.status.as_str(), err.code),
+        ("failed", ErrorCode::NotFound),
+        "no database to back up is a failure: {err:?}"
+    );
+    assert!(
+        err.hint.as_deref().is_some_and(|h| h.contains("grant")),
+        "the hint says what to do: {err:?}"
+    );
+
+    server.drop_db(&restored);
+    let _ = server.conn(None).query_drop(format!(
+        "DROP DATABASE IF EXISTS `{}`",
+        hostile.replace('`', "``")
+    ));
+    for u in [&user, &blind] {
+        let _ = server
+            .conn(None)
+            .query_drop(format!("DROP USER IF EXISTS '{u}'@'127.0.0.1'"));
+    }
+}
+
+#[tokio::test]
+async fn a_failing_database_spares_the_others_and_retention_keeps_each_databases_backups() {
+    let server = services();
+    let first = server.fixture_db("multi_first");
+    let second = server.fresh_db("multi_second");
+    server
+        .conn(Some(&second))
+        .query_drop("CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1), (2)")
+        .expect("second's table");
+    let missing = format!("t_multi_missing_{}", std::process::id());
+    let (_dir, store) = temp_store().await;
+    let secrets = test_secrets();
+    add_test_connection(&store, &secrets, "office", &first).await;
+    let request: NewSchedule = parse_request(
+        &json!({"name": "Two", "cron_expression": "0 2 * * *", "backup_type": "full",
+                "databases": [first, missing], "max_backups": 1})
+        .to_string(),
+    )
+    .expect("valid body");
+    let id = store
+        .create_schedule(request, now())
+        .await
+        .expect("created")
+        .id;
+
+    // One database is missing: the other is still backed up, and the entry says which failed.
+    let at = now();
+    let outcome = run_at(&store, &secrets, id, at).await;
+    assert_eq!(outcome.status, "failed", "a missing database fails the run");
+    let err = outcome.error.clone().expect("the reason");
+    assert!(
+        err.message.contains("1 of 2") && err.message.contains(&missing),
+        "the reason names the database that was not backed up: {err:?}"
+    );
+    let good: Vec<&str> = outcome
+        .parts
+        .iter()
+        .filter(|p| p.status == "success")
+        .map(|p| p.database.as_str())
+        .collect();
+    assert_eq!(
+        good,
+        vec![first.as_str()],
+        "the other database is backed up"
+    );
+    let kept = outcome.parts[0].file.clone().expect("its file");
+    assert!(kept.path.is_file(), "the good database's file is kept");
+    let schedule = store.get_schedule(id).await.expect("schedule");
+    assert_eq!(
+        (schedule.success_count, schedule.failed_count),
+        (0, 1),
+        "the entry counts once, as failed"
+    );
+
+    // Two good runs later with `max_backups` 1: each database keeps its newest backup.
+    let patch: SchedulePatch =
+        parse_request(&json!({"databases": [first, second]}).to_string()).expect("patch");
+    store
+        .update_schedule(id, patch, now())
+        .await
+        .expect("updated");
+    let second_run = run_at(
+        &store,
+        &secrets,
+        id,
+        at + jiff::SignedDuration::from_hours(1),
+    )
+    .await;
+    assert_eq!(second_run.status, "success", "{:?}", second_run.error);
+    assert!(
+        !kept.path.exists(),
+        "the first database's older backup went by retention (max 1 of each database)"
+    );
+    let third_run = run_at(
+        &store,
+        &secrets,
+        id,
+        at + jiff::SignedDuration::from_hours(2),
+    )
+    .await;
+    assert_eq!(third_run.status, "success", "{:?}", third_run.error);
+    for part in &second_run.parts {
+        let file = part.file.as_ref().expect("file");
+        assert!(
+            !file.path.exists(),
+            "{} of the second run is beyond max_backups",
+            file.filename
+        );
+    }
+    for part in &third_run.parts {
+        let file = part.file.as_ref().expect("file");
+        assert!(
+            file.path.is_file(),
+            "{} is each database's newest",
+            file.filename
+        );
+    }
+    let history = store.list_history(Some(id)).await.expect("history");
+    assert_eq!(history.len(), 3, "three entries, parts inside them");
+    let second_entry = history
+        .iter()
+        .find(|r| r.id == second_run.run_id)
+        .expect("second entry");
+    assert!(
+        second_entry.deleted_at.is_some(),
+        "an entry whose every file went is marked deleted"
+    );
+
+    // Pin and delete act on the entry's every file.
+    store
+        .set_pinned(third_run.run_id, true)
+        .await
+        .expect("pinned");
+    let err = store
+        .delete_backup(third_run.run_id, now())
+        .await
+        .expect_err("a pinned backup is not deleted");
+    assert_eq!(err.code, ErrorCode::Conflict, "kept for ever: {err:?}");
+    store
+        .set_pinned(third_run.run_id, false)
+        .await
+        .expect("unpinned");
+    let done = store
+        .delete_backup(third_run.run_id, now())
+        .await
+        .expect("deleted");
+    assert_eq!(done.outcome, "deleted", "both files deleted: {done:?}");
+    for part in &third_run.parts {
+        assert!(
+            !part.file.as_ref().expect("file").path.exists(),
+            "deleting the entry deletes each database's file"
+        );
+    }
+    let entry = store.get_run(third_run.run_id).await.expect("entry");
+    assert!(
+        entry.deleted_at.is_some(),
+        "the entry is deleted with its files"
+    );
+    server.drop_db(&first);
+    server.drop_db(&second);
+}
+
+#[tokio::test]
+async fn the_databases_field_is_checked() {
+    let (_dir, store) = temp_store().await;
+    for (body, why) in [
+        (
+            json!({"name": "T", "cron_expression": "0 2 * * *", "backup_type": "tenant",
+                   "tenant_id": 5, "databases": ["a", "b"]}),
+            "a tenant backup is of one database",
+        ),
+        (
+            json!({"name": "T", "cron_expression": "0 2 * * *", "backup_type": "full",
+                   "databases": ["*", "shop"]}),
+            "`*` stands alone",
+        ),
+        (
+            json!({"name": "T", "cron_expression": "0 2 * * *", "backup_type": "full",
+                   "databases": ["bad\nname"]}),
+            "a control character is refused",
+        ),
+        (
+            json!({"name": "T", "cron_expression": "0 2 * * *", "backup_type": "full",
+                   "databases": ["x".repeat(65)]}),
+            "a name longer than MySQL allows",
+        ),
+    ] {
+        let request: NewSchedule = parse_request(&body.to_string()).expect("parses");
+        let err = store.create_schedule(request, now()).await.expect_err(why);
+        assert_eq!(
+            err.field.as_deref(),
+            Some("databases"),
+            "{why}: the error sits on the field: {err:?}"
+        );
+    }
+    assert!(
+        store.list_schedules().await.expect("list").is_empty(),
+        "a refused schedule is not kept"
+    );
+    let request: NewSchedule = parse_request(
+        &json!({"name": "T", "cron_expression": "0 2 * * *", "backup_type": "full",
+                "databases": [" shop ", "shop", "", "Shop"]})
+        .to_string(),
+    )
+    .expect("parses");
+    let schedule = store
+        .create_schedule(request, now())
+        .await
+        .expect("created");
+    assert_eq!(
+        schedule.databases,
+        vec!["shop", "Shop"],
+        "names are trimmed, blanks and repeats dropped, case kept (MySQL names are case-sensitive)"
+    );
+}
