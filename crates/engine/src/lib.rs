@@ -21,6 +21,7 @@ pub mod backup;
 pub mod connection;
 pub mod copies;
 pub mod crypt;
+pub mod databases;
 pub mod destination;
 pub mod dump;
 pub mod manifest;

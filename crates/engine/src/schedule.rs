@@ -296,18 +296,6 @@ fn clean_names(names: Vec<String>) -> Vec<String> {
     out
 }
 
-/// Trims database names and drops blanks and repeats (MySQL names are case-sensitive).
-fn clean_databases(names: Vec<String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for name in names {
-        let name = name.trim().to_owned();
-        if !name.is_empty() && !out.contains(&name) {
-            out.push(name);
-        }
-    }
-    out
-}
-
 /// Marks a field that was present in the JSON (even as `null`) as `Some(..)`.
 fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     d: D,
@@ -470,7 +458,7 @@ impl NewSchedule {
                 keep_monthly: self.keep_monthly,
                 keep_yearly: self.keep_yearly,
             },
-            databases: clean_databases(self.databases.unwrap_or_default()),
+            databases: crate::databases::clean(self.databases.unwrap_or_default()),
         }
     }
 }
@@ -552,7 +540,7 @@ impl SchedulePatch {
             f.gfs.keep_yearly = v;
         }
         if let Some(v) = self.databases {
-            f.databases = clean_databases(v);
+            f.databases = crate::databases::clean(v);
         }
         f
     }
@@ -618,7 +606,7 @@ impl ScheduleFields {
             }
             _ => {}
         }
-        check_databases(self.backup_type, &self.databases)?;
+        crate::databases::check(self.backup_type == BackupType::Tenant, &self.databases)?;
         check_retention(self.retention_days, self.max_backups)?;
         check_gfs(&self.gfs)?;
         if let Some(keys) = self
@@ -675,49 +663,6 @@ pub fn check_retention(retention_days: Option<i64>, max_backups: Option<i64>) ->
     )?;
     check_range("max_backups", max_backups, MAX_BACKUPS_RANGE, "backups")
 }
-
-/// At most this many databases in one schedule.
-pub const MAX_DATABASES: usize = 100;
-
-/// `databases`: names MySQL accepts, or `*` alone; full backups only.
-fn check_databases(backup_type: BackupType, databases: &[String]) -> Result<()> {
-    if databases.is_empty() {
-        return Ok(());
-    }
-    if backup_type == BackupType::Tenant {
-        return Err(Error::invalid(
-            "databases",
-            "a tenant backup is of one database: its connection's",
-        )
-        .with_hint("leave the databases empty, or use backup_type full"));
-    }
-    if databases.len() > MAX_DATABASES {
-        return Err(Error::invalid(
-            "databases",
-            format!("a schedule backs up at most {MAX_DATABASES} databases"),
-        ));
-    }
-    if databases.iter().any(|d| d == ALL_DATABASES) && databases.len() > 1 {
-        return Err(Error::invalid(
-            "databases",
-            "`*` (every database) cannot be listed with other names",
-        )
-        .with_hint("give either `*` or a list of names"));
-    }
-    for name in databases.iter().filter(|d| *d != ALL_DATABASES) {
-        crate::connection::check_identifier("databases", name)?;
-        if name.chars().any(char::is_control) {
-            return Err(Error::invalid(
-                "databases",
-                "a database name contains a control character (such as a line break)",
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// In `databases`: every database of the server but its system ones.
-pub const ALL_DATABASES: &str = "*";
 
 /// Each GFS count, when set, is 1-1000 (0 would read as "keep none").
 pub const GFS_RANGE: (i64, i64) = (1, 1000);

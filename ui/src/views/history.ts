@@ -115,8 +115,13 @@ export async function renderHistory(root: HTMLElement, nav: Nav, opts: { schedul
   );
 }
 
-function row(run: Run, nav: Nav): HTMLElement[] {
+/** A history entry's rows; an entry of several databases is followed by one row per database
+ * (`part`), each with its own file and actions (restore and verify take one database). */
+function row(run: Run, nav: Nav, part = false): HTMLElement[] {
   const l = lang();
+  // `?? []`: a server running an older version sends no parts.
+  const parts = run.parts ?? [];
+  const group = parts.length > 0;
   const deleted = run.deleted_at !== null;
   const status = deleted && run.status === "success" ? "deleted" : run.status;
   // A backup deleted here can still be restored or verified from a destination's copy.
@@ -124,9 +129,9 @@ function row(run: Run, nav: Nav): HTMLElement[] {
   const restorable = run.status === "success" && (!deleted || remoteCopy);
   const main = h(
     "tr",
-    { "data-testid": `history-row-${run.id}`, "data-status": run.status },
-    h("td", { text: wallTime(run.created_at, l) }),
-    h("td", { text: run.schedule_name }),
+    { "data-testid": `history-row-${run.id}`, "data-status": run.status, class: part ? "part" : undefined },
+    part ? h("td", { class: "part-of", text: `↳ ${run.database ?? ""}` }) : h("td", { text: wallTime(run.created_at, l) }),
+    h("td", { text: part ? "" : run.schedule_name }),
     h("td", { text: t(`trigger_${run.trigger}` as Key) }),
     h(
       "td",
@@ -136,16 +141,16 @@ function row(run: Run, nav: Nav): HTMLElement[] {
       run.verification?.startsWith("verify_failed") ? [" ", h("span", { class: "badge failed", title: run.verification, text: t("verify_failed") })] : null,
       run.pinned && !deleted ? [" ", h("span", { class: "badge pinned", "data-testid": `pinned-${run.id}`, text: `📌 ${t("hist_pinned")}` })] : null,
     ),
-    h("td", { class: "file" }, run.filename ?? "—"),
+    h("td", { class: "file" }, group ? t("hist_databases", { n: parts.length }) : (run.filename ?? "—")),
     h("td", { text: humanSize(run.file_size) }),
     h("td", { text: humanDuration(run.duration_seconds, l) }),
     h(
       "td",
       { class: "row-actions" },
       // A server's backups are restored, verified and kept on that server (its own app or CLI).
-      restorable && nav.machine() === null
+      (restorable || (group && !deleted)) && nav.machine() === null
         ? [
-            deleted
+            deleted || group
               ? null
               : h("button", {
                   type: "button",
@@ -153,8 +158,8 @@ function row(run: Run, nav: Nav): HTMLElement[] {
                   text: t("show_in_folder"),
                   onclick: () => void call("show_in_folder", { runId: run.id }).catch((err) => nav.toast(errorText(toEngineError(err)))),
                 }),
-            h("button", { type: "button", class: "small", text: t("restore_this"), onclick: () => nav.go("restore", { runId: run.id }) }),
-            h("button", {
+            group ? null : h("button", { type: "button", class: "small", text: t("restore_this"), onclick: () => nav.go("restore", { runId: run.id }) }),
+            group ? null : h("button", {
               type: "button",
               class: "small",
               text: t("verify"),
@@ -226,7 +231,8 @@ function row(run: Run, nav: Nav): HTMLElement[] {
     return h("span", { class: cls, title: c.error ? errorText(c.error) : c.object_path, "data-testid": `copy-${run.id}-${c.destination}`, text });
   });
   const copyErrors = run.copies.filter((c) => c.error && c.deleted_at === null).map((c) => `${c.destination}: ${errorWithHint(c.error!)}`);
-  if (!details.length && !(run.error && hintText(run.error)) && !copies.length) return [main];
+  const partRows = parts.flatMap((p) => row(p, nav, true));
+  if (!details.length && !(run.error && hintText(run.error)) && !copies.length) return [main, ...partRows];
   const extra = h(
     "tr",
     { class: "details" },
@@ -239,5 +245,5 @@ function row(run: Run, nav: Nav): HTMLElement[] {
       run.error && hintText(run.error) ? h("p", { class: "hint", text: `${t("hint")}: ${hintText(run.error)}` }) : null,
     ),
   );
-  return [main, extra];
+  return [main, extra, ...partRows];
 }

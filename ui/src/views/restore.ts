@@ -12,10 +12,21 @@ import { errorText, errorWithHint, lang, t } from "../i18n";
 import type { Nav } from "../main";
 
 export async function renderRestore(root: HTMLElement, nav: Nav, opts: { runId?: number }): Promise<void> {
-  const [runs, connections, destinations] = await Promise.all([call("list_history", { query: { status: "success" } }), call("list_connections"), call("list_destinations")]);
+  // Failed entries too: one database failing leaves the others' backups of that run good.
+  const [good, failed, connections, destinations] = await Promise.all([
+    call("list_history", { query: { status: "success" } }),
+    call("list_history", { query: { status: "failed" } }),
+    call("list_connections"),
+    call("list_destinations"),
+  ]);
   const hasCopy = (r: Run) => r.copies.some((c) => c.status === "uploaded" && c.deleted_at === null);
+  // An entry of several databases is restored one database at a time.
+  const backups = [...good, ...failed]
+    .flatMap((r) => (r.parts?.length ? r.parts : [r]))
+    .filter((r) => r.status === "success")
+    .sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id - a.id);
   // Restorable: the local file is still there, or a destination holds a copy.
-  const available = runs.filter((r) => r.filename && (r.deleted_at === null || hasCopy(r)));
+  const available = backups.filter((r) => r.filename && (r.deleted_at === null || hasCopy(r)));
   const head = [h("header", { class: "screen-head" }, h("h1", { text: t("rest_title") })), h("p", { class: "help", text: t("rest_intro") })];
   const recovery = recoveryPanel(nav, destinations.map((d) => d.name));
   if (!connections.length) {
@@ -92,7 +103,7 @@ function restoreForm(nav: Nav, available: Run[], connections: Connection[], opts
     if (mode.value === "replace") database.value = conn?.database ?? "";
     else if (!database.value || database.dataset.suggested === database.value) {
       const stamp = (run?.created_at ?? new Date().toISOString()).slice(0, 10).replace(/-/g, "");
-      database.value = `${conn?.database ?? "billora"}_restore_${stamp}`;
+      database.value = `${run?.database ?? conn?.database ?? "billora"}_restore_${stamp}`;
       database.dataset.suggested = database.value;
     }
   };

@@ -173,13 +173,66 @@ describe("the schedule editor", () => {
   });
 });
 
+describe("a schedule of several databases", () => {
+  it("sends the connection's database, a list, or every database, and none for a tenant", async () => {
+    const root = document.createElement("main");
+    document.body.append(root);
+    await renderSchedules(root, nav, { newSchedule: true });
+    const form = root.querySelector("form");
+    const mode = root.querySelector<HTMLSelectElement>('[data-testid="databases-mode"]');
+    const list = root.querySelector<HTMLInputElement>('[data-testid="databases-list"]');
+    if (!form || !mode || !list) throw new Error("no databases field");
+    expect(readForm(form).databases, "by default: the connection's database").toEqual([]);
+    expect(list.hidden, "no list to type until asked for").toBe(true);
+    mode.value = "list";
+    mode.dispatchEvent(new Event("change", { bubbles: true }));
+    expect(list.hidden, "the list shows").toBe(false);
+    list.value = " shop, shop_staging ,, ";
+    expect(readForm(form).databases, "the names, trimmed, blanks dropped").toEqual(["shop", "shop_staging"]);
+    mode.value = "all";
+    expect(readForm(form).databases, "every database is `*`").toEqual(["*"]);
+    const type = root.querySelector<HTMLSelectElement>('[name="backup_type"]');
+    if (!type) throw new Error("no type");
+    type.value = "tenant";
+    type.dispatchEvent(new Event("change", { bubbles: true }));
+    await sleep(10);
+    expect(root.querySelector<HTMLElement>('[data-field="databases"]')?.hidden, "a tenant backup has one database").toBe(true);
+    expect(readForm(form).databases, "and sends none").toEqual([]);
+    root.remove();
+  });
+
+  it("lists each database's backup under its history entry, with the actions on one file there", async () => {
+    const run = (id: number, database: string | null, filename: string | null, parts: unknown[] = []) => ({
+      id, schedule_id: 9, schedule_name: "Everything", backup_type: "full", tenant_id: null, trigger: "manual", status: "success",
+      filename, file_size: 1000, checksum_sha256: null, duration_seconds: 1,
+      error: null, created_at: "2026-12-07T02:00:00+07:00", finished_at: null, deleted_at: null, deletion_reason: null,
+      pinned: false, note: null, notification: null, verification: null, copies: [], database, parts,
+    });
+    answers.list_history = () => [
+      run(1, null, null, [run(2, "shop", "backup_full_shop_2026-12-07T02-00-00.sql.zst"), run(3, "ร้าน", "backup_full_ร้าน_2026-12-07T02-00-00.sql.zst")]),
+    ];
+    answers.list_schedules = () => [];
+    const { renderHistory } = await import("./history");
+    const root = document.createElement("main");
+    document.body.append(root);
+    await renderHistory(root, nav, {});
+    const entry = root.querySelector('[data-testid="history-row-1"]');
+    expect(entry?.textContent, "the entry says how many databases").toContain("2 databases");
+    expect(root.querySelector('[data-testid="verify-1"]'), "no verify of the entry as a whole").toBeNull();
+    expect(root.querySelector('[data-testid="pin-1"]'), "keep for ever acts on the entry's files").not.toBeNull();
+    expect(root.querySelector('[data-testid="history-row-3"]')?.textContent, "each database has its line").toContain("↳ ร้าน");
+    expect(root.querySelector('[data-testid="verify-2"]'), "verify one database").not.toBeNull();
+    root.remove();
+  });
+});
+
 describe("the history of a server", () => {
   it("has no action of this computer's and reads itself again while a run goes", async () => {
     const run = (id: number, status: string) => ({
       id, schedule_id: 9, schedule_name: "Nightly", backup_type: "full", tenant_id: null, trigger: "manual", status,
       filename: "backup_full_2026-12-07T02-00-00.sql.zst", file_size: 1000, checksum_sha256: "ab", duration_seconds: 1,
       error: null, created_at: "2026-12-07T02:00:00+07:00", finished_at: null, deleted_at: null, deletion_reason: null,
-      pinned: false, note: null, notification: null, verification: null, copies: [],
+      pinned: false, note: null, notification: null, verification: null, copies: [], database: "billora", parts: [],
     });
     answers.list_history = () => [run(2, "running"), run(1, "success")];
     const refresh = vi.fn();

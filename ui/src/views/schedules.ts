@@ -151,7 +151,19 @@ export function readForm(form: ParentNode): NewSchedule {
   const encryptTo = inputValue(form, "encrypt_to");
   if (encryptTo) request.encrypt_to = encryptTo;
   request.copy_to = Array.from(form.querySelectorAll<HTMLInputElement>('input[name="copy_to"]:checked')).map((c) => c.value);
+  request.databases = readDatabases(form, backupType);
   return request;
+}
+
+/** `databases` as the engine takes it: [] the connection's, ["*"] every one, or the names. */
+function readDatabases(form: ParentNode, backupType: "full" | "tenant"): string[] {
+  const mode = inputValue(form, "databases_mode");
+  if (backupType === "tenant" || mode === "one" || mode === "") return [];
+  if (mode === "all") return ["*"];
+  return inputValue(form, "databases")
+    .split(",")
+    .map((d) => d.trim())
+    .filter((d) => d !== "");
 }
 
 /** A numeric field the browser could not read as a whole number: say so before the engine. */
@@ -203,6 +215,31 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
   );
   typeSelect.value = s?.backup_type ?? "full";
   const tenantField = field("tenant_id", t("f_tenant_id"), h("input", { type: "number", min: "1", value: s?.tenant_id?.toString() ?? "" }));
+  // Which databases: the connection's (none listed), a list, or every one (`*`).
+  const saved = s?.databases ?? [];
+  const databasesMode = h(
+    "select",
+    { name: "databases_mode", "data-testid": "databases-mode" },
+    h("option", { value: "one", text: t("db_mode_one") }),
+    h("option", { value: "list", text: t("db_mode_list") }),
+    h("option", { value: "all", text: t("db_mode_all") }),
+  );
+  databasesMode.value = saved.length === 0 ? "one" : saved.includes("*") ? "all" : "list";
+  const databasesList = h("input", {
+    type: "text",
+    name: "databases",
+    "data-testid": "databases-list",
+    "aria-label": t("f_databases_list"),
+    placeholder: t("f_databases_list"),
+    value: saved.includes("*") ? "" : saved.join(", "),
+  });
+  const databasesField = field("databases", t("f_databases"), databasesMode, [databasesList, h("div", { text: t("f_databases_help") })]);
+  const showDatabases = () => {
+    databasesField.hidden = typeSelect.value === "tenant";
+    databasesList.hidden = databasesMode.value !== "list";
+  };
+  databasesMode.addEventListener("change", showDatabases);
+  showDatabases();
   const compression = h(
     "select",
     {},
@@ -231,6 +268,7 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
       previewFilename(typeSelect.value as "full" | "tenant", Number.isNaN(tenant) ? null : tenant, compression.value as "zstd" | "gzip" | "none") +
       (inputValue(form, "encrypt_to") ? ".age" : "");
     tenantField.hidden = typeSelect.value !== "tenant";
+    showDatabases();
   };
 
   const refreshCron = debounce(async () => {
@@ -327,6 +365,7 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
       field("backup_type", t("f_backup_type"), typeSelect),
       tenantField,
       field("connection", t("f_connection"), connectionSelect),
+      databasesField,
       h(
         "div",
         { class: "field", "data-field": "copy_to" },

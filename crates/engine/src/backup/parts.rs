@@ -14,9 +14,10 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::{attempts, RunControl, RunOptions};
 use crate::connection::ServerTarget;
+use crate::databases::ALL as ALL_DATABASES;
 use crate::error::{Error, ErrorCode, Result};
 use crate::run::{PartOutcome, RunOutcome, Trigger};
-use crate::schedule::{Schedule, ALL_DATABASES};
+use crate::schedule::Schedule;
 use crate::secrets::SecretStore;
 use crate::store::Store;
 
@@ -154,8 +155,7 @@ pub(super) async fn run_databases(
                 outcome,
                 started,
                 now,
-                Some(err),
-                &[],
+                (Some(err), &[]),
             )
             .await
         }
@@ -277,7 +277,13 @@ pub(super) async fn run_databases(
         .cloned()
         .collect();
     finish(
-        store, secrets, schedule, outcome, started, now, stopped, &untried,
+        store,
+        secrets,
+        schedule,
+        outcome,
+        started,
+        now,
+        (stopped, &untried),
     )
     .await
 }
@@ -291,8 +297,7 @@ async fn finish(
     mut outcome: RunOutcome,
     started: Instant,
     now: Timestamp,
-    stopped: Option<Error>,
-    untried: &[String],
+    (stopped, untried): (Option<Error>, &[String]),
 ) -> Result<RunOutcome> {
     let duration = started.elapsed().as_secs_f64();
     outcome.duration_seconds = duration;

@@ -185,11 +185,10 @@ async fn a_schedule_of_every_database_makes_one_entry_with_a_file_per_database()
 
     // Each part restores on its own: the hostile database's rows come back whole.
     let restored = server.fresh_db("multi_restored");
-    let part_file = std::path::PathBuf::from(
-        dir.path()
-            .join("backups")
-            .join(hostile_part.filename.as_deref().expect("file")),
-    );
+    let part_file = dir
+        .path()
+        .join("backups")
+        .join(hostile_part.filename.as_deref().expect("file"));
     assert!(
         part_file.is_file(),
         "the part's file is in the backup folder"

@@ -53,4 +53,10 @@ keep_monthly?: number,
 /**
  * Keep the newest backup of each of the last N years.
  */
-keep_yearly?: number, };
+keep_yearly?: number, 
+/**
+ * The databases to back up, each to its own file within one run (full backups only):
+ * absent or empty, the connection's database; `["*"]`, every database of the server but
+ * its system ones, found at each run.
+ */
+databases?: Array<string>, };

@@ -37,4 +37,13 @@ verification: string | null,
 /**
  * Its copies on the schedule's destinations, each with its own status.
  */
-copies: Array<CopyRecord>, };
+copies: Array<CopyRecord>, 
+/**
+ * The database its file holds (None: an entry of several databases, or older entries).
+ */
+database: string | null, 
+/**
+ * An entry of several databases: one part per database, each with its own file, copies
+ * and verification (restore and verify take a part's id). Empty otherwise.
+ */
+parts: Array<Run>, };

@@ -17,4 +17,9 @@ verify_after_backup: boolean,
 /**
  * Destinations (by name) that get a copy of each backup besides the local folder.
  */
-copy_to: Array<string>, last_run_at: string | null, next_run_at: string | null, success_count: number, failed_count: number, created_at: string, updated_at: string, keep_daily: number | null, keep_weekly: number | null, keep_monthly: number | null, keep_yearly: number | null, };
+copy_to: Array<string>, 
+/**
+ * The databases each run backs up, each to its own file: empty, the connection's
+ * database; `["*"]`, all of the server's but its system databases.
+ */
+databases: Array<string>, last_run_at: string | null, next_run_at: string | null, success_count: number, failed_count: number, created_at: string, updated_at: string, keep_daily: number | null, keep_weekly: number | null, keep_monthly: number | null, keep_yearly: number | null, };

@@ -9,4 +9,8 @@ export type SchedulePatch = { name?: string, description?: string | null, cron_e
 /**
  * Destinations (by name) that get a copy of each backup besides the local folder.
  */
-copy_to?: Array<string>, keep_daily?: number | null, keep_weekly?: number | null, keep_monthly?: number | null, keep_yearly?: number | null, };
+copy_to?: Array<string>, keep_daily?: number | null, keep_weekly?: number | null, keep_monthly?: number | null, keep_yearly?: number | null, 
+/**
+ * The databases to back up (empty: the connection's; `["*"]`: all but the system ones).
+ */
+databases?: Array<string>, };
