@@ -61,6 +61,7 @@ command_table! {
     create_token(name: String, role: Role) -> String;
     revoke_token(name: String) -> ();
     schedule_choices() -> ScheduleChoices;
+    connection_databases(name: Option<String>) -> Vec<String>;
     list_daemons() -> Vec<RemoteDaemon>;
     add_daemon(request: AddDaemonRequest) -> RemoteDaemon;
     remove_daemon(name: String) -> RemoteDaemon;

@@ -432,6 +432,15 @@ pub async fn schedule_choices(cx: &Cx<'_>) -> Out<ScheduleChoices> {
     cx.app.console.schedule_choices().await
 }
 
+pub async fn connection_databases(cx: &Cx<'_>, name: Option<String>) -> Out<Vec<String>> {
+    cx.app
+        .console
+        .here()
+        .await?
+        .connection_databases(name)
+        .await
+}
+
 pub async fn list_daemons(cx: &Cx<'_>) -> Out<Vec<RemoteDaemon>> {
     cx.app.api.list_daemons().await
 }

@@ -182,23 +182,31 @@ async fn retention_on(
         gfs: schedule.gfs,
     };
     let rows = store.copies_on(schedule.id, destination.id).await?;
+    // One series per database (`series_by`).
     let mut records = Vec::with_capacity(rows.len());
-    for (id, _, status, deleted_at, created_at, verification, pinned) in &rows {
-        records.push(RunRecord {
-            id: *id,
-            created_at: time::from_stored(created_at)?,
-            status: if status == "uploaded" {
-                "success".into()
-            } else {
-                status.clone()
+    for (id, _, status, deleted_at, created_at, verification, pinned, database) in &rows {
+        records.push((
+            database,
+            RunRecord {
+                id: *id,
+                created_at: time::from_stored(created_at)?,
+                status: if status == "uploaded" {
+                    "success".into()
+                } else {
+                    status.clone()
+                },
+                deleted: deleted_at.is_some(),
+                verified: verification.as_deref() == Some("verified"),
+                pinned: *pinned,
             },
-            deleted: deleted_at.is_some(),
-            verified: verification.as_deref() == Some("verified"),
-            pinned: *pinned,
-        });
+        ));
     }
+    let series = crate::retention::series_by(records);
     let zone = time::zone(&schedule.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let deletions = plan(policy, &records, now, &zone);
+    let deletions: Vec<_> = series
+        .iter()
+        .flat_map(|records| plan(policy, records, now, &zone))
+        .collect();
     if deletions.is_empty() {
         return Ok(Vec::new());
     }

@@ -138,7 +138,8 @@ pub fn to_csv(runs: &[Run]) -> String {
     ];
     let mut out = HEADER.join(",");
     out.push_str("\r\n");
-    for r in runs {
+    // Each database's backup of an entry of several follows it on its own row.
+    for r in runs.iter().flat_map(|r| std::iter::once(r).chain(&r.parts)) {
         let cells = [
             r.id.to_string(),
             r.schedule_id.map(|i| i.to_string()).unwrap_or_default(),

@@ -90,6 +90,22 @@ pub struct Decision {
     pub reason_th: String,
 }
 
+/// `runs` split by `key` (the database a backup holds), each series in the order given:
+/// a schedule of several databases keeps each database's backups by the same rules, so one
+/// database's failures never push another's good backups out.
+pub fn series_by<K: PartialEq>(
+    runs: impl IntoIterator<Item = (K, RunRecord)>,
+) -> Vec<Vec<RunRecord>> {
+    let mut series: Vec<(K, Vec<RunRecord>)> = Vec::new();
+    for (key, run) in runs {
+        match series.iter().position(|(k, _)| *k == key) {
+            Some(i) => series[i].1.push(run),
+            None => series.push((key, vec![run])),
+        }
+    }
+    series.into_iter().map(|(_, runs)| runs).collect()
+}
+
 /// The backups `policy` deletes among `runs` at `now` (GFS periods in `zone`), oldest first.
 pub fn plan(
     policy: RetentionPolicy,

@@ -99,6 +99,7 @@ export interface Commands {
   create_token: [{ name: string; role: Role }, string];
   revoke_token: [{ name: string }, null];
   schedule_choices: [Record<string, never>, ScheduleChoices];
+  connection_databases: [{ name: string | null }, string[]];
   list_daemons: [Record<string, never>, RemoteDaemon[]];
   add_daemon: [{ request: AddDaemonRequest }, RemoteDaemon];
   remove_daemon: [{ name: string }, RemoteDaemon];
@@ -169,6 +170,7 @@ export const COMMAND_NAMES = [
   "create_token",
   "revoke_token",
   "schedule_choices",
+  "connection_databases",
   "list_daemons",
   "add_daemon",
   "remove_daemon",

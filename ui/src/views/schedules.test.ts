@@ -169,6 +169,11 @@ describe("the schedule editor", () => {
     expect(buttons, "no passphrase: it would be kept in this computer's keyring").not.toContain("Use a passphrase instead");
     expect(buttons, "no folder picker: it shows this computer's folders").not.toContain("Browse…");
     expect(root.querySelector('[data-testid="copy-to"]')?.textContent, "the server's destinations are offered").toContain("offsite");
+    const mode = root.querySelector<HTMLSelectElement>('[data-testid="databases-mode"]');
+    if (!mode) throw new Error("no databases field");
+    mode.value = "list";
+    mode.dispatchEvent(new Event("change", { bubbles: true }));
+    expect(root.querySelector<HTMLElement>('[data-testid="databases-load"]')?.hidden, "no listing of databases through this computer's connections").toBe(true);
     expect(calls.some((c) => ["list_connections", "list_destinations", "get_settings"].includes(c.name)), "nothing is read from this computer's lists").toBe(false);
   });
 });
@@ -189,6 +194,18 @@ describe("a schedule of several databases", () => {
     expect(list.hidden, "the list shows").toBe(false);
     list.value = " shop, shop_staging ,, ";
     expect(readForm(form).databases, "the names, trimmed, blanks dropped").toEqual(["shop", "shop_staging"]);
+    answers.connection_databases = () => ["billora", "shop"];
+    root.querySelector<HTMLButtonElement>('[data-testid="databases-load"]')?.click();
+    await sleep(10);
+    const boxes = Array.from(root.querySelectorAll<HTMLInputElement>('[data-testid="databases-picks"] input[type="checkbox"]'));
+    expect(boxes.map((b) => [b.value, b.checked]), "the server's databases, those listed ticked").toEqual([
+      ["billora", false],
+      ["shop", true],
+    ]);
+    boxes[0]?.click();
+    expect(readForm(form).databases, "a ticked database joins the list; a typed one stays").toEqual(["shop", "shop_staging", "billora"]);
+    boxes[1]?.click();
+    expect(readForm(form).databases, "an unticked one leaves it").toEqual(["shop_staging", "billora"]);
     mode.value = "all";
     expect(readForm(form).databases, "every database is `*`").toEqual(["*"]);
     const type = root.querySelector<HTMLSelectElement>('[name="backup_type"]');

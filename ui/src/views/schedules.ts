@@ -35,7 +35,7 @@ export async function renderSchedules(root: HTMLElement, nav: Nav, opts: { sched
       { "data-testid": `schedule-row-${s.id}` },
       h("td", {}, h("strong", { text: s.name }), s.description ? h("div", { class: "muted", text: s.description }) : null),
       h("td", {}, h("div", { text: summaries.get(s.id) ?? "" }), h("code", { class: "cron", text: s.cron_expression }), h("span", { class: "muted", text: ` ${s.timezone}` })),
-      h("td", { text: s.backup_type === "tenant" ? t("type_tenant", { id: s.tenant_id ?? "?" }) : t("type_full") }),
+      h("td", { text: backupKind(s) }),
       h("td", { text: s.is_active ? wallTime(s.next_run_at, l) : "—" }),
       h("td", { text: t("results", { ok: s.success_count, failed: s.failed_count }) }),
       h(
@@ -111,6 +111,16 @@ export async function renderSchedules(root: HTMLElement, nav: Nav, opts: { sched
         )
       : h("p", { class: "empty", text: t("sched_empty") }),
   );
+}
+
+/** What a schedule backs up, in words: a tenant, its connection's database, every database,
+ * or the databases it lists. */
+function backupKind(s: Schedule): string {
+  if (s.backup_type === "tenant") return t("type_tenant", { id: s.tenant_id ?? "?" });
+  const databases = s.databases ?? [];
+  if (databases.includes("*")) return t("type_all_databases");
+  if (databases.length) return t("type_databases", { names: databases.join(", ") });
+  return t("type_full");
 }
 
 /** The grandfather-father-son counts, as the engine names them. */
@@ -233,10 +243,64 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
     placeholder: t("f_databases_list"),
     value: saved.includes("*") ? "" : saved.join(", "),
   });
-  const databasesField = field("databases", t("f_databases"), databasesMode, [databasesList, h("div", { text: t("f_databases_help") })]);
+  // The server's databases to tick (this computer's connections only): a ticked name is
+  // added to the list, an unticked one taken out; names typed by hand stay.
+  const databasePicks = h("div", { class: "checks", "data-testid": "databases-picks" });
+  const listed = () =>
+    databasesList.value
+      .split(",")
+      .map((d) => d.trim())
+      .filter((d) => d !== "");
+  const loadDatabases = h("button", {
+    type: "button",
+    class: "small",
+    text: t("db_load"),
+    "data-testid": "databases-load",
+    hidden: remote,
+    onclick: async () => {
+      clearFieldError(form, "databases");
+      try {
+        const names = await call("connection_databases", { name: connectionSelect.value || null });
+        mount(
+          databasePicks,
+          names.length
+            ? names.map((name) =>
+                h(
+                  "label",
+                  { class: "check-inline" },
+                  h("input", {
+                    type: "checkbox",
+                    value: name,
+                    checked: listed().includes(name),
+                    onchange: (ev: Event) => {
+                      const box = ev.currentTarget as HTMLInputElement;
+                      const rest = listed().filter((d) => d !== name);
+                      databasesList.value = (box.checked ? [...rest, name] : rest).join(", ");
+                    },
+                  }),
+                  ` ${name}`,
+                ),
+              )
+            : h("p", { class: "muted", text: t("db_none_seen") }),
+        );
+      } catch (err) {
+        mount(databasePicks);
+        showError(form, toEngineError(err));
+      }
+    },
+  });
+  const databasesField = field("databases", t("f_databases"), databasesMode, [
+    databasesList,
+    loadDatabases,
+    databasePicks,
+    h("div", { text: t("f_databases_help") }),
+  ]);
   const showDatabases = () => {
     databasesField.hidden = typeSelect.value === "tenant";
-    databasesList.hidden = databasesMode.value !== "list";
+    const list = databasesMode.value === "list";
+    databasesList.hidden = !list;
+    loadDatabases.hidden = !list || remote;
+    databasePicks.hidden = !list;
   };
   databasesMode.addEventListener("change", showDatabases);
   showDatabases();

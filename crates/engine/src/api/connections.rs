@@ -133,6 +133,19 @@ impl Api {
         Ok(check)
     }
 
+    /// The databases a profile's user sees on its server, but the server's own (the schedule
+    /// editor's list to pick from); `None`: the profile a schedule without one uses.
+    pub async fn connection_databases(&self, name: Option<String>) -> Result<Vec<String>> {
+        let profile = self
+            .store
+            .resolve_connection(name.as_deref().filter(|n| !n.trim().is_empty()))
+            .await
+            .map_err(|e| e.with_field("connection"))?;
+        let target = ServerTarget::new(&profile, &*self.secrets)?.for_database(None);
+        blocking(move || crate::backup::list_databases(&target).map_err(|e| target.explain(e)))
+            .await
+    }
+
     /// Changes a profile in place, tested first with the new settings (and the new password,
     /// or the kept one): a change that cannot connect is not saved. Schedules keep using it.
     /// On the same server a pinned certificate stays pinned; another server is pinned from the

@@ -26,6 +26,7 @@ use crate::store::Store;
 use crate::time;
 
 mod parts;
+pub use parts::{list_databases, SYSTEM_DATABASES};
 
 /// The key of the tenant root table.
 pub const TENANT_ROOT_KEY: &str = "id";

@@ -35,6 +35,7 @@ pub type CopyRow = (
     String,
     Option<String>,
     bool,
+    Option<String>,
 );
 
 impl Store {
@@ -175,14 +176,12 @@ impl Store {
         .await?)
     }
 
-    /// A schedule's copies on one destination, for retention: (copy id, run id, status,
-    /// deleted at, the run's created at, the run's verification).
-    #[allow(clippy::type_complexity)]
     /// A schedule's copies on one destination, for its retention: (copy id, run id, status,
-    /// deleted at, the run's created at, verification, pinned).
+    /// deleted at, the run's created at, verification, pinned, the database it holds).
     pub async fn copies_on(&self, schedule_id: i64, destination_id: i64) -> Result<Vec<CopyRow>> {
         Ok(sqlx::query_as(
-            "SELECT c.id, c.run_id, c.status, c.deleted_at, r.created_at, r.verification, r.pinned \
+            "SELECT c.id, c.run_id, c.status, c.deleted_at, r.created_at, r.verification, r.pinned, \
+             r.database \
              FROM copies c JOIN runs r ON r.id = c.run_id \
              WHERE c.schedule_id = ? AND c.destination_id = ? ORDER BY c.id",
         )

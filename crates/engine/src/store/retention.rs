@@ -51,25 +51,21 @@ impl Store {
         .bind(schedule_id)
         .fetch_all(self.pool())
         .await?;
-        let mut series: Vec<(Option<String>, Vec<RunRecord>)> = Vec::new();
+        let mut runs = Vec::with_capacity(rows.len());
         let mut filenames = HashMap::with_capacity(rows.len());
         for (id, created_at, status, deleted_at, verification, pinned, filename, database) in rows {
             filenames.insert(id, filename);
-            let runs = match series.iter().position(|(d, _)| *d == database) {
-                Some(i) => &mut series[i].1,
-                None => {
-                    series.push((database, Vec::new()));
-                    &mut series.last_mut().expect("just pushed").1
-                }
-            };
-            runs.push(RunRecord {
-                id,
-                created_at: time::from_stored(&created_at)?,
-                status,
-                deleted: deleted_at.is_some(),
-                verified: verification.as_deref() == Some("verified"),
-                pinned,
-            });
+            runs.push((
+                database,
+                RunRecord {
+                    id,
+                    created_at: time::from_stored(&created_at)?,
+                    status,
+                    deleted: deleted_at.is_some(),
+                    verified: verification.as_deref() == Some("verified"),
+                    pinned,
+                },
+            ));
         }
         Ok(Inputs {
             policy: RetentionPolicy {
@@ -78,7 +74,7 @@ impl Store {
                 verified_only: schedule.verify_after_backup,
                 gfs: schedule.gfs,
             },
-            series: series.into_iter().map(|(_, runs)| runs).collect(),
+            series: crate::retention::series_by(runs),
             filenames,
             zone: time::zone(&schedule.timezone).unwrap_or(jiff::tz::TimeZone::UTC),
         })

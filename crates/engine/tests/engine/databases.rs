@@ -224,6 +224,33 @@ async fn a_schedule_of_every_database_makes_one_entry_with_a_file_per_database()
         .expect("list");
     assert_eq!(databases, vec!["mysql"], "the name's statement never ran");
 
+    // The editor's list to pick from: what the user sees, no system database.
+    let api_secrets = std::sync::Arc::new(MemorySecrets::default());
+    billora_engine::secrets::SecretStore::set(
+        &*api_secrets,
+        &billora_engine::connection::secret_key(&user),
+        "multi-pw",
+    )
+    .expect("kept");
+    let api = billora_engine::api::Api::open(Some(dir.path()), api_secrets)
+        .await
+        .expect("the API opens the same data folder");
+    let mut listed = api
+        .connection_databases(Some(user.clone()))
+        .await
+        .expect("the databases are listed");
+    listed.sort_unstable();
+    assert_eq!(listed, expected, "the editor offers what `*` would back up");
+    let err = api
+        .connection_databases(Some("nobody".into()))
+        .await
+        .expect_err("an unknown profile");
+    assert_eq!(
+        err.field.as_deref(),
+        Some("connection"),
+        "the error sits on the connection field: {err:?}"
+    );
+
     // A user who sees no database: the run fails saying what to do.
     let blind = format!("blind_{}", std::process::id());
     user_seeing(&blind, &[]);
@@ -452,4 +479,81 @@ async fn the_databases_field_is_checked() {
         vec!["shop", "Shop"],
         "names are trimmed, blanks and repeats dropped, case kept (MySQL names are case-sensitive)"
     );
+}
+
+#[tokio::test]
+async fn cancelling_a_run_of_several_databases_stops_it_with_no_partial_file() {
+    let server = services();
+    let first = server.fixture_db("multi_cancel_a");
+    let second = server.fixture_db("multi_cancel_b");
+    let (dir, store) = temp_store().await;
+    let secrets = test_secrets();
+    add_test_connection(&store, &secrets, "office", &first).await;
+    let request: NewSchedule = parse_request(
+        &json!({"name": "Two", "cron_expression": "0 2 * * *", "backup_type": "full",
+                "databases": [first, second]})
+        .to_string(),
+    )
+    .expect("valid body");
+    let id = store
+        .create_schedule(request, now())
+        .await
+        .expect("created")
+        .id;
+    // Cancelled while the first database is being read.
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = cancel.clone();
+    let control = RunControl {
+        progress: std::sync::Arc::new(move |_| {
+            flag.store(true, std::sync::atomic::Ordering::Relaxed)
+        }),
+        cancel,
+    };
+    let outcome = run_schedule(
+        &store,
+        &secrets,
+        id,
+        Trigger::Manual,
+        now(),
+        &RunOptions::default(),
+        control,
+    )
+    .await
+    .expect("the run is recorded");
+    assert_eq!(outcome.status, "cancelled", "{:?}", outcome.error);
+    assert_eq!(
+        outcome
+            .parts
+            .iter()
+            .map(|p| (p.database.as_str(), p.status.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(first.as_str(), "cancelled")],
+        "the first database's part is cancelled and the second never starts"
+    );
+    let schedule = store.get_schedule(id).await.expect("schedule");
+    assert_eq!(
+        (schedule.success_count, schedule.failed_count),
+        (0, 0),
+        "a cancel is neither a success nor a failure"
+    );
+    let left: Vec<String> = std::fs::read_dir(dir.path().join("backups"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        left.is_empty(),
+        "a cancelled run leaves no file, partial or whole: {left:?}"
+    );
+    let history = store.list_history(Some(id)).await.expect("history");
+    assert_eq!(
+        (history.len(), history[0].status.as_str()),
+        (1, "cancelled"),
+        "one cancelled entry"
+    );
+    server.drop_db(&first);
+    server.drop_db(&second);
 }
