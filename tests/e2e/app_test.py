@@ -6,6 +6,7 @@ Run by tests/e2e/run.sh. Each step asserts what should hold, and screenshots of 
 are saved to $BILLORA_SCREENSHOTS.
 """
 
+import json
 import os
 import re
 import sqlite3
@@ -366,6 +367,71 @@ def main():
         driver.quit()
 
 
+def several_databases(driver, client):
+    """A schedule of two databases made in the editor (the server's databases listed to tick),
+    run from the list: one history entry with a line and a file for each database."""
+    second = f"{DATABASE}_second"
+    subprocess.run(
+        client
+        + [
+            f"DROP DATABASE IF EXISTS `{second}`; CREATE DATABASE `{second}` CHARACTER SET utf8mb4; "
+            f"CREATE TABLE `{second}`.notes (id INT PRIMARY KEY, body TEXT); "
+            f"INSERT INTO `{second}`.notes VALUES (1, 'สวัสดี')"
+        ],
+        check=True,
+    )
+    click(driver, "nav-schedules")
+    click(driver, "new-schedule")
+    wait_for(driver, "the schedule form", lambda d: by_testid(d, "schedule-form"))
+    fill(driver, 'input[name="name"]', "Two databases")
+    fill(driver, 'input[name="cron_expression"]', "0 5 * * *")
+    set_select(driver, '[data-testid="databases-mode"]', "list")
+    click(driver, "databases-load")
+    for name in (DATABASE, second):
+        tick(driver, f'[data-testid="databases-picks"] input[value="{name}"]', f"{name} ticked in the server's list")
+    listed = by_testid(driver, "databases-list").get_attribute("value")
+    assert listed == f"{DATABASE}, {second}", f"the ticked databases fill the list: {listed!r}"
+    picks = by_testid(driver, "databases-picks").text
+    assert "mysql" not in picks.split() and "information_schema" not in picks, f"the server's own databases are not offered: {picks}"
+    driver.execute_script("document.querySelector('[data-testid=\"databases-mode\"]').scrollIntoView({block: 'center'})")
+    shot(driver, "09c-databases")
+    click(driver, "save-schedule")
+    wait_for(driver, "the schedule list with the new schedule", lambda d: "Two databases" in by_testid(d, "schedules-table").text)
+    with sqlite3.connect(DATA_DIR / "billora.db") as db:
+        schedule_id, databases = db.execute("SELECT id, databases FROM schedules WHERE name = 'Two databases'").fetchone()
+    assert json.loads(databases) == [DATABASE, second], f"the store holds both databases: {databases}"
+    row = by_testid(driver, f"schedule-row-{schedule_id}").text
+    assert second in row, f"the list says which databases it backs up: {row}"
+    click(driver, f"run-{schedule_id}")
+
+    def entry():
+        with sqlite3.connect(DATA_DIR / "billora.db") as db:
+            return db.execute(
+                "SELECT id, status FROM runs WHERE schedule_id = ? AND part_of IS NULL AND status != 'running'", (schedule_id,)
+            ).fetchone()
+
+    poll("the run of both databases finished", lambda: entry() is not None, timeout=120)
+    entry_id, status = entry()
+    assert status == "success", f"both databases are backed up: {status}"
+    with sqlite3.connect(DATA_DIR / "billora.db") as db:
+        parts = db.execute("SELECT id, database, filename, status FROM runs WHERE part_of = ? ORDER BY id", (entry_id,)).fetchall()
+    assert [(p[1], p[3]) for p in parts] == [(DATABASE, "success"), (second, "success")], f"one part per database: {parts}"
+    for _, name, filename, _ in parts:
+        assert filename.startswith(f"backup_full_{name}_"), f"each file names its database: {filename}"
+    click(driver, "nav-history")
+    row = wait_for(driver, "the entry of two databases", lambda d: by_testid(d, f"history-row-{entry_id}"))
+    assert "2 databases" in row.text, f"the entry says how many databases: {row.text}"
+    part_row = by_testid(driver, f"history-row-{parts[1][0]}")
+    assert f"↳ {second}" in part_row.text, f"each database has its line under the entry: {part_row.text}"
+    assert driver.find_elements(By.CSS_SELECTOR, f'[data-testid="verify-{parts[1][0]}"]'), "a database's backup can be verified on its own"
+    shot(driver, "09d-history-databases")
+    click(driver, "nav-schedules")
+    click(driver, f"delete-{schedule_id}")
+    click(driver, "confirm-yes")
+    wait_for(driver, "the schedule deleted again", lambda d: "Two databases" not in by_testid(d, "schedules-table").text)
+    subprocess.run(client + [f"DROP DATABASE `{second}`"], check=True)
+
+
 def run(driver):
     step("first launch: a welcome screen with one main button")
     welcome = wait_for(driver, "the welcome screen", lambda d: by_testid(d, "welcome"))
@@ -649,6 +715,9 @@ def run(driver):
         "if (k) { k.closest('details').open = true; k.scrollIntoView({block: 'center'}); }"
     )
     shot(driver, "09b-gfs-preview")
+
+    step("a schedule of two databases: the editor lists the server's databases to tick; one run, one entry, a file for each")
+    several_databases(driver, client)
     click(driver, "nav-history")
     click(driver, "nav-connections")
     wait_for(driver, "the connection list", lambda d: by_testid(d, "connection-billora"))
@@ -677,7 +746,6 @@ def run(driver):
     shot(driver, "11-settings")
 
     step("Settings → HTTP API: the app serves the spec's routes, to a token shown once")
-    import json
     import socket
     import urllib.request
     with socket.socket() as s:

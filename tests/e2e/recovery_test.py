@@ -99,7 +99,9 @@ def run(driver):
 
     step("a backup file at hand (the old computer's folder, as if on a USB stick) restores too")
     old_backups = e2e.DATA_DIR.parent / "appdata" / "backups"
-    files = sorted(old_backups.glob("backup_full_*.sql.zst"))
+    # A backup of the whole e2e database (`backup_full_<date>`; not a schedule of several
+    # databases' `backup_full_<database>_<date>`).
+    files = sorted(old_backups.glob("backup_full_[0-9]*.sql.zst"))
     assert files, f"the first run left its backups in {old_backups}"
     click(driver, "nav-restore")
     wait_for(driver, "the restore form", lambda d: by_testid(d, "restore-form"))

@@ -238,6 +238,7 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
   const databasesList = h("input", {
     type: "text",
     name: "databases",
+    class: "db-list",
     "data-testid": "databases-list",
     "aria-label": t("f_databases_list"),
     placeholder: t("f_databases_list"),
@@ -245,7 +246,7 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
   });
   // The server's databases to tick (this computer's connections only): a ticked name is
   // added to the list, an unticked one taken out; names typed by hand stay.
-  const databasePicks = h("div", { class: "checks", "data-testid": "databases-picks" });
+  const databasePicks = h("div", { class: "db-picks", "data-testid": "databases-picks" });
   const listed = () =>
     databasesList.value
       .split(",")
@@ -272,6 +273,7 @@ async function renderEditor(root: HTMLElement, nav: Nav, schedule: Schedule | nu
                     type: "checkbox",
                     value: name,
                     checked: listed().includes(name),
+                    title: name,
                     onchange: (ev: Event) => {
                       const box = ev.currentTarget as HTMLInputElement;
                       const rest = listed().filter((d) => d !== name);

@@ -405,3 +405,41 @@ async fn finish(
     }
     Ok(outcome)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::stem_with_database;
+
+    #[test]
+    fn a_database_name_cannot_make_the_file_name_a_path_or_hide_anything() {
+        let stem = "backup_full_2026-02-03T02-00-00";
+        for (name, expected) in [
+            ("shop", "backup_full_shop_2026-02-03T02-00-00"),
+            ("shop-2_old", "backup_full_shop-2_old_2026-02-03T02-00-00"),
+            ("../../etc", "backup_full_______etc_2026-02-03T02-00-00"),
+            ("a/b\\c", "backup_full_a_b_c_2026-02-03T02-00-00"),
+            (".hidden", "backup_full__hidden_2026-02-03T02-00-00"),
+            (
+                "x`; rm -rf ~",
+                "backup_full_x___rm_-rf___2026-02-03T02-00-00",
+            ),
+            ("ร้าน", "backup_full_ร้าน_2026-02-03T02-00-00"),
+            (
+                "ab\u{202E}cd\u{200B}\n",
+                "backup_full_abcd_2026-02-03T02-00-00",
+            ),
+        ] {
+            assert_eq!(
+                stem_with_database(stem, name),
+                expected,
+                "{name:?} becomes a plain part of the file name"
+            );
+        }
+        let long = "d".repeat(200);
+        assert_eq!(
+            stem_with_database(stem, &long),
+            format!("backup_full_{}_2026-02-03T02-00-00", "d".repeat(64)),
+            "a long name is cut at 64 characters"
+        );
+    }
+}

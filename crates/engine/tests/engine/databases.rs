@@ -274,6 +274,7 @@ async fn a_schedule_of_every_database_makes_one_entry_with_a_file_per_database()
     );
 
     server.drop_db(&restored);
+    server.drop_db(&fixture);
     let _ = server.conn(None).query_drop(format!(
         "DROP DATABASE IF EXISTS `{}`",
         hostile.replace('`', "``")
