@@ -210,58 +210,21 @@ pub async fn run_schedule(
         .checked_add(SignedDuration::from_secs_f64(duration))
         .unwrap_or(now);
     match result {
-        Ok((file, report, manifest)) => {
-            let details = serde_json::to_string(&manifest).unwrap_or_else(|_| "{}".into());
-            let warnings = serde_json::to_string(&report.warnings).unwrap_or_else(|_| "[]".into());
-            store
-                .finish_run_success(
-                    run_id,
-                    schedule.id,
-                    &file,
-                    (duration, finished_at),
-                    (&warnings, &details),
-                    now,
-                )
-                .await?;
-            // A success much smaller than the recent ones is news: it may have lost tables.
-            let previous = store
-                .sizes_before(schedule.id, run_id, crate::run::SIZE_CHECK_OF)
-                .await?;
-            let warning = crate::run::size_warning(&previous, file.size);
-            if let Some(text) = &warning {
-                tracing::warn!(schedule = schedule.id, run = run_id, "{text}");
-                store.add_run_note(run_id, text).await?;
-            }
-            // Copies to the schedule's destinations, each proven whole; a failed copy is
-            // reported with the run, which stays a success (the local backup is good).
-            let copies = crate::copies::send_copies(
+        Ok(made) => {
+            let (copies, verification) = keep_file(
                 store,
                 secrets,
                 &schedule,
                 run_id,
-                &file,
-                &lock_path,
+                &made,
+                (duration, finished_at),
+                (&lock_path, &control.cancel),
                 now,
-                &control.cancel,
             )
             .await?;
-            // The test restore comes before retention, which counts only verified backups
-            // when verification is on.
-            let verification = if schedule.verify_after_backup {
-                Some(crate::verify::verify_and_record(store, secrets, run_id, now).await)
-            } else {
-                None
-            };
-            // Retention runs only after a success, and only on this schedule's backups.
-            let mut retention = match store.apply_retention(schedule.id, now).await {
-                Ok(done) => done,
-                Err(err) => {
-                    tracing::warn!(schedule = schedule.id, error = %err, "retention failed; nothing more was deleted");
-                    Vec::new()
-                }
-            };
-            retention
-                .extend(crate::copies::apply_copy_retention(store, secrets, &schedule, now).await);
+            let (file, report, _) = made;
+            let warning = size_check(store, &schedule, run_id, file.size).await?;
+            let retention = apply_retention(store, secrets, &schedule, now).await;
             Ok(RunOutcome {
                 run_id,
                 status: "success".into(),
@@ -277,11 +240,7 @@ pub async fn run_schedule(
             })
         }
         Err(err) => {
-            let status = if err.code == ErrorCode::Cancelled {
-                "cancelled"
-            } else {
-                "failed"
-            };
+            let status = ended_as(&err);
             store
                 .finish_run_failed(
                     run_id,
@@ -307,6 +266,96 @@ pub async fn run_schedule(
             })
         }
     }
+}
+
+/// How a run that did not make its file ended: `cancelled`, or `failed` (only failures count
+/// as failed).
+fn ended_as(err: &Error) -> &'static str {
+    if err.code == ErrorCode::Cancelled {
+        "cancelled"
+    } else {
+        "failed"
+    }
+}
+
+/// What a run does with a whole file (a one-database run, or each database's part of a run of
+/// several): records it as the run's success, sends its copies to the schedule's destinations
+/// (each proven whole; a failed copy is reported with the run, which stays a success: the
+/// local backup is good), and test-restores it when the schedule asks. Returns the copies'
+/// outcomes and the verification.
+#[allow(clippy::too_many_arguments)]
+async fn keep_file(
+    store: &Store,
+    secrets: &dyn SecretStore,
+    schedule: &Schedule,
+    run_id: i64,
+    (file, report, manifest): &Made,
+    (duration, finished_at): (f64, Timestamp),
+    (lock_path, cancel): (&Path, &AtomicBool),
+    now: Timestamp,
+) -> Result<(Vec<crate::run::CopyOutcome>, Option<String>)> {
+    let details = serde_json::to_string(manifest).unwrap_or_else(|_| "{}".into());
+    let warnings = serde_json::to_string(&report.warnings).unwrap_or_else(|_| "[]".into());
+    store
+        .finish_run_success(
+            run_id,
+            schedule.id,
+            file,
+            (duration, finished_at),
+            (&warnings, &details),
+            now,
+        )
+        .await?;
+    let copies = crate::copies::send_copies(
+        store, secrets, schedule, run_id, file, lock_path, now, cancel,
+    )
+    .await?;
+    // The test restore comes before retention, which counts only verified backups when
+    // verification is on.
+    let verification = if schedule.verify_after_backup {
+        Some(crate::verify::verify_and_record(store, secrets, run_id, now).await)
+    } else {
+        None
+    };
+    Ok((copies, verification))
+}
+
+/// A success much smaller than the schedule's recent ones is news (it may have lost tables):
+/// the warning, also added to the entry's note.
+async fn size_check(
+    store: &Store,
+    schedule: &Schedule,
+    run_id: i64,
+    size: u64,
+) -> Result<Option<String>> {
+    let previous = store
+        .sizes_before(schedule.id, run_id, crate::run::SIZE_CHECK_OF)
+        .await?;
+    let warning = crate::run::size_warning(&previous, size);
+    if let Some(text) = &warning {
+        tracing::warn!(schedule = schedule.id, run = run_id, "{text}");
+        store.add_run_note(run_id, text).await?;
+    }
+    Ok(warning)
+}
+
+/// Retention after a success, only on this schedule's backups: here and on each destination
+/// (a failure there is logged and deletes nothing more).
+async fn apply_retention(
+    store: &Store,
+    secrets: &dyn SecretStore,
+    schedule: &Schedule,
+    now: Timestamp,
+) -> Vec<crate::retention::AppliedDeletion> {
+    let mut retention = match store.apply_retention(schedule.id, now).await {
+        Ok(done) => done,
+        Err(err) => {
+            tracing::warn!(schedule = schedule.id, error = %err, "retention failed; nothing more was deleted");
+            Vec::new()
+        }
+    };
+    retention.extend(crate::copies::apply_copy_retention(store, secrets, schedule, now).await);
+    retention
 }
 
 /// The outcome of one backup file: the file, what the dump saw, its manifest.

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::{attempts, RunControl, RunOptions};
+use super::{apply_retention, attempts, ended_as, keep_file, size_check, RunControl, RunOptions};
 use crate::connection::ServerTarget;
 use crate::databases::ALL as ALL_DATABASES;
 use crate::error::{Error, ErrorCode, Result};
@@ -190,52 +190,30 @@ pub(super) async fn run_databases(
             ))
             .unwrap_or(now);
         match result {
-            Ok((file, report, manifest)) => {
-                let details = serde_json::to_string(&manifest).unwrap_or_else(|_| "{}".into());
-                let warnings =
-                    serde_json::to_string(&report.warnings).unwrap_or_else(|_| "[]".into());
-                store
-                    .finish_run_success(
-                        part_id,
-                        schedule.id,
-                        &file,
-                        (duration, finished_at),
-                        (&warnings, &details),
-                        now,
-                    )
-                    .await?;
-                outcome.copies.extend(
-                    crate::copies::send_copies(
-                        store,
-                        secrets,
-                        schedule,
-                        part_id,
-                        &file,
-                        lock_path,
-                        now,
-                        &control.cancel,
-                    )
-                    .await?,
-                );
-                if schedule.verify_after_backup {
-                    let status =
-                        crate::verify::verify_and_record(store, secrets, part_id, now).await;
-                    verifications.push((name.clone(), status));
-                }
+            Ok(made) => {
+                let (copies, verification) = keep_file(
+                    store,
+                    secrets,
+                    schedule,
+                    part_id,
+                    &made,
+                    (duration, finished_at),
+                    (lock_path, &control.cancel),
+                    now,
+                )
+                .await?;
+                outcome.copies.extend(copies);
+                verifications.extend(verification.map(|status| (name.clone(), status)));
                 outcome.parts.push(PartOutcome {
                     run_id: part_id,
                     database: name.clone(),
                     status: "success".into(),
-                    file: Some(file),
+                    file: Some(made.0),
                     error: None,
                 });
             }
             Err(err) => {
-                let status = if err.code == ErrorCode::Cancelled {
-                    "cancelled"
-                } else {
-                    "failed"
-                };
+                let status = ended_as(&err);
                 store
                     .finish_run_failed(
                         part_id,
@@ -364,31 +342,11 @@ async fn finish(
                     now,
                 )
                 .await?;
-            let previous = store
-                .sizes_before(schedule.id, outcome.run_id, crate::run::SIZE_CHECK_OF)
-                .await?;
-            outcome.warning = crate::run::size_warning(&previous, total);
-            if let Some(text) = &outcome.warning {
-                tracing::warn!(schedule = schedule.id, run = outcome.run_id, "{text}");
-                store.add_run_note(outcome.run_id, text).await?;
-            }
-            outcome.retention = match store.apply_retention(schedule.id, now).await {
-                Ok(done) => done,
-                Err(err) => {
-                    tracing::warn!(schedule = schedule.id, error = %err, "retention failed; nothing more was deleted");
-                    Vec::new()
-                }
-            };
-            outcome
-                .retention
-                .extend(crate::copies::apply_copy_retention(store, secrets, schedule, now).await);
+            outcome.warning = size_check(store, schedule, outcome.run_id, total).await?;
+            outcome.retention = apply_retention(store, secrets, schedule, now).await;
         }
         Some(err) => {
-            let status = if err.code == ErrorCode::Cancelled {
-                "cancelled"
-            } else {
-                "failed"
-            };
+            let status = ended_as(&err);
             store
                 .finish_run_failed(
                     outcome.run_id,
