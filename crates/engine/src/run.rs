@@ -62,6 +62,26 @@ pub struct RunOutcome {
     pub parts: Vec<PartOutcome>,
 }
 
+impl RunOutcome {
+    /// A run that made no file (yet): skipped, failed, cancelled, or a run of several
+    /// databases before its parts.
+    pub fn without_file(run_id: i64, status: &str, error: Option<Error>, duration: f64) -> Self {
+        RunOutcome {
+            run_id,
+            status: status.into(),
+            file: None,
+            error,
+            duration_seconds: duration,
+            report: None,
+            retention: Vec::new(),
+            verification: None,
+            copies: Vec::new(),
+            warning: None,
+            parts: Vec::new(),
+        }
+    }
+}
+
 /// One database's backup within a run of several.
 #[derive(Debug, Clone, Serialize)]
 pub struct PartOutcome {

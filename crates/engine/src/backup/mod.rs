@@ -159,19 +159,7 @@ pub async fn run_schedule(
             let run_id = store
                 .record_skipped(&schedule, trigger.as_str(), now, &err.message)
                 .await?;
-            return Ok(RunOutcome {
-                run_id,
-                status: "skipped".into(),
-                file: None,
-                error: Some(err),
-                duration_seconds: 0.0,
-                report: None,
-                retention: Vec::new(),
-                verification: None,
-                copies: Vec::new(),
-                warning: None,
-                parts: Vec::new(),
-            });
+            return Ok(RunOutcome::without_file(run_id, "skipped", Some(err), 0.0));
         }
         Err(err) => return Err(err),
     };
@@ -251,19 +239,12 @@ pub async fn run_schedule(
                     now,
                 )
                 .await?;
-            Ok(RunOutcome {
+            Ok(RunOutcome::without_file(
                 run_id,
-                status: status.into(),
-                file: None,
-                error: Some(err),
-                duration_seconds: duration,
-                report: None,
-                retention: Vec::new(),
-                verification: None,
-                copies: Vec::new(),
-                warning: None,
-                parts: Vec::new(),
-            })
+                status,
+                Some(err),
+                duration,
+            ))
         }
     }
 }

@@ -132,19 +132,7 @@ pub(super) async fn run_databases(
     control: RunControl,
     started: Instant,
 ) -> Result<RunOutcome> {
-    let mut outcome = RunOutcome {
-        run_id,
-        status: "success".into(),
-        file: None,
-        error: None,
-        duration_seconds: 0.0,
-        report: None,
-        retention: Vec::new(),
-        verification: None,
-        copies: Vec::new(),
-        warning: None,
-        parts: Vec::new(),
-    };
+    let mut outcome = RunOutcome::without_file(run_id, "success", None, 0.0);
     let names = match resolve(store, secrets, schedule).await {
         Ok(names) => names,
         Err(err) => {

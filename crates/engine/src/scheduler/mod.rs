@@ -95,20 +95,9 @@ async fn abandoned(
     )
     .with_hint("the next run tries again; if this repeats, send the log file to support");
     let failed = store.fail_abandoned_runs(schedule_id, &err, now).await?;
-    Ok(RunOutcome {
-        // The entry (a run of several databases has its parts after it).
-        run_id: failed.first().copied().unwrap_or_default(),
-        status: "failed".into(),
-        file: None,
-        error: Some(err),
-        duration_seconds: 0.0,
-        report: None,
-        retention: Vec::new(),
-        verification: None,
-        copies: Vec::new(),
-        warning: None,
-        parts: Vec::new(),
-    })
+    // The entry (a run of several databases has its parts after it).
+    let run_id = failed.first().copied().unwrap_or_default();
+    Ok(RunOutcome::without_file(run_id, "failed", Some(err), 0.0))
 }
 
 /// A duration for people: "3 days", "2 hours", "45 minutes".

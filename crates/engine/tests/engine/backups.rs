@@ -10,7 +10,6 @@ use billora_engine::error::ErrorCode;
 use billora_engine::manifest::Manifest;
 use billora_engine::restore::{restore, RestoreMode, RestoreRequest};
 use billora_engine::run::Trigger;
-use billora_engine::schedule::{parse_request, NewSchedule};
 use billora_engine::secrets::MemorySecrets;
 use billora_engine::store::Store;
 use mysql::prelude::Queryable;
@@ -32,12 +31,7 @@ fn down_profile() -> billora_engine::connection::NewConnection {
 }
 
 async fn schedule(store: &Store, body: serde_json::Value) -> i64 {
-    let request: NewSchedule = parse_request(&body.to_string()).expect("valid body");
-    store
-        .create_schedule(request, now())
-        .await
-        .expect("schedule created")
-        .id
+    crate::support::create_schedule(store, body).await.id
 }
 
 async fn run(store: &Store, secrets: &MemorySecrets, id: i64) -> billora_engine::run::RunOutcome {
@@ -623,12 +617,7 @@ async fn faults_leave_a_failed_entry_with_its_code_and_no_file() {
 
     // Cancelled mid-way.
     let id = schedule(&store, json!({"name": "Cancel", "cron_expression": "@daily", "backup_type": "full", "connection": "office"})).await;
-    let cancel = Arc::new(AtomicBool::new(false));
-    let flag = cancel.clone();
-    let control = RunControl {
-        progress: Arc::new(move |_| flag.store(true, std::sync::atomic::Ordering::Relaxed)),
-        cancel,
-    };
+    let control = crate::support::cancel_on_first_progress();
     let outcome = run_schedule(
         &store,
         &secrets,

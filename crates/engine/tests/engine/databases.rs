@@ -14,7 +14,10 @@ use jiff::Timestamp;
 use mysql::prelude::Queryable;
 use serde_json::json;
 
-use crate::support::{add_test_connection, now, services, temp_store, test_profile, test_secrets};
+use crate::support::{
+    add_test_connection, cancel_on_first_progress, create_schedule, now, services, temp_store,
+    test_profile, test_secrets,
+};
 
 async fn run_at(store: &Store, secrets: &MemorySecrets, id: i64, at: Timestamp) -> RunOutcome {
     run_schedule(
@@ -96,16 +99,12 @@ async fn a_schedule_of_every_database_makes_one_entry_with_a_file_per_database()
     let (dir, store) = temp_store().await;
     let secrets = test_secrets();
     add_user_connection(&store, &secrets, &user, &fixture).await;
-    let request: NewSchedule = parse_request(
-        &json!({"name": "Everything", "cron_expression": "0 2 * * *", "backup_type": "full",
-                "databases": ["*"]})
-        .to_string(),
+    let schedule = create_schedule(
+        &store,
+        json!({"name": "Everything", "cron_expression": "0 2 * * *", "backup_type": "full",
+               "databases": ["*"]}),
     )
-    .expect("valid body");
-    let schedule = store
-        .create_schedule(request, now())
-        .await
-        .expect("created");
+    .await;
     assert_eq!(schedule.databases, vec!["*"], "the schedule keeps `*`");
 
     let outcome = run_at(&store, &secrets, schedule.id, now()).await;
@@ -299,17 +298,13 @@ async fn a_failing_database_spares_the_others_and_retention_keeps_each_databases
     let (_dir, store) = temp_store().await;
     let secrets = test_secrets();
     add_test_connection(&store, &secrets, "office", &first).await;
-    let request: NewSchedule = parse_request(
-        &json!({"name": "Two", "cron_expression": "0 2 * * *", "backup_type": "full",
-                "databases": [first, missing], "max_backups": 1})
-        .to_string(),
+    let id = create_schedule(
+        &store,
+        json!({"name": "Two", "cron_expression": "0 2 * * *", "backup_type": "full",
+               "databases": [first, missing], "max_backups": 1}),
     )
-    .expect("valid body");
-    let id = store
-        .create_schedule(request, now())
-        .await
-        .expect("created")
-        .id;
+    .await
+    .id;
 
     // One database is missing: the other is still backed up, and the entry says which failed.
     let at = now();
@@ -465,16 +460,12 @@ async fn the_databases_field_is_checked() {
         store.list_schedules().await.expect("list").is_empty(),
         "a refused schedule is not kept"
     );
-    let request: NewSchedule = parse_request(
-        &json!({"name": "T", "cron_expression": "0 2 * * *", "backup_type": "full",
-                "databases": [" shop ", "shop", "", "Shop"]})
-        .to_string(),
+    let schedule = create_schedule(
+        &store,
+        json!({"name": "T", "cron_expression": "0 2 * * *", "backup_type": "full",
+               "databases": [" shop ", "shop", "", "Shop"]}),
     )
-    .expect("parses");
-    let schedule = store
-        .create_schedule(request, now())
-        .await
-        .expect("created");
+    .await;
     assert_eq!(
         schedule.databases,
         vec!["shop", "Shop"],
@@ -490,26 +481,15 @@ async fn cancelling_a_run_of_several_databases_stops_it_with_no_partial_file() {
     let (dir, store) = temp_store().await;
     let secrets = test_secrets();
     add_test_connection(&store, &secrets, "office", &first).await;
-    let request: NewSchedule = parse_request(
-        &json!({"name": "Two", "cron_expression": "0 2 * * *", "backup_type": "full",
-                "databases": [first, second]})
-        .to_string(),
+    let id = create_schedule(
+        &store,
+        json!({"name": "Two", "cron_expression": "0 2 * * *", "backup_type": "full",
+               "databases": [first, second]}),
     )
-    .expect("valid body");
-    let id = store
-        .create_schedule(request, now())
-        .await
-        .expect("created")
-        .id;
+    .await
+    .id;
     // Cancelled while the first database is being read.
-    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = cancel.clone();
-    let control = RunControl {
-        progress: std::sync::Arc::new(move |_| {
-            flag.store(true, std::sync::atomic::Ordering::Relaxed)
-        }),
-        cancel,
-    };
+    let control = cancel_on_first_progress();
     let outcome = run_schedule(
         &store,
         &secrets,

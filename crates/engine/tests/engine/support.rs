@@ -381,3 +381,26 @@ impl CuttingProxy {
         self.limit.store(bytes, std::sync::atomic::Ordering::SeqCst);
     }
 }
+
+/// A schedule made from the JSON body the spec's API takes (the test fails if it is refused).
+pub async fn create_schedule(
+    store: &Store,
+    body: serde_json::Value,
+) -> billora_engine::schedule::Schedule {
+    let request: billora_engine::schedule::NewSchedule =
+        billora_engine::schedule::parse_request(&body.to_string()).expect("a valid body");
+    store
+        .create_schedule(request, now())
+        .await
+        .expect("the schedule is created")
+}
+
+/// A run's control that cancels it as soon as it reports progress (mid-dump).
+pub fn cancel_on_first_progress() -> billora_engine::backup::RunControl {
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = cancel.clone();
+    billora_engine::backup::RunControl {
+        progress: std::sync::Arc::new(move |_| flag.store(true, Ordering::Relaxed)),
+        cancel,
+    }
+}
