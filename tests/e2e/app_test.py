@@ -389,9 +389,8 @@ def several_databases(driver, client):
     click(driver, "databases-load")
     for name in (DATABASE, second):
         tick(driver, f'[data-testid="databases-picks"] input[value="{name}"]', f"{name} ticked in the server's list")
-    listed = by_testid(driver, "databases-list").get_attribute("value")
-    assert listed == f"{DATABASE}, {second}", f"the ticked databases fill the list: {listed!r}"
-    picks = by_testid(driver, "databases-picks").text
+    wait_for(driver, "the ticked databases in the list", lambda d: by_testid(d, "databases-list").get_attribute("value") == f"{DATABASE}, {second}")
+    picks = wait_for(driver, "the server's databases listed", lambda d: by_testid(d, "databases-picks").text)
     assert "mysql" not in picks.split() and "information_schema" not in picks, f"the server's own databases are not offered: {picks}"
     driver.execute_script("document.querySelector('[data-testid=\"databases-mode\"]').scrollIntoView({block: 'center'})")
     shot(driver, "09c-databases")
@@ -400,8 +399,7 @@ def several_databases(driver, client):
     with sqlite3.connect(DATA_DIR / "billora.db") as db:
         schedule_id, databases = db.execute("SELECT id, databases FROM schedules WHERE name = 'Two databases'").fetchone()
     assert json.loads(databases) == [DATABASE, second], f"the store holds both databases: {databases}"
-    row = by_testid(driver, f"schedule-row-{schedule_id}").text
-    assert second in row, f"the list says which databases it backs up: {row}"
+    wait_for(driver, "the list saying which databases it backs up", lambda d: second in by_testid(d, f"schedule-row-{schedule_id}").text)
     click(driver, f"run-{schedule_id}")
 
     def entry():
@@ -419,11 +417,9 @@ def several_databases(driver, client):
     for _, name, filename, _ in parts:
         assert filename.startswith(f"backup_full_{name}_"), f"each file names its database: {filename}"
     click(driver, "nav-history")
-    row = wait_for(driver, "the entry of two databases", lambda d: by_testid(d, f"history-row-{entry_id}"))
-    assert "2 databases" in row.text, f"the entry says how many databases: {row.text}"
-    part_row = by_testid(driver, f"history-row-{parts[1][0]}")
-    assert f"↳ {second}" in part_row.text, f"each database has its line under the entry: {part_row.text}"
-    assert driver.find_elements(By.CSS_SELECTOR, f'[data-testid="verify-{parts[1][0]}"]'), "a database's backup can be verified on its own"
+    wait_for(driver, "the entry saying how many databases", lambda d: "2 databases" in by_testid(d, f"history-row-{entry_id}").text)
+    wait_for(driver, "each database's line under the entry", lambda d: f"↳ {second}" in by_testid(d, f"history-row-{parts[1][0]}").text)
+    wait_for(driver, "a database's backup verified on its own", lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-testid="verify-{parts[1][0]}"]'))
     shot(driver, "09d-history-databases")
     click(driver, "nav-schedules")
     click(driver, f"delete-{schedule_id}")
@@ -707,8 +703,12 @@ def run(driver):
         return False
 
     wait_for(driver, "the preset fills keep_daily", gfs_filled)
-    kept = wait_for(driver, "the kept list", lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="retention-kept"]'))
-    reasons = kept[0].get_attribute("textContent")
+    # Read within the wait: the list is drawn again as the preview refreshes.
+    reasons = wait_for(
+        driver,
+        "the kept list",
+        lambda d: next((k.get_attribute("textContent") for k in d.find_elements(By.CSS_SELECTOR, '[data-testid="retention-kept"]')), None),
+    )
     assert "the newest backup is always kept" in reasons, f"each kept backup says why: {reasons}"
     driver.execute_script(
         "const k = document.querySelector('[data-testid=\"retention-kept\"]');"

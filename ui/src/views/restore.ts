@@ -12,16 +12,19 @@ import { errorText, errorWithHint, lang, t } from "../i18n";
 import type { Nav } from "../main";
 
 export async function renderRestore(root: HTMLElement, nav: Nav, opts: { runId?: number }): Promise<void> {
-  // Failed entries too: one database failing leaves the others' backups of that run good.
-  const [good, failed, connections, destinations] = await Promise.all([
+  // Entries that ended otherwise too: in a run of several databases, those done before a
+  // failure, a cancel or a stop are good backups.
+  const [good, failed, cancelled, interrupted, connections, destinations] = await Promise.all([
     call("list_history", { query: { status: "success" } }),
     call("list_history", { query: { status: "failed" } }),
+    call("list_history", { query: { status: "cancelled" } }),
+    call("list_history", { query: { status: "interrupted" } }),
     call("list_connections"),
     call("list_destinations"),
   ]);
   const hasCopy = (r: Run) => r.copies.some((c) => c.status === "uploaded" && c.deleted_at === null);
   // An entry of several databases is restored one database at a time.
-  const backups = [...good, ...failed]
+  const backups = [...good, ...failed, ...cancelled, ...interrupted]
     .flatMap((r) => (r.parts?.length ? r.parts : [r]))
     .filter((r) => r.status === "success")
     .sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id - a.id);

@@ -538,3 +538,91 @@ async fn cancelling_a_run_of_several_databases_stops_it_with_no_partial_file() {
     server.drop_db(&first);
     server.drop_db(&second);
 }
+
+#[tokio::test]
+async fn a_run_of_several_databases_killed_mid_way_is_one_interrupted_entry_keeping_its_done_part()
+{
+    let (dir, store) = temp_store().await;
+    let schedule = create_schedule(
+        &store,
+        json!({"name": "Two", "cron_expression": "0 2 * * *", "backup_type": "full",
+               "databases": ["shop", "stock"]}),
+    )
+    .await;
+    // As a killed process leaves it: the entry and its second part `running`, their lock
+    // released (nobody holds it), the first part done with its file.
+    let lock = dir.path().join("killed.lock");
+    let entry = store
+        .start_run(&schedule, "manual", None, now(), &lock)
+        .await
+        .expect("entry");
+    store.set_run_group(entry).await.expect("group");
+    let first = store
+        .start_part(entry, &schedule, "shop", "manual", now(), &lock)
+        .await
+        .expect("first part");
+    let path = dir
+        .path()
+        .join("backup_full_shop_2026-02-03T01-00-00.sql.zst");
+    std::fs::write(&path, b"done").expect("the first part's file");
+    let file = billora_engine::artifact::FinishedFile {
+        path: path.clone(),
+        filename: "backup_full_shop_2026-02-03T01-00-00.sql.zst".into(),
+        size: 4,
+        sha256: "ab".into(),
+    };
+    store
+        .finish_run_success(first, schedule.id, &file, (1.0, now()), ("[]", "{}"), now())
+        .await
+        .expect("first part done");
+    let partial = dir
+        .path()
+        .join("backup_full_stock_2026-02-03T01-00-00.sql.zst.partial");
+    std::fs::write(&partial, b"half").expect("the second part's partial file");
+    let second = store
+        .start_part(entry, &schedule, "stock", "manual", now(), &lock)
+        .await
+        .expect("second part");
+    store
+        .set_run_file(
+            second,
+            "backup_full_stock_2026-02-03T01-00-00.sql.zst",
+            &partial,
+            "stock",
+        )
+        .await
+        .expect("its partial file");
+
+    let mut changed = store.recover_interrupted(now()).await.expect("recovered");
+    changed.sort_unstable();
+    assert_eq!(
+        changed,
+        vec![entry, second],
+        "the entry and its running part are interrupted"
+    );
+    assert!(!partial.exists(), "the partial file is removed");
+    assert!(
+        path.is_file(),
+        "the finished part's file is kept: it is a good backup"
+    );
+    let counts = store.get_schedule(schedule.id).await.expect("schedule");
+    assert_eq!(
+        (counts.success_count, counts.failed_count),
+        (0, 1),
+        "the entry counts as one failure, its parts not at all"
+    );
+    let history = store
+        .list_history(Some(schedule.id))
+        .await
+        .expect("history");
+    assert_eq!(history.len(), 1, "one entry");
+    assert_eq!(
+        history[0]
+            .parts
+            .iter()
+            .map(|p| p.status.as_str())
+            .collect::<Vec<_>>(),
+        vec!["success", "interrupted"],
+        "its parts say what was done"
+    );
+}
