@@ -626,3 +626,56 @@ async fn a_run_of_several_databases_killed_mid_way_is_one_interrupted_entry_keep
         "its parts say what was done"
     );
 }
+
+#[tokio::test]
+async fn a_server_that_is_down_stops_the_run_at_its_first_database_naming_the_rest() {
+    let (_dir, store) = temp_store().await;
+    let secrets = test_secrets();
+    // A port nobody listens on: a fault of the whole server, not of one database.
+    let down = billora_engine::connection::NewConnection {
+        ssh: None,
+        name: "down".into(),
+        host: "127.0.0.1".into(),
+        port: Some(1),
+        username: "x".into(),
+        database: "shop".into(),
+        tls_mode: None,
+        tls_ca_file: None,
+        tls_pin: None,
+        tenant_column: None,
+        tenant_root_table: None,
+        password_source: None,
+    };
+    store
+        .add_connection(down, Some("pw"), &secrets, now())
+        .await
+        .expect("profile");
+    let id = create_schedule(
+        &store,
+        json!({"name": "Down", "cron_expression": "0 2 * * *", "backup_type": "full",
+               "databases": ["shop", "stock", "staff"]}),
+    )
+    .await
+    .id;
+    let outcome = run_at(&store, &secrets, id, now()).await;
+    let err = outcome.error.clone().expect("the reason");
+    assert_eq!(
+        (outcome.status.as_str(), err.code),
+        ("failed", ErrorCode::Unreachable),
+        "the entry fails with the server's fault: {err:?}"
+    );
+    assert_eq!(
+        outcome.parts.len(),
+        1,
+        "the other databases are not tried against a server that is down: {:?}",
+        outcome.parts
+    );
+    assert!(
+        err.message.contains("3 of 3") && err.message.contains("not tried: stock, staff"),
+        "the reason names the databases not tried: {err:?}"
+    );
+    assert!(
+        err.hint.is_some(),
+        "the server's hint (check the network …) comes with it: {err:?}"
+    );
+}
