@@ -228,17 +228,9 @@ pub async fn run_schedule(
             })
         }
         Err(err) => {
-            let status = ended_as(&err);
-            store
-                .finish_run_failed(
-                    run_id,
-                    schedule.id,
-                    status,
-                    (duration, finished_at),
-                    &err,
-                    now,
-                )
-                .await?;
+            let status =
+                record_failure(store, &schedule, run_id, &err, (duration, finished_at), now)
+                    .await?;
             Ok(RunOutcome::without_file(
                 run_id,
                 status,
@@ -249,14 +241,25 @@ pub async fn run_schedule(
     }
 }
 
-/// How a run that did not make its file ended: `cancelled`, or `failed` (only failures count
-/// as failed).
-fn ended_as(err: &Error) -> &'static str {
-    if err.code == ErrorCode::Cancelled {
+/// Records run `run_id` as ended without its file by `err`: `cancelled`, or `failed` (only
+/// failures count as failed). Returns that status.
+async fn record_failure(
+    store: &Store,
+    schedule: &Schedule,
+    run_id: i64,
+    err: &Error,
+    times: (f64, Timestamp),
+    now: Timestamp,
+) -> Result<&'static str> {
+    let status = if err.code == ErrorCode::Cancelled {
         "cancelled"
     } else {
         "failed"
-    }
+    };
+    store
+        .finish_run_failed(run_id, schedule.id, status, times, err, now)
+        .await?;
+    Ok(status)
 }
 
 /// What a run does with a whole file (a one-database run, or each database's part of a run of

@@ -12,7 +12,9 @@ use std::time::Instant;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::{apply_retention, attempts, ended_as, keep_file, size_check, RunControl, RunOptions};
+use super::{
+    apply_retention, attempts, keep_file, record_failure, size_check, RunControl, RunOptions,
+};
 use crate::connection::ServerTarget;
 use crate::databases::ALL as ALL_DATABASES;
 use crate::error::{Error, ErrorCode, Result};
@@ -201,17 +203,9 @@ pub(super) async fn run_databases(
                 });
             }
             Err(err) => {
-                let status = ended_as(&err);
-                store
-                    .finish_run_failed(
-                        part_id,
-                        schedule.id,
-                        status,
-                        (duration, finished_at),
-                        &err,
-                        now,
-                    )
-                    .await?;
+                let status =
+                    record_failure(store, schedule, part_id, &err, (duration, finished_at), now)
+                        .await?;
                 outcome.parts.push(PartOutcome {
                     run_id: part_id,
                     database: name.clone(),
@@ -334,17 +328,15 @@ async fn finish(
             outcome.retention = apply_retention(store, secrets, schedule, now).await;
         }
         Some(err) => {
-            let status = ended_as(&err);
-            store
-                .finish_run_failed(
-                    outcome.run_id,
-                    schedule.id,
-                    status,
-                    (duration, finished_at),
-                    &err,
-                    now,
-                )
-                .await?;
+            let status = record_failure(
+                store,
+                schedule,
+                outcome.run_id,
+                &err,
+                (duration, finished_at),
+                now,
+            )
+            .await?;
             outcome.status = status.into();
             outcome.error = Some(err);
         }

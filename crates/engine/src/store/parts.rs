@@ -8,6 +8,7 @@ use std::path::Path;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
+use super::runs::{id_listing, ID_CHUNK};
 use crate::error::Result;
 use crate::history::Run;
 use crate::schedule::Schedule;
@@ -72,14 +73,7 @@ impl Store {
         .bind(run_id)
         .execute(self.pool())
         .await?;
-        sqlx::query(
-            "UPDATE schedules SET last_run_at = ?, success_count = success_count + 1 WHERE id = ?",
-        )
-        .bind(time::to_stored(now))
-        .bind(schedule_id)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        self.count_success(schedule_id, run_id, now).await
     }
 
     /// The parts of entry `group` whose backup file is still there (succeeded, not deleted).
@@ -144,26 +138,18 @@ impl Store {
         let mut parts: Vec<(i64, Run)> = Vec::new();
         let mut copies: std::collections::HashMap<i64, Vec<crate::history::CopyRecord>> =
             std::collections::HashMap::new();
-        for chunk in ids.chunks(500) {
-            let list = vec!["?"; chunk.len()].join(", ");
-            let sql = format!("SELECT * FROM runs WHERE part_of IN ({list}) ORDER BY id");
-            let mut query = sqlx::query(&sql);
-            for id in chunk {
-                query = query.bind(id);
-            }
-            for row in query.fetch_all(self.pool()).await? {
+        for chunk in ids.chunks(ID_CHUNK) {
+            let mut sql = id_listing("SELECT * FROM runs WHERE part_of IN", chunk, "ORDER BY id");
+            for row in sql.build().fetch_all(self.pool()).await? {
                 let group: i64 = sqlx::Row::try_get(&row, "part_of")?;
                 parts.push((group, super::runs::from_row(&row, &tz)?));
             }
-            let sql = format!(
-                "SELECT c.* FROM copies c JOIN runs r ON r.id = c.run_id \
-                 WHERE r.part_of IN ({list}) ORDER BY c.id"
+            let mut sql = id_listing(
+                "SELECT c.* FROM copies c JOIN runs r ON r.id = c.run_id WHERE r.part_of IN",
+                chunk,
+                "ORDER BY c.id",
             );
-            let mut query = sqlx::query(&sql);
-            for id in chunk {
-                query = query.bind(id);
-            }
-            for row in query.fetch_all(self.pool()).await? {
+            for row in sql.build().fetch_all(self.pool()).await? {
                 let copy = super::copies::record_from_row(&row)?;
                 copies.entry(copy.run_id).or_default().push(copy);
             }

@@ -11,6 +11,25 @@ use jiff::{Timestamp, ZonedDateTime};
 use sqlx::Row;
 use std::path::{Path, PathBuf};
 
+/// SQLite takes at most 32,766 parameters; lists of ids are queried in chunks of this many.
+pub(super) const ID_CHUNK: usize = 500;
+
+/// `{head} (?, ?, …) {tail}` with one chunk's ids bound.
+pub(super) fn id_listing<'a>(
+    head: &str,
+    chunk: &[i64],
+    tail: &str,
+) -> sqlx::QueryBuilder<'a, sqlx::Sqlite> {
+    let mut sql = sqlx::QueryBuilder::new(head);
+    sql.push(" (");
+    let mut list = sql.separated(", ");
+    for id in chunk {
+        list.push_bind(*id);
+    }
+    sql.push(") ").push(tail);
+    sql
+}
+
 /// A condition on the run bound next: it is a history entry, not a part of one (only an
 /// entry counts in its schedule's successes and failures).
 const ENTRY: &str = "NOT EXISTS (SELECT 1 FROM runs WHERE id = ? AND part_of IS NOT NULL)";
@@ -230,24 +249,12 @@ impl Store {
         let mut runs = Vec::with_capacity(ids.len());
         let mut by_run: std::collections::HashMap<i64, Vec<crate::history::CopyRecord>> =
             std::collections::HashMap::new();
-        // SQLite takes at most 32,766 parameters; chunks of 500 keep each query small.
-        // `{head} (?, ?, …) {tail}` with one chunk's ids bound.
-        let listing = |head: &str, chunk: &[i64], tail: &str| {
-            let mut sql = sqlx::QueryBuilder::new(head);
-            sql.push(" (");
-            let mut list = sql.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            sql.push(") ").push(tail);
-            sql
-        };
-        for chunk in ids.chunks(500) {
-            let mut sql = listing("SELECT * FROM runs WHERE id IN", chunk, "");
+        for chunk in ids.chunks(ID_CHUNK) {
+            let mut sql = id_listing("SELECT * FROM runs WHERE id IN", chunk, "");
             for row in sql.build().fetch_all(self.pool()).await? {
                 runs.push(from_row(&row, &tz)?);
             }
-            let mut sql = listing("SELECT * FROM copies WHERE run_id IN", chunk, "ORDER BY id");
+            let mut sql = id_listing("SELECT * FROM copies WHERE run_id IN", chunk, "ORDER BY id");
             for row in sql.build().fetch_all(self.pool()).await? {
                 let copy = super::copies::record_from_row(&row)?;
                 by_run.entry(copy.run_id).or_default().push(copy);
@@ -398,6 +405,17 @@ impl Store {
         .bind(run_id)
         .execute(self.pool())
         .await?;
+        self.count_success(schedule_id, run_id, now).await
+    }
+
+    /// A success of run `run_id` in its schedule's count and last run, when the run is a
+    /// history entry (a part of one does not count on its own).
+    pub(super) async fn count_success(
+        &self,
+        schedule_id: i64,
+        run_id: i64,
+        now: Timestamp,
+    ) -> Result<()> {
         sqlx::query(&format!(
             "UPDATE schedules SET last_run_at = ?, success_count = success_count + 1 WHERE id = ? AND {ENTRY}"
         ))
